@@ -1,0 +1,117 @@
+import cors from '@fastify/cors';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import ajvFormats from 'ajv-formats';
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import { randomUUID } from 'node:crypto';
+import { Registry } from 'prom-client';
+import { systemClock, type Clock } from './clock.js';
+import type { Config } from './config.js';
+import type { Database } from './db/database.js';
+import { ErrorBody } from './http/envelope.js';
+import { registerErrorHandler } from './http/error-handler.js';
+import { systemActor, type Actor } from './modules/access/policy.js';
+import { legacyStageRoutes } from './modules/stages/legacy-routes.js';
+import { stageRoutes } from './modules/stages/routes.js';
+import { systemRoutes } from './modules/system/routes.js';
+import { legacyTicketRoutes } from './modules/tickets/legacy-routes.js';
+import { ticketRoutes } from './modules/tickets/routes.js';
+import { createServices, type Services } from './services.js';
+
+declare module 'fastify' {
+  interface FastifyInstance {
+    config: Config;
+    database: Database;
+    clock: Clock;
+    services: Services;
+    metrics: Registry;
+  }
+  interface FastifyRequest {
+    actor: Actor;
+  }
+}
+
+export type AppOptions = {
+  config: Config;
+  database: Database;
+  clock?: Clock;
+  logger?: FastifyServerOptions['logger'];
+};
+
+export const apiInfo = {
+  title: 'Stageline API',
+  version: '0.1.0',
+  description:
+    'Where every support ticket is, how long it has been there, what is late, and its hand-off to OPS. ' +
+    'Routes under /api answer the `{ success, message, data, timestamp }` envelope; the older systems\' routes ' +
+    '(/tickets, /stages) answer bare JSON as their clients expect.',
+};
+
+export async function buildApp(options: AppOptions) {
+  const { config, database } = options;
+  const clock = options.clock ?? systemClock;
+  const app = Fastify({
+    logger: options.logger ?? { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    bodyLimit: config.bodyLimitBytes,
+    requestIdHeader: 'x-request-id',
+    genReqId: () => randomUUID(),
+    forceCloseConnections: 'idle',
+    ajv: {
+      customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true },
+      plugins: [ajvFormats.default as never],
+    },
+  }).withTypeProvider<TypeBoxTypeProvider>();
+
+  const metrics = new Registry();
+  app.decorate('config', config);
+  app.decorate('database', database);
+  app.decorate('clock', clock);
+  app.decorate('metrics', metrics);
+  app.decorate('services', createServices({ config, database, clock, metrics }));
+  app.decorateRequest('actor', null as unknown as Actor);
+  app.addHook('onRequest', async (request) => {
+    request.actor = systemActor;
+  });
+  app.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+
+  // Old clients send `Content-Type: application/json` with an empty body on DELETE; that is no body, not bad JSON.
+  const jsonParser = app.getDefaultJsonParser('error', 'error');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    if (body === '' || (typeof body === 'string' && body.trim() === '' && request.method === 'DELETE')) {
+      done(null, undefined);
+      return;
+    }
+    jsonParser(request, body, done);
+  });
+
+  registerErrorHandler(app);
+  app.addSchema(ErrorBody);
+
+  await app.register(cors, { origin: '*', exposedHeaders: ['x-total-count', 'link', 'x-request-id', 'etag'] });
+  await app.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: apiInfo,
+      tags: [
+        { name: 'tickets', description: 'Tickets (Stageline API)' },
+        { name: 'stages', description: 'Stage records (Stageline API)' },
+        { name: 'legacy', description: "The older systems' routes, in their wire format" },
+        { name: 'system', description: 'Health, readiness, metrics' },
+      ],
+    },
+  });
+  await app.register(swaggerUi, { routePrefix: '/docs' });
+
+  await app.register(systemRoutes);
+  await app.register(ticketRoutes, { prefix: '/api' });
+  await app.register(stageRoutes, { prefix: '/api' });
+  await app.register(legacyTicketRoutes);
+  await app.register(legacyStageRoutes);
+
+  return app;
+}
+
+export type App = Awaited<ReturnType<typeof buildApp>>;

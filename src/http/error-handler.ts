@@ -1,0 +1,95 @@
+import type { FastifyError, FastifyInstance } from 'fastify';
+import { AppError, errorStatus, type ErrorCode, type ErrorDetail } from '../errors.js';
+
+type AjvError = {
+  instancePath?: string;
+  keyword?: string;
+  message?: string;
+  params?: Record<string, unknown>;
+};
+
+const locationNames: Record<string, string> = { body: '', querystring: '', params: '', headers: 'header ' };
+
+function fieldOf(error: AjvError, context: string): string {
+  const path = (error.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
+  const leaf =
+    (error.params?.missingProperty as string | undefined) ?? (error.params?.additionalProperty as string | undefined);
+  const field = [path, leaf].filter(Boolean).join('.');
+  return `${locationNames[context] ?? ''}${field || context}`;
+}
+
+function problemOf(error: AjvError): string {
+  if (error.keyword === 'additionalProperties') return 'is not a known field';
+  if (error.keyword === 'required') return 'is required';
+  if (error.keyword === 'enum' && Array.isArray(error.params?.allowedValues)) {
+    return `must be one of ${(error.params.allowedValues as unknown[]).join(', ')}`;
+  }
+  if (error.keyword === 'format') return `must be a valid ${String(error.params?.format)}`;
+  return error.message ?? 'is invalid';
+}
+
+/** Schema errors → one detail per bad field, deduplicated (a union reports each branch). */
+export function validationDetails(errors: AjvError[], context: string): ErrorDetail[] {
+  const seen = new Map<string, ErrorDetail>();
+  for (const error of errors) {
+    if (error.keyword === 'anyOf' || error.keyword === 'oneOf' || error.keyword === 'if') continue;
+    const detail = { field: fieldOf(error, context), problem: problemOf(error) };
+    if (!seen.has(detail.field)) seen.set(detail.field, detail);
+  }
+  if (seen.size === 0) return [{ field: context, problem: 'is invalid' }];
+  return [...seen.values()];
+}
+
+const statusCodes = new Map<number, ErrorCode>(
+  Object.entries(errorStatus).map(([code, status]) => [status, code as ErrorCode]),
+);
+
+// PostgreSQL errors a client's input can still cause despite validation (races, odd values).
+const postgresCodes: Record<string, { code: ErrorCode; message: string }> = {
+  '23505': { code: 'CONFLICT', message: 'that value is already taken' },
+  '23503': { code: 'CONFLICT', message: 'a referenced record does not exist or is still referenced' },
+  '23514': { code: 'VALIDATION_FAILED', message: 'a value breaks a rule of the data' },
+  '22001': { code: 'VALIDATION_FAILED', message: 'a value is too long' },
+  '22007': { code: 'VALIDATION_FAILED', message: 'a date/time value is invalid' },
+  '22008': { code: 'VALIDATION_FAILED', message: 'a date/time value is out of range' },
+  '22P02': { code: 'VALIDATION_FAILED', message: 'a value has the wrong form' },
+  '40001': { code: 'CONFLICT', message: 'a concurrent change got in the way; try again' },
+  '40P01': { code: 'CONFLICT', message: 'a concurrent change got in the way; try again' },
+};
+
+export function errorBody(code: ErrorCode | string, message: string, details: ErrorDetail[], extra: Record<string, unknown> = {}) {
+  return { success: false as const, message, error: { code, details }, ...extra, timestamp: new Date().toISOString() };
+}
+
+/** One handler turns every failure into the error envelope, on both faces. */
+export function registerErrorHandler(app: FastifyInstance): void {
+  app.setErrorHandler((error: FastifyError & { code?: string }, request, reply) => {
+    if (error instanceof AppError) {
+      return reply.status(error.statusCode).send(errorBody(error.code, error.message, error.details, error.extra));
+    }
+    if (error.validation) {
+      const details = validationDetails(error.validation as AjvError[], error.validationContext ?? 'body');
+      const message =
+        details.length === 1 ? `${details[0].field}: ${details[0].problem}` : `invalid input: ${details.map((d) => `${d.field} ${d.problem}`).join('; ')}`;
+      return reply.status(400).send(errorBody('VALIDATION_FAILED', message, details));
+    }
+    const pgCode = typeof error.code === 'string' ? postgresCodes[error.code] : undefined;
+    if (pgCode) {
+      request.log.info({ err: error }, 'database rejected a request');
+      const status = errorStatus[pgCode.code];
+      return reply.status(status).send(errorBody(pgCode.code, pgCode.message, []));
+    }
+    const status = error.statusCode ?? 500;
+    if (status >= 400 && status < 500) {
+      const code = statusCodes.get(status) ?? 'VALIDATION_FAILED';
+      const field = status === 413 || status === 415 || status === 400 ? 'body' : 'request';
+      return reply.status(status).send(errorBody(code, error.message, [{ field, problem: error.message }]));
+    }
+    request.log.error({ err: error }, 'unhandled error');
+    return reply.status(500).send(errorBody('INTERNAL', `internal error (request ${request.id})`, []));
+  });
+
+  app.setNotFoundHandler((request, reply) => {
+    void reply.status(404).send(errorBody('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`, []));
+  });
+}

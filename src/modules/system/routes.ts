@@ -1,0 +1,48 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { sql } from 'kysely';
+import { collectDefaultMetrics, Histogram } from 'prom-client';
+import { Type } from 'typebox';
+import { errorBody } from '../../http/error-handler.js';
+
+const Health = Type.Object({ status: Type.String() });
+
+export const systemRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  collectDefaultMetrics({ register: app.metrics, prefix: 'stageline_' });
+  const requestDuration = new Histogram({
+    name: 'stageline_http_request_duration_seconds',
+    help: 'HTTP request duration by route and status',
+    labelNames: ['method', 'route', 'status'],
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
+    registers: [app.metrics],
+  });
+  app.addHook('onResponse', async (request, reply) => {
+    requestDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
+  });
+
+  app.get('/healthz', { schema: { tags: ['system'], summary: 'The process is up', response: { 200: Health } } }, async () => ({
+    status: 'ok',
+  }));
+
+  app.get(
+    '/readyz',
+    { schema: { tags: ['system'], summary: 'The database answers', response: { 200: Health, 503: { $ref: 'ErrorBody#' } } } },
+    async (_request, reply) => {
+      try {
+        await sql`select 1`.execute(app.database.db);
+        return { status: 'ready' };
+      } catch (error) {
+        return reply.status(503).send(errorBody('UPSTREAM_UNAVAILABLE', `database is not answering: ${(error as Error).message}`, []));
+      }
+    },
+  );
+
+  app.get('/metrics', { schema: { tags: ['system'], summary: 'Prometheus metrics', produces: ['text/plain'] } }, async (_request, reply) => {
+    reply.header('content-type', app.metrics.contentType);
+    return app.metrics.metrics();
+  });
+
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+};

@@ -1,0 +1,179 @@
+import type { Priority, TicketStatus } from '../../db/types.js';
+import { invalid, type ErrorDetail } from '../../errors.js';
+
+export const ticketStatuses = ['new', 'open', 'pending', 'sent', 'in_progress', 'delayed', 'closed', 'failed'] as const satisfies readonly TicketStatus[];
+export const priorities = ['low', 'medium', 'high'] as const satisfies readonly Priority[];
+
+/** A stage named by its id, or by its sequential number (the monitoring system's integer ids). */
+export type StageRef = string | number;
+
+/** The one internal shape both faces' input is folded into before the rules run. */
+export type TicketInput = {
+  id?: string;
+  subject?: string | null;
+  description?: string | null;
+  status?: TicketStatus;
+  priority?: Priority;
+  category?: string | null;
+  project?: string | null;
+  customer_name?: string | null;
+  customer_email?: string | null;
+  customer_phone?: string | null;
+  contact_person?: string | null;
+  helpdeskurl?: string | null;
+  assigned_to?: string | null;
+  metadata?: Record<string, unknown>;
+  current_stage_id?: StageRef | null;
+  stages?: StageRef[];
+  created_at?: Date;
+  version?: number;
+};
+
+const ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+const EMAIL_PATTERN = /^[^\s@"<>,;]+@[^\s@"<>,;]+\.[^\s@"<>,;.]{2,}$/;
+const PHONE_PATTERN = /^[0-9+().\-\s/x]{3,50}$/;
+
+/** A client-chosen id: 1–64 of [A-Za-z0-9._:-], not all digits (those name the sequential number). */
+export function isWellFormedId(id: string): boolean {
+  return ID_PATTERN.test(id) && !/^\d+$/.test(id);
+}
+
+export function isEmail(value: string): boolean {
+  return value.length <= 254 && EMAIL_PATTERN.test(value);
+}
+
+const textLimits = {
+  subject: 500,
+  description: 20_000,
+  category: 200,
+  project: 200,
+  customer_name: 200,
+  contact_person: 200,
+  assigned_to: 200,
+} as const;
+
+type Mode = 'create' | 'update';
+
+/** Collects every problem of a body before failing, so a client fixes them all in one go. */
+class Problems {
+  readonly list: ErrorDetail[] = [];
+  add(field: string, problem: string): void {
+    this.list.push({ field, problem });
+  }
+}
+
+function text(value: unknown, field: string, max: number, problems: Problems): string | null | undefined {
+  if (value === undefined) return undefined;
+  if (value === null) return null;
+  if (typeof value !== 'string') return problems.add(field, 'must be a string or null'), undefined;
+  if (value.includes('\u0000')) return problems.add(field, 'must not contain NUL characters'), undefined;
+  if (value.trim() === '') return problems.add(field, 'must not be empty (send null to clear it)'), undefined;
+  if (value.length > max) return problems.add(field, `must be at most ${max} characters`), undefined;
+  return value;
+}
+
+function oneOf<T extends string>(value: unknown, field: string, allowed: readonly T[], problems: Problems): T | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+    return problems.add(field, `must be one of ${allowed.join(', ')}`), undefined;
+  }
+  return value as T;
+}
+
+function stageRef(value: unknown, field: string, problems: Problems): StageRef | undefined {
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value;
+  if (typeof value === 'string' && /^\d{1,15}$/.test(value)) return Number(value);
+  if (typeof value === 'string' && isWellFormedId(value)) return value;
+  problems.add(field, 'must be a stage id or a stage number');
+  return undefined;
+}
+
+function timestamp(value: unknown, field: string, problems: Problems): Date | undefined {
+  if (value === undefined || value === null) return undefined;
+  const date = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) ? new Date(value) : null;
+  if (!date || Number.isNaN(date.getTime()) || date.getUTCFullYear() < 1970 || date.getUTCFullYear() > 9999) {
+    problems.add(field, 'must be an ISO-8601 date-time such as 2026-01-31T09:00:00Z');
+    return undefined;
+  }
+  return date;
+}
+
+function containsNul(value: unknown): boolean {
+  return JSON.stringify(value).includes('\\u0000');
+}
+
+/**
+ * Checks every field's value (types, enums, formats, lengths) and returns the typed input.
+ * Both faces call it, so a rule changes in one place. Cross-record rules (stages exist, id free)
+ * are the service's.
+ */
+export function parseTicketInput(body: Record<string, unknown>, mode: Mode): TicketInput {
+  const problems = new Problems();
+  const input: TicketInput = {};
+  const set = <K extends keyof TicketInput>(key: K, value: TicketInput[K] | undefined) => {
+    if (value !== undefined) input[key] = value;
+  };
+
+  for (const [field, max] of Object.entries(textLimits)) {
+    set(field as keyof typeof textLimits, text(body[field], field, max, problems));
+  }
+
+  const email = text(body.customer_email, 'customer_email', 254, problems);
+  if (typeof email === 'string' && !isEmail(email)) problems.add('customer_email', 'must be an email address');
+  else set('customer_email', email);
+
+  const phone = text(body.customer_phone, 'customer_phone', 50, problems);
+  if (typeof phone === 'string' && !PHONE_PATTERN.test(phone)) problems.add('customer_phone', 'must be a phone number (digits, spaces, + - ( ) .)');
+  else set('customer_phone', phone);
+
+  const url = text(body.helpdeskurl, 'helpdeskurl', 2000, problems);
+  if (typeof url === 'string' && !(/^https?:\/\/\S+$/i.test(url) && URL.canParse(url))) problems.add('helpdeskurl', 'must be an http(s) URL');
+  else set('helpdeskurl', url);
+
+  if (body.status === null) problems.add('status', 'cannot be cleared');
+  else set('status', oneOf(body.status, 'status', ticketStatuses, problems));
+  if (body.priority === null) problems.add('priority', 'cannot be cleared');
+  else set('priority', oneOf(body.priority, 'priority', priorities, problems));
+
+  if (body.metadata !== undefined) {
+    const metadata = body.metadata;
+    if (metadata === null) input.metadata = {};
+    else if (typeof metadata !== 'object' || Array.isArray(metadata)) problems.add('metadata', 'must be a JSON object');
+    else if (containsNul(metadata)) problems.add('metadata', 'must not contain NUL characters');
+    else if (JSON.stringify(metadata).length > 16_384) problems.add('metadata', 'must be at most 16 KiB of JSON');
+    else input.metadata = metadata as Record<string, unknown>;
+  }
+
+  if (body.current_stage_id !== undefined) {
+    input.current_stage_id = body.current_stage_id === null ? null : stageRef(body.current_stage_id, 'current_stage_id', problems);
+  }
+  if (body.stages !== undefined) {
+    if (!Array.isArray(body.stages)) problems.add('stages', 'must be an array of stage ids');
+    else if (body.stages.length > 1000) problems.add('stages', 'must list at most 1000 stages');
+    else {
+      const refs = body.stages.map((ref, index) => stageRef(ref, `stages.${index}`, problems));
+      if (refs.every((ref) => ref !== undefined)) input.stages = refs as StageRef[];
+    }
+  }
+
+  if (body.version !== undefined && body.version !== null) {
+    if (typeof body.version !== 'number' || !Number.isSafeInteger(body.version) || body.version < 1) {
+      problems.add('version', 'must be a positive whole number');
+    } else input.version = body.version;
+  }
+
+  if (mode === 'create') {
+    if (body.id !== undefined && body.id !== null) {
+      if (typeof body.id !== 'string' || !isWellFormedId(body.id)) {
+        problems.add('id', 'must be 1–64 characters of A-Z a-z 0-9 . _ : - and not only digits');
+      } else input.id = body.id;
+    }
+    set('created_at', timestamp(body.created_at, 'created_at', problems));
+    if (input.subject == null && input.customer_name == null && !problems.list.some((p) => p.field === 'subject' || p.field === 'customer_name')) {
+      problems.add('subject', 'a ticket needs a subject or a customer_name');
+    }
+  }
+
+  if (problems.list.length > 0) invalid(problems.list);
+  return input;
+}
