@@ -34,6 +34,13 @@ export interface TicketsTable {
   updated_at: Timestamp;
   closed_at: Timestamp | null;
   version: Generated<number>;
+  /** Set by a trigger from `project` (a project's key or name); see the workflows migration. */
+  project_id: string | null;
+  /** Overall SLA clock: business ms used before the running segment, the segment's start (null while paused), its at-risk and due moments. */
+  sla_used_ms: Generated<number>;
+  sla_segment_start: Timestamp | null;
+  sla_at_risk_at: Timestamp | null;
+  sla_due_at: Timestamp | null;
 }
 
 export interface StagesTable {
@@ -49,6 +56,15 @@ export interface StagesTable {
   created_at: Timestamp;
   updated_at: Timestamp;
   version: Generated<number>;
+  /** Workflow stage records only: the ticket and stage definition of this visit, and its visit number. */
+  ticket_id: string | null;
+  definition_id: string | null;
+  visit: number | null;
+  /** The stage stops the ticket's overall SLA clock. */
+  paused: Generated<boolean>;
+  at_risk_at: Timestamp | null;
+  /** Business time spent, set when the visit ends. */
+  business_ms: number | null;
 }
 
 export interface TicketStagesTable {
@@ -73,6 +89,70 @@ export interface DB {
   stages: StagesTable;
   ticket_stages: TicketStagesTable;
   ticket_events: TicketEventsTable;
+  projects: ProjectsTable;
+  stage_definitions: StageDefinitionsTable;
+  stage_alerts: StageAlertsTable;
+  ticket_sla_alerts: TicketSlaAlertsTable;
+  stage_flow_daily: StageFlowDailyTable;
+  change_log: ChangeLogTable;
+}
+
+export interface ProjectsTable {
+  id: string;
+  key: string;
+  name: string;
+  description: string | null;
+  calendar: ColumnType<Record<string, unknown> | null, string | null, string | null>;
+  at_risk_threshold: Generated<number>;
+  ticket_target_minutes: number | null;
+  transitions: ColumnType<unknown[] | null, string | null, string | null>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  version: Generated<number>;
+}
+
+export interface StageDefinitionsTable {
+  id: string;
+  project_id: string;
+  key: string;
+  name: string;
+  parent_id: string | null;
+  position: number;
+  target_minutes: number | null;
+  pauses: Generated<boolean>;
+  final: Generated<boolean>;
+  archived: Generated<boolean>;
+}
+
+export interface StageAlertsTable {
+  stage_id: string;
+  kind: 'at_risk' | 'overdue';
+  ticket_id: string;
+  created_at: Timestamp;
+}
+
+export interface TicketSlaAlertsTable {
+  ticket_id: string;
+  kind: 'at_risk' | 'overdue';
+  due_at: Timestamp;
+  created_at: Timestamp;
+}
+
+export interface StageFlowDailyTable {
+  definition_id: string;
+  day: string;
+  entered: Generated<number>;
+  exited: Generated<number>;
+}
+
+export interface ChangeLogTable {
+  id: Generated<number>;
+  entity: string;
+  op: string;
+  entity_id: string;
+  ticket_id: string | null;
+  project_id: string | null;
+  created_at: Generated<Timestamp>;
 }
 
 export type TicketRow = Selectable<TicketsTable>;

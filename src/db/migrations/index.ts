@@ -1,9 +1,11 @@
 import type { Kysely } from 'kysely';
 import * as m0001 from './0001_tickets_and_stages.js';
+import * as m0002 from './0002_workflows.js';
 
 export type MigrationModule = { up(db: Kysely<unknown>): Promise<void> };
 
 /** Every migration, by name; names sort in the order they run. Add new ones at the end. */
 export const migrations: Record<string, MigrationModule> = {
   '0001_tickets_and_stages': m0001,
+  '0002_workflows': m0002,
 };
