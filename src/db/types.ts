@@ -95,6 +95,14 @@ export interface DB {
   ticket_sla_alerts: TicketSlaAlertsTable;
   stage_flow_daily: StageFlowDailyTable;
   change_log: ChangeLogTable;
+  users: UsersTable;
+  sessions: SessionsTable;
+  api_tokens: ApiTokensTable;
+  login_throttle: LoginThrottleTable;
+  audit_log: AuditLogTable;
+  outbox: OutboxTable;
+  log_entries: LogEntriesTable;
+  ops_callback_signatures: OpsCallbackSignaturesTable;
 }
 
 export interface ProjectsTable {
@@ -134,7 +142,6 @@ export interface StageAlertsTable {
 export interface TicketSlaAlertsTable {
   ticket_id: string;
   kind: 'at_risk' | 'overdue';
-  due_at: Timestamp;
   created_at: Timestamp;
 }
 
@@ -162,3 +169,116 @@ export type StageRow = Selectable<StagesTable>;
 export type NewStageRow = Insertable<StagesTable>;
 export type StageRowUpdate = Updateable<StagesTable>;
 export type TicketEventRow = Selectable<TicketEventsTable>;
+
+export type UserRole = 'admin' | 'agent' | 'viewer' | 'customer';
+
+export interface UsersTable {
+  id: string;
+  email: string;
+  name: string;
+  role: UserRole;
+  password_hash: string | null;
+  customer_emails: Generated<string[]>;
+  disabled_at: Timestamp | null;
+  last_login_at: Timestamp | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  version: Generated<number>;
+}
+
+export interface SessionsTable {
+  /** SHA-256 of the cookie value. */
+  id: string;
+  user_id: string;
+  csrf_hash: string;
+  ip: string | null;
+  user_agent: string | null;
+  created_at: Timestamp;
+  last_seen_at: Timestamp;
+  expires_at: Timestamp;
+}
+
+export interface ApiTokensTable {
+  id: string;
+  user_id: string;
+  name: string;
+  token_hash: string;
+  prefix: string;
+  scope: 'read' | 'read-write';
+  expires_at: Timestamp | null;
+  last_used_at: Timestamp | null;
+  revoked_at: Timestamp | null;
+  created_by: string | null;
+  created_at: Timestamp;
+}
+
+export interface LoginThrottleTable {
+  key: string;
+  failures: number;
+  last_failure_at: Timestamp;
+  blocked_until: Timestamp | null;
+}
+
+export interface AuditLogTable {
+  id: Generated<number>;
+  at: Timestamp;
+  actor_id: string | null;
+  actor_name: string;
+  actor_role: string | null;
+  action: string;
+  target_type: string | null;
+  target_id: string | null;
+  ip: string | null;
+  details: Generated<Json>;
+}
+
+export type UserRow = Selectable<UsersTable>;
+export type SessionRow = Selectable<SessionsTable>;
+export type ApiTokenRow = Selectable<ApiTokensTable>;
+export type AuditLogRow = Selectable<AuditLogTable>;
+
+/** Work for outside systems, delivered by the outbox workers (src/modules/outbox). */
+export interface OutboxTable {
+  id: Generated<number>;
+  kind: string;
+  dedupe_key: string | null;
+  idempotency_key: string;
+  payload: Json;
+  state: Generated<'pending' | 'done' | 'dead'>;
+  attempts: Generated<number>;
+  max_attempts: number;
+  next_attempt_at: Timestamp;
+  claim_token: string | null;
+  claimed_at: Timestamp | null;
+  last_error: string | null;
+  result: ColumnType<Record<string, unknown> | null, string | Record<string, unknown> | null, string | Record<string, unknown> | null>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  finished_at: Timestamp | null;
+}
+
+export type OpsLogAction = 'send' | 'retry' | 'query' | 'callback' | 'poll';
+
+/** One exchange with OPS; kept after its ticket is deleted. */
+export interface LogEntriesTable {
+  id: string;
+  ticket_id: string;
+  action: OpsLogAction;
+  status: 'success' | 'failed';
+  timestamp: Timestamp;
+  attempt: number | null;
+  http_status: number | null;
+  latency_ms: number | null;
+  ops_id: string | null;
+  request: ColumnType<Record<string, unknown> | null, string | Record<string, unknown> | null, never>;
+  response: ColumnType<unknown, string | null, never>;
+  error: string | null;
+}
+
+export interface OpsCallbackSignaturesTable {
+  signature: string;
+  received_at: Timestamp;
+}
+
+export type OutboxRow = Selectable<OutboxTable>;
+export type LogEntryRow = Selectable<LogEntriesTable>;

@@ -1,7 +1,7 @@
-import { sql, type Kysely } from 'kysely';
+import { sql, type Kysely } from "kysely";
 
 /** The change-log channel every Stageline process listens on (see src/modules/events). */
-export const CHANGE_CHANNEL = 'stageline_changes';
+export const CHANGE_CHANNEL = "stageline_changes";
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
@@ -18,7 +18,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       updated_at timestamptz not null,
       version integer not null default 1
     )`.execute(db);
-  await sql`create index projects_created on projects (created_at, id)`.execute(db);
+  await sql`create index projects_created on projects (created_at, id)`.execute(
+    db,
+  );
 
   // Definitions are never deleted: a stage removed from a workflow is archived, so history keeps its name.
   await sql`
@@ -35,20 +37,36 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       archived boolean not null default false,
       unique (project_id, key)
     )`.execute(db);
-  await sql`create index stage_definitions_project on stage_definitions (project_id, position)`.execute(db);
+  await sql`create index stage_definitions_project on stage_definitions (project_id, position)`.execute(
+    db,
+  );
 
   // The ticket's workflow: its project, and its overall SLA clock (business ms used before the running segment).
-  await sql`alter table tickets add column project_id text references projects (id) on delete set null`.execute(db);
-  await sql`alter table tickets add column sla_used_ms bigint not null default 0`.execute(db);
-  await sql`alter table tickets add column sla_segment_start timestamptz`.execute(db);
-  await sql`alter table tickets add column sla_at_risk_at timestamptz`.execute(db);
+  await sql`alter table tickets add column project_id text references projects (id) on delete set null`.execute(
+    db,
+  );
+  await sql`alter table tickets add column sla_used_ms bigint not null default 0`.execute(
+    db,
+  );
+  await sql`alter table tickets add column sla_segment_start timestamptz`.execute(
+    db,
+  );
+  await sql`alter table tickets add column sla_at_risk_at timestamptz`.execute(
+    db,
+  );
   await sql`alter table tickets add column sla_due_at timestamptz`.execute(db);
-  await sql`create index tickets_project_id on tickets (project_id, created_at, id)`.execute(db);
-  await sql`create index tickets_closed on tickets (closed_at, id) where closed_at is not null`.execute(db);
+  await sql`create index tickets_project_id on tickets (project_id, created_at, id)`.execute(
+    db,
+  );
+  await sql`create index tickets_closed on tickets (closed_at, id) where closed_at is not null`.execute(
+    db,
+  );
   await sql`create index tickets_sla_at_risk on tickets (sla_at_risk_at) where sla_at_risk_at is not null and status <> 'closed'`.execute(
     db,
   );
-  await sql`create index tickets_open_status on tickets (status) where status <> 'closed'`.execute(db);
+  await sql`create index tickets_open_status on tickets (status) where status <> 'closed'`.execute(
+    db,
+  );
 
   // A ticket's project follows its free-text `project` (the older systems' field), whoever writes it.
   await sql`
@@ -66,14 +84,24 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     for each row execute function tickets_resolve_project()`.execute(db);
 
   // Stage records made by a workflow transition: one visit of one definition by one ticket.
-  await sql`alter table stages add column ticket_id text references tickets (id) on delete cascade`.execute(db);
-  await sql`alter table stages add column definition_id text references stage_definitions (id)`.execute(db);
+  await sql`alter table stages add column ticket_id text references tickets (id) on delete cascade`.execute(
+    db,
+  );
+  await sql`alter table stages add column definition_id text references stage_definitions (id)`.execute(
+    db,
+  );
   await sql`alter table stages add column visit integer`.execute(db);
-  await sql`alter table stages add column paused boolean not null default false`.execute(db);
+  await sql`alter table stages add column paused boolean not null default false`.execute(
+    db,
+  );
   await sql`alter table stages add column at_risk_at timestamptz`.execute(db);
   await sql`alter table stages add column business_ms bigint`.execute(db);
-  await sql`create index stages_ticket on stages (ticket_id, stage_start_time, id) where ticket_id is not null`.execute(db);
-  await sql`create index stages_open_at_risk on stages (at_risk_at) where stage_end_time is null and at_risk_at is not null`.execute(db);
+  await sql`create index stages_ticket on stages (ticket_id, stage_start_time, id) where ticket_id is not null`.execute(
+    db,
+  );
+  await sql`create index stages_open_at_risk on stages (at_risk_at) where stage_end_time is null and at_risk_at is not null`.execute(
+    db,
+  );
   await sql`create index stages_definition_open on stages (definition_id) where definition_id is not null and stage_end_time is null`.execute(
     db,
   );
@@ -90,15 +118,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       created_at timestamptz not null,
       primary key (stage_id, kind)
     )`.execute(db);
-  await sql`create index stage_alerts_ticket on stage_alerts (ticket_id)`.execute(db);
-  // The ticket's overall target breaches, once per target (its due moment).
+  await sql`create index stage_alerts_ticket on stage_alerts (ticket_id)`.execute(
+    db,
+  );
+  // The ticket's first crossing of its overall target's at-risk / overdue moments, once each.
   await sql`
     create table ticket_sla_alerts (
       ticket_id text not null references tickets (id) on delete cascade,
       kind text not null check (kind in ('at_risk', 'overdue')),
-      due_at timestamptz not null,
       created_at timestamptz not null,
-      primary key (ticket_id, kind, due_at)
+      primary key (ticket_id, kind)
     )`.execute(db);
 
   // Cumulative flow rollup: stage entries and exits per definition per UTC day, kept by trigger.
@@ -152,8 +181,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       project_id text,
       created_at timestamptz not null default now()
     )`.execute(db);
-  await sql`create index change_log_created on change_log (created_at)`.execute(db);
-  await sql.raw(`
+  await sql`create index change_log_created on change_log (created_at)`.execute(
+    db,
+  );
+  await sql
+    .raw(
+      `
     create function change_log_record() returns trigger language plpgsql as $$
     declare
       row_data record;
@@ -181,10 +214,14 @@ export async function up(db: Kysely<unknown>): Promise<void> {
         returning id into log_id;
       perform pg_notify('${CHANGE_CHANNEL}', log_id::text);
       return null;
-    end $$`).execute(db);
-  for (const table of ['tickets', 'stages', 'ticket_events']) {
+    end $$`,
+    )
+    .execute(db);
+  for (const table of ["tickets", "stages", "ticket_events"]) {
     await sql
-      .raw(`create trigger ${table}_change_log after insert or update or delete on ${table} for each row execute function change_log_record()`)
+      .raw(
+        `create trigger ${table}_change_log after insert or update or delete on ${table} for each row execute function change_log_record()`,
+      )
       .execute(db);
   }
 }
