@@ -11,12 +11,19 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { ErrorBody } from './http/envelope.js';
 import { registerErrorHandler } from './http/error-handler.js';
-import { systemActor, type Actor } from './modules/access/policy.js';
+import type { Actor } from './modules/access/policy.js';
+import { auditRoutes } from './modules/audit/routes.js';
+import { authPlugin } from './modules/auth/plugin.js';
+import { authRoutes } from './modules/auth/routes.js';
+import { opsRoutes } from './modules/ops/routes.js';
+import { projectRoutes } from './modules/projects/routes.js';
 import { legacyStageRoutes } from './modules/stages/legacy-routes.js';
 import { stageRoutes } from './modules/stages/routes.js';
 import { systemRoutes } from './modules/system/routes.js';
 import { legacyTicketRoutes } from './modules/tickets/legacy-routes.js';
 import { ticketRoutes } from './modules/tickets/routes.js';
+import { userRoutes } from './modules/users/routes.js';
+import { dashboardPlugin } from './modules/web/plugin.js';
 import { createServices, type Services } from './services.js';
 
 declare module 'fastify' {
@@ -37,6 +44,8 @@ export type AppOptions = {
   database: Database;
   clock?: Clock;
   logger?: FastifyServerOptions['logger'];
+  /** Start background work (OPS delivery worker and poller); the server sets it, tests drive the work by hand. */
+  backgroundJobs?: boolean;
 };
 
 export const apiInfo = {
@@ -70,9 +79,6 @@ export async function buildApp(options: AppOptions) {
   app.decorate('metrics', metrics);
   app.decorate('services', createServices({ config, database, clock, metrics }));
   app.decorateRequest('actor', null as unknown as Actor);
-  app.addHook('onRequest', async (request) => {
-    request.actor = systemActor;
-  });
   app.addHook('onSend', async (request, reply) => {
     reply.header('x-request-id', request.id);
   });
@@ -84,7 +90,7 @@ export async function buildApp(options: AppOptions) {
       done(null, undefined);
       return;
     }
-    jsonParser(request, body, done);
+    jsonParser(request, body as string, done);
   });
 
   registerErrorHandler(app);
@@ -98,18 +104,32 @@ export async function buildApp(options: AppOptions) {
       tags: [
         { name: 'tickets', description: 'Tickets (Stageline API)' },
         { name: 'stages', description: 'Stage records (Stageline API)' },
+        { name: 'projects', description: 'Projects and their stage workflows, calendars and targets' },
+        { name: 'ops', description: 'Hand-offs to OPS, their status and the log of every exchange' },
         { name: 'legacy', description: "The older systems' routes, in their wire format" },
+        { name: 'accounts', description: 'Sign-in, users and roles, API tokens, the audit log' },
         { name: 'system', description: 'Health, readiness, metrics' },
       ],
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
+  // Before every route: each one is authenticated and checked against its access rule.
+  await app.register(authPlugin);
+  await app.services.auth.bootstrap(app.log);
+  await app.services.tokens.ensureAdminToken(app.log);
+
   await app.register(systemRoutes);
+  await app.register(authRoutes, { prefix: '/api' });
+  await app.register(userRoutes, { prefix: '/api' });
+  await app.register(auditRoutes, { prefix: '/api' });
   await app.register(ticketRoutes, { prefix: '/api' });
   await app.register(stageRoutes, { prefix: '/api' });
+  await app.register(projectRoutes, { prefix: '/api' });
+  await app.register(opsRoutes, { prefix: '/api', backgroundJobs: options.backgroundJobs ?? false });
   await app.register(legacyTicketRoutes);
   await app.register(legacyStageRoutes);
+  await app.register(dashboardPlugin);
 
   return app;
 }

@@ -1,11 +1,22 @@
+import { sql, type RawBuilder, type SelectQueryBuilder } from 'kysely';
 import { AppError } from '../errors.js';
+import type { DB } from './types.js';
 
 /**
- * Cursors are opaque to clients: the last row's sort key, base64url JSON. Paging by the key (not
- * OFFSET) stays correct while rows are inserted and costs the same on page 1 and page 10,000.
+ * Lists page by key, not OFFSET: the cursor is the last row's sort key (opaque base64url JSON), so
+ * paging stays correct while rows are inserted and page 10,000 costs what page 1 costs.
  */
+export type KeyKind = 'timestamp' | 'text' | 'integer';
+export type SortKey = { column: string; kind: KeyKind };
+
 export function encodeCursor(values: readonly (string | number | null)[]): string {
   return Buffer.from(JSON.stringify(values)).toString('base64url');
+}
+
+function badCursor(): never {
+  throw new AppError('VALIDATION_FAILED', 'cursor: not a cursor this list gave out (or one for another sort order)', [
+    { field: 'cursor', problem: 'is not a cursor this list gave out (or one for another sort order)' },
+  ]);
 }
 
 export function decodeCursor(cursor: string, length: number): (string | number)[] {
@@ -18,11 +29,55 @@ export function decodeCursor(cursor: string, length: number): (string | number)[
   if (
     !Array.isArray(values) ||
     values.length !== length ||
-    !values.every((v) => (typeof v === 'string' && v.length <= 200) || (typeof v === 'number' && Number.isFinite(v)))
+    !values.every((v) => (typeof v === 'string' && v.length <= 200 && !v.includes('\u0000')) || (typeof v === 'number' && Number.isSafeInteger(v)))
   ) {
-    throw new AppError('VALIDATION_FAILED', 'cursor: not a cursor this list gave out (or one for another sort order)', [
-      { field: 'cursor', problem: 'is not a cursor this list gave out (or one for another sort order)' },
-    ]);
+    badCursor();
   }
   return values as (string | number)[];
+}
+
+/** `(a, b) < ($1, $2)`: every key of a sort runs one direction, so one row comparison uses the (a, b) index. */
+function keysetAfter(keys: readonly SortKey[], values: readonly (string | number)[], descending: boolean): RawBuilder<boolean> {
+  const columns = sql.join(keys.map((key) => sql.ref(key.column)));
+  const params = sql.join(
+    keys.map((key, index) => {
+      const value = values[index];
+      if (key.kind === 'timestamp') {
+        if (typeof value !== 'string' || Number.isNaN(Date.parse(value))) return badCursor();
+        return sql`cast(${value} as timestamptz)`;
+      }
+      if (key.kind === 'integer') {
+        if (typeof value !== 'number') return badCursor();
+        return sql`cast(${value} as integer)`;
+      }
+      return sql`cast(${String(value)} as text)`;
+    }),
+  );
+  return descending ? sql<boolean>`(${columns}) < (${params})` : sql<boolean>`(${columns}) > (${params})`;
+}
+
+/** Runs one page of `query` in the order of `keys`, continuing after `cursor`. */
+export async function keysetPage<Row extends object>(
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any
+  query: SelectQueryBuilder<DB, any, Row>,
+  keys: readonly SortKey[],
+  descending: boolean,
+  limit: number,
+  cursor: string | undefined,
+): Promise<{ rows: Row[]; nextCursor: string | null }> {
+  if (cursor) query = query.where(keysetAfter(keys, decodeCursor(cursor, keys.length), descending));
+  for (const key of keys) query = query.orderBy(sql.ref(key.column), descending ? 'desc' : 'asc');
+  const rows = await query.limit(limit + 1).execute();
+  const page = rows.slice(0, limit);
+  const last = page.at(-1) as Record<string, unknown> | undefined;
+  const nextCursor =
+    rows.length > limit && last
+      ? encodeCursor(
+          keys.map((key) => {
+            const value = last[key.column];
+            return value instanceof Date ? value.toISOString() : (value as string | number);
+          }),
+        )
+      : null;
+  return { rows: page, nextCursor };
 }

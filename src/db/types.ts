@@ -2,7 +2,10 @@ import type { ColumnType, Generated, Insertable, Selectable, Updateable } from '
 
 /** Timestamps are written as Date or ISO string and always read back as Date. */
 export type Timestamp = ColumnType<Date, Date | string, Date | string>;
-export type Json = ColumnType<Record<string, unknown>, string | Record<string, unknown>, string | Record<string, unknown>>;
+/** A jsonb object column: written as a JSON string (parameters are text), read back parsed. */
+export type Json = ColumnType<Record<string, unknown>, string, string>;
+/** The same, for a column with a default: may be left out on insert. */
+export type JsonWithDefault = ColumnType<Record<string, unknown>, string | undefined, string>;
 
 export type TicketStatus = 'new' | 'open' | 'pending' | 'sent' | 'in_progress' | 'delayed' | 'closed' | 'failed';
 export type Priority = 'low' | 'medium' | 'high';
@@ -24,7 +27,7 @@ export interface TicketsTable {
   contact_person: string | null;
   helpdeskurl: string | null;
   assigned_to: string | null;
-  metadata: Generated<Json>;
+  metadata: JsonWithDefault;
   current_stage_id: string | null;
   /** The OPS system's id once a hand-off was accepted. */
   ops_id: string | null;
@@ -80,7 +83,7 @@ export interface TicketEventsTable {
   actor_id: string | null;
   actor_name: Generated<string>;
   visibility: Generated<'public' | 'internal'>;
-  data: Generated<Json>;
+  data: JsonWithDefault;
   created_at: Timestamp;
 }
 
@@ -229,7 +232,7 @@ export interface AuditLogTable {
   target_type: string | null;
   target_id: string | null;
   ip: string | null;
-  details: Generated<Json>;
+  details: Json;
 }
 
 export type UserRow = Selectable<UsersTable>;

@@ -17,15 +17,24 @@ export type Client = {
   request(options: InjectOptions): Promise<LightMyRequestResponse>;
 };
 
+export type Role = 'admin' | 'agent' | 'viewer' | 'customer';
+
+/** A client signed in as a fresh user of its own (see `userClient`). */
+export type UserClient = Client & { user: Record<string, any>; token: string; password: string };
+
 export type TestApp = {
   app: App;
   database: Database;
   clock: ManualClock;
   config: Config;
-  /** Requests as the bootstrap admin. */
+  /** Requests as the bootstrap admin (`Authorization: Bearer <ADMIN_API_TOKEN>`). */
   api: Client;
-  /** Requests with the given extra headers on each (e.g. another token). */
+  /** Requests without any credentials. */
+  anonymous: Client;
+  /** Requests with the given headers on each (e.g. another token); no admin token. */
   as(headers: Headers): Client;
+  /** A fresh user of that role with an API token of its own (customers see `customerEmails`, default their email). */
+  userClient(role: Role, options?: { customerEmails?: string[]; scope?: 'read' | 'read-write' }): Promise<UserClient>;
   create: {
     ticket(fields?: Record<string, unknown>): Promise<Record<string, any>>;
     stage(fields?: Record<string, unknown>): Promise<Record<string, any>>;
@@ -48,14 +57,30 @@ function client(app: App, defaults: Headers): Client {
 
 let counter = 0;
 
+/** The admin token every test app has; tests may send it themselves. */
+export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+
+/**
+ * Test settings: a fixed admin token, scrypt at a tiny cost (2^4 instead of 2^15, so a login takes microseconds,
+ * not 50 ms) and no general rate limit (fuzz tests send thousands of requests); tests override any of them.
+ */
+const testEnv = { LOG_LEVEL: 'silent', ADMIN_API_TOKEN: TEST_ADMIN_TOKEN, PASSWORD_HASH_COST: '4', RATE_LIMIT_MAX: '0' };
+
 /** An app on a fresh database, a manual clock and an admin client. */
 export async function testApp(overrides: Record<string, string> = {}): Promise<TestApp> {
   const database = await freshDatabase();
-  const config = loadConfig({ LOG_LEVEL: 'silent', ...overrides });
+  const config = loadConfig({ ...testEnv, ...overrides });
   const clock = new ManualClock();
-  const app = await buildApp({ config, database, clock, logger: false });
-  await app.ready();
-  const adminHeaders: Headers = {};
+  let app: App;
+  try {
+    app = await buildApp({ config, database, clock, logger: false });
+    await app.ready();
+  } catch (error) {
+    // An open database keeps the test process alive: close it, or a failing build hangs the run.
+    await database.close();
+    throw error;
+  }
+  const adminHeaders: Headers = { authorization: `Bearer ${config.auth.adminApiToken ?? TEST_ADMIN_TOKEN}` };
   const api = client(app, adminHeaders);
   const created = async (url: string, fields: Record<string, unknown>) => {
     const res = await api.post(url, fields);
@@ -68,7 +93,22 @@ export async function testApp(overrides: Record<string, string> = {}): Promise<T
     clock,
     config,
     api,
+    anonymous: client(app, {}),
     as: (headers) => client(app, headers),
+    async userClient(role, options = {}) {
+      const n = ++counter;
+      const email = `${role}${n}@users.example.com`;
+      const password = `password-${n}-${role}`;
+      const user = await created('/api/users', {
+        email,
+        name: `${role} ${n}`,
+        role,
+        password,
+        ...(options.customerEmails ? { customer_emails: options.customerEmails } : {}),
+      });
+      const token = (await created('/api/tokens', { name: 'test', user_id: user.id, scope: options.scope ?? 'read-write' })).token as string;
+      return { ...client(app, { authorization: `Bearer ${token}` }), user, token, password };
+    },
     create: {
       ticket: (fields = {}) => created('/api/tickets', { subject: `Ticket ${++counter}`, ...fields }),
       stage: (fields = {}) => created('/api/stages', { stage_type: 'major', ...fields }),

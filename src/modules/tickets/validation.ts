@@ -88,14 +88,20 @@ function stageRef(value: unknown, field: string, problems: Problems): StageRef |
   return undefined;
 }
 
+/** An ISO-8601 date-time from 1970 to 9999, or null when the value is anything else. */
+export function parseIsoTime(value: unknown): Date | null {
+  const date = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) ? new Date(value) : null;
+  if (!date || Number.isNaN(date.getTime()) || date.getUTCFullYear() < 1970 || date.getUTCFullYear() > 9999) return null;
+  return date;
+}
+
+export const isoTimeProblem = 'must be an ISO-8601 date-time such as 2026-01-31T09:00:00Z';
+
 function timestamp(value: unknown, field: string, problems: Problems): Date | undefined {
   if (value === undefined || value === null) return undefined;
-  const date = typeof value === 'string' && /^\d{4}-\d{2}-\d{2}T/.test(value) ? new Date(value) : null;
-  if (!date || Number.isNaN(date.getTime()) || date.getUTCFullYear() < 1970 || date.getUTCFullYear() > 9999) {
-    problems.add(field, 'must be an ISO-8601 date-time such as 2026-01-31T09:00:00Z');
-    return undefined;
-  }
-  return date;
+  const date = parseIsoTime(value);
+  if (!date) problems.add(field, isoTimeProblem);
+  return date ?? undefined;
 }
 
 function containsNul(value: unknown): boolean {

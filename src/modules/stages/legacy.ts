@@ -1,0 +1,30 @@
+import { Type, type Static } from 'typebox';
+import { isGoZero, legacyBody } from '../../http/legacy.js';
+import { Nullable } from '../../http/schema-helpers.js';
+import { presentStage } from './presenter.js';
+import { stageFields } from './schemas.js';
+import type { StageWithMajor } from './service.js';
+
+/** The monitoring system's stage: the API fields plus its major stage inlined. */
+export const LegacyStage = Type.Object({ ...stageFields, major_stage: Nullable(Type.Object(stageFields)) });
+export type LegacyStageOut = Static<typeof LegacyStage>;
+
+export const LegacyStageInput = Type.Object({}, { additionalProperties: true, description: 'A stage in the monitoring system\'s fields' });
+
+export function presentLegacyStage(stage: StageWithMajor): LegacyStageOut {
+  return { ...presentStage(stage), major_stage: stage.major_stage ? presentStage(stage.major_stage) : null };
+}
+
+const stageInputFields = ['stage_type', 'major_stage_id', 'stage_description', 'stage_start_time', 'stage_end_time', 'due_at', 'contact_emails', 'version'];
+
+/** An older client's stage body → the internal input; zero values (0, "", Go's zero time) mean "not set". */
+export function fromLegacyStageInput(raw: unknown): Record<string, unknown> {
+  const body = legacyBody(raw);
+  const input: Record<string, unknown> = {};
+  for (const field of stageInputFields) {
+    const value = body[field];
+    if (value === undefined || isGoZero(value) || (field === 'major_stage_id' && value === 0)) continue;
+    input[field] = value;
+  }
+  return input;
+}

@@ -1,0 +1,85 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { ErrorBody } from '../../http/envelope.js';
+import { setLegacyPageHeaders } from '../../http/legacy.js';
+import { IdParams, versionFromIfMatch } from '../../http/schema-helpers.js';
+import type { Actor } from '../access/policy.js';
+import { fromLegacyTicketInput, LegacyTicket, LegacyTicketInput, presentLegacyTicket } from './legacy.js';
+import { ticketListOptions } from './query.js';
+import { ticketFilterQuery } from './schemas.js';
+import type { TicketView } from './service.js';
+
+const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 412: ErrorBody };
+
+/** The older systems' `/tickets`: bare JSON in both vocabularies, old status codes, same service. */
+export const legacyTicketRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  const { tickets, stages } = app.services;
+  const maxLimit = app.config.legacyListLimit;
+  const ListQuery = Type.Object({ ...ticketFilterQuery, limit: Type.Optional(Type.Integer({ minimum: 1, maximum: maxLimit })) });
+
+  /** Loads every stage the tickets mention in one go, then presents each ticket. */
+  const present = async (items: TicketView[], actor: Actor) => {
+    const stageIds = items.flatMap((ticket) => [...ticket.stage_ids, ...(ticket.current_stage_id ? [ticket.current_stage_id] : [])]);
+    const stagesById = await stages.withMajors(stageIds);
+    return items.map((ticket) => presentLegacyTicket(ticket, stagesById, actor.role !== 'customer'));
+  };
+
+  app.get(
+    '/tickets',
+    {
+      schema: {
+        tags: ['legacy'],
+        summary: `All tickets as a bare array (newest ${maxLimit} per page; X-Total-Count and Link headers)`,
+        querystring: ListQuery,
+        response: { 200: Type.Array(LegacyTicket), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const page = await tickets.list(request.actor, { ...ticketListOptions(request.query, request.query.limit ?? maxLimit), count: true });
+      setLegacyPageHeaders(request, reply, page.total ?? page.items.length, page.nextCursor);
+      return present(page.items, request.actor);
+    },
+  );
+
+  app.post(
+    '/tickets',
+    { schema: { tags: ['legacy'], summary: 'Create a ticket (either vocabulary)', body: LegacyTicketInput, response: { 201: LegacyTicket, ...errors } } },
+    async (request, reply) => {
+      const ticket = await tickets.create(request.actor, fromLegacyTicketInput(request.body));
+      const [out] = await present([ticket], request.actor);
+      return reply.status(201).send(out);
+    },
+  );
+
+  app.get(
+    '/tickets/:id',
+    { schema: { tags: ['legacy'], summary: 'A ticket with its current stage and all its stages', params: IdParams, response: { 200: LegacyTicket, ...errors } } },
+    async (request) => (await present([await tickets.get(request.actor, request.params.id)], request.actor))[0],
+  );
+
+  app.put(
+    '/tickets/:id',
+    {
+      schema: {
+        tags: ['legacy'],
+        summary: 'Change the fields present in the body (omitted fields are kept)',
+        params: IdParams,
+        body: LegacyTicketInput,
+        response: { 200: LegacyTicket, ...errors },
+      },
+    },
+    async (request) => {
+      const ticket = await tickets.update(request.actor, request.params.id, fromLegacyTicketInput(request.body), versionFromIfMatch(request.headers['if-match']));
+      return (await present([ticket], request.actor))[0];
+    },
+  );
+
+  app.delete(
+    '/tickets/:id',
+    { schema: { tags: ['legacy'], summary: 'Delete a ticket (204, no body)', params: IdParams, response: { 204: Type.Null(), ...errors } } },
+    async (request, reply) => {
+      await tickets.remove(request.actor, request.params.id);
+      return reply.status(204).send(null);
+    },
+  );
+};

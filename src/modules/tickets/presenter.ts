@@ -1,0 +1,37 @@
+import type { Actor } from '../access/policy.js';
+import type { TicketOut } from './schemas.js';
+import type { TicketView } from './service.js';
+
+const iso = (value: Date | null) => (value ? value.toISOString() : null);
+
+/** A ticket as the `/api` face shows it; customers never see who it is assigned to or its metadata. */
+export function presentTicket(ticket: TicketView, actor: Actor): TicketOut {
+  const out: TicketOut = {
+    id: ticket.id,
+    number: ticket.number,
+    subject: ticket.subject,
+    description: ticket.description,
+    status: ticket.status,
+    priority: ticket.priority,
+    category: ticket.category,
+    project: ticket.project,
+    customer_name: ticket.customer_name,
+    customer_email: ticket.customer_email,
+    customer_phone: ticket.customer_phone,
+    contact_person: ticket.contact_person,
+    helpdeskurl: ticket.helpdeskurl,
+    current_stage_id: ticket.current_stage_id,
+    stages: ticket.stage_ids,
+    ops_id: ticket.ops_id,
+    ops_error: ticket.ops_error,
+    created_at: ticket.created_at.toISOString(),
+    updated_at: ticket.updated_at.toISOString(),
+    closed_at: iso(ticket.closed_at),
+    version: ticket.version,
+  };
+  if (actor.role !== 'customer') {
+    out.assigned_to = ticket.assigned_to;
+    out.metadata = ticket.metadata;
+  }
+  return out;
+}

@@ -1,0 +1,61 @@
+import type { Priority, TicketStatus } from '../../db/types.js';
+import { invalid } from '../../errors.js';
+import type { TicketSortKey } from './repository.js';
+import type { TicketListOptions } from './service.js';
+import { priorities, ticketStatuses } from './validation.js';
+
+type ListQuery = {
+  status?: string;
+  priority?: string;
+  project?: string;
+  category?: string;
+  customer?: string;
+  assigned_to?: string;
+  current_stage_id?: string;
+  created_from?: string;
+  created_to?: string;
+  updated_since?: string;
+  q?: string;
+  sort?: string;
+  cursor?: string;
+  count?: boolean;
+};
+
+function commaList<T extends string>(raw: string | undefined, field: string, allowed: readonly T[]): T[] | undefined {
+  if (raw === undefined || raw === '') return undefined;
+  const values = raw.split(',').map((value) => value.trim());
+  const unknown = values.filter((value) => !(allowed as readonly string[]).includes(value));
+  if (unknown.length) invalid([{ field, problem: `${unknown.join(', ')} is not one of ${allowed.join(', ')}` }]);
+  return values as T[];
+}
+
+function time(raw: string | undefined, field: string): Date | undefined {
+  if (raw === undefined) return undefined;
+  const date = new Date(raw);
+  if (Number.isNaN(date.getTime())) invalid([{ field, problem: 'must be an ISO-8601 date-time' }]);
+  return date;
+}
+
+/** The list query of either face → the service's list options. */
+export function ticketListOptions(query: ListQuery, limit: number): TicketListOptions {
+  const sort = query.sort ?? '-created_at';
+  return {
+    filters: {
+      statuses: commaList<TicketStatus>(query.status, 'status', ticketStatuses),
+      priorities: commaList<Priority>(query.priority, 'priority', priorities),
+      project: query.project,
+      category: query.category,
+      customer: query.customer || undefined,
+      assignedTo: query.assigned_to,
+      currentStageId: query.current_stage_id,
+      createdFrom: time(query.created_from, 'created_from'),
+      createdTo: time(query.created_to, 'created_to'),
+      updatedSince: time(query.updated_since, 'updated_since'),
+      q: query.q || undefined,
+    },
+    sort: { key: sort.replace(/^-/, '') as TicketSortKey, descending: sort.startsWith('-') },
+    limit,
+    cursor: query.cursor || undefined,
+    count: query.count ?? false,
+  };
+}

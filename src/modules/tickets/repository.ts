@@ -1,0 +1,157 @@
+import { sql } from 'kysely';
+import type { Executor, Tx } from '../../db/database.js';
+import { keysetPage, type SortKey } from '../../db/keyset.js';
+import { containsPattern } from '../../db/sql-helpers.js';
+import type { NewTicketRow, Priority, TicketRow, TicketRowUpdate, TicketStatus } from '../../db/types.js';
+
+export type TicketFilters = {
+  statuses?: TicketStatus[];
+  priorities?: Priority[];
+  project?: string;
+  category?: string;
+  customer?: string;
+  assignedTo?: string;
+  currentStageId?: string;
+  createdFrom?: Date;
+  createdTo?: Date;
+  updatedSince?: Date;
+  q?: string;
+  /** Only tickets of these customer emails (a customer's own view); undefined: all tickets. */
+  customerEmails?: string[];
+};
+
+export const ticketSorts = {
+  created_at: [
+    { column: 'created_at', kind: 'timestamp' },
+    { column: 'id', kind: 'text' },
+  ],
+  updated_at: [
+    { column: 'updated_at', kind: 'timestamp' },
+    { column: 'id', kind: 'text' },
+  ],
+  number: [{ column: 'number', kind: 'integer' }],
+  priority: [
+    { column: 'priority_rank', kind: 'integer' },
+    { column: 'number', kind: 'integer' },
+  ],
+} as const satisfies Record<string, readonly SortKey[]>;
+
+export type TicketSortKey = keyof typeof ticketSorts;
+export type TicketSort = { key: TicketSortKey; descending: boolean };
+
+export type TicketEvent = {
+  ticket_id: string;
+  type: string;
+  actor_id: string | null;
+  actor_name: string;
+  visibility?: 'public' | 'internal';
+  data: Record<string, unknown>;
+  created_at: Date;
+};
+
+// Must equal the indexed expressions in migration 0001, or the trigram indexes go unused.
+const customerText = sql<string>`lower(coalesce(customer_name, '') || ' ' || coalesce(customer_email, ''))`;
+const searchText = sql<string>`lower(coalesce(subject, '') || ' ' || coalesce(description, '') || ' ' || coalesce(customer_name, '') || ' ' || coalesce(customer_email, ''))`;
+
+export class TicketsRepository {
+  findById(db: Executor, id: string): Promise<TicketRow | undefined> {
+    return db.selectFrom('tickets').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  findByNumber(db: Executor, number: number): Promise<TicketRow | undefined> {
+    return db.selectFrom('tickets').selectAll().where('number', '=', number).executeTakeFirst();
+  }
+
+  /** Reads the row and locks it until the transaction ends, so concurrent updates queue up. */
+  lock(tx: Tx, id: string): Promise<TicketRow | undefined> {
+    return tx.selectFrom('tickets').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+  }
+
+  async idExists(db: Executor, id: string): Promise<boolean> {
+    return (await db.selectFrom('tickets').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
+  }
+
+  insert(tx: Tx, row: NewTicketRow): Promise<TicketRow> {
+    return tx.insertInto('tickets').values(row).returningAll().executeTakeFirstOrThrow();
+  }
+
+  update(tx: Tx, id: string, changes: TicketRowUpdate): Promise<TicketRow> {
+    return tx
+      .updateTable('tickets')
+      .set({ ...changes, version: sql`version + 1` })
+      .where('id', '=', id)
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  async delete(tx: Tx, id: string): Promise<void> {
+    await tx.deleteFrom('tickets').where('id', '=', id).execute();
+  }
+
+  /** Each ticket's stage ids in list order, for a whole page at once. */
+  async stageIdsOf(db: Executor, ticketIds: readonly string[]): Promise<Map<string, string[]>> {
+    const byTicket = new Map<string, string[]>(ticketIds.map((id) => [id, []]));
+    if (ticketIds.length === 0) return byTicket;
+    const rows = await db
+      .selectFrom('ticket_stages')
+      .select(['ticket_id', 'stage_id'])
+      .where('ticket_id', 'in', ticketIds)
+      .orderBy('ticket_id')
+      .orderBy('position')
+      .execute();
+    for (const row of rows) byTicket.get(row.ticket_id)?.push(row.stage_id);
+    return byTicket;
+  }
+
+  async replaceStages(tx: Tx, ticketId: string, stageIds: readonly string[]): Promise<void> {
+    await tx.deleteFrom('ticket_stages').where('ticket_id', '=', ticketId).execute();
+    if (stageIds.length === 0) return;
+    await tx
+      .insertInto('ticket_stages')
+      .values(stageIds.map((stageId, position) => ({ ticket_id: ticketId, stage_id: stageId, position })))
+      .execute();
+  }
+
+  async appendEvents(tx: Tx, events: readonly TicketEvent[]): Promise<void> {
+    if (events.length === 0) return;
+    await tx
+      .insertInto('ticket_events')
+      .values(events.map((event) => ({ ...event, data: JSON.stringify(event.data) })))
+      .execute();
+  }
+
+  private filtered(db: Executor, filters: TicketFilters) {
+    let query = db.selectFrom('tickets');
+    if (filters.statuses?.length) query = query.where('status', 'in', filters.statuses);
+    if (filters.priorities?.length) query = query.where('priority', 'in', filters.priorities);
+    if (filters.project !== undefined) query = query.where('project', '=', filters.project);
+    if (filters.category !== undefined) query = query.where('category', '=', filters.category);
+    if (filters.assignedTo !== undefined) query = query.where('assigned_to', '=', filters.assignedTo);
+    if (filters.currentStageId !== undefined) query = query.where('current_stage_id', '=', filters.currentStageId);
+    if (filters.createdFrom) query = query.where('created_at', '>=', filters.createdFrom);
+    if (filters.createdTo) query = query.where('created_at', '<', filters.createdTo);
+    if (filters.updatedSince) query = query.where('updated_at', '>=', filters.updatedSince);
+    if (filters.customer) query = query.where(sql<boolean>`${customerText} like ${containsPattern(filters.customer)}`);
+    if (filters.q) query = query.where(sql<boolean>`${searchText} like ${containsPattern(filters.q)}`);
+    if (filters.customerEmails) {
+      const emails = filters.customerEmails.map((email) => email.toLowerCase());
+      query = emails.length
+        ? query.where(sql<boolean>`lower(customer_email) in (${sql.join(emails)})`)
+        : query.where(sql<boolean>`false`);
+    }
+    return query;
+  }
+
+  /** One page in the given order; `cursor` continues after the row it was made from. */
+  /** One page in the given order; `cursor` continues after the row it was made from. */
+  list(db: Executor, filters: TicketFilters, sort: TicketSort, limit: number, cursor: string | undefined) {
+    return keysetPage<TicketRow>(this.filtered(db, filters).selectAll(), ticketSorts[sort.key], sort.descending, limit, cursor);
+  }
+
+  async count(db: Executor, filters: TicketFilters): Promise<number> {
+    const row = await this.filtered(db, filters)
+      .select((eb) => eb.fn.countAll<number>().as('total'))
+      .executeTakeFirstOrThrow();
+    return Number(row.total);
+  }
+}

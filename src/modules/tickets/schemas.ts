@@ -1,0 +1,115 @@
+import { Type, type Static } from 'typebox';
+import { DateTime, Nullable } from '../../http/schema-helpers.js';
+import { priorities, ticketStatuses } from './validation.js';
+
+export const TicketStatusSchema = Type.Enum([...ticketStatuses]);
+export const PrioritySchema = Type.Enum([...priorities]);
+
+const text = (maxLength: number, description?: string) =>
+  Nullable(Type.String({ minLength: 1, maxLength, ...(description ? { description } : {}) }));
+
+export const Ticket = Type.Object({
+  id: Type.String({ description: 'Server-made UUID, or the id the client chose on create' }),
+  number: Type.Integer({ description: 'Sequential, human-friendly number; `/api/tickets/42` finds it too' }),
+  subject: Nullable(Type.String()),
+  description: Nullable(Type.String()),
+  status: TicketStatusSchema,
+  priority: PrioritySchema,
+  category: Nullable(Type.String()),
+  project: Nullable(Type.String()),
+  customer_name: Nullable(Type.String()),
+  customer_email: Nullable(Type.String()),
+  customer_phone: Nullable(Type.String()),
+  contact_person: Nullable(Type.String()),
+  helpdeskurl: Nullable(Type.String()),
+  assigned_to: Type.Optional(Nullable(Type.String({ description: 'Not shown to customers' }))),
+  metadata: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'Free JSON; not shown to customers' })),
+  current_stage_id: Nullable(Type.String()),
+  stages: Type.Array(Type.String(), { description: "The ticket's stage ids, in order" }),
+  ops_id: Nullable(Type.String({ description: "OPS system's id once a hand-off was accepted" })),
+  ops_error: Nullable(Type.String({ description: 'Why the last OPS hand-off failed' })),
+  created_at: DateTime(),
+  updated_at: DateTime(),
+  closed_at: Nullable(DateTime()),
+  version: Type.Integer({ description: 'Increases on every change; send it back as `If-Match` or `version`' }),
+});
+export type TicketOut = Static<typeof Ticket>;
+
+const StageRefSchema = Type.Union([Type.String(), Type.Integer({ minimum: 1 })], {
+  description: 'A stage id, or a stage number',
+});
+
+const editable = {
+  subject: Type.Optional(text(500)),
+  description: Type.Optional(text(20_000)),
+  status: Type.Optional(TicketStatusSchema),
+  priority: Type.Optional(PrioritySchema),
+  category: Type.Optional(text(200)),
+  project: Type.Optional(text(200)),
+  customer_name: Type.Optional(text(200)),
+  customer_email: Type.Optional(text(254, 'An email address')),
+  customer_phone: Type.Optional(text(50)),
+  contact_person: Type.Optional(text(200)),
+  helpdeskurl: Type.Optional(text(2000, 'An http(s) URL')),
+  assigned_to: Type.Optional(text(200)),
+  metadata: Type.Optional(Nullable(Type.Object({}, { additionalProperties: true }))),
+  current_stage_id: Type.Optional(Nullable(StageRefSchema)),
+  stages: Type.Optional(Type.Array(StageRefSchema, { maxItems: 1000 })),
+};
+
+/** Read-only fields a client may send back unchanged; they are ignored. */
+const ignored = {
+  number: Type.Optional(Type.Unknown()),
+  updated_at: Type.Optional(Type.Unknown()),
+  closed_at: Type.Optional(Type.Unknown()),
+  ops_id: Type.Optional(Type.Unknown()),
+  ops_error: Type.Optional(Type.Unknown()),
+};
+
+export const TicketCreate = Type.Object(
+  {
+    id: Type.Optional(Type.String({ minLength: 1, maxLength: 64, description: '1–64 of [A-Za-z0-9._:-], not all digits' })),
+    created_at: Type.Optional(DateTime('Kept when migrating old data; read-only afterwards')),
+    ...editable,
+    ...ignored,
+    version: Type.Optional(Type.Unknown()),
+  },
+  { additionalProperties: false },
+);
+
+export const TicketPatch = Type.Object(
+  {
+    ...editable,
+    ...ignored,
+    id: Type.Optional(Type.Unknown()),
+    created_at: Type.Optional(Type.Unknown()),
+    version: Type.Optional(Type.Integer({ minimum: 1, description: 'Expected current version (or send If-Match)' })),
+  },
+  { additionalProperties: false },
+);
+
+export const ticketSortValues = ['created_at', '-created_at', 'updated_at', '-updated_at', 'priority', '-priority', 'number', '-number'] as const;
+
+/** The list filters, shared by both faces. */
+export const ticketFilterQuery = {
+  status: Type.Optional(Type.String({ description: 'Comma-separated statuses' })),
+  priority: Type.Optional(Type.String({ description: 'Comma-separated priorities' })),
+  project: Type.Optional(Type.String()),
+  category: Type.Optional(Type.String()),
+  customer: Type.Optional(Type.String({ description: 'Customer name or email contains (case-insensitive)' })),
+  assigned_to: Type.Optional(Type.String()),
+  current_stage_id: Type.Optional(Type.String()),
+  created_from: Type.Optional(DateTime()),
+  created_to: Type.Optional(DateTime()),
+  updated_since: Type.Optional(DateTime()),
+  q: Type.Optional(Type.String({ description: 'Contains (case-insensitive) in subject, description, customer' })),
+  sort: Type.Optional(Type.Enum([...ticketSortValues], { default: '-created_at' })),
+  cursor: Type.Optional(Type.String()),
+  count: Type.Optional(Type.Boolean()),
+};
+
+export const TicketListQuery = Type.Object(
+  { ...ticketFilterQuery, limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })) },
+  { additionalProperties: false },
+);
+export type TicketListQueryType = Static<typeof TicketListQuery>;

@@ -1,0 +1,233 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../../clock.js';
+import type { Db, Tx } from '../../db/database.js';
+import type { TicketRow, TicketRowUpdate, TicketStatus } from '../../db/types.js';
+import { AppError, fail, invalid, notFound } from '../../errors.js';
+import type { ServiceContext } from '../../services.js';
+import { assertCan, canSeeTicket, ticketVisibility, type Actor } from '../access/policy.js';
+import { StagesRepository } from '../stages/repository.js';
+import { TicketsRepository, type TicketEvent, type TicketFilters, type TicketSort } from './repository.js';
+import { isWellFormedId, parseTicketInput, type StageRef, type TicketInput } from './validation.js';
+
+/** A ticket with its ordered stage ids: what both faces present. */
+export type TicketView = TicketRow & { stage_ids: string[] };
+
+export type TicketListOptions = {
+  filters: Omit<TicketFilters, 'customerEmails'>;
+  sort: TicketSort;
+  limit: number;
+  cursor?: string;
+  count?: boolean;
+};
+
+export type TicketPage = { items: TicketView[]; nextCursor: string | null; total?: number };
+
+const editableFields = [
+  'subject',
+  'description',
+  'status',
+  'priority',
+  'category',
+  'project',
+  'customer_name',
+  'customer_email',
+  'customer_phone',
+  'contact_person',
+  'helpdeskurl',
+  'assigned_to',
+  'metadata',
+] as const satisfies readonly (keyof TicketInput & keyof TicketRow)[];
+
+/** Fields a customer never sees, so their changes are internal history. */
+const internalFields = new Set<string>(['assigned_to', 'metadata']);
+
+function sameValue(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+}
+
+export class TicketsService {
+  private readonly db: Db;
+  private readonly clock: Clock;
+  private readonly tickets = new TicketsRepository();
+  private readonly stages = new StagesRepository();
+
+  constructor(context: ServiceContext) {
+    this.db = context.database.db;
+    this.clock = context.clock;
+  }
+
+  /** `42` finds ticket number 42; a well-formed id finds that id; anything else is unknown. */
+  private async find(db: Db | Tx, ref: string, lock = false): Promise<TicketRow | undefined> {
+    if (/^\d{1,15}$/.test(ref)) {
+      const byNumber = await this.tickets.findByNumber(db, Number(ref));
+      if (!byNumber || !lock) return byNumber;
+      return this.tickets.lock(db as Tx, byNumber.id);
+    }
+    if (!isWellFormedId(ref)) return undefined;
+    return lock ? this.tickets.lock(db as Tx, ref) : this.tickets.findById(db, ref);
+  }
+
+  private async findVisible(actor: Actor, db: Db | Tx, ref: string, lock = false): Promise<TicketRow> {
+    const ticket = await this.find(db, ref, lock);
+    // A customer asking for someone else's ticket learns nothing, not even that it exists.
+    if (!ticket || !canSeeTicket(actor, ticket)) notFound('ticket', ref);
+    return ticket;
+  }
+
+  private async view(db: Db | Tx, ticket: TicketRow): Promise<TicketView> {
+    const stageIds = await this.tickets.stageIdsOf(db, [ticket.id]);
+    return { ...ticket, stage_ids: stageIds.get(ticket.id) ?? [] };
+  }
+
+  async get(actor: Actor, ref: string): Promise<TicketView> {
+    assertCan(actor, 'ticket:read');
+    return this.view(this.db, await this.findVisible(actor, this.db, ref));
+  }
+
+  async list(actor: Actor, options: TicketListOptions): Promise<TicketPage> {
+    assertCan(actor, 'ticket:read');
+    const visibility = ticketVisibility(actor);
+    const filters: TicketFilters = { ...options.filters, ...(visibility ? { customerEmails: visibility.customerEmails } : {}) };
+    const { rows, nextCursor } = await this.tickets.list(this.db, filters, options.sort, options.limit, options.cursor);
+    const stageIds = await this.tickets.stageIdsOf(
+      this.db,
+      rows.map((row) => row.id),
+    );
+    const items = rows.map((row) => ({ ...row, stage_ids: stageIds.get(row.id) ?? [] }));
+    if (!options.count) return { items, nextCursor };
+    return { items, nextCursor, total: await this.tickets.count(this.db, filters) };
+  }
+
+  /** Stage refs (ids or numbers) → ids, with every unknown one named. */
+  private async resolveStages(tx: Tx, refs: readonly StageRef[], field: string): Promise<string[]> {
+    const found = await this.stages.idsForRefs(tx, refs);
+    const problems = refs.flatMap((ref, index) =>
+      found.has(ref) ? [] : [{ field: refs.length === 1 && field === 'current_stage_id' ? field : `${field}.${index}`, problem: `stage ${ref} does not exist` }],
+    );
+    if (problems.length) invalid(problems);
+    const ids = refs.map((ref) => found.get(ref)!);
+    const duplicate = ids.find((id, index) => ids.indexOf(id) !== index);
+    if (duplicate) invalid([{ field, problem: `lists stage ${duplicate} more than once` }]);
+    return ids;
+  }
+
+  /** The ticket's stage list and current stage after applying the input; current must be listed. */
+  private async stagePlan(
+    tx: Tx,
+    input: TicketInput,
+    existing: { stage_ids: string[]; current_stage_id: string | null },
+  ): Promise<{ stageIds: string[]; currentStageId: string | null }> {
+    let stageIds = input.stages ? await this.resolveStages(tx, input.stages, 'stages') : existing.stage_ids;
+    let currentStageId = existing.current_stage_id;
+    if (input.current_stage_id !== undefined) {
+      currentStageId = input.current_stage_id === null ? null : (await this.resolveStages(tx, [input.current_stage_id], 'current_stage_id'))[0];
+    }
+    if (currentStageId !== null && !stageIds.includes(currentStageId)) {
+      // Naming a current stage without a stage list means "the ticket is now in this stage".
+      if (input.stages === undefined && input.current_stage_id !== undefined) stageIds = [...stageIds, currentStageId];
+      else if (input.current_stage_id !== undefined || input.stages !== undefined) {
+        invalid([{ field: 'current_stage_id', problem: 'must be one of the ticket\'s stages' }]);
+      }
+    }
+    return { stageIds, currentStageId };
+  }
+
+  private event(actor: Actor, ticketId: string, type: string, data: Record<string, unknown>, internal = false): TicketEvent {
+    return {
+      ticket_id: ticketId,
+      type,
+      actor_id: actor.id,
+      actor_name: actor.name,
+      visibility: internal ? 'internal' : 'public',
+      data,
+      created_at: this.clock.now(),
+    };
+  }
+
+  async create(actor: Actor, body: Record<string, unknown>): Promise<TicketView> {
+    assertCan(actor, 'ticket:create');
+    const input = parseTicketInput(body, 'create');
+    if (actor.role === 'customer') {
+      const email = input.customer_email?.toLowerCase() ?? actor.customerEmails[0];
+      if (!email || !actor.customerEmails.includes(email)) fail('FORBIDDEN', 'customers open tickets for their own email only');
+      input.customer_email = email;
+    }
+    return this.db.transaction().execute(async (tx) => {
+      if (input.id && (await this.tickets.idExists(tx, input.id))) {
+        throw new AppError('CONFLICT', `ticket id ${input.id} is already taken`, [{ field: 'id', problem: 'is already taken' }]);
+      }
+      const { stageIds, currentStageId } = await this.stagePlan(tx, input, { stage_ids: [], current_stage_id: null });
+      const now = this.clock.now();
+      const status: TicketStatus = input.status ?? 'new';
+      const ticket = await this.tickets.insert(tx, {
+        id: input.id ?? randomUUID(),
+        ...Object.fromEntries(editableFields.map((field) => [field, input[field] ?? null]).filter(([, value]) => value !== null)),
+        ...(input.metadata ? { metadata: JSON.stringify(input.metadata) } : {}),
+        status,
+        current_stage_id: currentStageId,
+        created_at: input.created_at ?? now,
+        updated_at: now,
+        closed_at: status === 'closed' ? now : null,
+      });
+      await this.tickets.replaceStages(tx, ticket.id, stageIds);
+      await this.tickets.appendEvents(tx, [
+        this.event(actor, ticket.id, 'created', { subject: ticket.subject, status: ticket.status, priority: ticket.priority }),
+      ]);
+      return { ...ticket, stage_ids: stageIds };
+    });
+  }
+
+  async update(actor: Actor, ref: string, body: Record<string, unknown>, expectedVersion?: number): Promise<TicketView> {
+    assertCan(actor, 'ticket:update');
+    const input = parseTicketInput(body, 'update');
+    return this.db.transaction().execute(async (tx) => {
+      const ticket = await this.findVisible(actor, tx, ref, true);
+      const expected = expectedVersion ?? input.version;
+      if (expected !== undefined && expected !== ticket.version) {
+        fail('VERSION_MISMATCH', `ticket ${ticket.id} is at version ${ticket.version}, not ${expected}; reload it and try again`);
+      }
+      const before = await this.view(tx, ticket);
+      const changes: TicketRowUpdate = {};
+      const events: TicketEvent[] = [];
+      for (const field of editableFields) {
+        const next = input[field];
+        if (next === undefined || sameValue(next, ticket[field])) continue;
+        (changes as Record<string, unknown>)[field] = field === 'metadata' ? JSON.stringify(next) : next;
+        events.push(
+          field === 'status'
+            ? this.event(actor, ticket.id, 'status_changed', { old: ticket.status, new: next })
+            : this.event(actor, ticket.id, 'field_changed', { field, old: ticket[field], new: next }, internalFields.has(field)),
+        );
+      }
+      const now = this.clock.now();
+      if (changes.status === 'closed') changes.closed_at = now;
+      else if (changes.status !== undefined && ticket.status === 'closed') changes.closed_at = null;
+
+      const { stageIds, currentStageId } = await this.stagePlan(tx, input, before);
+      const stagesChanged = !sameValue(stageIds, before.stage_ids);
+      if (currentStageId !== ticket.current_stage_id) {
+        changes.current_stage_id = currentStageId;
+        events.push(this.event(actor, ticket.id, 'field_changed', { field: 'current_stage_id', old: ticket.current_stage_id, new: currentStageId }));
+      }
+      if (stagesChanged) {
+        await this.tickets.replaceStages(tx, ticket.id, stageIds);
+        events.push(this.event(actor, ticket.id, 'field_changed', { field: 'stages', old: before.stage_ids, new: stageIds }));
+      }
+      if (events.length === 0) return before;
+      const updated = await this.tickets.update(tx, ticket.id, { ...changes, updated_at: now });
+      await this.tickets.appendEvents(tx, events);
+      return { ...updated, stage_ids: stageIds };
+    });
+  }
+
+  async remove(actor: Actor, ref: string): Promise<TicketView> {
+    assertCan(actor, 'ticket:delete');
+    return this.db.transaction().execute(async (tx) => {
+      const ticket = await this.findVisible(actor, tx, ref, true);
+      const view = await this.view(tx, ticket);
+      // Its stage links and history go with it (foreign keys cascade); the stage records stay.
+      await this.tickets.delete(tx, ticket.id);
+      return view;
+    });
+  }
+}
