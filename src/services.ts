@@ -2,8 +2,15 @@ import type { Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import type { Registry } from 'prom-client';
+import { AuditLog } from './modules/audit/service.js';
+import { AuthService } from './modules/auth/service.js';
+import { TokensService } from './modules/auth/tokens.js';
+import { OpsService } from './modules/ops/service.js';
+import { Outbox } from './modules/outbox/outbox.js';
+import { ProjectsService } from './modules/projects/service.js';
 import { StagesService } from './modules/stages/service.js';
 import { TicketsService } from './modules/tickets/service.js';
+import { UsersService } from './modules/users/service.js';
 
 export type ServiceContext = {
   config: Config;
@@ -14,9 +21,21 @@ export type ServiceContext = {
 
 /** Every service, built once per app and shared by both faces. */
 export function createServices(context: ServiceContext) {
+  // The audit log first: other services record into it inside their own transactions.
+  const audit = new AuditLog(context);
+  const auth = new AuthService(context, audit);
+  const tokens = new TokensService(context, audit);
+  const users = new UsersService(context, audit);
   const tickets = new TicketsService(context);
   const stages = new StagesService(context);
-  return { tickets, stages };
+  const projects = new ProjectsService(context);
+  const outbox = new Outbox(context.database.db, context.clock, {
+    leaseMs: Math.max(30_000, context.config.ops.timeoutMs * 3),
+    batchSize: 20,
+    defaultBackoff: { baseMs: context.config.ops.retryBaseMs, maxMs: context.config.ops.retryMaxMs },
+  });
+  const ops = new OpsService(context, outbox);
+  return { tickets, stages, projects, audit, auth, tokens, users, outbox, ops };
 }
 
 export type Services = ReturnType<typeof createServices>;
