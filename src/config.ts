@@ -12,6 +12,8 @@ export type Config = {
   bodyLimitBytes: number;
   /** Seconds to wait for in-flight requests on SIGTERM before closing anyway. */
   shutdownGraceSeconds: number;
+  /** Accounts, sessions, tokens, throttling (issue 11). */
+  auth: AuthConfig;
 };
 
 export class ConfigError extends Error {}
@@ -54,6 +56,63 @@ function databaseUrl(env: Env, problems: string[]): string | null {
   return raw;
 }
 
+export type AuthConfig = {
+  /** The first admin, created when there are no users yet. */
+  adminEmail: string;
+  /** Unset: a password is generated and printed once in the log. */
+  adminPassword: string | null;
+  /** An admin API token with exactly this value is kept in place (automation, tests). */
+  adminApiToken: string | null;
+  /** Requests without credentials to the older systems' routes act with this role (migration period). */
+  anonymousRole: 'viewer' | 'agent' | null;
+  metricsPublic: boolean;
+  /** log2 of scrypt's cost N for new password hashes (15 = 32 MiB, 2^15 rounds); lower only in tests. */
+  passwordHashCost: number;
+  sessionIdleMinutes: number;
+  sessionMaxHours: number;
+  /** Failed logins for one account before it is locked (backoff starts at half). */
+  loginMaxFailures: number;
+  /** Failed logins from one address before it is locked (backoff starts at half). */
+  loginIpMaxFailures: number;
+  loginLockMinutes: number;
+  /** Requests per window per token, session or address; 0 turns the general rate limit off. */
+  rateLimitMax: number;
+  rateLimitWindowSeconds: number;
+};
+
+function boolean(env: Env, name: string, problems: string[]): boolean {
+  return oneOf(env, name, ['true', 'false'], 'false', problems) === 'true';
+}
+
+function authConfig(env: Env, problems: string[]): AuthConfig {
+  const adminEmail = (env.ADMIN_EMAIL || 'admin@stageline.local').trim().toLowerCase();
+  if (!/^[^\s@]+@[^\s@]+$/.test(adminEmail)) problems.push(`ADMIN_EMAIL must be an email address, got "${adminEmail}"`);
+  const adminPassword = env.ADMIN_PASSWORD || null;
+  if (adminPassword !== null && (adminPassword.length < 10 || adminPassword.length > 256)) {
+    problems.push('ADMIN_PASSWORD must be 10 to 256 characters long');
+  }
+  const adminApiToken = env.ADMIN_API_TOKEN || null;
+  if (adminApiToken !== null && !/^[A-Za-z0-9._~+/=-]{20,200}$/.test(adminApiToken)) {
+    problems.push('ADMIN_API_TOKEN must be 20 to 200 characters of A-Z a-z 0-9 . _ ~ + / = -');
+  }
+  const anonymousRole = oneOf(env, 'ANONYMOUS_ROLE', ['viewer', 'agent', ''], '', problems);
+  return {
+    adminEmail,
+    adminPassword,
+    adminApiToken,
+    anonymousRole: anonymousRole === '' ? null : anonymousRole,
+    metricsPublic: boolean(env, 'METRICS_PUBLIC', problems),
+    passwordHashCost: integer(env, 'PASSWORD_HASH_COST', 15, 4, 20, problems),
+    sessionIdleMinutes: integer(env, 'SESSION_IDLE_MINUTES', 60, 1, 10_080, problems),
+    sessionMaxHours: integer(env, 'SESSION_MAX_HOURS', 12, 1, 720, problems),
+    loginMaxFailures: integer(env, 'LOGIN_MAX_FAILURES', 10, 2, 1000, problems),
+    loginIpMaxFailures: integer(env, 'LOGIN_IP_MAX_FAILURES', 100, 2, 100_000, problems),
+    loginLockMinutes: integer(env, 'LOGIN_LOCK_MINUTES', 15, 1, 1440, problems),
+    rateLimitMax: integer(env, 'RATE_LIMIT_MAX', 1200, 0, 1_000_000, problems),
+    rateLimitWindowSeconds: integer(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400, problems),
+  };
+}
+
 /** Reads and validates the environment; every bad value is reported at once in one error. */
 export function loadConfig(env: Env = process.env): Config {
   const problems: string[] = [];
@@ -66,6 +125,7 @@ export function loadConfig(env: Env = process.env): Config {
     legacyListLimit: integer(env, 'LEGACY_LIST_LIMIT', 1000, 1, 100_000, problems),
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600, problems),
     shutdownGraceSeconds: integer(env, 'SHUTDOWN_GRACE_SECONDS', 10, 0, 600, problems),
+    auth: authConfig(env, problems),
   };
   if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   return config;
