@@ -11,6 +11,7 @@ import { ProjectsService } from './modules/projects/service.js';
 import { StagesService } from './modules/stages/service.js';
 import { TicketsService } from './modules/tickets/service.js';
 import { UsersService } from './modules/users/service.js';
+import { WorkflowService } from './modules/workflow/service.js';
 
 export type ServiceContext = {
   config: Config;
@@ -29,13 +30,14 @@ export function createServices(context: ServiceContext) {
   const tickets = new TicketsService(context);
   const stages = new StagesService(context);
   const projects = new ProjectsService(context);
+  const workflow = new WorkflowService(context, { tickets, projects });
   const outbox = new Outbox(context.database.db, context.clock, {
     leaseMs: Math.max(30_000, context.config.ops.timeoutMs * 3),
     batchSize: 20,
     defaultBackoff: { baseMs: context.config.ops.retryBaseMs, maxMs: context.config.ops.retryMaxMs },
   });
   const ops = new OpsService(context, outbox);
-  return { tickets, stages, projects, audit, auth, tokens, users, outbox, ops };
+  return { tickets, stages, projects, workflow, audit, auth, tokens, users, outbox, ops };
 }
 
 export type Services = ReturnType<typeof createServices>;

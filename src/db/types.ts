@@ -44,6 +44,12 @@ export interface TicketsTable {
   sla_segment_start: Timestamp | null;
   sla_at_risk_at: Timestamp | null;
   sla_due_at: Timestamp | null;
+  /** The open workflow stage records' earliest at-risk and due moments (kept by trigger). */
+  stage_at_risk_at: ColumnType<Date | null, never, Date | string | null>;
+  stage_due_at: ColumnType<Date | null, never, Date | string | null>;
+  /** Generated: the earlier of the stage and SLA moments; the ticket is at risk / overdue from then. */
+  at_risk_from: ColumnType<Date | null, never, never>;
+  overdue_from: ColumnType<Date | null, never, never>;
 }
 
 export interface StagesTable {

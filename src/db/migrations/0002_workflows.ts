@@ -18,9 +18,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       updated_at timestamptz not null,
       version integer not null default 1
     )`.execute(db);
-  await sql`create index projects_created on projects (created_at, id)`.execute(
-    db,
-  );
+  await sql`create index projects_created on projects (created_at, id)`.execute(db);
 
   // Definitions are never deleted: a stage removed from a workflow is archived, so history keeps its name.
   await sql`
@@ -37,36 +35,25 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       archived boolean not null default false,
       unique (project_id, key)
     )`.execute(db);
-  await sql`create index stage_definitions_project on stage_definitions (project_id, position)`.execute(
-    db,
-  );
+  await sql`create index stage_definitions_project on stage_definitions (project_id, position)`.execute(db);
 
   // The ticket's workflow: its project, and its overall SLA clock (business ms used before the running segment).
-  await sql`alter table tickets add column project_id text references projects (id) on delete set null`.execute(
-    db,
-  );
-  await sql`alter table tickets add column sla_used_ms bigint not null default 0`.execute(
-    db,
-  );
-  await sql`alter table tickets add column sla_segment_start timestamptz`.execute(
-    db,
-  );
-  await sql`alter table tickets add column sla_at_risk_at timestamptz`.execute(
-    db,
-  );
+  await sql`alter table tickets add column project_id text references projects (id) on delete set null`.execute(db);
+  await sql`alter table tickets add column sla_used_ms bigint not null default 0`.execute(db);
+  await sql`alter table tickets add column sla_segment_start timestamptz`.execute(db);
+  await sql`alter table tickets add column sla_at_risk_at timestamptz`.execute(db);
   await sql`alter table tickets add column sla_due_at timestamptz`.execute(db);
-  await sql`create index tickets_project_id on tickets (project_id, created_at, id)`.execute(
-    db,
-  );
-  await sql`create index tickets_closed on tickets (closed_at, id) where closed_at is not null`.execute(
-    db,
-  );
-  await sql`create index tickets_sla_at_risk on tickets (sla_at_risk_at) where sla_at_risk_at is not null and status <> 'closed'`.execute(
-    db,
-  );
-  await sql`create index tickets_open_status on tickets (status) where status <> 'closed'`.execute(
-    db,
-  );
+  // The open stage records' earliest at-risk and due moments, kept by trigger; with the SLA moments they make
+  // the ticket's delay state a comparison with now(), answerable from the ticket row and its indexes alone.
+  await sql`alter table tickets add column stage_at_risk_at timestamptz`.execute(db);
+  await sql`alter table tickets add column stage_due_at timestamptz`.execute(db);
+  await sql`alter table tickets add column at_risk_from timestamptz generated always as (least(stage_at_risk_at, sla_at_risk_at)) stored`.execute(db);
+  await sql`alter table tickets add column overdue_from timestamptz generated always as (least(stage_due_at, sla_due_at)) stored`.execute(db);
+  await sql`create index tickets_at_risk_from on tickets (at_risk_from) where at_risk_from is not null and status <> 'closed'`.execute(db);
+  await sql`create index tickets_overdue_from on tickets (overdue_from) where overdue_from is not null and status <> 'closed'`.execute(db);
+  await sql`create index tickets_project_id on tickets (project_id, created_at, id)`.execute(db);
+  await sql`create index tickets_closed on tickets (closed_at, id) where closed_at is not null`.execute(db);
+  await sql`create index tickets_open_status on tickets (status) where status <> 'closed'`.execute(db);
 
   // A ticket's project follows its free-text `project` (the older systems' field), whoever writes it.
   await sql`
@@ -84,30 +71,40 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     for each row execute function tickets_resolve_project()`.execute(db);
 
   // Stage records made by a workflow transition: one visit of one definition by one ticket.
-  await sql`alter table stages add column ticket_id text references tickets (id) on delete cascade`.execute(
-    db,
-  );
-  await sql`alter table stages add column definition_id text references stage_definitions (id)`.execute(
-    db,
-  );
+  await sql`alter table stages add column ticket_id text references tickets (id) on delete cascade`.execute(db);
+  await sql`alter table stages add column definition_id text references stage_definitions (id)`.execute(db);
   await sql`alter table stages add column visit integer`.execute(db);
-  await sql`alter table stages add column paused boolean not null default false`.execute(
-    db,
-  );
+  await sql`alter table stages add column paused boolean not null default false`.execute(db);
   await sql`alter table stages add column at_risk_at timestamptz`.execute(db);
   await sql`alter table stages add column business_ms bigint`.execute(db);
-  await sql`create index stages_ticket on stages (ticket_id, stage_start_time, id) where ticket_id is not null`.execute(
-    db,
-  );
-  await sql`create index stages_open_at_risk on stages (at_risk_at) where stage_end_time is null and at_risk_at is not null`.execute(
-    db,
-  );
-  await sql`create index stages_definition_open on stages (definition_id) where definition_id is not null and stage_end_time is null`.execute(
-    db,
-  );
-  await sql`create index stages_definition_done on stages (definition_id, stage_end_time) where definition_id is not null and stage_end_time is not null`.execute(
-    db,
-  );
+  await sql`create index stages_ticket on stages (ticket_id, stage_start_time, id) where ticket_id is not null`.execute(db);
+  await sql`create index stages_open_at_risk on stages (at_risk_at) where stage_end_time is null and at_risk_at is not null`.execute(db);
+  await sql`create index stages_definition_open on stages (definition_id) where definition_id is not null and stage_end_time is null`.execute(db);
+  await sql`create index stages_definition_done on stages (definition_id, stage_end_time) where definition_id is not null and stage_end_time is not null`.execute(db);
+
+  await sql`
+    create function stages_ticket_moments() returns trigger language plpgsql as $$
+    begin
+      if tg_op in ('UPDATE', 'DELETE') and old.ticket_id is not null and (tg_op = 'DELETE' or old.ticket_id is distinct from new.ticket_id) then
+        update tickets t set
+          stage_at_risk_at = (select min(coalesce(s.at_risk_at, s.due_at)) from stages s where s.ticket_id = old.ticket_id and s.stage_end_time is null),
+          stage_due_at = (select min(s.due_at) from stages s where s.ticket_id = old.ticket_id and s.stage_end_time is null)
+        where t.id = old.ticket_id;
+      end if;
+      if tg_op in ('INSERT', 'UPDATE') and new.ticket_id is not null then
+        update tickets t set
+          stage_at_risk_at = m.at_risk_at,
+          stage_due_at = m.due_at
+        from (select min(coalesce(s.at_risk_at, s.due_at)) as at_risk_at, min(s.due_at) as due_at
+              from stages s where s.ticket_id = new.ticket_id and s.stage_end_time is null) m
+        where t.id = new.ticket_id
+          and (t.stage_at_risk_at is distinct from m.at_risk_at or t.stage_due_at is distinct from m.due_at);
+      end if;
+      return null;
+    end $$`.execute(db);
+  await sql`
+    create trigger stages_ticket_moments after insert or delete or update of due_at, at_risk_at, stage_end_time, ticket_id on stages
+    for each row execute function stages_ticket_moments()`.execute(db);
 
   // Each stage's first crossing of at-risk / overdue, recorded once: the primary key settles racing sweepers.
   await sql`
@@ -118,9 +115,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       created_at timestamptz not null,
       primary key (stage_id, kind)
     )`.execute(db);
-  await sql`create index stage_alerts_ticket on stage_alerts (ticket_id)`.execute(
-    db,
-  );
+  await sql`create index stage_alerts_ticket on stage_alerts (ticket_id)`.execute(db);
   // The ticket's first crossing of its overall target's at-risk / overdue moments, once each.
   await sql`
     create table ticket_sla_alerts (
@@ -181,9 +176,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       project_id text,
       created_at timestamptz not null default now()
     )`.execute(db);
-  await sql`create index change_log_created on change_log (created_at)`.execute(
-    db,
-  );
+  await sql`create index change_log_created on change_log (created_at)`.execute(db);
   await sql
     .raw(
       `

@@ -1,0 +1,264 @@
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../../clock.js';
+import type { Db, Tx } from '../../db/database.js';
+import type { StageRow, TicketRow, TicketRowUpdate } from '../../db/types.js';
+import { AppError, invalid, notFound } from '../../errors.js';
+import type { ServiceContext } from '../../services.js';
+import { assertCan, type Actor } from '../access/policy.js';
+import { businessMs } from '../projects/calendar.js';
+import type { StageDefinitionRow } from '../projects/repository.js';
+import type { ProjectsService, Workflow } from '../projects/service.js';
+import { TicketsRepository, type TicketEvent } from '../tickets/repository.js';
+import type { TicketsService, TicketView } from '../tickets/service.js';
+import { delayOf } from './delay.js';
+import { WorkflowRepository } from './repository.js';
+import type { CommentInputType, TransitionInputType, VisitOut } from './schemas.js';
+import { advanceSla, slaMoments, stageMoments } from './sla.js';
+import { presentVisit, timeInStage } from './visits.js';
+
+export type TransitionOutcome = { ticket: TicketView; left: VisitOut[]; entered: VisitOut[] };
+
+type Peers = { tickets: TicketsService; projects: ProjectsService };
+
+/** Which stage keys the ticket may move to from where it is. */
+export function allowedTargets(workflow: Workflow, current: StageDefinitionRow | undefined): StageDefinitionRow[] {
+  const live = workflow.definitions.filter((definition) => !definition.archived);
+  const parent = current?.parent_id ? workflow.definitions.find((definition) => definition.id === current.parent_id) : undefined;
+  const candidates = live.filter((definition) => definition.id !== current?.id);
+  if (workflow.transitions === null) return candidates;
+  const froms = new Set<string | null>(current ? [current.key, ...(parent ? [parent.key] : [])] : [null]);
+  const targets = new Set(workflow.transitions.filter((transition) => froms.has(transition.from)).map((transition) => transition.to));
+  return candidates.filter((definition) => targets.has(definition.key));
+}
+
+export class WorkflowService {
+  private readonly db: Db;
+  private readonly clock: Clock;
+  private readonly workflow = new WorkflowRepository();
+  private readonly ticketRows = new TicketsRepository();
+
+  constructor(
+    context: ServiceContext,
+    private readonly peers: Peers,
+  ) {
+    this.db = context.database.db;
+    this.clock = context.clock;
+  }
+
+  private async workflowOf(db: Db | Tx, ticket: TicketRow): Promise<Workflow | undefined> {
+    return ticket.project_id ? this.peers.projects.workflowOf(db, ticket.project_id) : undefined;
+  }
+
+  /**
+   * Moves a ticket to another stage in one transaction: ends the open visit(s), opens the new one with
+   * its due moment from the target and the calendar, updates the ticket's current stage, stage list and
+   * overall SLA clock, and records it all in the history. Entering a final stage closes the ticket.
+   */
+  async transition(actor: Actor, ref: string, input: TransitionInputType): Promise<TransitionOutcome> {
+    assertCan(actor, 'ticket:transition');
+    const { id } = await this.peers.tickets.get(actor, ref);
+    const now = this.clock.now();
+    const at = input.at ? new Date(input.at) : now;
+    if (at.getTime() > now.getTime()) invalid([{ field: 'at', problem: 'is in the future' }]);
+
+    const outcome = await this.db.transaction().execute(async (tx) => {
+      const ticket = (await this.ticketRows.lock(tx, id)) ?? notFound('ticket', ref);
+      const workflow = await this.workflowOf(tx, ticket);
+      if (!workflow) {
+        throw new AppError('CONFLICT', `ticket ${ticket.number} is in no project with a workflow (its project: ${ticket.project ?? 'none'})`, [
+          { field: 'project', problem: 'names no project; create it with POST /api/projects or set the ticket\u2019s project' },
+        ]);
+      }
+      const definitionOf = new Map(workflow.definitions.map((definition) => [definition.id, definition]));
+      const open = await this.workflow.openVisitsOf(tx, ticket.id);
+      const innermost = open.find((stage) => stage.stage_type === 'minor') ?? open[0];
+      const current = innermost ? definitionOf.get(innermost.definition_id!) : undefined;
+      const target = workflow.definitions.find((definition) => !definition.archived && (definition.key === input.to || definition.id === input.to));
+      if (!target) invalid([{ field: 'to', problem: `no stage "${input.to}" in the workflow of project ${workflow.project.key}` }]);
+
+      const allowed = allowedTargets(workflow, current);
+      if (!allowed.some((definition) => definition.id === target.id)) {
+        const keys = allowed.map((definition) => definition.key);
+        throw new AppError(
+          'CONFLICT',
+          `ticket ${ticket.number} may not move from ${current ? `"${current.key}"` : 'no stage'} to "${target.key}"; allowed: ${keys.join(', ') || 'none'}`,
+          [{ field: 'to', problem: `allowed: ${keys.join(', ') || 'none'}` }],
+          { allowed_transitions: keys },
+        );
+      }
+      const latestStart = Math.max(0, ...open.map((stage) => stage.stage_start_time?.getTime() ?? 0));
+      if (at.getTime() < latestStart) {
+        invalid([{ field: 'at', problem: `is before the current stage began (${new Date(latestStart).toISOString()})` }]);
+      }
+
+      const parent = target.parent_id ? definitionOf.get(target.parent_id) : undefined;
+      const firstTransition = !(await this.workflow.hasVisits(tx, ticket.id));
+      // A minor stage lives inside its major: moving between minors of one major keeps the major open.
+      const keep = open.filter((stage) => parent && stage.stage_type === 'major' && stage.definition_id === parent.id);
+      const closing = open.filter((stage) => !keep.includes(stage));
+      const events: TicketEvent[] = [];
+      const event = (type: string, data: Record<string, unknown>): TicketEvent => ({
+        ticket_id: ticket.id,
+        type,
+        actor_id: actor.id,
+        actor_name: actor.name,
+        visibility: 'public',
+        data,
+        created_at: at,
+      });
+      const left: StageRow[] = [];
+      // Minors end before their major, so the history reads inside-out.
+      for (const stage of [...closing].sort((a, b) => (a.stage_type === 'minor' ? -1 : 0) - (b.stage_type === 'minor' ? -1 : 0))) {
+        const definition = definitionOf.get(stage.definition_id!)!;
+        const ended = await this.workflow.endStage(tx, stage.id, at, businessMs(workflow.calendar, stage.stage_start_time ?? at, at), now);
+        left.push(ended);
+        events.push(event('stage_left', { stage_id: stage.id, key: definition.key, name: definition.name, visit: stage.visit, business_ms: ended.business_ms }));
+      }
+
+      const entered: StageRow[] = [];
+      const open_ = async (definition: StageDefinitionRow, majorStageId: string | null) => {
+        const visit = (await this.workflow.visitCount(tx, ticket.id, definition.id)) + 1;
+        const moments = definition.final
+          ? { atRiskAt: null, dueAt: null }
+          : stageMoments(workflow.calendar, definition.target_minutes, workflow.project.at_risk_threshold, at);
+        const stage = await this.workflow.insertStage(tx, {
+          id: randomUUID(),
+          stage_type: majorStageId ? 'minor' : 'major',
+          major_stage_id: majorStageId,
+          stage_description: definition.name,
+          stage_start_time: at,
+          // A final stage is a moment, not a span: the ticket is done.
+          stage_end_time: definition.final ? at : null,
+          business_ms: definition.final ? 0 : null,
+          due_at: moments.dueAt,
+          at_risk_at: moments.atRiskAt,
+          ticket_id: ticket.id,
+          definition_id: definition.id,
+          visit,
+          paused: definition.pauses || (parent?.pauses ?? false),
+          created_at: now,
+          updated_at: now,
+        });
+        await this.workflow.appendToTicket(tx, ticket.id, stage.id);
+        entered.push(stage);
+        events.push(
+          event('stage_entered', {
+            stage_id: stage.id,
+            key: definition.key,
+            name: definition.name,
+            visit,
+            due_at: moments.dueAt?.toISOString() ?? null,
+            ...(input.note ? { note: input.note } : {}),
+            ...(current ? { from: current.key } : {}),
+          }),
+        );
+        return stage;
+      };
+      let majorId = keep[0]?.id ?? null;
+      if (parent && !majorId) majorId = (await open_(parent, null)).id;
+      const newest = await open_(target, parent ? majorId : null);
+
+      const changes = this.ticketChanges(ticket, workflow, target, parent, at, now, firstTransition);
+      changes.current_stage_id = newest.id;
+      if (changes.status && changes.status !== ticket.status) {
+        events.push(event('status_changed', { old: ticket.status, new: changes.status }));
+      }
+      await this.ticketRows.update(tx, ticket.id, changes);
+      await this.ticketRows.appendEvents(tx, events);
+      return { left, entered, workflow };
+    });
+
+    const ticket = await this.peers.tickets.get(actor, id);
+    const definitionOf = new Map(outcome.workflow.definitions.map((definition) => [definition.id, definition]));
+    const present = (stage: StageRow) => presentVisit(stage, definitionOf.get(stage.definition_id!)!, outcome.workflow.calendar, now);
+    return { ticket, left: outcome.left.map(present), entered: outcome.entered.map(present) };
+  }
+
+  /** The ticket's status and overall SLA clock after entering `target` at `at`. */
+  private ticketChanges(
+    ticket: TicketRow,
+    workflow: Workflow,
+    target: StageDefinitionRow,
+    parent: StageDefinitionRow | undefined,
+    at: Date,
+    now: Date,
+    firstTransition: boolean,
+  ): TicketRowUpdate {
+    // Before its first stage a ticket's clock has run since it was created.
+    const segmentStart = ticket.sla_segment_start ?? (firstTransition ? ticket.created_at : null);
+    const stops = target.final || target.pauses || (parent?.pauses ?? false);
+    const clock = advanceSla(workflow.calendar, { usedMs: Number(ticket.sla_used_ms), segmentStart }, at, stops);
+    const targetMs = workflow.project.ticket_target_minutes === null ? null : workflow.project.ticket_target_minutes * 60_000;
+    const moments = target.final
+      ? { atRiskAt: null, dueAt: null }
+      : slaMoments(workflow.calendar, { targetMs, threshold: workflow.project.at_risk_threshold }, clock, {
+          atRiskAt: ticket.sla_at_risk_at,
+          dueAt: ticket.sla_due_at,
+        });
+    const changes: TicketRowUpdate = {
+      sla_used_ms: clock.usedMs,
+      sla_segment_start: clock.segmentStart,
+      sla_at_risk_at: moments.atRiskAt,
+      sla_due_at: moments.dueAt,
+      updated_at: now,
+    };
+    if (target.final) Object.assign(changes, { status: 'closed', closed_at: at });
+    else if (ticket.status === 'closed') Object.assign(changes, { status: 'open', closed_at: null });
+    return changes;
+  }
+
+  async timeline(actor: Actor, ref: string) {
+    const ticket = await this.peers.tickets.get(actor, ref);
+    const now = this.clock.now();
+    const workflow = await this.workflowOf(this.db, ticket);
+    const stages = await this.workflow.visitsOf(this.db, ticket.id);
+    const definitionOf = new Map((workflow?.definitions ?? []).map((definition) => [definition.id, definition]));
+    const calendar = workflow?.calendar ?? null;
+    const visits = stages
+      .filter((stage) => definitionOf.has(stage.definition_id!))
+      .map((stage) => presentVisit(stage, definitionOf.get(stage.definition_id!)!, calendar, now));
+    const running = ticket.sla_segment_start ? businessMs(calendar, ticket.sla_segment_start, now) : 0;
+    return {
+      ticket_id: ticket.id,
+      project: workflow ? { id: workflow.project.id, key: workflow.project.key, name: workflow.project.name } : null,
+      now: now.toISOString(),
+      ...delayOf(ticket, now),
+      sla: {
+        target_minutes: workflow?.project.ticket_target_minutes ?? null,
+        used_business_ms: Number(ticket.sla_used_ms) + running,
+        paused: ticket.status !== 'closed' && stages.length > 0 && ticket.sla_segment_start === null,
+        at_risk_at: ticket.sla_at_risk_at?.toISOString() ?? null,
+        due_at: ticket.sla_due_at?.toISOString() ?? null,
+      },
+      visits,
+      time_in_stage: timeInStage(visits, workflow?.definitions ?? []),
+    };
+  }
+
+  /** A page of history; customers see only public entries. */
+  async history(actor: Actor, ref: string, limit: number, cursor: string | undefined) {
+    const ticket = await this.peers.tickets.get(actor, ref);
+    return this.workflow.history(this.db, ticket.id, actor.role === 'customer', limit, cursor);
+  }
+
+  async comment(actor: Actor, ref: string, input: CommentInputType) {
+    assertCan(actor, 'ticket:comment');
+    const ticket = await this.peers.tickets.get(actor, ref);
+    const visibility = input.visibility ?? 'public';
+    if (visibility === 'internal' && actor.role === 'customer') {
+      throw new AppError('FORBIDDEN', 'customers may write public comments only', [{ field: 'visibility', problem: 'must be public for a customer' }]);
+    }
+    const now = this.clock.now();
+    return this.db.transaction().execute((tx) =>
+      this.workflow.insertEvent(tx, {
+        ticket_id: ticket.id,
+        type: 'comment',
+        actor_id: actor.id,
+        actor_name: actor.name,
+        visibility,
+        data: { body: input.body },
+        created_at: now,
+      }),
+    );
+  }
+}
