@@ -166,7 +166,7 @@ export class UsersService {
           role,
           changes.email ?? user.email,
           patch.customer_emails ??
-            (user.role === "customer" ? user.customer_emails : undefined),
+            (role === "customer" && user.role === "customer" ? user.customer_emails : undefined),
         );
         if (JSON.stringify(emails) !== JSON.stringify(user.customer_emails)) {
           changes.customer_emails = emails;
