@@ -128,7 +128,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(ticketRoutes, { prefix: '/api' });
   await app.register(stageRoutes, { prefix: '/api' });
   await app.register(projectRoutes, { prefix: '/api' });
-  await app.register(workflowRoutes, { prefix: '/api' });
+  await app.register(workflowRoutes, { prefix: '/api', backgroundJobs: options.backgroundJobs ?? false });
   await app.register(opsRoutes, { prefix: '/api', backgroundJobs: options.backgroundJobs ?? false });
   await app.register(legacyTicketRoutes);
   await app.register(legacyStageRoutes);

@@ -11,6 +11,7 @@ import { ProjectsService } from './modules/projects/service.js';
 import { StagesService } from './modules/stages/service.js';
 import { TicketsService } from './modules/tickets/service.js';
 import { UsersService } from './modules/users/service.js';
+import { DelaySweeper } from './modules/workflow/sweeper.js';
 import { WorkflowService } from './modules/workflow/service.js';
 
 export type ServiceContext = {
@@ -31,13 +32,14 @@ export function createServices(context: ServiceContext) {
   const stages = new StagesService(context);
   const projects = new ProjectsService(context);
   const workflow = new WorkflowService(context, { tickets, projects });
+  const sweeper = new DelaySweeper(context);
   const outbox = new Outbox(context.database.db, context.clock, {
     leaseMs: Math.max(30_000, context.config.ops.timeoutMs * 3),
     batchSize: 20,
     defaultBackoff: { baseMs: context.config.ops.retryBaseMs, maxMs: context.config.ops.retryMaxMs },
   });
   const ops = new OpsService(context, outbox);
-  return { tickets, stages, projects, workflow, audit, auth, tokens, users, outbox, ops };
+  return { tickets, stages, projects, workflow, sweeper, audit, auth, tokens, users, outbox, ops };
 }
 
 export type Services = ReturnType<typeof createServices>;

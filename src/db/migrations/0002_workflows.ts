@@ -52,6 +52,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`create index tickets_at_risk_from on tickets (at_risk_from) where at_risk_from is not null and status <> 'closed'`.execute(db);
   await sql`create index tickets_overdue_from on tickets (overdue_from) where overdue_from is not null and status <> 'closed'`.execute(db);
   await sql`create index tickets_project_id on tickets (project_id, created_at, id)`.execute(db);
+  await sql`create index tickets_sla_at_risk on tickets (sla_at_risk_at) where sla_at_risk_at is not null and status <> 'closed'`.execute(db);
   await sql`create index tickets_closed on tickets (closed_at, id) where closed_at is not null`.execute(db);
   await sql`create index tickets_open_status on tickets (status) where status <> 'closed'`.execute(db);
 

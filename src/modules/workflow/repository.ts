@@ -83,3 +83,57 @@ export class WorkflowRepository {
       .executeTakeFirstOrThrow();
   }
 }
+
+/** At-risk / overdue crossings recorded by one sweep. */
+export type Crossing = { ticket_id: string; type: 'at_risk' | 'overdue'; event_id: number };
+
+export class SweepRepository {
+  /**
+   * Records each open stage's first crossing of its at-risk and due moments, and each open ticket's of
+   * its overall target, as history — once: the alert tables' primary keys make a racing second sweep
+   * insert nothing, and only freshly inserted alerts produce events.
+   */
+  async recordCrossings(tx: Tx, now: Date, batch: number): Promise<Crossing[]> {
+    const stages = await sql<Crossing>`
+      with due as (
+        select s.id as stage_id, s.ticket_id, k.kind, k.at, d.key, d.name, s.visit
+        from stages s
+        cross join lateral (values ('at_risk', s.at_risk_at), ('overdue', s.due_at)) as k(kind, at)
+        join stage_definitions d on d.id = s.definition_id
+        where s.stage_end_time is null and s.ticket_id is not null and s.at_risk_at <= ${now} and k.at <= ${now}
+          and not exists (select 1 from stage_alerts a where a.stage_id = s.id and a.kind = k.kind)
+        order by k.at
+        limit ${batch}
+      ), inserted as (
+        insert into stage_alerts (stage_id, kind, ticket_id, created_at)
+        select stage_id, kind, ticket_id, ${now} from due
+        on conflict do nothing
+        returning stage_id, kind
+      )
+      insert into ticket_events (ticket_id, type, actor_name, visibility, data, created_at)
+      select d.ticket_id, d.kind, 'system', 'public',
+        jsonb_build_object('scope', 'stage', 'stage_id', d.stage_id, 'key', d.key, 'name', d.name, 'visit', d.visit, 'at', d.at), ${now}
+      from inserted i join due d on d.stage_id = i.stage_id and d.kind = i.kind
+      returning ticket_id, type, id as event_id`.execute(tx);
+    const tickets = await sql<Crossing>`
+      with due as (
+        select t.id as ticket_id, k.kind, k.at
+        from tickets t
+        cross join lateral (values ('at_risk', t.sla_at_risk_at), ('overdue', t.sla_due_at)) as k(kind, at)
+        where t.status <> 'closed' and t.sla_at_risk_at <= ${now} and k.at <= ${now}
+          and not exists (select 1 from ticket_sla_alerts a where a.ticket_id = t.id and a.kind = k.kind)
+        order by k.at
+        limit ${batch}
+      ), inserted as (
+        insert into ticket_sla_alerts (ticket_id, kind, created_at)
+        select ticket_id, kind, ${now} from due
+        on conflict do nothing
+        returning ticket_id, kind
+      )
+      insert into ticket_events (ticket_id, type, actor_name, visibility, data, created_at)
+      select d.ticket_id, d.kind, 'system', 'public', jsonb_build_object('scope', 'ticket', 'at', d.at), ${now}
+      from inserted i join due d on d.ticket_id = i.ticket_id and d.kind = i.kind
+      returning ticket_id, type, id as event_id`.execute(tx);
+    return [...stages.rows, ...tickets.rows];
+  }
+}

@@ -1,0 +1,54 @@
+import type { Clock } from '../../clock.js';
+import type { Db } from '../../db/database.js';
+import type { ServiceContext } from '../../services.js';
+import { SweepRepository, type Crossing } from './repository.js';
+
+const BATCH = 500;
+export const SWEEP_INTERVAL_MS = 15_000;
+
+/**
+ * Records the first crossing of at-risk and overdue for every open stage and ticket as history events
+ * (notifications hang on these). Delay state itself never waits for it: it is computed at query time.
+ * Safe to run in several processes at once.
+ */
+export class DelaySweeper {
+  private readonly db: Db;
+  private readonly clock: Clock;
+  private readonly sweeps = new SweepRepository();
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<unknown> | null = null;
+
+  constructor(context: ServiceContext) {
+    this.db = context.database.db;
+    this.clock = context.clock;
+  }
+
+  /** One full sweep, in batches; returns what it recorded. */
+  async sweep(): Promise<Crossing[]> {
+    const recorded: Crossing[] = [];
+    for (;;) {
+      const now = this.clock.now();
+      const batch = await this.db.transaction().execute((tx) => this.sweeps.recordCrossings(tx, now, BATCH));
+      recorded.push(...batch);
+      if (batch.length < BATCH) return recorded;
+    }
+  }
+
+  /** Sweeps every `intervalMs` until `stop()`; only the running server starts this. */
+  start(onError: (error: unknown) => void, intervalMs = SWEEP_INTERVAL_MS): void {
+    if (this.timer) return;
+    this.timer = setInterval(() => {
+      if (this.running) return;
+      this.running = this.sweep()
+        .catch(onError)
+        .finally(() => (this.running = null));
+    }, intervalMs);
+    this.timer.unref();
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer);
+    this.timer = null;
+    await this.running;
+  }
+}
