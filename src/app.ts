@@ -23,6 +23,7 @@ import { stageRoutes } from './modules/stages/routes.js';
 import { systemRoutes } from './modules/system/routes.js';
 import { legacyTicketRoutes } from './modules/tickets/legacy-routes.js';
 import { ticketRoutes } from './modules/tickets/routes.js';
+import { dashboardPlugin } from './modules/web/plugin.js';
 import { userRoutes } from './modules/users/routes.js';
 import { dashboardPlugin } from './modules/web/plugin.js';
 import { createServices, type Services } from './services.js';
@@ -132,6 +133,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(opsRoutes, { prefix: '/api', backgroundJobs: options.backgroundJobs ?? false });
   await app.register(legacyTicketRoutes);
   await app.register(legacyStageRoutes);
+  await app.register(dashboardPlugin);
   await app.register(dashboardPlugin);
 
   return app;

@@ -1,0 +1,90 @@
+import { lazy, Suspense } from 'react';
+import { Navigate, NavLink, Outlet, Route, Routes, useLocation } from 'react-router';
+import { may, SessionProvider, useSession } from './api/session';
+import { ErrorState, Loading } from './components/States';
+import { LiveProvider, useLive } from './live/events';
+
+const Login = lazy(() => import('./pages/Login'));
+const Overview = lazy(() => import('./pages/Overview'));
+const Board = lazy(() => import('./pages/Board'));
+const Tickets = lazy(() => import('./pages/Tickets'));
+const Delayed = lazy(() => import('./pages/Delayed'));
+const TicketPage = lazy(() => import('./pages/Ticket'));
+const Admin = lazy(() => import('./pages/Admin'));
+const NotFound = lazy(() => import('./pages/NotFound'));
+
+export function App() {
+  return (
+    <SessionProvider>
+      <Suspense fallback={<Loading />}>
+        <Routes>
+          <Route path="/login" element={<Login />} />
+          <Route element={<Shell />}>
+            <Route index element={<Overview />} />
+            <Route path="board" element={<Board />} />
+            <Route path="tickets" element={<Tickets />} />
+            <Route path="tickets/:id" element={<TicketPage />} />
+            <Route path="delayed" element={<Delayed />} />
+            <Route path="admin/*" element={<Admin />} />
+            <Route path="*" element={<NotFound />} />
+          </Route>
+        </Routes>
+      </Suspense>
+    </SessionProvider>
+  );
+}
+
+function LiveIndicator() {
+  const { status } = useLive();
+  const text = { live: 'Live', connecting: 'Connecting…', offline: 'Offline — retrying' }[status];
+  return (
+    <span className={`live live-${status}`} role="status" title="Changes appear without reloading while live">
+      <span aria-hidden="true">●</span> {text}
+    </span>
+  );
+}
+
+/** The signed-in frame: navigation for the viewer's role, live status, and the page. */
+function Shell() {
+  const { me, loading, error, logout } = useSession();
+  const location = useLocation();
+  if (loading) return <Loading label="Signing in…" />;
+  if (error) return <ErrorState error={error} retry={() => window.location.reload()} />;
+  if (!me) return <Navigate to={`/login?next=${encodeURIComponent(location.pathname + location.search)}`} replace />;
+  const customer = me.role === 'customer';
+  return (
+    <LiveProvider enabled>
+      <a className="skip" href="#main">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <NavLink to="/" className="brand" end>
+          Stageline
+        </NavLink>
+        <nav aria-label="Main">
+          <NavLink to="/" end>
+            {customer ? 'My tickets' : 'Overview'}
+          </NavLink>
+          {!customer && <NavLink to="/board">Board</NavLink>}
+          <NavLink to="/tickets">Tickets</NavLink>
+          {!customer && <NavLink to="/delayed">Delayed</NavLink>}
+          {may.admin(me.role) && <NavLink to="/admin">Admin</NavLink>}
+        </nav>
+        <div className="who">
+          <LiveIndicator />
+          <span className="user" title={me.email ?? undefined}>
+            {me.name} <span className="role">{me.role}</span>
+          </span>
+          <button type="button" className="link" onClick={() => void logout()}>
+            Sign out
+          </button>
+        </div>
+      </header>
+      <main id="main" tabIndex={-1}>
+        <Suspense fallback={<Loading />}>
+          <Outlet />
+        </Suspense>
+      </main>
+    </LiveProvider>
+  );
+}

@@ -1,0 +1,49 @@
+const minute = 60_000;
+const hour = 60 * minute;
+const day = 24 * hour;
+
+/** "3 h 20 m", "2 d 4 h", "45 s": the two largest units, for times in a stage or late. */
+export function formatDuration(ms: number): string {
+  const value = Math.abs(ms);
+  if (value < minute) return `${Math.round(value / 1000)} s`;
+  if (value < hour) return `${Math.floor(value / minute)} m`;
+  if (value < day) {
+    const m = Math.floor((value % hour) / minute);
+    return `${Math.floor(value / hour)} h${m ? ` ${m} m` : ''}`;
+  }
+  const h = Math.floor((value % day) / hour);
+  return `${Math.floor(value / day)} d${h ? ` ${h} h` : ''}`;
+}
+
+/** "5 min ago", "in 2 h": relative to now, in the viewer's language. */
+export function formatRelative(iso: string, now = Date.now()): string {
+  const diff = new Date(iso).getTime() - now;
+  const format = new Intl.RelativeTimeFormat(undefined, { numeric: 'auto', style: 'short' });
+  const abs = Math.abs(diff);
+  if (abs < minute) return format.format(Math.round(diff / 1000), 'second');
+  if (abs < hour) return format.format(Math.round(diff / minute), 'minute');
+  if (abs < day) return format.format(Math.round(diff / hour), 'hour');
+  return format.format(Math.round(diff / day), 'day');
+}
+
+const exactFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium', timeZoneName: 'short' });
+const shortFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'short' });
+
+/** The exact moment in the viewer's time zone, e.g. for a tooltip. */
+export function formatExact(iso: string): string {
+  return exactFormat.format(new Date(iso));
+}
+
+export function formatShort(iso: string): string {
+  return shortFormat.format(new Date(iso));
+}
+
+/** Durations arrive as milliseconds, or as ISO-8601 durations ("PT3H20M") from some routes. */
+export function durationMs(value: string | number | null | undefined): number | null {
+  if (value === null || value === undefined) return null;
+  if (typeof value === 'number') return value;
+  const match = /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(value);
+  if (!match) return Number.isFinite(Number(value)) ? Number(value) : null;
+  const [, d, h, m, s] = match.map((part) => Number(part ?? 0));
+  return d * day + h * hour + m * minute + s * 1000;
+}

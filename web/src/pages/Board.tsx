@@ -1,0 +1,297 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { memo, useEffect, useMemo, useRef, useState, type DragEvent, type KeyboardEvent } from 'react';
+import { Link, useNavigate } from 'react-router';
+import { getList, send } from '../api/http';
+import { may, useSession } from '../api/session';
+import type { Project, StageDefinition, Ticket } from '../api/types';
+import { DelayBadge, PriorityBadge } from '../components/Badges';
+import { ProjectSelect, useProjects } from '../components/Filters';
+import { Empty, ErrorState, Loading } from '../components/States';
+import { useNow } from '../components/Time';
+import { formatDuration } from '../lib/time';
+import { useUrlState } from '../lib/useFilters';
+import { activeStages, allowedTargets, stageOf } from '../lib/workflow';
+import { useLive } from '../live/events';
+
+const openStatuses = 'new,open,pending,sent,in_progress,delayed,failed';
+const maxCards = 5000;
+const noStage = '';
+
+/** Every open ticket of the project, page by page (the list route caps a page at 500). */
+async function openTickets(project: string): Promise<Ticket[]> {
+  const tickets: Ticket[] = [];
+  let cursor: string | undefined;
+  do {
+    const { items, page } = await getList<Ticket>('/api/tickets', { project, status: openStatuses, limit: 500, cursor, sort: '-priority' });
+    tickets.push(...items);
+    cursor = page.next_cursor ?? undefined;
+  } while (cursor && tickets.length < maxCards);
+  return tickets;
+}
+
+export default function Board() {
+  const [filters, set] = useUrlState(['project'] as const);
+  const projects = useProjects();
+  const project = projects.data?.find((candidate) => candidate.key === filters.project) ?? projects.data?.[0];
+
+  return (
+    <section aria-labelledby="board-title" className="board-page">
+      <div className="page-head">
+        <h1 id="board-title">Board</h1>
+        <div className="filters inline">
+          <ProjectSelect value={project?.key ?? ''} onChange={(key) => set({ project: key })} allowAll={false} />
+        </div>
+      </div>
+      {projects.isPending ? (
+        <Loading />
+      ) : projects.isError ? (
+        <ErrorState error={projects.error} retry={() => void projects.refetch()} />
+      ) : !project ? (
+        <Empty>No projects yet. An admin can create one with its workflow under Admin → Projects.</Empty>
+      ) : (
+        <ProjectBoard project={project} />
+      )}
+    </section>
+  );
+}
+
+function ProjectBoard({ project }: { project: Project }) {
+  const { me } = useSession();
+  const canMove = may.write(me?.role);
+  const queryClient = useQueryClient();
+  const queryKey = ['board', project.key];
+  const tickets = useQuery({ queryKey, queryFn: () => openTickets(project.key) });
+  const [dragging, setDragging] = useState<Ticket | null>(null);
+  const [problem, setProblem] = useState<string | null>(null);
+  const stages = activeStages(project);
+
+  const columns = useMemo(() => {
+    const byStage = new Map<string, Ticket[]>(stages.map((stage) => [stage.key, []]));
+    byStage.set(noStage, []);
+    for (const ticket of tickets.data ?? []) {
+      const key = stageOf(ticket).key ?? noStage;
+      (byStage.get(key) ?? byStage.get(noStage)!).push(ticket);
+    }
+    return byStage;
+  }, [tickets.data, stages]);
+
+  const move = useMutation({
+    mutationFn: ({ ticket, to }: { ticket: Ticket; to: StageDefinition }) =>
+      send('POST', `/api/tickets/${encodeURIComponent(ticket.id)}/transitions`, { to: to.key }),
+    // Move the card at once; the server's answer (or the live stream) confirms or puts it back.
+    onMutate: async ({ ticket, to }) => {
+      await queryClient.cancelQueries({ queryKey });
+      const before = queryClient.getQueryData<Ticket[]>(queryKey);
+      queryClient.setQueryData<Ticket[]>(queryKey, (current) =>
+        current?.map((t) =>
+          t.id === ticket.id
+            ? { ...t, current_stage: { ...t.current_stage, key: to.key, name: to.name, started_at: new Date().toISOString(), due_at: null }, delay_state: 'on_track' }
+            : t,
+        ),
+      );
+      return { before };
+    },
+    onError: (error, { ticket, to }, context) => {
+      queryClient.setQueryData(queryKey, context?.before);
+      setProblem(`Could not move #${ticket.number} to ${to.name}: ${error.message}`);
+    },
+    onSuccess: () => setProblem(null),
+    onSettled: () => void queryClient.invalidateQueries({ queryKey }),
+  });
+
+  const targetsFor = (ticket: Ticket) => allowedTargets(project, stageOf(ticket).key);
+  const moveTo = (ticket: Ticket, to: StageDefinition) => {
+    if (!targetsFor(ticket).some((target) => target.key === to.key)) {
+      setProblem(`#${ticket.number} cannot move from ${stageOf(ticket).name ?? 'no stage'} to ${to.name} in this workflow.`);
+      return;
+    }
+    move.mutate({ ticket, to });
+  };
+  const allowed = dragging ? new Set(targetsFor(dragging).map((stage) => stage.key)) : null;
+
+  if (tickets.isPending) return <Loading label="Loading the board…" />;
+  if (tickets.isError) return <ErrorState error={tickets.error} retry={() => void tickets.refetch()} />;
+  const unplaced = columns.get(noStage) ?? [];
+  return (
+    <>
+      <p className="muted small">
+        {tickets.data.length} open tickets{tickets.data.length >= maxCards ? ` (first ${maxCards})` : ''}.
+        {canMove && ' Drag a card to another column, or focus it and press Shift+→ / Shift+← to move it along the workflow.'}
+      </p>
+      {problem && (
+        <p className="form-error" role="alert">
+          {problem}{' '}
+          <button type="button" className="link" onClick={() => setProblem(null)}>
+            Dismiss
+          </button>
+        </p>
+      )}
+      <div className="board" role="list" aria-label={`${project.name} workflow`}>
+        {unplaced.length > 0 && (
+          <Column title="Not in a stage" tickets={unplaced} canMove={canMove} onDrag={setDragging} onKeyMove={() => undefined} />
+        )}
+        {stages.map((stage, index) => (
+          <Column
+            key={stage.key}
+            stage={stage}
+            title={stage.name}
+            minor={stage.stage_type === 'minor' || Boolean(stage.parent)}
+            tickets={columns.get(stage.key) ?? []}
+            canMove={canMove}
+            dropState={allowed ? (allowed.has(stage.key) ? 'allowed' : 'blocked') : undefined}
+            onDrag={setDragging}
+            onDrop={(ticket) => moveTo(ticket, stage)}
+            onKeyMove={(ticket, direction) => {
+              const targets = targetsFor(ticket).map((target) => stages.indexOf(target));
+              const next = direction > 0 ? targets.filter((i) => i > index).sort((a, b) => a - b)[0] : targets.filter((i) => i < index).sort((a, b) => b - a)[0];
+              if (next === undefined) setProblem(`#${ticket.number} has no allowed stage ${direction > 0 ? 'after' : 'before'} ${stage.name}.`);
+              else moveTo(ticket, stages[next]);
+            }}
+          />
+        ))}
+      </div>
+    </>
+  );
+}
+
+type ColumnProps = {
+  title: string;
+  stage?: StageDefinition;
+  minor?: boolean;
+  tickets: Ticket[];
+  canMove: boolean;
+  dropState?: 'allowed' | 'blocked';
+  onDrag(ticket: Ticket | null): void;
+  onDrop?(ticket: Ticket): void;
+  onKeyMove(ticket: Ticket, direction: 1 | -1): void;
+};
+
+/** One stage's column; only the cards in view are in the DOM, so thousands stay smooth. */
+function Column({ title, stage, minor, tickets, canMove, dropState, onDrag, onDrop, onKeyMove }: ColumnProps) {
+  const scroller = useRef<HTMLDivElement>(null);
+  const [over, setOver] = useState(false);
+  const virtualizer = useVirtualizer({ count: tickets.length, getScrollElement: () => scroller.current, estimateSize: () => 112, overscan: 6 });
+  const overdue = tickets.filter((ticket) => ticket.delay_state === 'overdue').length;
+  const atRisk = tickets.filter((ticket) => ticket.delay_state === 'at_risk').length;
+  const id = `column-${stage?.key ?? 'none'}`;
+
+  const onDragOver = (event: DragEvent) => {
+    if (!onDrop || dropState !== 'allowed') return;
+    event.preventDefault();
+    event.dataTransfer.dropEffect = 'move';
+    setOver(true);
+  };
+  const drop = (event: DragEvent) => {
+    event.preventDefault();
+    setOver(false);
+    const ticket = JSON.parse(event.dataTransfer.getData('application/x-stageline-ticket') || 'null') as Ticket | null;
+    if (ticket && onDrop) onDrop(ticket);
+  };
+
+  return (
+    <div
+      role="listitem"
+      className={`column ${minor ? 'minor' : ''} ${dropState ?? ''} ${over ? 'over' : ''}`}
+      aria-labelledby={id}
+      data-stage={stage?.key ?? ''}
+      onDragOver={onDragOver}
+      onDragLeave={() => setOver(false)}
+      onDrop={drop}
+    >
+      <header className="column-head">
+        <h2 id={id}>
+          {minor && <span aria-hidden="true">↳ </span>}
+          {title}
+        </h2>
+        <span className="count" aria-label={`${tickets.length} tickets`}>
+          {tickets.length}
+        </span>
+        {stage?.target_minutes && <span className="muted small">target {formatDuration(stage.target_minutes * 60_000)}</span>}
+        {(overdue > 0 || atRisk > 0) && (
+          <span className="small">
+            {overdue > 0 && <span className="text-bad">■ {overdue} overdue </span>}
+            {atRisk > 0 && <span className="text-warn">▲ {atRisk} at risk</span>}
+          </span>
+        )}
+        {dropState === 'blocked' && <span className="small muted">not allowed from here</span>}
+      </header>
+      <div ref={scroller} className="column-body" tabIndex={-1}>
+        {tickets.length === 0 ? (
+          <p className="muted small empty-column">No tickets</p>
+        ) : (
+          <ul style={{ height: virtualizer.getTotalSize(), position: 'relative' }} aria-label={`Tickets in ${title}`}>
+            {virtualizer.getVirtualItems().map((item) => (
+              <li
+                key={tickets[item.index].id}
+                data-index={item.index}
+                ref={virtualizer.measureElement}
+                style={{ position: 'absolute', top: 0, left: 0, right: 0, transform: `translateY(${item.start}px)` }}
+              >
+                <Card ticket={tickets[item.index]} canMove={canMove} onDrag={onDrag} onKeyMove={onKeyMove} />
+              </li>
+            ))}
+          </ul>
+        )}
+      </div>
+    </div>
+  );
+}
+
+const Card = memo(function Card({
+  ticket,
+  canMove,
+  onDrag,
+  onKeyMove,
+}: {
+  ticket: Ticket;
+  canMove: boolean;
+  onDrag(ticket: Ticket | null): void;
+  onKeyMove(ticket: Ticket, direction: 1 | -1): void;
+}) {
+  const now = useNow();
+  const navigate = useNavigate();
+  const { changed } = useLive();
+  const [flash, setFlash] = useState(false);
+  const isChanged = changed.has(ticket.id);
+  useEffect(() => setFlash(isChanged), [isChanged]);
+  const stage = stageOf(ticket);
+  const inStage = stage.since ? formatDuration(now - new Date(stage.since).getTime()) : null;
+  const onKey = (event: KeyboardEvent) => {
+    if (event.target !== event.currentTarget) return;
+    if (event.key === 'Enter') navigate(`/tickets/${encodeURIComponent(ticket.id)}`);
+    if (canMove && event.shiftKey && (event.key === 'ArrowRight' || event.key === 'ArrowLeft')) {
+      event.preventDefault();
+      onKeyMove(ticket, event.key === 'ArrowRight' ? 1 : -1);
+    }
+  };
+  return (
+    <div
+      className={`ticket-card delay-${ticket.delay_state ?? 'none'}${flash ? ' flash' : ''}`}
+      draggable={canMove}
+      tabIndex={0}
+      data-ticket={ticket.id}
+      aria-label={`Ticket ${ticket.number}: ${ticket.subject ?? ''}`}
+      onKeyDown={onKey}
+      onDragStart={(event) => {
+        event.dataTransfer.setData('application/x-stageline-ticket', JSON.stringify(ticket));
+        event.dataTransfer.effectAllowed = 'move';
+        onDrag(ticket);
+      }}
+      onDragEnd={() => onDrag(null)}
+    >
+      <div className="card-top">
+        <Link to={`/tickets/${encodeURIComponent(ticket.id)}`} tabIndex={-1}>
+          #{ticket.number}
+        </Link>
+        <PriorityBadge priority={ticket.priority} />
+        {ticket.delay_state && ticket.delay_state !== 'on_track' && <DelayBadge state={ticket.delay_state} />}
+      </div>
+      <div className="card-subject">{ticket.subject ?? ticket.customer_name}</div>
+      <div className="card-meta small">
+        <span>{ticket.customer_name ?? ticket.customer_email ?? 'no customer'}</span>
+        {inStage && <span title={`In this stage since ${new Date(stage.since!).toLocaleString()}`}>⏱ {inStage}</span>}
+      </div>
+    </div>
+  );
+});

@@ -1,0 +1,144 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useState } from 'react';
+import { Link, useParams } from 'react-router';
+import { ApiError, getData, send } from '../api/http';
+import { may, useSession } from '../api/session';
+import type { Project, Ticket } from '../api/types';
+import { DelayBadge, PriorityBadge, StatusBadge } from '../components/Badges';
+import { useProjects } from '../components/Filters';
+import { ErrorState, Loading } from '../components/States';
+import { Time, useNow } from '../components/Time';
+import { formatDuration } from '../lib/time';
+import { allowedTargets, stageOf } from '../lib/workflow';
+import { useLive } from '../live/events';
+import { Fields } from './ticket/Fields';
+import { History } from './ticket/History';
+import { OpsPanel } from './ticket/OpsPanel';
+import { Timeline } from './ticket/Timeline';
+
+export function useTicket(id: string) {
+  return useQuery({ queryKey: ['ticket', id], queryFn: () => getData<Ticket>(`/api/tickets/${encodeURIComponent(id)}`) });
+}
+
+export function useProjectOf(ticket: Ticket | undefined): Project | undefined {
+  const projects = useProjects();
+  return projects.data?.find((project) => project.key === ticket?.project || project.name === ticket?.project);
+}
+
+export default function TicketPage() {
+  const { id = '' } = useParams();
+  const { me } = useSession();
+  const ticket = useTicket(id);
+  const { changed } = useLive();
+
+  if (ticket.isPending) return <Loading />;
+  if (ticket.isError) {
+    if (ticket.error instanceof ApiError && ticket.error.status === 404) {
+      return (
+        <section>
+          <h1>Ticket not found</h1>
+          <p>
+            There is no ticket {id} that you can see. <Link to="/tickets">Back to tickets</Link>
+          </p>
+        </section>
+      );
+    }
+    return <ErrorState error={ticket.error} retry={() => void ticket.refetch()} />;
+  }
+  const t = ticket.data;
+  const internal = may.seeInternals(me?.role);
+  return (
+    <article aria-labelledby="ticket-title" className={changed.has(t.id) ? 'flash-soft' : undefined}>
+      <nav aria-label="Breadcrumb" className="muted small">
+        <Link to="/tickets">Tickets</Link> / #{t.number}
+      </nav>
+      <header className="ticket-head">
+        <h1 id="ticket-title">
+          <span className="muted">#{t.number}</span> {t.subject ?? t.customer_name}
+        </h1>
+        <div className="badges">
+          <StatusBadge status={t.status} />
+          <PriorityBadge priority={t.priority} />
+          <DelayBadge state={t.delay_state} />
+        </div>
+      </header>
+      <StagePanel ticket={t} canMove={may.write(me?.role)} />
+      <div className="ticket-grid">
+        <div className="stack">
+          <section className="card" aria-labelledby="timeline-title">
+            <h2 id="timeline-title">Stage timeline</h2>
+            <Timeline ticketId={t.id} />
+          </section>
+          <section className="card" aria-labelledby="history-title">
+            <h2 id="history-title">History and comments</h2>
+            <History ticketId={t.id} internal={internal} />
+          </section>
+        </div>
+        <div className="stack">
+          <section className="card" aria-labelledby="fields-title">
+            <h2 id="fields-title">Details</h2>
+            <Fields ticket={t} editable={may.write(me?.role)} internal={internal} />
+          </section>
+          {internal && <OpsPanel ticket={t} canSend={may.write(me?.role)} />}
+        </div>
+      </div>
+    </article>
+  );
+}
+
+/** Where the ticket is, how long it has been there, and buttons to move it along allowed transitions. */
+function StagePanel({ ticket, canMove }: { ticket: Ticket; canMove: boolean }) {
+  const project = useProjectOf(ticket);
+  const queryClient = useQueryClient();
+  const now = useNow();
+  const [note, setNote] = useState('');
+  const stage = stageOf(ticket);
+  const move = useMutation({
+    mutationFn: (to: string) =>
+      send('POST', `/api/tickets/${encodeURIComponent(ticket.id)}/transitions`, note ? { to, note } : { to }),
+    onSuccess: () => {
+      setNote('');
+      void queryClient.invalidateQueries();
+    },
+  });
+  const targets = allowedTargets(project, stage.key);
+  return (
+    <section className="card stage-panel" aria-label="Stage">
+      <p>
+        {stage.name ? (
+          <>
+            In <strong>{stage.name}</strong>
+            {stage.since && (
+              <>
+                {' '}
+                for <span title={new Date(stage.since).toString()}>{formatDuration(now - new Date(stage.since).getTime())}</span>
+              </>
+            )}
+            {stage.due && (
+              <>
+                {' '}
+                · due <Time iso={stage.due} />
+              </>
+            )}
+          </>
+        ) : (
+          <span className="muted">Not in a workflow stage yet.</span>
+        )}
+      </p>
+      {canMove && project && targets.length > 0 && (
+        <div className="move">
+          <label>
+            Note <input value={note} onChange={(event) => setNote(event.target.value)} placeholder="optional" />
+          </label>
+          <span className="muted">Move to:</span>
+          {targets.map((target) => (
+            <button key={target.key} type="button" disabled={move.isPending} onClick={() => move.mutate(target.key)}>
+              {target.name}
+            </button>
+          ))}
+        </div>
+      )}
+      {move.isError && <ErrorState error={move.error} />}
+    </section>
+  );
+}

@@ -1,0 +1,160 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useState, type KeyboardEvent } from 'react';
+import { ApiError, send } from '../../api/http';
+import { statuses, type Ticket } from '../../api/types';
+import { Time } from '../../components/Time';
+
+type Field = {
+  key: keyof Ticket & string;
+  label: string;
+  kind?: 'text' | 'textarea' | 'email' | 'url' | 'select';
+  options?: readonly string[];
+  internal?: boolean;
+  required?: boolean;
+};
+
+const fields: Field[] = [
+  { key: 'subject', label: 'Subject' },
+  { key: 'description', label: 'Description', kind: 'textarea' },
+  { key: 'status', label: 'Status', kind: 'select', options: statuses, required: true },
+  { key: 'priority', label: 'Priority', kind: 'select', options: ['low', 'medium', 'high'], required: true },
+  { key: 'project', label: 'Project' },
+  { key: 'category', label: 'Category' },
+  { key: 'customer_name', label: 'Customer' },
+  { key: 'customer_email', label: 'Customer email', kind: 'email' },
+  { key: 'customer_phone', label: 'Customer phone' },
+  { key: 'contact_person', label: 'Contact person' },
+  { key: 'assigned_to', label: 'Assignee', internal: true },
+  { key: 'helpdeskurl', label: 'Helpdesk URL', kind: 'url' },
+];
+
+/** The ticket's fields; each can be edited in place (Enter saves, Escape cancels) with a version check. */
+export function Fields({ ticket, editable, internal }: { ticket: Ticket; editable: boolean; internal: boolean }) {
+  return (
+    <dl className="fields">
+      {fields
+        .filter((field) => internal || !field.internal)
+        .map((field) => (
+          <FieldRow key={field.key} field={field} ticket={ticket} editable={editable} />
+        ))}
+      <dt>Created</dt>
+      <dd>
+        <Time iso={ticket.created_at} />
+      </dd>
+      <dt>Updated</dt>
+      <dd>
+        <Time iso={ticket.updated_at} />
+      </dd>
+      {ticket.closed_at && (
+        <>
+          <dt>Closed</dt>
+          <dd>
+            <Time iso={ticket.closed_at} />
+          </dd>
+        </>
+      )}
+    </dl>
+  );
+}
+
+function FieldRow({ field, ticket, editable }: { field: Field; ticket: Ticket; editable: boolean }) {
+  const queryClient = useQueryClient();
+  const current = (ticket[field.key] as string | null | undefined) ?? '';
+  const [draft, setDraft] = useState<string | null>(null);
+  const save = useMutation({
+    mutationFn: (value: string) =>
+      send<Ticket>('PATCH', `/api/tickets/${encodeURIComponent(ticket.id)}`, {
+        [field.key]: value === '' && !field.required ? null : value,
+        version: ticket.version,
+      }),
+    onSuccess: (updated) => {
+      queryClient.setQueryData(['ticket', ticket.id], updated);
+      setDraft(null);
+      void queryClient.invalidateQueries({ queryKey: ['tickets'] });
+    },
+    onError: (error) => {
+      // Someone else changed the ticket meanwhile: show their version, keep the draft to retry.
+      if (error instanceof ApiError && error.status === 412) void queryClient.invalidateQueries({ queryKey: ['ticket', ticket.id] });
+    },
+  });
+  const id = `field-${field.key}`;
+  const onKey = (event: KeyboardEvent) => {
+    if (event.key === 'Escape') setDraft(null);
+    if (event.key === 'Enter' && (field.kind !== 'textarea' || event.ctrlKey || event.metaKey)) {
+      event.preventDefault();
+      save.mutate(draft ?? '');
+    }
+  };
+
+  if (draft === null) {
+    return (
+      <>
+        <dt id={`${id}-label`}>{field.label}</dt>
+        <dd className="editable">
+          <span className={field.kind === 'textarea' ? 'prewrap' : undefined}>
+            {field.kind === 'url' && current ? (
+              <a href={current} target="_blank" rel="noreferrer noopener">
+                {current}
+              </a>
+            ) : (
+              current || <span className="muted">—</span>
+            )}
+          </span>
+          {editable && (
+            <button type="button" className="link edit" aria-label={`Edit ${field.label}`} onClick={() => setDraft(current)}>
+              Edit
+            </button>
+          )}
+        </dd>
+      </>
+    );
+  }
+  const common = {
+    id,
+    value: draft,
+    autoFocus: true,
+    onKeyDown: onKey,
+    'aria-labelledby': `${id}-label`,
+    onChange: (event: { target: { value: string } }) => setDraft(event.target.value),
+  };
+  return (
+    <>
+      <dt id={`${id}-label`}>{field.label}</dt>
+      <dd className="editing">
+        <form
+          onSubmit={(event) => {
+            event.preventDefault();
+            save.mutate(draft);
+          }}
+        >
+          {field.kind === 'textarea' ? (
+            <textarea rows={4} {...common} />
+          ) : field.kind === 'select' ? (
+            <select {...common}>
+              {field.options!.map((option) => (
+                <option key={option} value={option}>
+                  {option.replace('_', ' ')}
+                </option>
+              ))}
+            </select>
+          ) : (
+            <input type={field.kind ?? 'text'} {...common} />
+          )}
+          <button type="submit" className="primary" disabled={save.isPending}>
+            Save
+          </button>
+          <button type="button" onClick={() => setDraft(null)}>
+            Cancel
+          </button>
+          {save.isError && (
+            <p className="form-error" role="alert">
+              {save.error instanceof ApiError && save.error.status === 412
+                ? 'Someone changed this ticket meanwhile; the latest version is shown. Save again to overwrite.'
+                : save.error.message}
+            </p>
+          )}
+        </form>
+      </dd>
+    </>
+  );
+}
