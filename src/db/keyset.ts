@@ -29,7 +29,9 @@ export function decodeCursor(cursor: string, length: number): (string | number)[
   if (
     !Array.isArray(values) ||
     values.length !== length ||
-    !values.every((v) => (typeof v === 'string' && v.length <= 200 && !v.includes('\u0000')) || (typeof v === 'number' && Number.isSafeInteger(v)))
+    !values.every(
+      (v) => (typeof v === 'string' && v.length <= 200 && !v.includes('\u0000')) || (typeof v === 'number' && Number.isSafeInteger(v)),
+    )
   ) {
     badCursor();
   }

@@ -12,8 +12,7 @@ const locationNames: Record<string, string> = { body: '', querystring: '', param
 
 function fieldOf(error: AjvError, context: string): string {
   const path = (error.instancePath ?? '').replace(/^\//, '').replace(/\//g, '.');
-  const leaf =
-    (error.params?.missingProperty as string | undefined) ?? (error.params?.additionalProperty as string | undefined);
+  const leaf = (error.params?.missingProperty as string | undefined) ?? (error.params?.additionalProperty as string | undefined);
   const field = [path, leaf].filter(Boolean).join('.');
   return `${locationNames[context] ?? ''}${field || context}`;
 }
@@ -40,9 +39,7 @@ export function validationDetails(errors: AjvError[], context: string): ErrorDet
   return [...seen.values()];
 }
 
-const statusCodes = new Map<number, ErrorCode>(
-  Object.entries(errorStatus).map(([code, status]) => [status, code as ErrorCode]),
-);
+const statusCodes = new Map<number, ErrorCode>(Object.entries(errorStatus).map(([code, status]) => [status, code as ErrorCode]));
 
 // PostgreSQL errors a client's input can still cause despite validation (races, odd values).
 const postgresCodes: Record<string, { code: ErrorCode; message: string }> = {
@@ -70,7 +67,9 @@ export function registerErrorHandler(app: FastifyInstance): void {
     if (error.validation) {
       const details = validationDetails(error.validation as AjvError[], error.validationContext ?? 'body');
       const message =
-        details.length === 1 ? `${details[0].field}: ${details[0].problem}` : `invalid input: ${details.map((d) => `${d.field} ${d.problem}`).join('; ')}`;
+        details.length === 1
+          ? `${details[0].field}: ${details[0].problem}`
+          : `invalid input: ${details.map((d) => `${d.field} ${d.problem}`).join('; ')}`;
       return reply.status(400).send(errorBody('VALIDATION_FAILED', message, details));
     }
     const pgCode = typeof error.code === 'string' ? postgresCodes[error.code] : undefined;

@@ -84,4 +84,3 @@ export async function freshDatabase(): Promise<Database> {
   const pglite = await PGlite.create({ ...pgliteOptions(), loadDataDir: await pgliteTemplate() });
   return openDatabase({ pglite, migrate: false });
 }
-

@@ -41,7 +41,8 @@ export const legacyStageRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/stages',
     { schema: { tags: ['legacy'], summary: 'Create a stage', body: LegacyStageInput, response: { 201: LegacyStage, ...errors } } },
-    async (request, reply) => reply.status(201).send((await present([await stages.create(request.actor, fromLegacyStageInput(request.body))]))[0]),
+    async (request, reply) =>
+      reply.status(201).send((await present([await stages.create(request.actor, fromLegacyStageInput(request.body))]))[0]),
   );
 
   app.get(
@@ -62,6 +63,15 @@ export const legacyStageRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) =>
-      (await present([await stages.update(request.actor, request.params.id, fromLegacyStageInput(request.body), versionFromIfMatch(request.headers['if-match']))]))[0],
+      (
+        await present([
+          await stages.update(
+            request.actor,
+            request.params.id,
+            fromLegacyStageInput(request.body),
+            versionFromIfMatch(request.headers['if-match']),
+          ),
+        ])
+      )[0],
   );
 };

@@ -9,13 +9,22 @@ import type { StageWithMajor } from './service.js';
 export const LegacyStage = Type.Object({ ...stageFields, major_stage: Nullable(Type.Object(stageFields)) });
 export type LegacyStageOut = Static<typeof LegacyStage>;
 
-export const LegacyStageInput = Type.Object({}, { additionalProperties: true, description: 'A stage in the monitoring system\'s fields' });
+export const LegacyStageInput = Type.Object({}, { additionalProperties: true, description: "A stage in the monitoring system's fields" });
 
 export function presentLegacyStage(stage: StageWithMajor): LegacyStageOut {
   return { ...presentStage(stage), major_stage: stage.major_stage ? presentStage(stage.major_stage) : null };
 }
 
-const stageInputFields = ['stage_type', 'major_stage_id', 'stage_description', 'stage_start_time', 'stage_end_time', 'due_at', 'contact_emails', 'version'];
+const stageInputFields = [
+  'stage_type',
+  'major_stage_id',
+  'stage_description',
+  'stage_start_time',
+  'stage_end_time',
+  'due_at',
+  'contact_emails',
+  'version',
+];
 
 /** An older client's stage body → the internal input; zero values (0, "", Go's zero time) mean "not set". */
 export function fromLegacyStageInput(raw: unknown): Record<string, unknown> {

@@ -62,12 +62,7 @@ export class StagesRepository {
     const rows = await db
       .selectFrom('stages')
       .select(['id', 'number'])
-      .where((eb) =>
-        eb.or([
-          ...(ids.length ? [eb('id', 'in', ids)] : []),
-          ...(numbers.length ? [eb('number', 'in', numbers)] : []),
-        ]),
-      )
+      .where((eb) => eb.or([...(ids.length ? [eb('id', 'in', ids)] : []), ...(numbers.length ? [eb('number', 'in', numbers)] : [])]))
       .execute();
     for (const row of rows) {
       if (ids.includes(row.id)) found.set(row.id, row.id);

@@ -14,11 +14,22 @@ export const stageRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/stages',
-    { schema: { tags: ['stages'], summary: 'List stage records', querystring: StageListQuery, response: { 200: ListEnvelope(Stage), ...errors } } },
+    {
+      schema: {
+        tags: ['stages'],
+        summary: 'List stage records',
+        querystring: StageListQuery,
+        response: { 200: ListEnvelope(Stage), ...errors },
+      },
+    },
     async (request) => {
       const limit = request.query.limit ?? 50;
       const page = await stages.list(request.actor, stageListOptions(request.query, limit));
-      return okList(page.items.map(presentStage), { limit, next_cursor: page.nextCursor, ...(page.total !== undefined ? { total: page.total } : {}) });
+      return okList(page.items.map(presentStage), {
+        limit,
+        next_cursor: page.nextCursor,
+        ...(page.total !== undefined ? { total: page.total } : {}),
+      });
     },
   );
 
@@ -34,7 +45,9 @@ export const stageRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/stages/:id',
-    { schema: { tags: ['stages'], summary: 'Get a stage by id or number', params: IdParams, response: { 200: Envelope(Stage), ...errors } } },
+    {
+      schema: { tags: ['stages'], summary: 'Get a stage by id or number', params: IdParams, response: { 200: Envelope(Stage), ...errors } },
+    },
     async (request, reply) => {
       const stage = await stages.get(request.actor, request.params.id);
       reply.header('etag', `"${stage.version}"`);
@@ -74,6 +87,7 @@ export const stageRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Envelope(Stage), ...errors },
       },
     },
-    async (request) => ok(presentStage(await stages.remove(request.actor, request.params.id, request.query.cascade ?? false)), 'stage deleted'),
+    async (request) =>
+      ok(presentStage(await stages.remove(request.actor, request.params.id, request.query.cascade ?? false)), 'stage deleted'),
   );
 };

@@ -38,10 +38,16 @@ const editable = {
 };
 
 const ignored = Object.fromEntries(
-  ['id', 'number', 'ticket_ids', 'state', 'overdue', 'created_at', 'updated_at', 'major_stage'].map((field) => [field, Type.Optional(Type.Unknown())]),
+  ['id', 'number', 'ticket_ids', 'state', 'overdue', 'created_at', 'updated_at', 'major_stage'].map((field) => [
+    field,
+    Type.Optional(Type.Unknown()),
+  ]),
 );
 
-export const StageCreate = Type.Object({ ...editable, ...ignored, version: Type.Optional(Type.Unknown()) }, { additionalProperties: false });
+export const StageCreate = Type.Object(
+  { ...editable, ...ignored, version: Type.Optional(Type.Unknown()) },
+  { additionalProperties: false },
+);
 export const StagePatch = Type.Object(
   { ...editable, ...ignored, version: Type.Optional(Type.Integer({ minimum: 1 })) },
   { additionalProperties: false },

@@ -5,7 +5,7 @@ import type { StageRow, StageRowUpdate, StageType } from '../../db/types.js';
 import { AppError, fail, invalid, notFound, type ErrorDetail } from '../../errors.js';
 import type { ServiceContext } from '../../services.js';
 import { assertCan, ticketVisibility, type Actor } from '../access/policy.js';
-import { isWellFormedId } from '../tickets/validation.js';
+import { isWellFormedId, numberRef } from '../tickets/validation.js';
 import { StagesRepository, type StageFilters, type StageSort, type StageState } from './repository.js';
 import { parseStageInput, type StageInput } from './validation.js';
 
@@ -43,8 +43,9 @@ export class StagesService {
   }
 
   private async find(db: Db | Tx, ref: string, lock = false): Promise<StageRow | undefined> {
-    if (/^\d{1,15}$/.test(ref)) {
-      const byNumber = await this.stages.findByNumber(db, Number(ref));
+    if (/^\d+$/.test(ref)) {
+      const number = numberRef(ref);
+      const byNumber = number === undefined ? undefined : await this.stages.findByNumber(db, number);
       return byNumber && lock ? this.stages.lock(db as Tx, byNumber.id) : byNumber;
     }
     if (!isWellFormedId(ref)) return undefined;
@@ -78,7 +79,10 @@ export class StagesService {
     const majorRows = await this.stages.findByIds(this.db, [...new Set(missingMajors)]);
     const views = new Map((await this.views(this.db, [...rows, ...majorRows])).map((view) => [view.id, view]));
     return new Map(
-      rows.map((row) => [row.id, { ...views.get(row.id)!, major_stage: row.major_stage_id ? (views.get(row.major_stage_id) ?? null) : null }]),
+      rows.map((row) => [
+        row.id,
+        { ...views.get(row.id)!, major_stage: row.major_stage_id ? (views.get(row.major_stage_id) ?? null) : null },
+      ]),
     );
   }
 
@@ -91,7 +95,11 @@ export class StagesService {
   async list(actor: Actor, options: StageListOptions): Promise<{ items: StageView[]; nextCursor: string | null; total?: number }> {
     assertCan(actor, 'stage:read');
     const visibility = ticketVisibility(actor);
-    const filters: StageFilters = { ...options.filters, now: this.clock.now(), ...(visibility ? { customerEmails: visibility.customerEmails } : {}) };
+    const filters: StageFilters = {
+      ...options.filters,
+      now: this.clock.now(),
+      ...(visibility ? { customerEmails: visibility.customerEmails } : {}),
+    };
     const { rows, nextCursor } = await this.stages.list(this.db, filters, options.sort, options.limit, options.cursor);
     const items = await this.views(this.db, rows);
     if (!options.count) return { items, nextCursor };
@@ -117,7 +125,8 @@ export class StagesService {
         const major = id ? await this.stages.findById(tx, id) : undefined;
         if (!major) problems.push({ field: 'major_stage_id', problem: `stage ${majorRef} does not exist` });
         else if (major.id === stageId) problems.push({ field: 'major_stage_id', problem: 'a stage cannot be its own major stage' });
-        else if (major.stage_type !== 'major') problems.push({ field: 'major_stage_id', problem: `stage ${majorRef} is a minor stage; a major stage is required` });
+        else if (major.stage_type !== 'major')
+          problems.push({ field: 'major_stage_id', problem: `stage ${majorRef} is a minor stage; a major stage is required` });
         else majorId = major.id;
       }
     }
@@ -195,7 +204,10 @@ export class StagesService {
       const [view] = await this.views(tx, [stage]);
       const minors = await this.stages.minorIdsOf(tx, stage.id);
       if (minors.length > 0 && !cascade) {
-        throw new AppError('CONFLICT', `stage ${stage.id} has ${minors.length} minor stage(s); delete with ?cascade=true to remove them too`);
+        throw new AppError(
+          'CONFLICT',
+          `stage ${stage.id} has ${minors.length} minor stage(s); delete with ?cascade=true to remove them too`,
+        );
       }
       await this.stages.delete(tx, [...minors, stage.id], this.clock.now());
       return view;

@@ -1,6 +1,6 @@
 import type { StageType } from '../../db/types.js';
 import { invalid, type ErrorDetail } from '../../errors.js';
-import { isEmail, isoTimeProblem, isWellFormedId, parseIsoTime, type StageRef } from '../tickets/validation.js';
+import { isEmail, isoTimeProblem, isWellFormedId, MAX_NUMBER, numberRef, parseIsoTime, type StageRef } from '../tickets/validation.js';
 
 export type StageInput = {
   stage_type?: StageType;
@@ -32,8 +32,8 @@ export function parseStageInput(body: Record<string, unknown>): StageInput {
   }
   const major = body.major_stage_id;
   if (major === null) input.major_stage_id = null;
-  else if (typeof major === 'number' && Number.isSafeInteger(major) && major > 0) input.major_stage_id = major;
-  else if (typeof major === 'string' && /^\d{1,15}$/.test(major)) input.major_stage_id = Number(major);
+  else if (typeof major === 'number' && Number.isSafeInteger(major) && major > 0 && major <= MAX_NUMBER) input.major_stage_id = major;
+  else if (typeof major === 'string' && numberRef(major) !== undefined) input.major_stage_id = numberRef(major);
   else if (typeof major === 'string' && isWellFormedId(major)) input.major_stage_id = major;
   else if (major !== undefined) problems.push({ field: 'major_stage_id', problem: 'must be a stage id or number, or null' });
 
@@ -58,7 +58,8 @@ export function parseStageInput(body: Record<string, unknown>): StageInput {
     else if (emails.length > 50) problems.push({ field: 'contact_emails', problem: 'must list at most 50 addresses' });
     else {
       emails.forEach((email, index) => {
-        if (typeof email !== 'string' || !isEmail(email)) problems.push({ field: `contact_emails.${index}`, problem: 'must be an email address' });
+        if (typeof email !== 'string' || !isEmail(email))
+          problems.push({ field: `contact_emails.${index}`, problem: 'must be an email address' });
       });
       if (problems.every((p) => !p.field.startsWith('contact_emails'))) input.contact_emails = [...new Set(emails as string[])];
     }

@@ -43,7 +43,14 @@ export const legacyTicketRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/tickets',
-    { schema: { tags: ['legacy'], summary: 'Create a ticket (either vocabulary)', body: LegacyTicketInput, response: { 201: LegacyTicket, ...errors } } },
+    {
+      schema: {
+        tags: ['legacy'],
+        summary: 'Create a ticket (either vocabulary)',
+        body: LegacyTicketInput,
+        response: { 201: LegacyTicket, ...errors },
+      },
+    },
     async (request, reply) => {
       const ticket = await tickets.create(request.actor, fromLegacyTicketInput(request.body));
       const [out] = await present([ticket], request.actor);
@@ -53,7 +60,14 @@ export const legacyTicketRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/tickets/:id',
-    { schema: { tags: ['legacy'], summary: 'A ticket with its current stage and all its stages', params: IdParams, response: { 200: LegacyTicket, ...errors } } },
+    {
+      schema: {
+        tags: ['legacy'],
+        summary: 'A ticket with its current stage and all its stages',
+        params: IdParams,
+        response: { 200: LegacyTicket, ...errors },
+      },
+    },
     async (request) => (await present([await tickets.get(request.actor, request.params.id)], request.actor))[0],
   );
 
@@ -69,14 +83,21 @@ export const legacyTicketRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const ticket = await tickets.update(request.actor, request.params.id, fromLegacyTicketInput(request.body), versionFromIfMatch(request.headers['if-match']));
+      const ticket = await tickets.update(
+        request.actor,
+        request.params.id,
+        fromLegacyTicketInput(request.body),
+        versionFromIfMatch(request.headers['if-match']),
+      );
       return (await present([ticket], request.actor))[0];
     },
   );
 
   app.delete(
     '/tickets/:id',
-    { schema: { tags: ['legacy'], summary: 'Delete a ticket (204, no body)', params: IdParams, response: { 204: Type.Null(), ...errors } } },
+    {
+      schema: { tags: ['legacy'], summary: 'Delete a ticket (204, no body)', params: IdParams, response: { 204: Type.Null(), ...errors } },
+    },
     async (request, reply) => {
       await tickets.remove(request.actor, request.params.id);
       return reply.status(204).send(null);

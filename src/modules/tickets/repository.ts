@@ -135,9 +135,7 @@ export class TicketsRepository {
     if (filters.q) query = query.where(sql<boolean>`${searchText} like ${containsPattern(filters.q)}`);
     if (filters.customerEmails) {
       const emails = filters.customerEmails.map((email) => email.toLowerCase());
-      query = emails.length
-        ? query.where(sql<boolean>`lower(customer_email) in (${sql.join(emails)})`)
-        : query.where(sql<boolean>`false`);
+      query = emails.length ? query.where(sql<boolean>`lower(customer_email) in (${sql.join(emails)})`) : query.where(sql<boolean>`false`);
     }
     return query;
   }

@@ -14,7 +14,14 @@ export const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/tickets',
-    { schema: { tags: ['tickets'], summary: 'List tickets (filters, sort, cursor paging)', querystring: TicketListQuery, response: { 200: ListEnvelope(Ticket), ...errors } } },
+    {
+      schema: {
+        tags: ['tickets'],
+        summary: 'List tickets (filters, sort, cursor paging)',
+        querystring: TicketListQuery,
+        response: { 200: ListEnvelope(Ticket), ...errors },
+      },
+    },
     async (request) => {
       const page = await tickets.list(request.actor, ticketListOptions(request.query, request.query.limit ?? 50));
       return okList(
@@ -37,7 +44,14 @@ export const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/tickets/:id',
-    { schema: { tags: ['tickets'], summary: 'Get a ticket by id or number', params: IdParams, response: { 200: Envelope(Ticket), ...errors } } },
+    {
+      schema: {
+        tags: ['tickets'],
+        summary: 'Get a ticket by id or number',
+        params: IdParams,
+        response: { 200: Envelope(Ticket), ...errors },
+      },
+    },
     async (request, reply) => {
       const ticket = await tickets.get(request.actor, request.params.id);
       reply.header('etag', `"${ticket.version}"`);
@@ -59,7 +73,12 @@ export const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
       },
       async (request, reply) => {
-        const ticket = await tickets.update(request.actor, request.params.id, request.body, versionFromIfMatch(request.headers['if-match']));
+        const ticket = await tickets.update(
+          request.actor,
+          request.params.id,
+          request.body,
+          versionFromIfMatch(request.headers['if-match']),
+        );
         reply.header('etag', `"${ticket.version}"`);
         return ok(presentTicket(ticket, request.actor), `ticket ${ticket.number} updated`);
       },
@@ -68,7 +87,14 @@ export const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.delete(
     '/tickets/:id',
-    { schema: { tags: ['tickets'], summary: 'Delete a ticket with its stage links and history', params: IdParams, response: { 200: Envelope(Ticket), ...errors } } },
+    {
+      schema: {
+        tags: ['tickets'],
+        summary: 'Delete a ticket with its stage links and history',
+        params: IdParams,
+        response: { 200: Envelope(Ticket), ...errors },
+      },
+    },
     async (request) => {
       const ticket = await tickets.remove(request.actor, request.params.id);
       return ok(presentTicket(ticket, request.actor), `ticket ${ticket.number} deleted`);

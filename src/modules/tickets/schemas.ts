@@ -5,8 +5,8 @@ import { priorities, ticketStatuses } from './validation.js';
 export const TicketStatusSchema = Type.Enum([...ticketStatuses]);
 export const PrioritySchema = Type.Enum([...priorities]);
 
-const text = (maxLength: number, description?: string) =>
-  Nullable(Type.String({ minLength: 1, maxLength, ...(description ? { description } : {}) }));
+const text = (maxLength: number, options: { description?: string; format?: string; pattern?: string } = {}) =>
+  Nullable(Type.String({ minLength: 1, maxLength, ...options }));
 
 export const Ticket = Type.Object({
   id: Type.String({ description: 'Server-made UUID, or the id the client chose on create' }),
@@ -47,10 +47,10 @@ const editable = {
   category: Type.Optional(text(200)),
   project: Type.Optional(text(200)),
   customer_name: Type.Optional(text(200)),
-  customer_email: Type.Optional(text(254, 'An email address')),
+  customer_email: Type.Optional(text(254, { format: 'email' })),
   customer_phone: Type.Optional(text(50)),
   contact_person: Type.Optional(text(200)),
-  helpdeskurl: Type.Optional(text(2000, 'An http(s) URL')),
+  helpdeskurl: Type.Optional(text(2000, { format: 'uri', pattern: '^[Hh][Tt][Tt][Pp][Ss]?://', description: 'An http(s) URL' })),
   assigned_to: Type.Optional(text(200)),
   metadata: Type.Optional(Nullable(Type.Object({}, { additionalProperties: true }))),
   current_stage_id: Type.Optional(Nullable(StageRefSchema)),
@@ -88,7 +88,16 @@ export const TicketPatch = Type.Object(
   { additionalProperties: false },
 );
 
-export const ticketSortValues = ['created_at', '-created_at', 'updated_at', '-updated_at', 'priority', '-priority', 'number', '-number'] as const;
+export const ticketSortValues = [
+  'created_at',
+  '-created_at',
+  'updated_at',
+  '-updated_at',
+  'priority',
+  '-priority',
+  'number',
+  '-number',
+] as const;
 
 /** The list filters, shared by both faces. */
 export const ticketFilterQuery = {

@@ -7,7 +7,7 @@ import type { ServiceContext } from '../../services.js';
 import { assertCan, canSeeTicket, ticketVisibility, type Actor } from '../access/policy.js';
 import { StagesRepository } from '../stages/repository.js';
 import { TicketsRepository, type TicketEvent, type TicketFilters, type TicketSort } from './repository.js';
-import { isWellFormedId, parseTicketInput, type StageRef, type TicketInput } from './validation.js';
+import { isWellFormedId, numberRef, parseTicketInput, type StageRef, type TicketInput } from './validation.js';
 
 /** A ticket with its ordered stage ids: what both faces present. */
 export type TicketView = TicketRow & { stage_ids: string[] };
@@ -58,8 +58,9 @@ export class TicketsService {
 
   /** `42` finds ticket number 42; a well-formed id finds that id; anything else is unknown. */
   private async find(db: Db | Tx, ref: string, lock = false): Promise<TicketRow | undefined> {
-    if (/^\d{1,15}$/.test(ref)) {
-      const byNumber = await this.tickets.findByNumber(db, Number(ref));
+    if (/^\d+$/.test(ref)) {
+      const number = numberRef(ref);
+      const byNumber = number === undefined ? undefined : await this.tickets.findByNumber(db, number);
       if (!byNumber || !lock) return byNumber;
       return this.tickets.lock(db as Tx, byNumber.id);
     }
@@ -102,7 +103,14 @@ export class TicketsService {
   private async resolveStages(tx: Tx, refs: readonly StageRef[], field: string): Promise<string[]> {
     const found = await this.stages.idsForRefs(tx, refs);
     const problems = refs.flatMap((ref, index) =>
-      found.has(ref) ? [] : [{ field: refs.length === 1 && field === 'current_stage_id' ? field : `${field}.${index}`, problem: `stage ${ref} does not exist` }],
+      found.has(ref)
+        ? []
+        : [
+            {
+              field: refs.length === 1 && field === 'current_stage_id' ? field : `${field}.${index}`,
+              problem: `stage ${ref} does not exist`,
+            },
+          ],
     );
     if (problems.length) invalid(problems);
     const ids = refs.map((ref) => found.get(ref)!);
@@ -120,13 +128,14 @@ export class TicketsService {
     let stageIds = input.stages ? await this.resolveStages(tx, input.stages, 'stages') : existing.stage_ids;
     let currentStageId = existing.current_stage_id;
     if (input.current_stage_id !== undefined) {
-      currentStageId = input.current_stage_id === null ? null : (await this.resolveStages(tx, [input.current_stage_id], 'current_stage_id'))[0];
+      currentStageId =
+        input.current_stage_id === null ? null : (await this.resolveStages(tx, [input.current_stage_id], 'current_stage_id'))[0];
     }
     if (currentStageId !== null && !stageIds.includes(currentStageId)) {
       // Naming a current stage without a stage list means "the ticket is now in this stage".
       if (input.stages === undefined && input.current_stage_id !== undefined) stageIds = [...stageIds, currentStageId];
       else if (input.current_stage_id !== undefined || input.stages !== undefined) {
-        invalid([{ field: 'current_stage_id', problem: 'must be one of the ticket\'s stages' }]);
+        invalid([{ field: 'current_stage_id', problem: "must be one of the ticket's stages" }]);
       }
     }
     return { stageIds, currentStageId };
@@ -207,7 +216,9 @@ export class TicketsService {
       const stagesChanged = !sameValue(stageIds, before.stage_ids);
       if (currentStageId !== ticket.current_stage_id) {
         changes.current_stage_id = currentStageId;
-        events.push(this.event(actor, ticket.id, 'field_changed', { field: 'current_stage_id', old: ticket.current_stage_id, new: currentStageId }));
+        events.push(
+          this.event(actor, ticket.id, 'field_changed', { field: 'current_stage_id', old: ticket.current_stage_id, new: currentStageId }),
+        );
       }
       if (stagesChanged) {
         await this.tickets.replaceStages(tx, ticket.id, stageIds);

@@ -1,7 +1,16 @@
 import type { Priority, TicketStatus } from '../../db/types.js';
 import { invalid, type ErrorDetail } from '../../errors.js';
 
-export const ticketStatuses = ['new', 'open', 'pending', 'sent', 'in_progress', 'delayed', 'closed', 'failed'] as const satisfies readonly TicketStatus[];
+export const ticketStatuses = [
+  'new',
+  'open',
+  'pending',
+  'sent',
+  'in_progress',
+  'delayed',
+  'closed',
+  'failed',
+] as const satisfies readonly TicketStatus[];
 export const priorities = ['low', 'medium', 'high'] as const satisfies readonly Priority[];
 
 /** A stage named by its id, or by its sequential number (the monitoring system's integer ids). */
@@ -32,6 +41,16 @@ export type TicketInput = {
 const ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 const EMAIL_PATTERN = /^[^\s@"<>,;]+@[^\s@"<>,;]+\.[^\s@"<>,;.]{2,}$/;
 const PHONE_PATTERN = /^[0-9+().\-\s/x]{3,50}$/;
+
+/** Sequential numbers are PostgreSQL integers; a bigger one names nothing. */
+export const MAX_NUMBER = 2_147_483_647;
+
+/** An all-digit reference names a sequential number; `undefined` when it is not one that can exist. */
+export function numberRef(ref: string): number | undefined {
+  if (!/^\d{1,10}$/.test(ref)) return undefined;
+  const number = Number(ref);
+  return number >= 1 && number <= MAX_NUMBER ? number : undefined;
+}
 
 /** A client-chosen id: 1–64 of [A-Za-z0-9._:-], not all digits (those name the sequential number). */
 export function isWellFormedId(id: string): boolean {
@@ -65,24 +84,24 @@ class Problems {
 function text(value: unknown, field: string, max: number, problems: Problems): string | null | undefined {
   if (value === undefined) return undefined;
   if (value === null) return null;
-  if (typeof value !== 'string') return problems.add(field, 'must be a string or null'), undefined;
-  if (value.includes('\u0000')) return problems.add(field, 'must not contain NUL characters'), undefined;
-  if (value.trim() === '') return problems.add(field, 'must not be empty (send null to clear it)'), undefined;
-  if (value.length > max) return problems.add(field, `must be at most ${max} characters`), undefined;
+  if (typeof value !== 'string') return (problems.add(field, 'must be a string or null'), undefined);
+  if (value.includes('\u0000')) return (problems.add(field, 'must not contain NUL characters'), undefined);
+  if (value.trim() === '') return (problems.add(field, 'must not be empty (send null to clear it)'), undefined);
+  if (value.length > max) return (problems.add(field, `must be at most ${max} characters`), undefined);
   return value;
 }
 
 function oneOf<T extends string>(value: unknown, field: string, allowed: readonly T[], problems: Problems): T | undefined {
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
-    return problems.add(field, `must be one of ${allowed.join(', ')}`), undefined;
+    return (problems.add(field, `must be one of ${allowed.join(', ')}`), undefined);
   }
   return value as T;
 }
 
 function stageRef(value: unknown, field: string, problems: Problems): StageRef | undefined {
-  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return value;
-  if (typeof value === 'string' && /^\d{1,15}$/.test(value)) return Number(value);
+  if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0 && value <= MAX_NUMBER) return value;
+  if (typeof value === 'string' && numberRef(value) !== undefined) return numberRef(value);
   if (typeof value === 'string' && isWellFormedId(value)) return value;
   problems.add(field, 'must be a stage id or a stage number');
   return undefined;
@@ -129,11 +148,13 @@ export function parseTicketInput(body: Record<string, unknown>, mode: Mode): Tic
   else set('customer_email', email);
 
   const phone = text(body.customer_phone, 'customer_phone', 50, problems);
-  if (typeof phone === 'string' && !PHONE_PATTERN.test(phone)) problems.add('customer_phone', 'must be a phone number (digits, spaces, + - ( ) .)');
+  if (typeof phone === 'string' && !PHONE_PATTERN.test(phone))
+    problems.add('customer_phone', 'must be a phone number (digits, spaces, + - ( ) .)');
   else set('customer_phone', phone);
 
   const url = text(body.helpdeskurl, 'helpdeskurl', 2000, problems);
-  if (typeof url === 'string' && !(/^https?:\/\/\S+$/i.test(url) && URL.canParse(url))) problems.add('helpdeskurl', 'must be an http(s) URL');
+  if (typeof url === 'string' && !(/^https?:\/\/\S+$/i.test(url) && URL.canParse(url)))
+    problems.add('helpdeskurl', 'must be an http(s) URL');
   else set('helpdeskurl', url);
 
   if (body.status === null) problems.add('status', 'cannot be cleared');
@@ -175,7 +196,11 @@ export function parseTicketInput(body: Record<string, unknown>, mode: Mode): Tic
       } else input.id = body.id;
     }
     set('created_at', timestamp(body.created_at, 'created_at', problems));
-    if (input.subject == null && input.customer_name == null && !problems.list.some((p) => p.field === 'subject' || p.field === 'customer_name')) {
+    if (
+      input.subject == null &&
+      input.customer_name == null &&
+      !problems.list.some((p) => p.field === 'subject' || p.field === 'customer_name')
+    ) {
       problems.add('subject', 'a ticket needs a subject or a customer_name');
     }
   }

@@ -1,0 +1,120 @@
+import assert from 'node:assert/strict';
+import type { InjectOptions } from 'fastify';
+import type { Client } from './app.js';
+
+/** A small seeded PRNG (mulberry32), so a failing case can be replayed. */
+export function prng(seed: number): () => number {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let x = Math.imul(state ^ (state >>> 15), 1 | state);
+    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
+    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const nasty = [
+  '',
+  ' ',
+  '\u0000',
+  'a\u0000b',
+  '💥',
+  '\ud800',
+  "'; drop table tickets; --",
+  '<script>alert(1)</script>',
+  '../../etc/passwd',
+  'x'.repeat(70_000),
+  '2026-02-30T25:61:00Z',
+  '0001-01-01T00:00:00Z',
+  '9999-12-31T23:59:59Z',
+  'null',
+  '-1',
+  '1e400',
+  'NaN',
+  '%',
+  '_',
+  'a@b',
+  'http://',
+  'https://example.com/x',
+  'new',
+  'closed',
+  'major',
+  'minor',
+  'high',
+];
+
+export function randomValue(random: () => number, depth = 0): unknown {
+  const pick = random();
+  if (pick < 0.25) return nasty[Math.floor(random() * nasty.length)];
+  if (pick < 0.35) return Math.floor(random() * 2 ** 40) * (random() < 0.5 ? -1 : 1);
+  if (pick < 0.4) return random() * 1e6;
+  if (pick < 0.45) return random() < 0.5;
+  if (pick < 0.55) return null;
+  if (pick < 0.7 && depth < 3) return Array.from({ length: Math.floor(random() * 4) }, () => randomValue(random, depth + 1));
+  if (pick < 0.85 && depth < 3) {
+    return Object.fromEntries(Array.from({ length: Math.floor(random() * 4) }, (_, i) => [`k${i}`, randomValue(random, depth + 1)]));
+  }
+  return Math.random().toString(36).slice(2);
+}
+
+/** A body built from the route's real field names with random values, plus random junk bodies. */
+export function randomBody(random: () => number, fields: readonly string[]): InjectOptions['payload'] {
+  const pick = random();
+  if (pick < 0.08) return '{"broken": ';
+  if (pick < 0.12) return '[]';
+  if (pick < 0.15) return '"just a string"';
+  if (pick < 0.17) return 'null';
+  const body: Record<string, unknown> = {};
+  for (const field of fields) if (random() < 0.4) body[field] = randomValue(random);
+  if (random() < 0.1) body[`unknown_${Math.floor(random() * 10)}`] = randomValue(random);
+  return JSON.stringify(body);
+}
+
+const randomIds = ['1', '0', '-1', '999999999999', 'nope', '%00', 'a'.repeat(300), '💥', '..', 'x y', 'TCK-1'];
+
+export function randomId(random: () => number, real: readonly string[]): string {
+  return random() < 0.5 && real.length
+    ? real[Math.floor(random() * real.length)]
+    : encodeURIComponent(randomIds[Math.floor(random() * randomIds.length)]);
+}
+
+const headerSets: Record<string, string>[] = [
+  { 'content-type': 'application/json' },
+  { 'content-type': 'application/json; charset=utf-8' },
+  { 'content-type': 'text/plain' },
+  { 'content-type': 'application/json', 'if-match': '"abc"' },
+  { 'content-type': 'application/json', 'if-match': '"1"' },
+  { 'content-type': 'application/json', 'if-match': 'W/"2"' },
+];
+
+/** Fires `rounds` random requests at a write route; every answer must be 2xx or a 4xx error envelope. */
+export async function fuzzRoute(
+  client: Client,
+  options: {
+    method: InjectOptions['method'];
+    path: (random: () => number) => string;
+    fields: readonly string[];
+    rounds: number;
+    seed: number;
+  },
+): Promise<Record<number, number>> {
+  const random = prng(options.seed);
+  const statuses: Record<number, number> = {};
+  for (let round = 0; round < options.rounds; round++) {
+    const url = options.path(random);
+    const payload = randomBody(random, options.fields);
+    const headers = headerSets[Math.floor(random() * headerSets.length)];
+    const res = await client.request({ method: options.method, url, payload, headers });
+    statuses[res.statusCode] = (statuses[res.statusCode] ?? 0) + 1;
+    const where = `${options.method} ${url} (seed ${options.seed}, round ${round}) body ${String(payload).slice(0, 300)}`;
+    assert.ok(res.statusCode < 500, `${where} answered ${res.statusCode}: ${res.body.slice(0, 500)}`);
+    if (res.statusCode >= 400) {
+      const body = res.json();
+      assert.equal(body.success, false, where);
+      assert.equal(typeof body.message, 'string', where);
+      assert.equal(typeof body.error?.code, 'string', where);
+      assert.ok(Array.isArray(body.error?.details), where);
+    }
+  }
+  return statuses;
+}
