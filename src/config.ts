@@ -6,6 +6,8 @@ export type Config = {
   dataDir: string;
   /** A PostgreSQL server; when unset the embedded PGlite database in `dataDir` is used. */
   databaseUrl: string | null;
+  /** The OPS connector (issue 5). */
+  ops: OpsConfig;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   /** Most items the older systems' list routes return in one array. */
   legacyListLimit: number;
@@ -40,6 +42,46 @@ function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], 
     return fallback;
   }
   return raw as T;
+}
+
+export type OpsConfig = {
+  /** OPS base URL; unset: the server runs the OPS simulator in-process. */
+  url: string | null;
+  /** Sent as `Authorization: Bearer …`; never logged. */
+  token: string | null;
+  timeoutMs: number;
+  maxAttempts: number;
+  /** Seconds between polls of OPS for tickets with open hand-offs; 0 turns polling off. */
+  syncIntervalSeconds: number;
+  /** HMAC-SHA256 key of `POST /api/ops/callback`; unset: callbacks are refused. */
+  callbackSecret: string | null;
+  /** How long `POST /api/ops/:id` waits for the delivery before answering 202. */
+  waitMs: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** Consecutive failures that open the circuit breaker, and how long it stays open. */
+  breakerThreshold: number;
+  breakerCooldownMs: number;
+};
+
+function opsConfig(env: Env, problems: string[]): OpsConfig {
+  const url = env.OPS_URL || null;
+  if (url !== null && !(/^https?:\/\//i.test(url) && URL.canParse(url))) problems.push('OPS_URL must be an http:// or https:// URL');
+  const callbackSecret = env.OPS_CALLBACK_SECRET || null;
+  if (callbackSecret !== null && callbackSecret.length < 16) problems.push('OPS_CALLBACK_SECRET must be at least 16 characters long');
+  return {
+    url: url === null ? null : url.replace(/\/+$/, ''),
+    token: env.OPS_TOKEN || null,
+    timeoutMs: integer(env, 'OPS_TIMEOUT_MS', 5000, 10, 120_000, problems),
+    maxAttempts: integer(env, 'OPS_MAX_ATTEMPTS', 8, 1, 100, problems),
+    syncIntervalSeconds: integer(env, 'OPS_SYNC_INTERVAL', 60, 0, 86_400, problems),
+    callbackSecret,
+    waitMs: integer(env, 'OPS_WAIT_MS', 2000, 0, 30_000, problems),
+    retryBaseMs: integer(env, 'OPS_RETRY_BASE_MS', 1000, 1, 3_600_000, problems),
+    retryMaxMs: integer(env, 'OPS_RETRY_MAX_MS', 300_000, 1, 86_400_000, problems),
+    breakerThreshold: integer(env, 'OPS_BREAKER_THRESHOLD', 5, 1, 1000, problems),
+    breakerCooldownMs: integer(env, 'OPS_BREAKER_COOLDOWN_MS', 30_000, 0, 3_600_000, problems),
+  };
 }
 
 function databaseUrl(env: Env, problems: string[]): string | null {
@@ -121,6 +163,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: env.HOST || '0.0.0.0',
     dataDir: path.resolve(env.DATA_DIR || './data'),
     databaseUrl: databaseUrl(env, problems),
+    ops: opsConfig(env, problems),
     logLevel: oneOf(env, 'LOG_LEVEL', logLevels, 'info', problems),
     legacyListLimit: integer(env, 'LEGACY_LIST_LIMIT', 1000, 1, 100_000, problems),
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600, problems),

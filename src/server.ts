@@ -13,7 +13,7 @@ const expectedErrors = [ConfigError, DataDirInUseError, DatabaseUnavailableError
 async function main(): Promise<void> {
   const config = loadConfig();
   const database = await openConfiguredDatabase(config);
-  const app = await buildApp({ config, database });
+  const app = await buildApp({ config, database, backgroundJobs: true });
 
   if (process.argv.includes('--demo')) {
     const { loadDemoData } = await import('./demo.js');

@@ -1,4 +1,4 @@
-import type { OpsStatus } from "../modules/ops/contract.js";
+import type { OpsStatus } from '../modules/ops/contract.js';
 
 /** A source of numbers in [0, 1): Math.random, or a seeded generator for repeatable runs. */
 export type Random = () => number;
@@ -31,26 +31,23 @@ export const defaultRates: SimRates = {
  * How a ticket's state moves on each status query: the old backend's probabilities.
  * closed and failed are final.
  */
-export const transitions: Record<
-  OpsStatus,
-  readonly (readonly [OpsStatus, number])[]
-> = {
+export const transitions: Record<OpsStatus, readonly (readonly [OpsStatus, number])[]> = {
   sent: [
-    ["in_progress", 0.7],
-    ["delayed", 0.2],
-    ["failed", 0.1],
+    ['in_progress', 0.7],
+    ['delayed', 0.2],
+    ['failed', 0.1],
   ],
   in_progress: [
-    ["in_progress", 0.6],
-    ["closed", 0.4],
+    ['in_progress', 0.6],
+    ['closed', 0.4],
   ],
   delayed: [
-    ["delayed", 0.5],
-    ["in_progress", 0.4],
-    ["failed", 0.1],
+    ['delayed', 0.5],
+    ['in_progress', 0.4],
+    ['failed', 0.1],
   ],
-  closed: [["closed", 1]],
-  failed: [["failed", 1]],
+  closed: [['closed', 1]],
+  failed: [['failed', 1]],
 };
 
 export function sendSucceeds(random: Random, rates: SimRates): boolean {
@@ -72,12 +69,11 @@ export function nextStatus(random: Random, current: OpsStatus): OpsStatus {
   return choices[choices.length - 1][0];
 }
 
-const idAlphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+const idAlphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
 
 /** `OPS-` + 8 characters, as the old backend answered. */
 export function newOpsId(random: Random): string {
-  let id = "OPS-";
-  for (let i = 0; i < 8; i++)
-    id += idAlphabet[Math.floor(random() * idAlphabet.length)];
+  let id = 'OPS-';
+  for (let i = 0; i < 8; i++) id += idAlphabet[Math.floor(random() * idAlphabet.length)];
   return id;
 }

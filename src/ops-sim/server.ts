@@ -1,8 +1,8 @@
-import swagger from "@fastify/swagger";
-import type { TypeBoxTypeProvider } from "@fastify/type-provider-typebox";
-import Fastify, { type FastifyServerOptions } from "fastify";
-import { setTimeout as sleep } from "node:timers/promises";
-import { Type } from "typebox";
+import swagger from '@fastify/swagger';
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
+import Fastify, { type FastifyServerOptions } from 'fastify';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Type } from 'typebox';
 import {
   OpsAccepted,
   OpsError,
@@ -11,16 +11,8 @@ import {
   opsHeaders,
   statusDetails,
   type OpsStatus,
-} from "../modules/ops/contract.js";
-import {
-  defaultRates,
-  newOpsId,
-  nextStatus,
-  queryFails,
-  seededRandom,
-  sendSucceeds,
-  type SimRates,
-} from "./decisions.js";
+} from '../modules/ops/contract.js';
+import { defaultRates, newOpsId, nextStatus, queryFails, seededRandom, sendSucceeds, type SimRates } from './decisions.js';
 
 export type OpsSimOptions = Partial<SimRates> & {
   /** PRNG seed; the same seed and the same sequence of requests give the same answers. */
@@ -29,7 +21,7 @@ export type OpsSimOptions = Partial<SimRates> & {
   latencyMs?: readonly [number, number];
   /** When set, requests must carry `Authorization: Bearer <token>`. */
   token?: string;
-  logger?: FastifyServerOptions["logger"];
+  logger?: FastifyServerOptions['logger'];
 };
 
 export type SimTicket = {
@@ -68,18 +60,18 @@ export async function buildOpsSim(options: OpsSimOptions = {}) {
   }).withTypeProvider<TypeBoxTypeProvider>();
   await app.register(swagger, {
     openapi: {
-      openapi: "3.1.0",
+      openapi: '3.1.0',
       info: {
-        title: "OPS contract (Stageline OPS simulator)",
-        version: "1.0.0",
+        title: 'OPS contract (Stageline OPS simulator)',
+        version: '1.0.0',
         description:
-          "What Stageline expects of an OPS system. Send a ticket with an Idempotency-Key (one per hand-off: " +
-          "a repeated key answers the first result and never creates a second OPS ticket), then query its state. " +
-          "Optionally push state changes to Stageline at POST /api/ops/callback, signed with " +
+          'What Stageline expects of an OPS system. Send a ticket with an Idempotency-Key (one per hand-off: ' +
+          'a repeated key answers the first result and never creates a second OPS ticket), then query its state. ' +
+          'Optionally push state changes to Stageline at POST /api/ops/callback, signed with ' +
           '`X-OPS-Signature: sha256=<hex HMAC-SHA256(secret, "<X-OPS-Timestamp>.<raw body>")>`.',
       },
       components: {
-        securitySchemes: { bearer: { type: "http", scheme: "bearer" } },
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
       },
       security: options.token ? [{ bearer: [] }] : [],
     },
@@ -87,35 +79,30 @@ export async function buildOpsSim(options: OpsSimOptions = {}) {
 
   const latency = async () => {
     if (maxLatency <= 0) return;
-    await sleep(
-      minLatency + Math.floor(random() * (maxLatency - minLatency + 1)),
-    );
+    await sleep(minLatency + Math.floor(random() * (maxLatency - minLatency + 1)));
   };
 
   if (options.token) {
     const expected = `Bearer ${options.token}`;
-    app.addHook("onRequest", async (request, reply) => {
-      if (request.url.startsWith("/openapi.json") || request.url === "/healthz")
-        return;
+    app.addHook('onRequest', async (request, reply) => {
+      if (request.url.startsWith('/openapi.json') || request.url === '/healthz') return;
       if (request.headers.authorization !== expected) {
-        return reply
-          .status(401)
-          .send({
-            error: "unauthorized",
-            message: "missing or wrong bearer token",
-          });
+        return reply.status(401).send({
+          error: 'unauthorized',
+          message: 'missing or wrong bearer token',
+        });
       }
     });
   }
 
   app.post(
-    "/tickets",
+    '/tickets',
     {
       schema: {
-        summary: "Hand a ticket to OPS",
+        summary: 'Hand a ticket to OPS',
         description:
-          "Creates an OPS ticket (201), or answers the ticket already created with this Idempotency-Key (200). " +
-          "A 5xx or no answer means: try again later with the same key.",
+          'Creates an OPS ticket (201), or answers the ticket already created with this Idempotency-Key (200). ' +
+          'A 5xx or no answer means: try again later with the same key.',
         headers: Headers,
         body: OpsTicketInput,
         response: { 200: OpsAccepted, 201: OpsAccepted, 504: OpsError },
@@ -135,24 +122,21 @@ export async function buildOpsSim(options: OpsSimOptions = {}) {
       inFlight.set(key, decision);
       const ticket = await decision.finally(() => inFlight.delete(key));
       if (!ticket) {
-        return reply
-          .status(504)
-          .send({
-            error: "timeout",
-            message: `Failed to send ticket ${request.body.ticketId} to OPS: connection timeout`,
-          });
+        return reply.status(504).send({
+          error: 'timeout',
+          message: `Failed to send ticket ${request.body.ticketId} to OPS: connection timeout`,
+        });
       }
       return reply.status(201).send(accepted(ticket));
     },
   );
 
   app.get(
-    "/tickets/:opsId",
+    '/tickets/:opsId',
     {
       schema: {
         summary: "An OPS ticket's state",
-        description:
-          "The state may move on each query (sent → in_progress / delayed / failed, …). 503 when OPS is unavailable.",
+        description: 'The state may move on each query (sent → in_progress / delayed / failed, …). 503 when OPS is unavailable.',
         params: Type.Object({ opsId: Type.String() }),
         response: { 200: OpsTicketState, 404: OpsError, 503: OpsError },
       },
@@ -162,16 +146,11 @@ export async function buildOpsSim(options: OpsSimOptions = {}) {
       await latency();
       const ticket = state.tickets.get(request.params.opsId);
       if (!ticket)
-        return reply
-          .status(404)
-          .send({
-            error: "not_found",
-            message: `no OPS ticket ${request.params.opsId}`,
-          });
-      if (queryFails(random, rates))
-        return reply
-          .status(503)
-          .send({ error: "unavailable", message: "OPS system unavailable" });
+        return reply.status(404).send({
+          error: 'not_found',
+          message: `no OPS ticket ${request.params.opsId}`,
+        });
+      if (queryFails(random, rates)) return reply.status(503).send({ error: 'unavailable', message: 'OPS system unavailable' });
       const next = nextStatus(random, ticket.status);
       if (next !== ticket.status) {
         ticket.status = next;
@@ -187,26 +166,21 @@ export async function buildOpsSim(options: OpsSimOptions = {}) {
     },
   );
 
-  app.get("/healthz", { schema: { hide: true } }, async () => ({
-    status: "ok",
+  app.get('/healthz', { schema: { hide: true } }, async () => ({
+    status: 'ok',
   }));
-  app.get("/openapi.json", { schema: { hide: true } }, async () =>
-    app.swagger(),
-  );
+  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 
   const inFlight = new Map<string, Promise<SimTicket | null>>();
 
-  async function decideSend(
-    key: string,
-    ticketId: string,
-  ): Promise<SimTicket | null> {
+  async function decideSend(key: string, ticketId: string): Promise<SimTicket | null> {
     await latency();
     if (!sendSucceeds(random, rates)) return null;
     const now = new Date();
     const ticket: SimTicket = {
       opsId: uniqueOpsId(),
       ticketId,
-      status: "sent",
+      status: 'sent',
       createdAt: now,
       updatedAt: now,
       idempotencyKey: key,
@@ -230,31 +204,24 @@ function accepted(ticket: SimTicket) {
   return {
     opsId: ticket.opsId,
     ticketId: ticket.ticketId,
-    status: "sent" as const,
+    status: 'sent' as const,
     acceptedAt: ticket.createdAt.toISOString(),
   };
 }
 
 function definedOnly(options: Partial<SimRates>): Partial<SimRates> {
   const rates: Partial<SimRates> = {};
-  if (options.sendFailureRate !== undefined)
-    rates.sendFailureRate = options.sendFailureRate;
-  if (options.queryFailureRate !== undefined)
-    rates.queryFailureRate = options.queryFailureRate;
+  if (options.sendFailureRate !== undefined) rates.sendFailureRate = options.sendFailureRate;
+  if (options.queryFailureRate !== undefined) rates.queryFailureRate = options.queryFailureRate;
   return rates;
 }
 
 /** Starts a simulator on a loopback port of its own; `url` is its base URL. */
-export async function startOpsSim(
-  options: OpsSimOptions = {},
-  port = 0,
-  host = "127.0.0.1",
-) {
+export async function startOpsSim(options: OpsSimOptions = {}, port = 0, host = '127.0.0.1') {
   const sim = await buildOpsSim(options);
   await sim.app.listen({ port, host });
   const address = sim.app.server.address();
-  const actualPort =
-    typeof address === "object" && address ? address.port : port;
+  const actualPort = typeof address === 'object' && address ? address.port : port;
   return {
     ...sim,
     url: `http://${host}:${actualPort}`,

@@ -1,6 +1,7 @@
 import type { Kysely } from 'kysely';
 import * as m0001 from './0001_tickets_and_stages.js';
 import * as m0002 from './0002_workflows.js';
+import * as m0003 from './0003_ops.js';
 import * as m0004 from './0004_accounts.js';
 
 export type MigrationModule = { up(db: Kysely<unknown>): Promise<void> };
@@ -9,5 +10,6 @@ export type MigrationModule = { up(db: Kysely<unknown>): Promise<void> };
 export const migrations: Record<string, MigrationModule> = {
   '0001_tickets_and_stages': m0001,
   '0002_workflows': m0002,
+  '0003_ops': m0003,
   '0004_accounts': m0004,
 };

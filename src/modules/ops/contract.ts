@@ -1,4 +1,4 @@
-import { Type, type Static } from "typebox";
+import { Type, type Static } from 'typebox';
 
 /**
  * The contract between Stageline and an OPS system: what our connector calls and what the simulator
@@ -6,13 +6,7 @@ import { Type, type Static } from "typebox";
  * OpenAPI at its own /openapi.json.
  */
 
-export const opsStatuses = [
-  "sent",
-  "in_progress",
-  "delayed",
-  "closed",
-  "failed",
-] as const;
+export const opsStatuses = ['sent', 'in_progress', 'delayed', 'closed', 'failed'] as const;
 export type OpsStatus = (typeof opsStatuses)[number];
 
 export const OpsTicketInput = Type.Object(
@@ -22,9 +16,7 @@ export const OpsTicketInput = Type.Object(
       maxLength: 64,
       description: "Stageline's ticket id",
     }),
-    number: Type.Optional(
-      Type.Integer({ description: "Stageline's sequential ticket number" }),
-    ),
+    number: Type.Optional(Type.Integer({ description: "Stageline's sequential ticket number" })),
     subject: Type.Union([Type.String(), Type.Null()]),
     description: Type.Union([Type.String(), Type.Null()]),
     priority: Type.String(),
@@ -40,10 +32,10 @@ export const OpsTicketInput = Type.Object(
 export type OpsTicketInput = Static<typeof OpsTicketInput>;
 
 export const OpsAccepted = Type.Object({
-  opsId: Type.String({ description: "OPS- followed by 8 characters" }),
+  opsId: Type.String({ description: 'OPS- followed by 8 characters' }),
   ticketId: Type.String(),
-  status: Type.Literal("sent"),
-  acceptedAt: Type.String({ format: "date-time" }),
+  status: Type.Literal('sent'),
+  acceptedAt: Type.String({ format: 'date-time' }),
 });
 export type OpsAccepted = Static<typeof OpsAccepted>;
 
@@ -51,24 +43,24 @@ export const OpsTicketState = Type.Object({
   opsId: Type.String(),
   ticketId: Type.String(),
   status: Type.Enum([...opsStatuses]),
-  updated: Type.String({ format: "date-time" }),
-  details: Type.String({ description: "A sentence describing the state" }),
+  updated: Type.String({ format: 'date-time' }),
+  details: Type.String({ description: 'A sentence describing the state' }),
 });
 export type OpsTicketState = Static<typeof OpsTicketState>;
 
 export const OpsError = Type.Object({
-  error: Type.String({ description: "A short machine-readable reason" }),
+  error: Type.String({ description: 'A short machine-readable reason' }),
   message: Type.String(),
 });
 
 /** The headers of the contract. */
 export const opsHeaders = {
   /** One per hand-off: the same key sent twice never creates a second OPS ticket. */
-  idempotencyKey: "idempotency-key",
+  idempotencyKey: 'idempotency-key',
   /** Callback signature: `sha256=<hex HMAC-SHA256 of "<timestamp>.<raw body>">`. */
-  signature: "x-ops-signature",
+  signature: 'x-ops-signature',
   /** Callback time, whole seconds since the epoch; older than 5 minutes is refused. */
-  timestamp: "x-ops-timestamp",
+  timestamp: 'x-ops-timestamp',
 } as const;
 
 /** The body OPS pushes to `POST /api/ops/callback` when a ticket's state changes. */
@@ -77,16 +69,16 @@ export const OpsCallbackBody = Type.Object(
     opsId: Type.String({ minLength: 1, maxLength: 100 }),
     status: Type.Enum([...opsStatuses]),
     details: Type.Optional(Type.String({ maxLength: 2000 })),
-    updated: Type.Optional(Type.String({ format: "date-time" })),
+    updated: Type.Optional(Type.String({ format: 'date-time' })),
   },
   { additionalProperties: false },
 );
 export type OpsCallbackBody = Static<typeof OpsCallbackBody>;
 
 export const statusDetails: Record<OpsStatus, string> = {
-  sent: "Ticket received by OPS and waiting to be picked up",
-  in_progress: "OPS team is working on the ticket",
-  delayed: "Ticket processing is delayed",
-  closed: "Ticket has been resolved and closed by OPS",
-  failed: "OPS could not process the ticket",
+  sent: 'Ticket received by OPS and waiting to be picked up',
+  in_progress: 'OPS team is working on the ticket',
+  delayed: 'Ticket processing is delayed',
+  closed: 'Ticket has been resolved and closed by OPS',
+  failed: 'OPS could not process the ticket',
 };
