@@ -234,3 +234,18 @@ describe('fuzz: account write routes answer only 2xx/4xx with the error shape', 
     assert.equal(after.role, 'viewer', 'no junk request changed the role');
   });
 });
+
+describe('demo users', () => {
+  test('one per role, idempotent, each can sign in', async () => {
+    const { createDemoUsers, demoUsers } = await import('../../../src/modules/users/demo.js');
+    await createDemoUsers(t.app.services.users, t.app.log, ['demo-customer@example.com']);
+    await createDemoUsers(t.app.services.users, t.app.log);
+    for (const demo of demoUsers) {
+      const res = await t.anonymous.post('/api/auth/login', { email: demo.email, password: demo.password });
+      assert.equal(res.statusCode, 200, demo.email);
+      assert.equal(res.json().data.user.role, demo.role);
+    }
+    const customer = (await t.api.get('/api/users?role=customer&q=demo.stageline')).json().data[0];
+    assert.deepEqual(customer.customer_emails, ['demo-customer@example.com']);
+  });
+});
