@@ -18,6 +18,7 @@ import { authRoutes } from './modules/auth/routes.js';
 import { opsRoutes } from './modules/ops/routes.js';
 import { projectRoutes } from './modules/projects/routes.js';
 import { workflowRoutes } from './modules/workflow/routes.js';
+import { monitorRoutes } from './modules/monitor/routes.js';
 import { legacyStageRoutes } from './modules/stages/legacy-routes.js';
 import { stageRoutes } from './modules/stages/routes.js';
 import { systemRoutes } from './modules/system/routes.js';
@@ -108,6 +109,7 @@ export async function buildApp(options: AppOptions) {
         { name: 'stages', description: 'Stage records (Stageline API)' },
         { name: 'projects', description: 'Projects and their stage workflows, calendars and targets' },
         { name: 'workflow', description: 'Stage transitions, ticket history, comments and timelines' },
+        { name: 'monitor', description: 'Dashboard numbers: overview, delayed tickets, stage statistics, throughput, flow, aging' },
         { name: 'ops', description: 'Hand-offs to OPS, their status and the log of every exchange' },
         { name: 'legacy', description: "The older systems' routes, in their wire format" },
         { name: 'accounts', description: 'Sign-in, users and roles, API tokens, the audit log' },
@@ -130,6 +132,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(stageRoutes, { prefix: '/api' });
   await app.register(projectRoutes, { prefix: '/api' });
   await app.register(workflowRoutes, { prefix: '/api', backgroundJobs: options.backgroundJobs ?? false });
+  await app.register(monitorRoutes, { prefix: '/api' });
   await app.register(opsRoutes, { prefix: '/api', backgroundJobs: options.backgroundJobs ?? false });
   await app.register(legacyTicketRoutes);
   await app.register(legacyStageRoutes);

@@ -6,6 +6,7 @@ import { AuditLog } from './modules/audit/service.js';
 import { AuthService } from './modules/auth/service.js';
 import { TokensService } from './modules/auth/tokens.js';
 import { OpsService } from './modules/ops/service.js';
+import { MonitorService } from './modules/monitor/service.js';
 import { Outbox } from './modules/outbox/outbox.js';
 import { ProjectsService } from './modules/projects/service.js';
 import { StagesService } from './modules/stages/service.js';
@@ -33,13 +34,14 @@ export function createServices(context: ServiceContext) {
   const projects = new ProjectsService(context);
   const workflow = new WorkflowService(context, { tickets, projects });
   const sweeper = new DelaySweeper(context);
+  const monitor = new MonitorService(context);
   const outbox = new Outbox(context.database.db, context.clock, {
     leaseMs: Math.max(30_000, context.config.ops.timeoutMs * 3),
     batchSize: 20,
     defaultBackoff: { baseMs: context.config.ops.retryBaseMs, maxMs: context.config.ops.retryMaxMs },
   });
   const ops = new OpsService(context, outbox);
-  return { tickets, stages, projects, workflow, sweeper, audit, auth, tokens, users, outbox, ops };
+  return { tickets, stages, projects, workflow, sweeper, monitor, audit, auth, tokens, users, outbox, ops };
 }
 
 export type Services = ReturnType<typeof createServices>;

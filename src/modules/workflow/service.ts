@@ -203,7 +203,9 @@ export class WorkflowService {
       updated_at: now,
     };
     if (target.final) Object.assign(changes, { status: 'closed', closed_at: at });
+    // Work has started on a new ticket; a closed one moved back is reopened.
     else if (ticket.status === 'closed') Object.assign(changes, { status: 'open', closed_at: null });
+    else if (ticket.status === 'new') changes.status = 'open';
     return changes;
   }
 

@@ -1,0 +1,209 @@
+import { sql, type RawBuilder } from 'kysely';
+import type { Executor } from '../../db/database.js';
+import { containsPattern } from '../../db/sql-helpers.js';
+import type { Priority } from '../../db/types.js';
+
+/** Ticket filters every monitor answer accepts; `projectId` wins over the free-text `project`. */
+export type MonitorFilters = {
+  projectId?: string;
+  project?: string;
+  customer?: string;
+  assignedTo?: string;
+  priorities?: Priority[];
+};
+
+export type Window = { from: Date; to: Date; timeZone: string };
+
+/** The filters as one SQL condition over a `tickets` row aliased `t` (each served by an index of its own). */
+function ticketCondition(filters: MonitorFilters): RawBuilder<boolean> {
+  const parts: RawBuilder<unknown>[] = [sql`true`];
+  if (filters.projectId) parts.push(sql`t.project_id = ${filters.projectId}`);
+  else if (filters.project) parts.push(sql`t.project = ${filters.project}`);
+  // Must equal the trigram-indexed expression of migration 0001.
+  if (filters.customer) {
+    parts.push(sql`lower(coalesce(t.customer_name, '') || ' ' || coalesce(t.customer_email, '')) like ${containsPattern(filters.customer)}`);
+  }
+  if (filters.assignedTo) parts.push(sql`t.assigned_to = ${filters.assignedTo}`);
+  if (filters.priorities?.length) parts.push(sql`t.priority in (${sql.join(filters.priorities)})`);
+  return sql<boolean>`(${sql.join(parts, sql` and `)})`;
+}
+
+export class MonitorRepository {
+  async overviewCounts(db: Executor, filters: MonitorFilters, now: Date, startOfDay: Date) {
+    const where = ticketCondition(filters);
+    const { rows } = await sql<{ open: number; at_risk: number; overdue: number; created_today: number; closed_today: number }>`
+      select
+        (select count(*) from tickets t where t.status <> 'closed' and ${where}) as open,
+        (select count(*) from tickets t where t.status <> 'closed' and t.at_risk_from <= ${now}
+           and (t.overdue_from is null or t.overdue_from > ${now}) and ${where}) as at_risk,
+        (select count(*) from tickets t where t.status <> 'closed' and t.overdue_from <= ${now} and ${where}) as overdue,
+        (select count(*) from tickets t where t.created_at >= ${startOfDay} and t.created_at <= ${now} and ${where}) as created_today,
+        (select count(*) from tickets t where t.closed_at >= ${startOfDay} and t.closed_at <= ${now} and ${where}) as closed_today`.execute(db);
+    return rows[0];
+  }
+
+  async openByStatus(db: Executor, filters: MonitorFilters) {
+    const { rows } = await sql<{ status: string; count: number }>`
+      select t.status, count(*) as count from tickets t where t.status <> 'closed' and ${ticketCondition(filters)}
+      group by t.status order by t.status`.execute(db);
+    return rows;
+  }
+
+  async openByStage(db: Executor, filters: MonitorFilters) {
+    const { rows } = await sql<{ definition_id: string | null; key: string | null; name: string; project_key: string | null; count: number }>`
+      select d.id as definition_id, d.key, coalesce(d.name, s.stage_description, 'no stage') as name, p.key as project_key, count(*) as count
+      from tickets t
+      left join stages s on s.id = t.current_stage_id
+      left join stage_definitions d on d.id = s.definition_id
+      left join projects p on p.id = d.project_id
+      where t.status <> 'closed' and ${ticketCondition(filters)}
+      group by d.id, d.key, coalesce(d.name, s.stage_description, 'no stage'), p.key, d.position
+      order by p.key nulls last, d.position nulls last, 3`.execute(db);
+    return rows;
+  }
+
+  async oldestOpen(db: Executor, filters: MonitorFilters) {
+    const { rows } = await sql<{ id: string; number: number; subject: string | null; created_at: Date }>`
+      select t.id, t.number, t.subject, t.created_at from tickets t
+      where t.status <> 'closed' and ${ticketCondition(filters)}
+      order by t.created_at, t.id limit 1`.execute(db);
+    return rows[0];
+  }
+
+  /** Open tickets past their at-risk moment, most late first: overdue by earliest due, then at risk by earliest moment. */
+  async delayed(db: Executor, filters: MonitorFilters, now: Date, limit: number) {
+    const { rows } = await sql<{
+      id: string;
+      number: number;
+      subject: string | null;
+      project: string | null;
+      customer_name: string | null;
+      assigned_to: string | null;
+      priority: string;
+      status: string;
+      at_risk_from: Date;
+      overdue_from: Date | null;
+      stage_id: string | null;
+      stage_key: string | null;
+      stage_name: string | null;
+      stage_start_time: Date | null;
+      stage_due_at: Date | null;
+    }>`
+      select t.id, t.number, t.subject, t.project, t.customer_name, t.assigned_to, t.priority, t.status, t.at_risk_from,
+        case when t.overdue_from <= ${now} then t.overdue_from end as overdue_from,
+        s.id as stage_id, d.key as stage_key, coalesce(d.name, s.stage_description) as stage_name, s.stage_start_time, s.due_at as stage_due_at
+      from tickets t
+      left join stages s on s.id = t.current_stage_id
+      left join stage_definitions d on d.id = s.definition_id
+      where t.status <> 'closed' and t.at_risk_from <= ${now} and ${ticketCondition(filters)}
+      order by (t.overdue_from <= ${now}) desc nulls last, coalesce(case when t.overdue_from <= ${now} then t.overdue_from end, t.at_risk_from), t.id
+      limit ${limit}`.execute(db);
+    return rows;
+  }
+
+  async delayedCount(db: Executor, filters: MonitorFilters, now: Date): Promise<number> {
+    const { rows } = await sql<{ count: number }>`
+      select count(*) as count from tickets t where t.status <> 'closed' and t.at_risk_from <= ${now} and ${ticketCondition(filters)}`.execute(db);
+    return Number(rows[0].count);
+  }
+
+  definitions(db: Executor, projectId: string | undefined) {
+    let query = db
+      .selectFrom('stage_definitions as d')
+      .innerJoin('projects as p', 'p.id', 'd.project_id')
+      .select(['d.id', 'd.key', 'd.name', 'd.parent_id', 'd.target_minutes', 'd.final', 'p.key as project_key'])
+      .where('d.archived', '=', false);
+    if (projectId) query = query.where('d.project_id', '=', projectId);
+    return query.orderBy('p.key').orderBy('d.position').execute();
+  }
+
+  /** Per definition: visits open now and overdue now. */
+  async openStageCounts(db: Executor, filters: MonitorFilters, now: Date) {
+    const { rows } = await sql<{ definition_id: string; in_stage_now: number; overdue_now: number }>`
+      select s.definition_id, count(*) as in_stage_now, count(*) filter (where s.due_at <= ${now}) as overdue_now
+      from stages s join tickets t on t.id = s.ticket_id
+      where s.definition_id is not null and s.stage_end_time is null and ${ticketCondition(filters)}
+      group by s.definition_id`.execute(db);
+    return rows;
+  }
+
+  /** Per definition, over visits that ended in the window: exact percentiles (`percentile_cont`), mean, share on time. */
+  async completedStageStats(db: Executor, filters: MonitorFilters, window: Window) {
+    const { rows } = await sql<{
+      definition_id: string;
+      completed: number;
+      p50_ms: number | null;
+      p90_ms: number | null;
+      mean_ms: number | null;
+      p50_business_ms: number | null;
+      p90_business_ms: number | null;
+      within_target: number | null;
+    }>`
+      with visits as (
+        select s.definition_id, s.due_at, s.stage_end_time,
+          extract(epoch from (s.stage_end_time - s.stage_start_time)) * 1000 as ms, s.business_ms
+        from stages s join tickets t on t.id = s.ticket_id
+        where s.definition_id is not null and s.stage_end_time >= ${window.from} and s.stage_end_time < ${window.to}
+          and ${ticketCondition(filters)}
+      )
+      select definition_id, count(*) as completed,
+        percentile_cont(0.5) within group (order by ms) as p50_ms,
+        percentile_cont(0.9) within group (order by ms) as p90_ms,
+        avg(ms) as mean_ms,
+        percentile_cont(0.5) within group (order by business_ms) as p50_business_ms,
+        percentile_cont(0.9) within group (order by business_ms) as p90_business_ms,
+        (count(*) filter (where due_at is null or stage_end_time <= due_at))::float8 / count(*) as within_target
+      from visits group by definition_id`.execute(db);
+    return rows;
+  }
+
+  async throughput(db: Executor, filters: MonitorFilters, window: Window, interval: 'day' | 'week') {
+    const where = ticketCondition(filters);
+    const bucket = (column: RawBuilder<unknown>) => sql`date_trunc(${interval}, ${column} at time zone ${window.timeZone})`;
+    const { rows } = await sql<{ period: string; created: number; closed: number }>`
+      with periods as (
+        select generate_series(${bucket(sql`${window.from}::timestamptz`)}, ${bucket(sql`${window.to}::timestamptz`)}, ${`1 ${interval}`}::interval) as period
+      ), created as (
+        select ${bucket(sql`t.created_at`)} as period, count(*) as n from tickets t
+        where t.created_at >= ${window.from} and t.created_at < ${window.to} and ${where} group by 1
+      ), closed as (
+        select ${bucket(sql`t.closed_at`)} as period, count(*) as n from tickets t
+        where t.closed_at >= ${window.from} and t.closed_at < ${window.to} and ${where} group by 1
+      )
+      select to_char(p.period, 'YYYY-MM-DD') as period, coalesce(c.n, 0) as created, coalesce(x.n, 0) as closed
+      from periods p left join created c on c.period = p.period left join closed x on x.period = p.period
+      order by p.period`.execute(db);
+    return rows;
+  }
+
+  /** Tickets in each stage at the end of each UTC day, from the entries/exits rollup (a running sum, no scan of stages). */
+  async flow(db: Executor, projectId: string, from: string, to: string) {
+    const { rows } = await sql<{ definition_id: string; day: string; count: number }>`
+      with days as (select generate_series(${from}::date, ${to}::date, '1 day'::interval)::date as day),
+      defs as (select id, final from stage_definitions where project_id = ${projectId} and not archived),
+      base as (
+        select f.definition_id, sum(case when d.final then f.entered else f.entered - f.exited end) as n
+        from stage_flow_daily f join defs d on d.id = f.definition_id where f.day < ${from}::date group by f.definition_id
+      )
+      select d.id as definition_id, to_char(days.day, 'YYYY-MM-DD') as day,
+        (coalesce(b.n, 0) + sum(coalesce(case when d.final then f.entered else f.entered - f.exited end, 0))
+          over (partition by d.id order by days.day))::integer as count
+      from defs d cross join days
+      left join base b on b.definition_id = d.id
+      left join stage_flow_daily f on f.definition_id = d.id and f.day = days.day
+      order by d.id, days.day`.execute(db);
+    return rows;
+  }
+
+  async aging(db: Executor, filters: MonitorFilters, now: Date, edgesDays: readonly number[]) {
+    const counts = edgesDays.map((days, index) => {
+      const upper = edgesDays[index + 1];
+      const older = sql`t.created_at <= ${new Date(now.getTime() - days * 86_400_000)}`;
+      const condition = upper === undefined ? older : sql`${older} and t.created_at > ${new Date(now.getTime() - upper * 86_400_000)}`;
+      return sql`count(*) filter (where ${condition}) as ${sql.ref(`b${index}`)}`;
+    });
+    const { rows } = await sql<Record<string, number>>`
+      select ${sql.join(counts)} from tickets t where t.status <> 'closed' and ${ticketCondition(filters)}`.execute(db);
+    return edgesDays.map((_, index) => Number(rows[0][`b${index}`]));
+  }
+}

@@ -1,0 +1,179 @@
+import { DateTime, IANAZone } from 'luxon';
+import type { Clock } from '../../clock.js';
+import type { Db } from '../../db/database.js';
+import type { Priority } from '../../db/types.js';
+import { invalid } from '../../errors.js';
+import type { ServiceContext } from '../../services.js';
+import { assertCan, type Actor } from '../access/policy.js';
+import { ProjectsRepository } from '../projects/repository.js';
+import { MonitorRepository, type MonitorFilters, type Window } from './repository.js';
+import type { MonitorQueryType } from './schemas.js';
+
+const DAY = 86_400_000;
+const DEFAULT_WINDOW_DAYS = 30;
+const MAX_WINDOW_DAYS = 1000;
+/** Open tickets by age: 0–1 day, 1–3, 3–7, 7–14, 14–30, 30+. */
+const AGING_EDGES = [0, 1, 3, 7, 14, 30] as const;
+
+const iso = (value: Date | null | undefined) => (value ? value.toISOString() : null);
+const number = (value: unknown) => (value === null || value === undefined ? null : Number(value));
+
+/** Dashboard numbers, all computed in SQL over indexes, partial indexes on open tickets and the flow rollup. */
+export class MonitorService {
+  private readonly db: Db;
+  private readonly clock: Clock;
+  private readonly monitor = new MonitorRepository();
+  private readonly projects = new ProjectsRepository();
+
+  constructor(context: ServiceContext) {
+    this.db = context.database.db;
+    this.clock = context.clock;
+  }
+
+  private async filters(actor: Actor, query: MonitorQueryType): Promise<{ filters: MonitorFilters; projectId?: string; window: Window; now: Date }> {
+    assertCan(actor, 'monitor:read');
+    const now = this.clock.now();
+    const timeZone = query.time_zone ?? 'UTC';
+    const problems = [];
+    if (!IANAZone.isValidZone(timeZone)) problems.push({ field: 'time_zone', problem: `"${timeZone}" is not an IANA time zone` });
+    const to = query.to ? new Date(query.to) : now;
+    const from = query.from ? new Date(query.from) : new Date(to.getTime() - DEFAULT_WINDOW_DAYS * DAY);
+    if (from.getTime() >= to.getTime()) problems.push({ field: 'from', problem: 'must be before `to`' });
+    else if (to.getTime() - from.getTime() > MAX_WINDOW_DAYS * DAY) problems.push({ field: 'from', problem: `the window may span at most ${MAX_WINDOW_DAYS} days` });
+    if (problems.length) invalid(problems);
+    const project = query.project ? await this.projects.find(this.db, query.project) : undefined;
+    const filters: MonitorFilters = {
+      ...(project ? { projectId: project.id } : query.project ? { project: query.project } : {}),
+      ...(query.customer ? { customer: query.customer } : {}),
+      ...(query.assigned_to ? { assignedTo: query.assigned_to } : {}),
+      ...(query.priority ? { priorities: [...new Set(query.priority.split(','))] as Priority[] } : {}),
+    };
+    return { filters, projectId: project?.id, window: { from, to, timeZone }, now };
+  }
+
+  async overview(actor: Actor, query: MonitorQueryType) {
+    const { filters, window, now } = await this.filters(actor, query);
+    const startOfDay = DateTime.fromJSDate(now, { zone: window.timeZone }).startOf('day').toJSDate();
+    const [counts, byStatus, byStage, oldest] = await Promise.all([
+      this.monitor.overviewCounts(this.db, filters, now, startOfDay),
+      this.monitor.openByStatus(this.db, filters),
+      this.monitor.openByStage(this.db, filters),
+      this.monitor.oldestOpen(this.db, filters),
+    ]);
+    const open = Number(counts.open);
+    return {
+      now: now.toISOString(),
+      open,
+      by_status: Object.fromEntries(byStatus.map((row) => [row.status, Number(row.count)])),
+      by_stage: byStage.map((row) => ({ ...row, count: Number(row.count) })),
+      on_track: open - Number(counts.at_risk) - Number(counts.overdue),
+      at_risk: Number(counts.at_risk),
+      overdue: Number(counts.overdue),
+      oldest_open: oldest
+        ? {
+            id: oldest.id,
+            number: oldest.number,
+            subject: oldest.subject,
+            created_at: oldest.created_at.toISOString(),
+            age_seconds: Math.max(0, Math.floor((now.getTime() - oldest.created_at.getTime()) / 1000)),
+          }
+        : null,
+      created_today: Number(counts.created_today),
+      closed_today: Number(counts.closed_today),
+    };
+  }
+
+  async delayed(actor: Actor, query: MonitorQueryType, limit: number) {
+    const { filters, now } = await this.filters(actor, query);
+    const [rows, total] = await Promise.all([this.monitor.delayed(this.db, filters, now, limit), this.monitor.delayedCount(this.db, filters, now)]);
+    const items = rows.map((row) => ({
+      id: row.id,
+      number: row.number,
+      subject: row.subject,
+      project: row.project,
+      customer_name: row.customer_name,
+      assigned_to: row.assigned_to,
+      priority: row.priority,
+      status: row.status,
+      delay_state: row.overdue_from ? ('overdue' as const) : ('at_risk' as const),
+      overdue_by: row.overdue_from ? Math.floor((now.getTime() - row.overdue_from.getTime()) / 1000) : null,
+      at_risk_since: row.at_risk_from.toISOString(),
+      stage: row.stage_id
+        ? { id: row.stage_id, key: row.stage_key, name: row.stage_name, started_at: iso(row.stage_start_time), due_at: iso(row.stage_due_at) }
+        : null,
+      time_in_stage_ms: row.stage_start_time ? Math.max(0, now.getTime() - row.stage_start_time.getTime()) : null,
+    }));
+    return { items, total };
+  }
+
+  async stages(actor: Actor, query: MonitorQueryType) {
+    const { filters, projectId, window, now } = await this.filters(actor, query);
+    const [definitions, open, completed] = await Promise.all([
+      this.monitor.definitions(this.db, projectId),
+      this.monitor.openStageCounts(this.db, filters, now),
+      this.monitor.completedStageStats(this.db, filters, window),
+    ]);
+    const openBy = new Map(open.map((row) => [row.definition_id, row]));
+    const doneBy = new Map(completed.map((row) => [row.definition_id, row]));
+    return definitions.map((definition) => {
+      const live = openBy.get(definition.id);
+      const done = doneBy.get(definition.id);
+      return {
+        definition_id: definition.id,
+        project_key: definition.project_key,
+        key: definition.key,
+        name: definition.name,
+        stage_type: definition.parent_id ? ('minor' as const) : ('major' as const),
+        target_minutes: definition.target_minutes,
+        in_stage_now: Number(live?.in_stage_now ?? 0),
+        overdue_now: Number(live?.overdue_now ?? 0),
+        completed: Number(done?.completed ?? 0),
+        p50_ms: number(done?.p50_ms),
+        p90_ms: number(done?.p90_ms),
+        mean_ms: number(done?.mean_ms),
+        p50_business_ms: number(done?.p50_business_ms),
+        p90_business_ms: number(done?.p90_business_ms),
+        within_target: number(done?.within_target),
+      };
+    });
+  }
+
+  async throughput(actor: Actor, query: MonitorQueryType, interval: 'day' | 'week') {
+    const { filters, window } = await this.filters(actor, query);
+    const rows = await this.monitor.throughput(this.db, filters, window, interval);
+    return rows.map((row) => ({ period: row.period, created: Number(row.created), closed: Number(row.closed) }));
+  }
+
+  async flow(actor: Actor, query: MonitorQueryType) {
+    const { projectId, window } = await this.filters(actor, query);
+    if (!projectId) invalid([{ field: 'project', problem: 'is required: cumulative flow is per project workflow' }]);
+    const day = (at: Date) => at.toISOString().slice(0, 10);
+    const [definitions, rows] = await Promise.all([
+      this.monitor.definitions(this.db, projectId),
+      this.monitor.flow(this.db, projectId, day(window.from), day(window.to)),
+    ]);
+    const byDefinition = new Map<string, { day: string; count: number }[]>();
+    for (const row of rows) {
+      const points = byDefinition.get(row.definition_id) ?? [];
+      points.push({ day: row.day, count: Number(row.count) });
+      byDefinition.set(row.definition_id, points);
+    }
+    const stages = definitions.map((definition) => ({
+      definition_id: definition.id,
+      key: definition.key,
+      name: definition.name,
+      final: definition.final,
+      points: byDefinition.get(definition.id) ?? [],
+    }));
+    return { project_key: definitions[0]?.project_key ?? query.project!, days: stages[0]?.points.map((point) => point.day) ?? [], stages };
+  }
+
+  async aging(actor: Actor, query: MonitorQueryType) {
+    const { filters, now } = await this.filters(actor, query);
+    const counts = await this.monitor.aging(this.db, filters, now, AGING_EDGES);
+    return AGING_EDGES.map((minDays, index) => {
+      const maxDays = AGING_EDGES[index + 1] ?? null;
+      return { bucket: maxDays === null ? `${minDays}d+` : `${minDays}-${maxDays}d`, min_days: minDays, max_days: maxDays, count: counts[index] };
+    });
+  }
+}
