@@ -96,7 +96,7 @@ test('simulator: a repeated idempotency key answers the first ticket, never a se
     body: JSON.stringify(ticket),
   });
   assert.equal(first.status, 201);
-  const accepted = await first.json();
+  const accepted = (await first.json()) as any;
   assert.match(accepted.opsId, /^OPS-[A-Z0-9]{8}$/);
   const again = await fetch(`${sim.url}/tickets`, {
     method: 'POST',
@@ -104,14 +104,14 @@ test('simulator: a repeated idempotency key answers the first ticket, never a se
     body: JSON.stringify(ticket),
   });
   assert.equal(again.status, 200);
-  assert.equal((await again.json()).opsId, accepted.opsId);
+  assert.equal(((await again.json()) as any).opsId, accepted.opsId);
   assert.equal(sim.state.tickets.size, 1);
 
   const status = await fetch(`${sim.url}/tickets/${accepted.opsId}`, {
     headers,
   });
   assert.equal(status.status, 200);
-  const body = await status.json();
+  const body = (await status.json()) as any;
   assert.ok(['in_progress', 'delayed', 'failed'].includes(body.status));
   assert.equal(typeof body.details, 'string');
 });
@@ -136,7 +136,7 @@ test('simulator: wrong token → 401, missing idempotency key → 400, unknown O
 test('simulator: its contract is published as OpenAPI', async () => {
   const res = await fetch(`${sim.url}/openapi.json`);
   assert.equal(res.status, 200);
-  const spec = await res.json();
+  const spec = (await res.json()) as any;
   assert.equal(spec.openapi, '3.1.0');
   assert.ok(spec.paths['/tickets'].post);
   assert.ok(spec.paths['/tickets/{opsId}'].get);
