@@ -19,7 +19,7 @@ type ErrorEnvelope = {
 
 /** Cookie-authenticated writes carry the CSRF token the server set in a readable cookie. */
 function csrfToken(): string | undefined {
-  const match = /(?:^|;\s*)(?:csrf_token|csrf|_csrf|XSRF-TOKEN)=([^;]+)/.exec(document.cookie);
+  const match = /(?:^|;\s*)stageline_csrf=([^;]+)/.exec(document.cookie);
   return match ? decodeURIComponent(match[1]) : undefined;
 }
 
@@ -72,6 +72,7 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   if (!response.ok) throw await toApiError(response);
+  if (response.status === 204) return { success: true, message: 'done', data: undefined as T, timestamp: '' };
   return (await response.json()) as Envelope<T>;
 }
 

@@ -11,7 +11,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const queryClient = useQueryClient();
   const query = useQuery({
     queryKey: ['me'],
-    queryFn: () => getData<Me>('/api/me'),
+    queryFn: async () => (await getData<{ user: Me }>('/api/me')).user,
     retry: (count, error) => !(error instanceof ApiError && error.status < 500) && count < 2,
     staleTime: 60_000,
   });

@@ -4,7 +4,7 @@ export type DelayState = 'on_track' | 'at_risk' | 'overdue';
 export const statuses = ['new', 'open', 'pending', 'sent', 'in_progress', 'delayed', 'closed', 'failed'] as const;
 export type Status = (typeof statuses)[number];
 
-export type Me = { id: string | null; name: string; email?: string | null; role: Role };
+export type Me = { id: string; name: string; email: string; role: Role; customer_emails: string[] };
 
 export type Ticket = {
   id: string;
@@ -30,20 +30,6 @@ export type Ticket = {
   version: number;
   ops_id?: string | null;
   ops_error?: string | null;
-  delay_state?: DelayState;
-  overdue_by?: string | number | null;
-  current_stage?: CurrentStage | null;
-};
-
-/** What a ticket says about the stage it is in now (workflow module). */
-export type CurrentStage = {
-  id?: string;
-  key?: string | null;
-  name?: string | null;
-  definition_id?: string | null;
-  started_at?: string | null;
-  stage_start_time?: string | null;
-  due_at?: string | null;
 };
 
 export type StageDefinition = {
@@ -83,27 +69,55 @@ export type HistoryEvent = {
   created_at: string;
 };
 
-export type TimelineVisit = {
-  stage_id?: string;
-  key?: string;
-  name?: string;
-  definition_id?: string | null;
-  visit?: number;
-  planned_start?: string | null;
-  planned_end?: string | null;
-  due_at?: string | null;
-  started_at?: string | null;
-  ended_at?: string | null;
-  actual_start?: string | null;
-  actual_end?: string | null;
-  stage_start_time?: string | null;
-  stage_end_time?: string | null;
-  duration_ms?: number | null;
-  business_ms?: number | null;
-  paused_ms?: number | null;
-  overdue_by_ms?: number | null;
-  overdue?: boolean;
+export type Visit = {
+  stage_id: string;
+  definition_id: string;
+  key: string;
+  name: string;
+  stage_type: 'major' | 'minor';
+  major_stage_id: string | null;
+  visit: number;
+  state: 'active' | 'done';
+  paused: boolean;
+  target_minutes: number | null;
+  started_at: string;
+  ended_at: string | null;
+  at_risk_at: string | null;
+  due_at: string | null;
+  duration_ms: number;
+  business_ms: number;
+  paused_ms: number;
+  /** Seconds past due. */
+  overdue_by: number | null;
 };
+
+export type Timeline = {
+  ticket_id: string;
+  project: { id: string; key: string; name: string } | null;
+  now: string;
+  delay_state: DelayState | null;
+  overdue_by: number | null;
+  sla: { target_minutes: number | null; used_business_ms: number; paused: boolean; at_risk_at: string | null; due_at: string | null };
+  visits: Visit[];
+  time_in_stage: { definition_id: string; key: string; name: string; visits: number; duration_ms: number; business_ms: number }[];
+};
+
+/** A card on the board (`GET /api/board`). */
+export type BoardCard = {
+  id: string;
+  number: number;
+  subject: string | null;
+  customer_name: string | null;
+  customer_email: string | null;
+  assigned_to: string | null;
+  priority: Priority;
+  status: string;
+  version: number;
+  stage: { key: string; name: string; started_at: string | null; due_at: string | null } | null;
+  delay_state: DelayState;
+  overdue_by: number | null;
+};
+export type BoardData = { project: { id: string; key: string; name: string }; now: string; cards: BoardCard[]; truncated: boolean };
 
 export type LogEntry = {
   id: string;
@@ -119,7 +133,7 @@ export type LogEntry = {
   response?: unknown;
 };
 
-export type User = { id: string; email: string; name: string; role: Role; disabled?: boolean; created_at?: string };
+export type User = Me & { disabled: boolean; last_login_at: string | null; created_at: string; version: number };
 export type Token = {
   id: string;
   name: string;

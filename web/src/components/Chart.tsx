@@ -6,9 +6,7 @@ type Props = { option: EChartsCoreOption; height?: number; label: string };
 /** An ECharts chart, loaded lazily, resized with its box; `label` describes it to screen readers. */
 export function Chart({ option, height = 260, label }: Props) {
   const element = useRef<HTMLDivElement>(null);
-  const chart = useRef<{ setOption(option: EChartsCoreOption, notMerge: boolean): void; dispose(): void; resize(): void }>(
-    null,
-  );
+  const chart = useRef<{ setOption(option: EChartsCoreOption, notMerge: boolean): void; dispose(): void; resize(): void }>(null);
 
   useEffect(() => {
     let disposed = false;

@@ -1,15 +1,4 @@
-import type { Project, StageDefinition, Ticket } from '../api/types';
-
-/** Where a ticket is in its workflow, from whichever fields the API gives. */
-export function stageOf(ticket: Ticket): { key: string | null; name: string | null; since: string | null; due: string | null } {
-  const current = ticket.current_stage ?? null;
-  return {
-    key: current?.key ?? null,
-    name: current?.name ?? current?.key ?? null,
-    since: current?.started_at ?? current?.stage_start_time ?? null,
-    due: current?.due_at ?? null,
-  };
-}
+import type { Project, StageDefinition } from '../api/types';
 
 export function activeStages(project: Project | undefined): StageDefinition[] {
   return (project?.stages ?? []).filter((stage) => !stage.archived);

@@ -2,33 +2,20 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useEffect, useMemo, useRef, useState, type DragEvent, type KeyboardEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
-import { getList, send } from '../api/http';
+import { getData, send } from '../api/http';
 import { may, useSession } from '../api/session';
-import type { Project, StageDefinition, Ticket } from '../api/types';
+import type { BoardCard, BoardData, Project, StageDefinition } from '../api/types';
 import { DelayBadge, PriorityBadge } from '../components/Badges';
 import { ProjectSelect, useProjects } from '../components/Filters';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { useNow } from '../components/Time';
-import { formatDuration } from '../lib/time';
+import { formatDuration, formatExact } from '../lib/time';
 import { useUrlState } from '../lib/useFilters';
-import { activeStages, allowedTargets, stageOf } from '../lib/workflow';
+import { activeStages, allowedTargets } from '../lib/workflow';
 import { useLive } from '../live/events';
 
-const openStatuses = 'new,open,pending,sent,in_progress,delayed,failed';
-const maxCards = 5000;
 const noStage = '';
-
-/** Every open ticket of the project, page by page (the list route caps a page at 500). */
-async function openTickets(project: string): Promise<Ticket[]> {
-  const tickets: Ticket[] = [];
-  let cursor: string | undefined;
-  do {
-    const { items, page } = await getList<Ticket>('/api/tickets', { project, status: openStatuses, limit: 500, cursor, sort: '-priority' });
-    tickets.push(...items);
-    cursor = page.next_cursor ?? undefined;
-  } while (cursor && tickets.length < maxCards);
-  return tickets;
-}
+type Ticket = BoardCard;
 
 export default function Board() {
   const [filters, set] = useUrlState(['project'] as const);
@@ -61,7 +48,7 @@ function ProjectBoard({ project }: { project: Project }) {
   const canMove = may.write(me?.role);
   const queryClient = useQueryClient();
   const queryKey = ['board', project.key];
-  const tickets = useQuery({ queryKey, queryFn: () => openTickets(project.key) });
+  const board = useQuery({ queryKey, queryFn: () => getData<BoardData>('/api/board', { project: project.key }) });
   const [dragging, setDragging] = useState<Ticket | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const stages = activeStages(project);
@@ -69,12 +56,12 @@ function ProjectBoard({ project }: { project: Project }) {
   const columns = useMemo(() => {
     const byStage = new Map<string, Ticket[]>(stages.map((stage) => [stage.key, []]));
     byStage.set(noStage, []);
-    for (const ticket of tickets.data ?? []) {
-      const key = stageOf(ticket).key ?? noStage;
+    for (const ticket of board.data?.cards ?? []) {
+      const key = ticket.stage?.key ?? noStage;
       (byStage.get(key) ?? byStage.get(noStage)!).push(ticket);
     }
     return byStage;
-  }, [tickets.data, stages]);
+  }, [board.data, stages]);
 
   const move = useMutation({
     mutationFn: ({ ticket, to }: { ticket: Ticket; to: StageDefinition }) =>
@@ -82,13 +69,22 @@ function ProjectBoard({ project }: { project: Project }) {
     // Move the card at once; the server's answer (or the live stream) confirms or puts it back.
     onMutate: async ({ ticket, to }) => {
       await queryClient.cancelQueries({ queryKey });
-      const before = queryClient.getQueryData<Ticket[]>(queryKey);
-      queryClient.setQueryData<Ticket[]>(queryKey, (current) =>
-        current?.map((t) =>
-          t.id === ticket.id
-            ? { ...t, current_stage: { ...t.current_stage, key: to.key, name: to.name, started_at: new Date().toISOString(), due_at: null }, delay_state: 'on_track' }
-            : t,
-        ),
+      const before = queryClient.getQueryData<BoardData>(queryKey);
+      queryClient.setQueryData<BoardData>(
+        queryKey,
+        (current) =>
+          current && {
+            ...current,
+            cards: current.cards.map((card) =>
+              card.id === ticket.id
+                ? {
+                    ...card,
+                    stage: { key: to.key, name: to.name, started_at: new Date().toISOString(), due_at: null },
+                    delay_state: 'on_track' as const,
+                  }
+                : card,
+            ),
+          },
       );
       return { before };
     },
@@ -100,23 +96,24 @@ function ProjectBoard({ project }: { project: Project }) {
     onSettled: () => void queryClient.invalidateQueries({ queryKey }),
   });
 
-  const targetsFor = (ticket: Ticket) => allowedTargets(project, stageOf(ticket).key);
+  const targetsFor = (ticket: Ticket) => allowedTargets(project, ticket.stage?.key ?? null);
   const moveTo = (ticket: Ticket, to: StageDefinition) => {
     if (!targetsFor(ticket).some((target) => target.key === to.key)) {
-      setProblem(`#${ticket.number} cannot move from ${stageOf(ticket).name ?? 'no stage'} to ${to.name} in this workflow.`);
+      setProblem(`#${ticket.number} cannot move from ${ticket.stage?.name ?? 'no stage'} to ${to.name} in this workflow.`);
       return;
     }
     move.mutate({ ticket, to });
   };
   const allowed = dragging ? new Set(targetsFor(dragging).map((stage) => stage.key)) : null;
 
-  if (tickets.isPending) return <Loading label="Loading the board…" />;
-  if (tickets.isError) return <ErrorState error={tickets.error} retry={() => void tickets.refetch()} />;
+  if (board.isPending) return <Loading label="Loading the board…" />;
+  if (board.isError) return <ErrorState error={board.error} retry={() => void board.refetch()} />;
+  const count = board.data.cards.length;
   const unplaced = columns.get(noStage) ?? [];
   return (
     <>
       <p className="muted small">
-        {tickets.data.length} open tickets{tickets.data.length >= maxCards ? ` (first ${maxCards})` : ''}.
+        {count} open tickets{board.data.truncated ? ` (the ${count} most urgent)` : ''}.
         {canMove && ' Drag a card to another column, or focus it and press Shift+→ / Shift+← to move it along the workflow.'}
       </p>
       {problem && (
@@ -144,8 +141,12 @@ function ProjectBoard({ project }: { project: Project }) {
             onDrop={(ticket) => moveTo(ticket, stage)}
             onKeyMove={(ticket, direction) => {
               const targets = targetsFor(ticket).map((target) => stages.indexOf(target));
-              const next = direction > 0 ? targets.filter((i) => i > index).sort((a, b) => a - b)[0] : targets.filter((i) => i < index).sort((a, b) => b - a)[0];
-              if (next === undefined) setProblem(`#${ticket.number} has no allowed stage ${direction > 0 ? 'after' : 'before'} ${stage.name}.`);
+              const next =
+                direction > 0
+                  ? targets.filter((i) => i > index).sort((a, b) => a - b)[0]
+                  : targets.filter((i) => i < index).sort((a, b) => b - a)[0];
+              if (next === undefined)
+                setProblem(`#${ticket.number} has no allowed stage ${direction > 0 ? 'after' : 'before'} ${stage.name}.`);
               else moveTo(ticket, stages[next]);
             }}
           />
@@ -171,7 +172,12 @@ type ColumnProps = {
 function Column({ title, stage, minor, tickets, canMove, dropState, onDrag, onDrop, onKeyMove }: ColumnProps) {
   const scroller = useRef<HTMLDivElement>(null);
   const [over, setOver] = useState(false);
-  const virtualizer = useVirtualizer({ count: tickets.length, getScrollElement: () => scroller.current, estimateSize: () => 112, overscan: 6 });
+  const virtualizer = useVirtualizer({
+    count: tickets.length,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => 112,
+    overscan: 6,
+  });
   const overdue = tickets.filter((ticket) => ticket.delay_state === 'overdue').length;
   const atRisk = tickets.filter((ticket) => ticket.delay_state === 'at_risk').length;
   const id = `column-${stage?.key ?? 'none'}`;
@@ -255,11 +261,11 @@ const Card = memo(function Card({
   const [flash, setFlash] = useState(false);
   const isChanged = changed.has(ticket.id);
   useEffect(() => setFlash(isChanged), [isChanged]);
-  const stage = stageOf(ticket);
-  const inStage = stage.since ? formatDuration(now - new Date(stage.since).getTime()) : null;
+  const since = ticket.stage?.started_at;
+  const inStage = since ? formatDuration(now - new Date(since).getTime()) : null;
   const onKey = (event: KeyboardEvent) => {
     if (event.target !== event.currentTarget) return;
-    if (event.key === 'Enter') navigate(`/tickets/${encodeURIComponent(ticket.id)}`);
+    if (event.key === 'Enter') void navigate(`/tickets/${encodeURIComponent(ticket.id)}`);
     if (canMove && event.shiftKey && (event.key === 'ArrowRight' || event.key === 'ArrowLeft')) {
       event.preventDefault();
       onKeyMove(ticket, event.key === 'ArrowRight' ? 1 : -1);
@@ -267,7 +273,7 @@ const Card = memo(function Card({
   };
   return (
     <div
-      className={`ticket-card delay-${ticket.delay_state ?? 'none'}${flash ? ' flash' : ''}`}
+      className={`ticket-card delay-${ticket.delay_state}${flash ? ' flash' : ''}`}
       draggable={canMove}
       tabIndex={0}
       data-ticket={ticket.id}
@@ -285,12 +291,17 @@ const Card = memo(function Card({
           #{ticket.number}
         </Link>
         <PriorityBadge priority={ticket.priority} />
-        {ticket.delay_state && ticket.delay_state !== 'on_track' && <DelayBadge state={ticket.delay_state} />}
+        {ticket.delay_state !== 'on_track' && <DelayBadge state={ticket.delay_state} />}
       </div>
       <div className="card-subject">{ticket.subject ?? ticket.customer_name}</div>
       <div className="card-meta small">
         <span>{ticket.customer_name ?? ticket.customer_email ?? 'no customer'}</span>
-        {inStage && <span title={`In this stage since ${new Date(stage.since!).toLocaleString()}`}>⏱ {inStage}</span>}
+        {inStage && (
+          <span title={`In ${ticket.stage?.name} since ${formatExact(since!)}`}>
+            <span aria-hidden="true">⏱</span> {inStage}
+            {ticket.overdue_by ? <span className="text-bad"> · {formatDuration(ticket.overdue_by * 1000)} late</span> : null}
+          </span>
+        )}
       </div>
     </div>
   );

@@ -1,33 +1,43 @@
 import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
 import { Link } from 'react-router';
-import { getList } from '../api/http';
-import type { DelayState, Priority, Ticket } from '../api/types';
+import { getData } from '../api/http';
+import type { DelayState, Priority } from '../api/types';
 import { DelayBadge, PriorityBadge } from '../components/Badges';
 import { MonitorFilterBar } from '../components/Filters';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { Time } from '../components/Time';
-import { durationMs, formatDuration } from '../lib/time';
+import { formatDuration } from '../lib/time';
 import { monitorFilterKeys, monitorQuery, useUrlState } from '../lib/useFilters';
 import { useLive } from '../live/events';
 
-/** One delayed ticket as the monitor lists it: the ticket's fields, its stage and how late. */
-type DelayedRow = Partial<Ticket> & {
-  ticket?: Ticket;
-  ticket_id?: string;
-  delay_state?: DelayState;
-  overdue_by?: string | number | null;
-  overdue_by_ms?: number | null;
-  stage?: { key?: string; name?: string; due_at?: string | null; started_at?: string | null; stage_start_time?: string | null } | null;
-  stage_name?: string;
-  due_at?: string | null;
+/** `GET /api/monitor/delayed`: overdue and at-risk tickets, most late first. */
+type DelayedTicket = {
+  id: string;
+  number: number;
+  subject: string | null;
+  project: string | null;
+  customer_name: string | null;
+  assigned_to: string | null;
+  priority: Priority;
+  status: string;
+  delay_state: Exclude<DelayState, 'on_track'>;
+  /** Seconds past due. */
+  overdue_by: number | null;
+  at_risk_since: string;
+  stage: { id: string; key: string | null; name: string | null; started_at: string | null; due_at: string | null } | null;
+  time_in_stage_ms: number | null;
 };
 
 export default function Delayed() {
   const [filters, set] = useUrlState([...monitorFilterKeys, 'state'] as const);
-  const query = useMemo(() => ({ ...monitorQuery(filters), state: filters.state, limit: 200 }), [filters]);
+  const query = useMemo(() => ({ ...monitorQuery(filters), limit: 500 }), [filters]);
   const { changed } = useLive();
-  const delayed = useQuery({ queryKey: ['monitor', 'delayed', query], queryFn: () => getList<DelayedRow>('/api/monitor/delayed', query) });
+  const delayed = useQuery({
+    queryKey: ['monitor', 'delayed', query],
+    queryFn: () => getData<DelayedTicket[]>('/api/monitor/delayed', query),
+  });
+  const rows = (delayed.data ?? []).filter((row) => !filters.state || row.delay_state === filters.state);
 
   return (
     <section aria-labelledby="delayed-title">
@@ -49,8 +59,8 @@ export default function Delayed() {
         <Loading />
       ) : delayed.isError ? (
         <ErrorState error={delayed.error} retry={() => void delayed.refetch()} />
-      ) : delayed.data.items.length === 0 ? (
-        <Empty>Nothing is late. 🎉</Empty>
+      ) : rows.length === 0 ? (
+        <Empty>Nothing is late.</Empty>
       ) : (
         <div className="table-wrap">
           <table>
@@ -60,39 +70,37 @@ export default function Delayed() {
                 <th scope="col">State</th>
                 <th scope="col">Late by</th>
                 <th scope="col">Stage</th>
+                <th scope="col">In stage</th>
                 <th scope="col">Due</th>
                 <th scope="col">Priority</th>
                 <th scope="col">Customer</th>
+                <th scope="col">Assignee</th>
               </tr>
             </thead>
             <tbody>
-              {delayed.data.items
-                .map((row) => ({ ...row, ...(row.ticket ?? {}) }) as DelayedRow & Ticket)
-                .filter((row) => !filters.state || row.delay_state === filters.state)
-                .map((row) => {
-                  const id = row.id ?? row.ticket_id ?? '';
-                  const late = durationMs(row.overdue_by_ms ?? row.overdue_by);
-                  const stage = row.stage ?? row.current_stage;
-                  return (
-                    <tr key={id} className={changed.has(id) ? 'flash' : undefined}>
-                      <td data-label="Ticket">
-                        <Link to={`/tickets/${encodeURIComponent(id)}`}>
-                          #{row.number} {row.subject ?? row.customer_name}
-                        </Link>
-                      </td>
-                      <td data-label="State">
-                        <DelayBadge state={row.delay_state} />
-                      </td>
-                      <td data-label="Late by">{late && late > 0 ? formatDuration(late) : '—'}</td>
-                      <td data-label="Stage">{row.stage_name ?? stage?.name ?? stage?.key ?? '—'}</td>
-                      <td data-label="Due">
-                        <Time iso={row.due_at ?? stage?.due_at} />
-                      </td>
-                      <td data-label="Priority">{row.priority && <PriorityBadge priority={row.priority as Priority} />}</td>
-                      <td data-label="Customer">{row.customer_name ?? row.customer_email ?? '—'}</td>
-                    </tr>
-                  );
-                })}
+              {rows.map((row) => (
+                <tr key={row.id} className={changed.has(row.id) ? 'flash' : undefined}>
+                  <td data-label="Ticket">
+                    <Link to={`/tickets/${encodeURIComponent(row.id)}`}>
+                      #{row.number} {row.subject ?? row.customer_name}
+                    </Link>
+                  </td>
+                  <td data-label="State">
+                    <DelayBadge state={row.delay_state} />
+                  </td>
+                  <td data-label="Late by">{row.overdue_by ? formatDuration(row.overdue_by * 1000) : '—'}</td>
+                  <td data-label="Stage">{row.stage?.name ?? row.stage?.key ?? '—'}</td>
+                  <td data-label="In stage">{row.time_in_stage_ms !== null ? formatDuration(row.time_in_stage_ms) : '—'}</td>
+                  <td data-label="Due">
+                    <Time iso={row.stage?.due_at} />
+                  </td>
+                  <td data-label="Priority">
+                    <PriorityBadge priority={row.priority} />
+                  </td>
+                  <td data-label="Customer">{row.customer_name ?? '—'}</td>
+                  <td data-label="Assignee">{row.assigned_to ?? '—'}</td>
+                </tr>
+              ))}
             </tbody>
           </table>
         </div>

@@ -19,7 +19,7 @@ export default function Login() {
       await send('POST', '/api/auth/login', { email: form.get('email'), password: form.get('password') });
       await queryClient.resetQueries({ queryKey: ['me'] });
       const next = params.get('next');
-      navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/', { replace: true });
+      void navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/', { replace: true });
     } catch (caught) {
       setError(
         caught instanceof ApiError && caught.status === 401

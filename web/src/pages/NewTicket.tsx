@@ -19,7 +19,7 @@ export function NewTicket() {
     onSuccess: (ticket) => {
       dialog.current?.close();
       void queryClient.invalidateQueries();
-      navigate(`/tickets/${encodeURIComponent(ticket.id)}`);
+      void navigate(`/tickets/${encodeURIComponent(ticket.id)}`);
     },
   });
   const customer = me?.role === 'customer';

@@ -53,7 +53,11 @@ function PipelineOverview() {
   const overview = useMonitor('overview', query);
   const stages = useMonitor<Row[]>('stages', query);
   const throughput = useMonitor<Row[]>('throughput', query);
-  const flow = useMonitor<Row[]>('flow', query);
+  const flow = useQuery({
+    queryKey: ['monitor', 'flow', query],
+    queryFn: () => getData<Flow>('/api/monitor/flow', query),
+    enabled: Boolean(filters.project),
+  });
   const aging = useMonitor<Row[]>('aging', query);
 
   const data = overview.data;
@@ -102,9 +106,16 @@ function PipelineOverview() {
         <ChartCard title="Throughput" query={throughput}>
           {(rows) => <ThroughputChart rows={rows} />}
         </ChartCard>
-        <ChartCard title="Cumulative flow" query={flow}>
-          {(rows) => <FlowChart rows={rows} />}
-        </ChartCard>
+        {filters.project ? (
+          <ChartCard title="Cumulative flow" query={{ ...flow, data: flow.data?.stages as Row[] | undefined }}>
+            {() => <FlowChart flow={flow.data!} />}
+          </ChartCard>
+        ) : (
+          <figure className="card chart-card">
+            <figcaption>Cumulative flow</figcaption>
+            <p className="state empty">Choose a project to see how its tickets flow through its stages.</p>
+          </figure>
+        )}
         <ChartCard title="Time in stage (p50 / p90)" query={stages}>
           {(rows) => <StageTimesChart rows={rows} />}
         </ChartCard>
@@ -180,38 +191,36 @@ function ThroughputChart({ rows }: { rows: Row[] }) {
   return <Chart option={option} label="Tickets created and closed per period" />;
 }
 
-function FlowChart({ rows }: { rows: Row[] }) {
-  const option = useMemo(() => {
-    // Long rows (day, stage, count) or wide rows (day, { stage: count }).
-    const days = [...new Set(rows.map(dayOf))].sort();
-    const series = new Map<string, Map<string, number>>();
-    for (const row of rows) {
-      const pairs: [string, number][] =
-        row.stage !== undefined || row.key !== undefined || row.name !== undefined
-          ? [[String(row.name ?? row.stage ?? row.key), Number(row.count ?? row.tickets ?? 0)]]
-          : countsOf(row.stages ?? row.counts);
-      for (const [stage, count] of pairs) {
-        if (!series.has(stage)) series.set(stage, new Map());
-        series.get(stage)!.set(dayOf(row), count);
-      }
-    }
-    return {
+type Flow = {
+  project_key: string;
+  days: string[];
+  stages: { key: string; name: string; final: boolean; points: { day: string; count: number }[] }[];
+};
+
+function FlowChart({ flow }: { flow: Flow }) {
+  const option = useMemo(
+    () => ({
       color: palette,
       tooltip,
       legend: { bottom: 0, type: 'scroll' },
       grid: { left: 40, right: 16, top: 16, bottom: 48 },
-      xAxis: { type: 'category', boundaryGap: false, data: days, axisLabel },
+      xAxis: { type: 'category', boundaryGap: false, data: flow.days, axisLabel },
       yAxis: { type: 'value', minInterval: 1, axisLabel },
-      series: [...series].map(([name, counts]) => ({
-        name,
-        type: 'line',
-        stack: 'flow',
-        areaStyle: {},
-        symbol: 'none',
-        data: days.map((day) => counts.get(day) ?? 0),
-      })),
-    };
-  }, [rows]);
+      // Stacked in reverse workflow order, so the final stage is the bottom band as in a classic CFD.
+      series: [...flow.stages].reverse().map((stage) => {
+        const counts = new Map(stage.points.map((point) => [point.day, point.count]));
+        return {
+          name: stage.name,
+          type: 'line',
+          stack: 'flow',
+          areaStyle: {},
+          symbol: 'none',
+          data: flow.days.map((day) => counts.get(day) ?? 0),
+        };
+      }),
+    }),
+    [flow],
+  );
   return <Chart option={option} label="Cumulative flow: tickets in each stage per day" />;
 }
 

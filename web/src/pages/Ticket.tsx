@@ -3,13 +3,13 @@ import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { ApiError, getData, send } from '../api/http';
 import { may, useSession } from '../api/session';
-import type { Project, Ticket } from '../api/types';
+import type { Project, Ticket, Timeline as TimelineData } from '../api/types';
 import { DelayBadge, PriorityBadge, StatusBadge } from '../components/Badges';
 import { useProjects } from '../components/Filters';
 import { ErrorState, Loading } from '../components/States';
 import { Time, useNow } from '../components/Time';
 import { formatDuration } from '../lib/time';
-import { allowedTargets, stageOf } from '../lib/workflow';
+import { allowedTargets } from '../lib/workflow';
 import { useLive } from '../live/events';
 import { Fields } from './ticket/Fields';
 import { History } from './ticket/History';
@@ -18,6 +18,13 @@ import { Timeline } from './ticket/Timeline';
 
 export function useTicket(id: string) {
   return useQuery({ queryKey: ['ticket', id], queryFn: () => getData<Ticket>(`/api/tickets/${encodeURIComponent(id)}`) });
+}
+
+export function useTimeline(id: string) {
+  return useQuery({
+    queryKey: ['timeline', id],
+    queryFn: () => getData<TimelineData>(`/api/tickets/${encodeURIComponent(id)}/timeline`),
+  });
 }
 
 export function useProjectOf(ticket: Ticket | undefined): Project | undefined {
@@ -29,6 +36,7 @@ export default function TicketPage() {
   const { id = '' } = useParams();
   const { me } = useSession();
   const ticket = useTicket(id);
+  const timeline = useTimeline(id);
   const { changed } = useLive();
 
   if (ticket.isPending) return <Loading />;
@@ -59,15 +67,21 @@ export default function TicketPage() {
         <div className="badges">
           <StatusBadge status={t.status} />
           <PriorityBadge priority={t.priority} />
-          <DelayBadge state={t.delay_state} />
+          <DelayBadge state={timeline.data?.delay_state ?? undefined} />
         </div>
       </header>
-      <StagePanel ticket={t} canMove={may.write(me?.role)} />
+      <StagePanel ticket={t} timeline={timeline.data} canMove={may.write(me?.role)} />
       <div className="ticket-grid">
         <div className="stack">
           <section className="card" aria-labelledby="timeline-title">
             <h2 id="timeline-title">Stage timeline</h2>
-            <Timeline ticketId={t.id} />
+            {timeline.isPending ? (
+              <Loading />
+            ) : timeline.isError ? (
+              <ErrorState error={timeline.error} retry={() => void timeline.refetch()} />
+            ) : (
+              <Timeline timeline={timeline.data} />
+            )}
           </section>
           <section className="card" aria-labelledby="history-title">
             <h2 id="history-title">History and comments</h2>
@@ -87,15 +101,22 @@ export default function TicketPage() {
 }
 
 /** Where the ticket is, how long it has been there, and buttons to move it along allowed transitions. */
-function StagePanel({ ticket, canMove }: { ticket: Ticket; canMove: boolean }) {
+function StagePanel({ ticket, timeline, canMove }: { ticket: Ticket; timeline: TimelineData | undefined; canMove: boolean }) {
   const project = useProjectOf(ticket);
   const queryClient = useQueryClient();
   const now = useNow();
   const [note, setNote] = useState('');
-  const stage = stageOf(ticket);
+  const active = timeline?.visits.filter((visit) => visit.state === 'active') ?? [];
+  // A minor stage opens its major too: the innermost active visit is where the ticket is.
+  const current = active.find((visit) => visit.stage_type === 'minor') ?? active.at(-1);
+  const stage = {
+    key: current?.key ?? null,
+    name: current?.name ?? null,
+    since: current?.started_at ?? null,
+    due: current?.due_at ?? null,
+  };
   const move = useMutation({
-    mutationFn: (to: string) =>
-      send('POST', `/api/tickets/${encodeURIComponent(ticket.id)}/transitions`, note ? { to, note } : { to }),
+    mutationFn: (to: string) => send('POST', `/api/tickets/${encodeURIComponent(ticket.id)}/transitions`, note ? { to, note } : { to }),
     onSuccess: () => {
       setNote('');
       void queryClient.invalidateQueries();

@@ -4,7 +4,7 @@ import { Link } from 'react-router';
 import { getList } from '../api/http';
 import { may, useSession } from '../api/session';
 import { statuses, type Ticket } from '../api/types';
-import { DelayBadge, PriorityBadge, StatusBadge } from '../components/Badges';
+import { PriorityBadge, StatusBadge } from '../components/Badges';
 import { DebouncedInput, ProjectSelect } from '../components/Filters';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { Time } from '../components/Time';
@@ -22,17 +22,15 @@ const columns: Column[] = [
     render: (t) => <Link to={`/tickets/${encodeURIComponent(t.id)}`}>{t.subject ?? t.customer_name ?? t.id}</Link>,
   },
   { key: 'status', label: 'Status', render: (t) => <StatusBadge status={t.status} /> },
-  { key: 'delay', label: 'Delay', render: (t) => <DelayBadge state={t.delay_state} /> },
   { key: 'priority', label: 'Priority', render: (t) => <PriorityBadge priority={t.priority} /> },
   { key: 'customer', label: 'Customer', render: (t) => t.customer_name ?? t.customer_email ?? '—' },
   { key: 'project', label: 'Project', render: (t) => t.project ?? '—' },
-  { key: 'stage', label: 'Stage', render: (t) => t.current_stage?.name ?? t.current_stage?.key ?? '—' },
   { key: 'assigned_to', label: 'Assignee', internal: true, render: (t) => t.assigned_to ?? '—' },
   { key: 'category', label: 'Category', render: (t) => t.category ?? '—' },
   { key: 'created_at', label: 'Created', render: (t) => <Time iso={t.created_at} /> },
   { key: 'updated_at', label: 'Updated', render: (t) => <Time iso={t.updated_at} /> },
 ];
-const defaultColumns = ['number', 'subject', 'status', 'delay', 'priority', 'customer', 'stage', 'updated_at'];
+const defaultColumns = ['number', 'subject', 'status', 'priority', 'customer', 'project', 'updated_at'];
 const sortable: Record<string, string> = { number: 'number', priority: 'priority', created_at: 'created_at', updated_at: 'updated_at' };
 const filterKeys = ['q', 'status', 'priority', 'project', 'customer', 'assigned_to', 'sort'] as const;
 const pageSize = 50;
@@ -155,7 +153,8 @@ export default function Tickets() {
                       <th key={column.key} scope="col" aria-sort={key ? direction : undefined}>
                         {key ? (
                           <button type="button" className="sort" onClick={() => sortBy(key)}>
-                            {column.label} <span aria-hidden="true">{direction === 'ascending' ? '▲' : direction === 'descending' ? '▼' : '↕'}</span>
+                            {column.label}{' '}
+                            <span aria-hidden="true">{direction === 'ascending' ? '▲' : direction === 'descending' ? '▼' : '↕'}</span>
                           </button>
                         ) : (
                           column.label
@@ -184,7 +183,8 @@ export default function Tickets() {
             </button>
             <span>
               Page {cursors.length + 1}
-              {query.data.page.total !== undefined && ` of ${Math.max(1, Math.ceil(query.data.page.total / pageSize))} (${query.data.page.total} tickets)`}
+              {query.data.page.total !== undefined &&
+                ` of ${Math.max(1, Math.ceil(query.data.page.total / pageSize))} (${query.data.page.total} tickets)`}
             </span>
             <button
               type="button"

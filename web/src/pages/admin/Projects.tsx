@@ -141,18 +141,36 @@ export function Projects() {
           </select>
         </label>
         <label>
-          Key <input value={draft.key} onChange={(e) => setDraft({ ...draft, key: e.target.value })} required pattern="[A-Za-z0-9][A-Za-z0-9._\-]*" />
+          Key{' '}
+          <input
+            value={draft.key}
+            onChange={(e) => setDraft({ ...draft, key: e.target.value })}
+            required
+            pattern="[A-Za-z0-9][A-Za-z0-9._\-]*"
+          />
         </label>
         <label>
           Name <input value={draft.name} onChange={(e) => setDraft({ ...draft, name: e.target.value })} required />
         </label>
         <label>
           At-risk at
-          <input type="number" min="0.05" max="1" step="0.05" value={draft.at_risk_threshold} onChange={(e) => setDraft({ ...draft, at_risk_threshold: e.target.value })} />
+          <input
+            type="number"
+            min="0.05"
+            max="1"
+            step="0.05"
+            value={draft.at_risk_threshold}
+            onChange={(e) => setDraft({ ...draft, at_risk_threshold: e.target.value })}
+          />
         </label>
         <label>
           Ticket target (min)
-          <input type="number" min="1" value={draft.ticket_target_minutes} onChange={(e) => setDraft({ ...draft, ticket_target_minutes: e.target.value })} />
+          <input
+            type="number"
+            min="1"
+            value={draft.ticket_target_minutes}
+            onChange={(e) => setDraft({ ...draft, ticket_target_minutes: e.target.value })}
+          />
         </label>
       </div>
 
@@ -181,12 +199,23 @@ export function Projects() {
                     <button type="button" aria-label={`Move ${stage.name} up`} disabled={index === 0} onClick={() => moveStage(index, -1)}>
                       ↑
                     </button>
-                    <button type="button" aria-label={`Move ${stage.name} down`} disabled={index === draft.stages.length - 1} onClick={() => moveStage(index, 1)}>
+                    <button
+                      type="button"
+                      aria-label={`Move ${stage.name} down`}
+                      disabled={index === draft.stages.length - 1}
+                      onClick={() => moveStage(index, 1)}
+                    >
                       ↓
                     </button>
                   </td>
                   <td>
-                    <input aria-label="Key" value={stage.key} required onChange={(e) => setStage(index, { key: e.target.value })} size={12} />
+                    <input
+                      aria-label="Key"
+                      value={stage.key}
+                      required
+                      onChange={(e) => setStage(index, { key: e.target.value })}
+                      size={12}
+                    />
                   </td>
                   <td>
                     <input aria-label="Name" value={stage.name} required onChange={(e) => setStage(index, { name: e.target.value })} />
@@ -204,16 +233,37 @@ export function Projects() {
                     </select>
                   </td>
                   <td>
-                    <input aria-label="Target minutes" type="number" min="1" value={stage.target_minutes} onChange={(e) => setStage(index, { target_minutes: e.target.value })} size={6} />
+                    <input
+                      aria-label="Target minutes"
+                      type="number"
+                      min="1"
+                      value={stage.target_minutes}
+                      onChange={(e) => setStage(index, { target_minutes: e.target.value })}
+                      size={6}
+                    />
                   </td>
                   <td>
-                    <input aria-label="Pauses the SLA clock" type="checkbox" checked={stage.pauses} onChange={(e) => setStage(index, { pauses: e.target.checked })} />
+                    <input
+                      aria-label="Pauses the SLA clock"
+                      type="checkbox"
+                      checked={stage.pauses}
+                      onChange={(e) => setStage(index, { pauses: e.target.checked })}
+                    />
                   </td>
                   <td>
-                    <input aria-label="Final stage" type="checkbox" checked={stage.final} onChange={(e) => setStage(index, { final: e.target.checked })} />
+                    <input
+                      aria-label="Final stage"
+                      type="checkbox"
+                      checked={stage.final}
+                      onChange={(e) => setStage(index, { final: e.target.checked })}
+                    />
                   </td>
                   <td>
-                    <button type="button" onClick={() => setDraft({ ...draft, stages: draft.stages.filter((_, i) => i !== index) })} disabled={draft.stages.length === 1}>
+                    <button
+                      type="button"
+                      onClick={() => setDraft({ ...draft, stages: draft.stages.filter((_, i) => i !== index) })}
+                      disabled={draft.stages.length === 1}
+                    >
                       Remove
                     </button>
                   </td>
@@ -224,7 +274,12 @@ export function Projects() {
         </div>
         <button
           type="button"
-          onClick={() => setDraft({ ...draft, stages: [...draft.stages, { key: '', name: '', parent: '', target_minutes: '', pauses: false, final: false }] })}
+          onClick={() =>
+            setDraft({
+              ...draft,
+              stages: [...draft.stages, { key: '', name: '', parent: '', target_minutes: '', pauses: false, final: false }],
+            })
+          }
         >
           Add stage
         </button>
@@ -234,8 +289,12 @@ export function Projects() {
       <fieldset className="card">
         <legend>Transitions</legend>
         <label className="check">
-          <input type="checkbox" checked={draft.transitions === null} onChange={(e) => setDraft({ ...draft, transitions: e.target.checked ? null : new Set() })} /> Any
-          stage may move to any stage
+          <input
+            type="checkbox"
+            checked={draft.transitions === null}
+            onChange={(e) => setDraft({ ...draft, transitions: e.target.checked ? null : new Set() })}
+          />{' '}
+          Any stage may move to any stage
         </label>
         {draft.transitions && (
           <div className="table-wrap">
@@ -285,7 +344,12 @@ export function Projects() {
                 ...draft,
                 calendar: e.target.checked
                   ? null
-                  : { time_zone: Intl.DateTimeFormat().resolvedOptions().timeZone, working_days: [1, 2, 3, 4, 5], working_hours: { start: '09:00', end: '17:00' }, holidays: [] },
+                  : {
+                      time_zone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+                      working_days: [1, 2, 3, 4, 5],
+                      working_hours: { start: '09:00', end: '17:00' },
+                      holidays: [],
+                    },
               })
             }
           />{' '}
@@ -294,7 +358,11 @@ export function Projects() {
         {draft.calendar && (
           <div className="filters">
             <label>
-              Time zone <input value={draft.calendar.time_zone} onChange={(e) => setDraft({ ...draft, calendar: { ...draft.calendar!, time_zone: e.target.value } })} />
+              Time zone{' '}
+              <input
+                value={draft.calendar.time_zone}
+                onChange={(e) => setDraft({ ...draft, calendar: { ...draft.calendar!, time_zone: e.target.value } })}
+              />
             </label>
             <fieldset className="days">
               <legend>Working days</legend>
@@ -316,18 +384,38 @@ export function Projects() {
             </fieldset>
             <label>
               From
-              <input type="time" value={draft.calendar.working_hours.start} onChange={(e) => setDraft({ ...draft, calendar: { ...draft.calendar!, working_hours: { ...draft.calendar!.working_hours, start: e.target.value } } })} />
+              <input
+                type="time"
+                value={draft.calendar.working_hours.start}
+                onChange={(e) =>
+                  setDraft({
+                    ...draft,
+                    calendar: { ...draft.calendar!, working_hours: { ...draft.calendar!.working_hours, start: e.target.value } },
+                  })
+                }
+              />
             </label>
             <label>
               To
-              <input type="time" value={draft.calendar.working_hours.end} onChange={(e) => setDraft({ ...draft, calendar: { ...draft.calendar!, working_hours: { ...draft.calendar!.working_hours, end: e.target.value } } })} />
+              <input
+                type="time"
+                value={draft.calendar.working_hours.end}
+                onChange={(e) =>
+                  setDraft({
+                    ...draft,
+                    calendar: { ...draft.calendar!, working_hours: { ...draft.calendar!.working_hours, end: e.target.value } },
+                  })
+                }
+              />
             </label>
             <label className="grow">
               Holidays
               <input
                 value={draft.calendar.holidays.join(', ')}
                 placeholder="2026-12-25, 2026-12-26"
-                onChange={(e) => setDraft({ ...draft, calendar: { ...draft.calendar!, holidays: e.target.value.split(/[\s,]+/).filter(Boolean) } })}
+                onChange={(e) =>
+                  setDraft({ ...draft, calendar: { ...draft.calendar!, holidays: e.target.value.split(/[\s,]+/).filter(Boolean) } })
+                }
               />
             </label>
           </div>

@@ -9,7 +9,10 @@ export function Tokens() {
   const queryClient = useQueryClient();
   const tokens = useQuery({ queryKey: ['tokens'], queryFn: () => getList<Token>('/api/tokens', { limit: 500 }) });
   const refresh = () => void queryClient.invalidateQueries({ queryKey: ['tokens'] });
-  const create = useMutation({ mutationFn: (body: Record<string, unknown>) => send<Token>('POST', '/api/tokens', body), onSuccess: refresh });
+  const create = useMutation({
+    mutationFn: (body: Record<string, unknown>) => send<Token>('POST', '/api/tokens', body),
+    onSuccess: refresh,
+  });
   const revoke = useMutation({ mutationFn: (id: string) => send('DELETE', `/api/tokens/${encodeURIComponent(id)}`), onSuccess: refresh });
 
   const submit = (event: FormEvent<HTMLFormElement>) => {
@@ -89,7 +92,9 @@ export function Tokens() {
                   <td>
                     <button
                       type="button"
-                      onClick={() => window.confirm(`Revoke the token “${token.name}”? Programs using it stop working.`) && revoke.mutate(token.id)}
+                      onClick={() =>
+                        window.confirm(`Revoke the token “${token.name}”? Programs using it stop working.`) && revoke.mutate(token.id)
+                      }
                     >
                       Revoke
                     </button>

@@ -23,7 +23,13 @@ export function Users() {
     const form = Object.fromEntries(new FormData(event.currentTarget)) as Record<string, string>;
     const customerEmails = form.customer_emails?.split(/[\s,]+/).filter(Boolean);
     create.mutate(
-      { name: form.name, email: form.email, password: form.password, role, ...(role === 'customer' && customerEmails?.length ? { customer_emails: customerEmails } : {}) },
+      {
+        name: form.name,
+        email: form.email,
+        password: form.password,
+        role,
+        ...(role === 'customer' && customerEmails?.length ? { customer_emails: customerEmails } : {}),
+      },
       { onSuccess: () => (event.target as HTMLFormElement).reset() },
     );
   };

@@ -5,7 +5,8 @@ import type { HistoryEvent } from '../../api/types';
 import { Empty, ErrorState, Loading } from '../../components/States';
 import { Time } from '../../components/Time';
 
-const show = (value: unknown) => (value === null || value === undefined || value === '' ? '—' : typeof value === 'object' ? JSON.stringify(value) : String(value));
+const show = (value: unknown) =>
+  value === null || value === undefined || value === '' ? '—' : typeof value === 'object' ? JSON.stringify(value) : String(value);
 
 /** One line saying what an event was, in words. */
 function describe(event: HistoryEvent): React.ReactNode {
@@ -72,7 +73,8 @@ export function History({ ticketId, internal }: { ticketId: string; internal: bo
   const [text, setText] = useState('');
   const [internalNote, setInternalNote] = useState(false);
   const comment = useMutation({
-    mutationFn: () => send('POST', `${base}/comments`, { body: text, ...(internal ? { visibility: internalNote ? 'internal' : 'public' } : {}) }),
+    mutationFn: () =>
+      send('POST', `${base}/comments`, { body: text, ...(internal ? { visibility: internalNote ? 'internal' : 'public' } : {}) }),
     onSuccess: () => {
       setText('');
       void queryClient.invalidateQueries({ queryKey: ['history', ticketId] });
@@ -92,8 +94,8 @@ export function History({ ticketId, internal }: { ticketId: string; internal: bo
         <div className="actions">
           {internal && (
             <label className="check">
-              <input type="checkbox" checked={internalNote} onChange={(event) => setInternalNote(event.target.checked)} /> Internal
-              (hidden from the customer)
+              <input type="checkbox" checked={internalNote} onChange={(event) => setInternalNote(event.target.checked)} /> Internal (hidden
+              from the customer)
             </label>
           )}
           <button type="submit" className="primary" disabled={comment.isPending || !text.trim()}>

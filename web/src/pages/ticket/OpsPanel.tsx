@@ -4,7 +4,14 @@ import type { LogEntry, Ticket } from '../../api/types';
 import { Empty, ErrorState, Loading } from '../../components/States';
 import { Time } from '../../components/Time';
 
-type HandOff = { ticketId?: string; opsId?: string; status?: string; attempts?: number; next_attempt_at?: string | null; timestamp?: string };
+type HandOff = {
+  ticketId?: string;
+  opsId?: string;
+  status?: string;
+  attempts?: number;
+  next_attempt_at?: string | null;
+  timestamp?: string;
+};
 type OpsStatus = { ticketId: string; status: string; updated?: string; details?: string };
 
 const withOps = ['sent', 'in_progress', 'delayed'];

@@ -1,45 +1,31 @@
-import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
-import { getData } from '../../api/http';
-import type { TimelineVisit } from '../../api/types';
+import type { Timeline as TimelineData, Visit } from '../../api/types';
 import { Chart } from '../../components/Chart';
-import { Empty, ErrorState, Loading } from '../../components/States';
+import { Empty } from '../../components/States';
 import { useNow } from '../../components/Time';
 import { formatDuration, formatExact } from '../../lib/time';
 
-type Bar = { row: number; start: number; end: number; kind: 'planned' | 'actual'; late: boolean; visit: TimelineVisit };
-
-const time = (value: string | null | undefined) => (value ? new Date(value).getTime() : null);
-
-/** Visits arrive as a list, or inside `{ visits: [...] }`. */
-function visitsOf(data: unknown): TimelineVisit[] {
-  if (Array.isArray(data)) return data as TimelineVisit[];
-  const inner = data && typeof data === 'object' ? Object.values(data).find(Array.isArray) : undefined;
-  return (inner as TimelineVisit[] | undefined) ?? [];
-}
+type Bar = { row: number; start: number; end: number; kind: 'planned' | 'actual'; late: boolean; visit: Visit };
 
 type RenderApi = { value(dimension: number): number; coord(point: number[]): number[]; size(value: number[]): number[] };
 
 /** A Gantt chart of the ticket's stage visits: planned (start → due) behind actual (start → end, or now). */
-export function Timeline({ ticketId }: { ticketId: string }) {
+export function Timeline({ timeline }: { timeline: TimelineData }) {
   const now = useNow(60_000);
-  const timeline = useQuery({
-    queryKey: ['timeline', ticketId],
-    queryFn: () => getData<unknown>(`/api/tickets/${encodeURIComponent(ticketId)}/timeline`),
-  });
-  const visits = useMemo(() => visitsOf(timeline.data), [timeline.data]);
+  const visits = timeline.visits;
 
   const option = useMemo(() => {
-    const labels = visits.map((visit) => `${visit.name ?? visit.key ?? 'Stage'}${(visit.visit ?? 1) > 1 ? ` (visit ${visit.visit})` : ''}`);
+    const labels = visits.map(
+      (visit) => `${visit.stage_type === 'minor' ? '↳ ' : ''}${visit.name}${visit.visit > 1 ? ` (visit ${visit.visit})` : ''}`,
+    );
     const bars: Bar[] = [];
     visits.forEach((visit, row) => {
-      const start = time(visit.actual_start ?? visit.started_at ?? visit.stage_start_time);
-      const plannedStart = time(visit.planned_start) ?? start;
-      const due = time(visit.planned_end ?? visit.due_at);
-      const end = time(visit.actual_end ?? visit.ended_at ?? visit.stage_end_time) ?? now;
-      const late = visit.overdue ?? (due !== null && end > due);
-      if (plannedStart !== null && due !== null) bars.push({ row, start: plannedStart, end: due, kind: 'planned', late: false, visit });
-      if (start !== null) bars.push({ row, start, end, kind: 'actual', late, visit });
+      const start = new Date(visit.started_at).getTime();
+      const due = visit.due_at ? new Date(visit.due_at).getTime() : null;
+      const end = visit.ended_at ? new Date(visit.ended_at).getTime() : now;
+      const late = visit.overdue_by !== null && visit.overdue_by > 0;
+      if (due !== null) bars.push({ row, start, end: due, kind: 'planned', late: false, visit });
+      bars.push({ row, start, end, kind: 'actual', late, visit });
     });
     return {
       tooltip: {
@@ -79,8 +65,6 @@ export function Timeline({ ticketId }: { ticketId: string }) {
     };
   }, [visits, now]);
 
-  if (timeline.isPending) return <Loading />;
-  if (timeline.isError) return <ErrorState error={timeline.error} retry={() => void timeline.refetch()} />;
   if (visits.length === 0) return <Empty>The ticket has not entered a workflow stage yet.</Empty>;
   return (
     <>
@@ -92,12 +76,14 @@ export function Timeline({ ticketId }: { ticketId: string }) {
       <table className="sr-only">
         <caption>Stage visits</caption>
         <tbody>
-          {visits.map((visit, index) => (
-            <tr key={index}>
-              <th scope="row">{visit.name ?? visit.key}</th>
-              <td>{visit.actual_start ?? visit.started_at ?? visit.stage_start_time}</td>
-              <td>{visit.actual_end ?? visit.ended_at ?? visit.stage_end_time ?? 'now'}</td>
-              <td>{visit.due_at ?? visit.planned_end ?? 'no target'}</td>
+          {visits.map((visit) => (
+            <tr key={visit.stage_id}>
+              <th scope="row">{visit.name}</th>
+              <td>{formatExact(visit.started_at)}</td>
+              <td>{visit.ended_at ? formatExact(visit.ended_at) : 'now'}</td>
+              <td>{visit.due_at ? `due ${formatExact(visit.due_at)}` : 'no target'}</td>
+              <td>{formatDuration(visit.duration_ms)}</td>
+              <td>{visit.overdue_by ? `late by ${formatDuration(visit.overdue_by * 1000)}` : 'on time'}</td>
             </tr>
           ))}
         </tbody>

@@ -1,0 +1,44 @@
+import { sql } from 'kysely';
+import type { Executor } from '../../db/database.js';
+import { delayStateSql } from '../workflow/delay.js';
+
+/** A project by id or key. */
+export function findProject(db: Executor, ref: string) {
+  return db
+    .selectFrom('projects')
+    .select(['id', 'key', 'name'])
+    .where((eb) => eb.or([eb('id', '=', ref), eb('key', '=', ref)]))
+    .orderBy(sql`id = ${ref}`, 'desc')
+    .executeTakeFirst();
+}
+
+/** The open tickets of one project with the workflow stage each is in: one query, for the board's columns. */
+export async function boardRows(db: Executor, projectId: string, now: Date, limit: number) {
+  return db
+    .selectFrom('tickets as t')
+    .leftJoin('stages as s', 's.id', 't.current_stage_id')
+    .leftJoin('stage_definitions as d', 'd.id', 's.definition_id')
+    .select([
+      't.id',
+      't.number',
+      't.subject',
+      't.customer_name',
+      't.customer_email',
+      't.assigned_to',
+      't.priority',
+      't.status',
+      't.version',
+      't.overdue_from',
+      'd.key as stage_key',
+      'd.name as stage_name',
+      's.stage_start_time',
+      's.due_at',
+    ])
+    .select(delayStateSql(now).as('delay_state'))
+    .where('t.project_id', '=', projectId)
+    .where('t.status', '<>', 'closed')
+    .orderBy('t.priority_rank', 'desc')
+    .orderBy('t.number', 'asc')
+    .limit(limit + 1)
+    .execute();
+}

@@ -1,0 +1,37 @@
+import { Type, type Static } from 'typebox';
+import { DateTime, Nullable } from '../../http/schema-helpers.js';
+
+export const BoardQuery = Type.Object(
+  {
+    project: Type.String({ minLength: 1, maxLength: 200, description: 'Project key or id' }),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 5000, description: 'Most cards (highest priority first)' })),
+  },
+  { additionalProperties: false },
+);
+export type BoardQueryType = Static<typeof BoardQuery>;
+
+export const BoardCard = Type.Object({
+  id: Type.String(),
+  number: Type.Integer(),
+  subject: Nullable(Type.String()),
+  customer_name: Nullable(Type.String()),
+  customer_email: Nullable(Type.String()),
+  assigned_to: Nullable(Type.String()),
+  priority: Type.Union([Type.Literal('low'), Type.Literal('medium'), Type.Literal('high')]),
+  status: Type.String(),
+  version: Type.Integer(),
+  stage: Type.Union(
+    [Type.Object({ key: Type.String(), name: Type.String(), started_at: Nullable(DateTime()), due_at: Nullable(DateTime()) }), Type.Null()],
+    { description: 'The workflow stage the ticket is in; null when in none' },
+  ),
+  delay_state: Type.Union([Type.Literal('on_track'), Type.Literal('at_risk'), Type.Literal('overdue')]),
+  overdue_by: Nullable(Type.Integer({ description: 'Seconds past due' })),
+});
+export type BoardCardOut = Static<typeof BoardCard>;
+
+export const Board = Type.Object({
+  project: Type.Object({ id: Type.String(), key: Type.String(), name: Type.String() }),
+  now: DateTime(),
+  cards: Type.Array(BoardCard),
+  truncated: Type.Boolean({ description: 'More open tickets exist than `limit`' }),
+});

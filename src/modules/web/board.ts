@@ -1,0 +1,57 @@
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { Clock } from '../../clock.js';
+import type { Executor } from '../../db/database.js';
+import { fail } from '../../errors.js';
+import { Envelope, ErrorBody, ok } from '../../http/envelope.js';
+import { assertCan, type Actor } from '../access/policy.js';
+import type { DelayState } from '../workflow/delay.js';
+import { boardRows, findProject } from './board-repository.js';
+import { Board, BoardQuery, type BoardCardOut, type BoardQueryType } from './board-schemas.js';
+
+export async function loadBoard(db: Executor, clock: Clock, actor: Actor, query: BoardQueryType) {
+  assertCan(actor, 'monitor:read');
+  const project = (await findProject(db, query.project)) ?? fail('NOT_FOUND', `project ${query.project} does not exist`);
+  const now = clock.now();
+  const limit = query.limit ?? 5000;
+  const rows = await boardRows(db, project.id, now, limit);
+  const cards: BoardCardOut[] = rows.slice(0, limit).map((row) => ({
+    id: row.id,
+    number: row.number,
+    subject: row.subject,
+    customer_name: row.customer_name,
+    customer_email: row.customer_email,
+    assigned_to: row.assigned_to,
+    priority: row.priority,
+    status: row.status,
+    version: row.version,
+    stage:
+      row.stage_key === null || row.stage_name === null
+        ? null
+        : {
+            key: row.stage_key,
+            name: row.stage_name,
+            started_at: row.stage_start_time ? row.stage_start_time.toISOString() : null,
+            due_at: row.due_at ? row.due_at.toISOString() : null,
+          },
+    delay_state: (row.delay_state as DelayState | null) ?? 'on_track',
+    overdue_by: row.delay_state === 'overdue' && row.overdue_from ? Math.floor((now.getTime() - row.overdue_from.getTime()) / 1000) : null,
+  }));
+  return { project, now: now.toISOString(), cards, truncated: rows.length > limit };
+}
+
+/** `GET /api/board`: the dashboard's board in one request (a column per stage needs each ticket's stage). */
+export const boardRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  app.get(
+    '/board',
+    {
+      config: { access: 'monitor:read' },
+      schema: {
+        tags: ['monitor'],
+        summary: "A project's open tickets with the workflow stage each is in and its delay, for the board",
+        querystring: BoardQuery,
+        response: { 200: Envelope(Board), 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
+      },
+    },
+    async (request) => ok(await loadBoard(app.database.db, app.clock, request.actor, request.query)),
+  );
+};
