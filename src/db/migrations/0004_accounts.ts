@@ -1,4 +1,4 @@
-import { sql, type Kysely } from "kysely";
+import { sql, type Kysely } from 'kysely';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
@@ -21,9 +21,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     )`.execute(db);
   await sql`create unique index users_email on users (email)`.execute(db);
   await sql`create index users_created on users (created_at, id)`.execute(db);
-  await sql`create index users_role on users (role, created_at, id)`.execute(
-    db,
-  );
+  await sql`create index users_role on users (role, created_at, id)`.execute(db);
 
   // Ids are SHA-256 of the cookie value: a leaked table gives nobody a session.
   await sql`
@@ -55,9 +53,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       created_by text,
       created_at timestamptz not null
     )`.execute(db);
-  await sql`create index api_tokens_user on api_tokens (user_id, created_at, id)`.execute(
-    db,
-  );
+  await sql`create index api_tokens_user on api_tokens (user_id, created_at, id)`.execute(db);
 
   // Failed logins per account ('email:…') and per address ('ip:…'): backoff, then a temporary lock.
   await sql`
@@ -81,15 +77,9 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       ip text,
       details jsonb not null default '{}'
     )`.execute(db);
-  await sql`create index audit_log_action on audit_log (action, id)`.execute(
-    db,
-  );
-  await sql`create index audit_log_actor on audit_log (actor_id, id)`.execute(
-    db,
-  );
-  await sql`create index audit_log_target on audit_log (target_type, target_id, id)`.execute(
-    db,
-  );
+  await sql`create index audit_log_action on audit_log (action, id)`.execute(db);
+  await sql`create index audit_log_actor on audit_log (actor_id, id)`.execute(db);
+  await sql`create index audit_log_target on audit_log (target_type, target_id, id)`.execute(db);
   await sql`create index audit_log_at on audit_log (at, id)`.execute(db);
   // Append-only, enforced by the database itself: no code path can rewrite what happened.
   await sql`

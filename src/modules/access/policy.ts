@@ -1,13 +1,8 @@
-import { AppError } from "../../errors.js";
+import { AppError } from '../../errors.js';
 
-export type Role = "admin" | "agent" | "viewer" | "customer";
+export type Role = 'admin' | 'agent' | 'viewer' | 'customer';
 
-export const roles = [
-  "admin",
-  "agent",
-  "viewer",
-  "customer",
-] as const satisfies readonly Role[];
+export const roles = ['admin', 'agent', 'viewer', 'customer'] as const satisfies readonly Role[];
 
 /** Who is asking. Every service call takes one; the policy below decides what it may do. */
 export type Actor = {
@@ -15,8 +10,8 @@ export type Actor = {
   id: string | null;
   name: string;
   role: Role;
-  via: "session" | "token" | "anonymous" | "system";
-  scope: "read" | "read-write";
+  via: 'session' | 'token' | 'anonymous' | 'system';
+  scope: 'read' | 'read-write';
   /** For a customer: the emails whose tickets they may see (lower case). */
   customerEmails: string[];
   /** The caller's address, for the audit log (absent for the system). */
@@ -25,10 +20,10 @@ export type Actor = {
 
 export const systemActor: Actor = {
   id: null,
-  name: "system",
-  role: "admin",
-  via: "system",
-  scope: "read-write",
+  name: 'system',
+  role: 'admin',
+  via: 'system',
+  scope: 'read-write',
   customerEmails: [],
 };
 
@@ -36,13 +31,13 @@ export const systemActor: Actor = {
  * The actor of a request that carries no credentials. On public routes it is a customer of nobody with
  * read scope (it can see nothing); on the older systems' routes `ANONYMOUS_ROLE` gives it a real role.
  */
-export function anonymousActor(role: Role = "customer", ip?: string): Actor {
+export function anonymousActor(role: Role = 'customer', ip?: string): Actor {
   return {
     id: null,
-    name: "anonymous",
+    name: 'anonymous',
     role,
-    via: "anonymous",
-    scope: role === "customer" || role === "viewer" ? "read" : "read-write",
+    via: 'anonymous',
+    scope: role === 'customer' || role === 'viewer' ? 'read' : 'read-write',
     customerEmails: [],
     ...(ip === undefined ? {} : { ip }),
   };
@@ -50,100 +45,77 @@ export function anonymousActor(role: Role = "customer", ip?: string): Actor {
 
 /** Everything a route or service may ask about. Add yours here and, unless everybody may, to a set below. */
 export type Action =
-  | "ticket:read"
-  | "ticket:create"
-  | "ticket:update"
-  | "ticket:delete"
-  | "ticket:comment"
-  | "stage:read"
-  | "stage:write"
-  | "stage:delete"
-  | "ops:read"
-  | "ops:send"
-  | "metrics:read"
+  | 'ticket:read'
+  | 'ticket:create'
+  | 'ticket:update'
+  | 'ticket:delete'
+  | 'ticket:comment'
+  | 'stage:read'
+  | 'stage:write'
+  | 'stage:delete'
+  | 'ops:read'
+  | 'ops:send'
+  | 'metrics:read'
   /** One's own account: profile, own API tokens. */
-  | "account:read"
-  | "account:write"
-  | "user:read"
-  | "user:manage"
-  | "audit:read"
+  | 'account:read'
+  | 'account:write'
+  | 'user:read'
+  | 'user:manage'
+  | 'audit:read'
   /** Workflows (issue 4): projects are read by everybody signed in but customers, written by admins. */
-  | "project:read"
-  | "project:write"
-  | "ticket:transition"
-  | "monitor:read"
-  | "events:read";
+  | 'project:read'
+  | 'project:write'
+  | 'ticket:transition'
+  | 'monitor:read'
+  | 'events:read';
 
 /** Reads end in `:read`: a read-only token and a viewer may do exactly these (minus the admin-only ones). */
 export function isRead(action: Action): boolean {
-  return action.endsWith(":read");
+  return action.endsWith(':read');
 }
 
 /** Only admins: users, the audit log, settings. */
-const adminOnly: ReadonlySet<Action> = new Set<Action>([
-  "user:read",
-  "user:manage",
-  "audit:read",
-  "project:write",
-]);
+const adminOnly: ReadonlySet<Action> = new Set<Action>(['user:read', 'user:manage', 'audit:read', 'project:write']);
 
 /** Everything a customer may do; visibility of each ticket is `canSeeTicket` / `ticketVisibility`. */
 const customerMay: ReadonlySet<Action> = new Set<Action>([
-  "ticket:read",
-  "ticket:create",
-  "ticket:comment",
-  "stage:read",
-  "account:read",
-  "account:write",
+  'ticket:read',
+  'ticket:create',
+  'ticket:comment',
+  'stage:read',
+  'account:read',
+  'account:write',
 ]);
 
 /** Whether the actor may do the action at all (resource-level visibility is `canSeeTicket`). */
 export function can(actor: Actor, action: Action): boolean {
-  if (actor.scope === "read" && !isRead(action)) return false;
+  if (actor.scope === 'read' && !isRead(action)) return false;
   switch (actor.role) {
-    case "admin":
+    case 'admin':
       return true;
-    case "agent":
+    case 'agent':
       return !adminOnly.has(action);
-    case "viewer":
-      return (
-        (isRead(action) || action === "account:write") && !adminOnly.has(action)
-      );
-    case "customer":
+    case 'viewer':
+      return (isRead(action) || action === 'account:write') && !adminOnly.has(action);
+    case 'customer':
       return customerMay.has(action);
   }
 }
 
 export function assertCan(actor: Actor, action: Action): void {
   if (!can(actor, action)) {
-    const why =
-      actor.scope === "read" && !isRead(action)
-        ? "a read-only token"
-        : `your role (${actor.role})`;
-    throw new AppError(
-      "FORBIDDEN",
-      `${why} may not ${action.replace(":", " ")}`,
-    );
+    const why = actor.scope === 'read' && !isRead(action) ? 'a read-only token' : `your role (${actor.role})`;
+    throw new AppError('FORBIDDEN', `${why} may not ${action.replace(':', ' ')}`);
   }
 }
 
 /** A customer sees only their own customers' tickets; everybody else sees all. */
-export function canSeeTicket(
-  actor: Actor,
-  ticket: { customer_email: string | null },
-): boolean {
-  if (actor.role !== "customer") return true;
-  return (
-    ticket.customer_email !== null &&
-    actor.customerEmails.includes(ticket.customer_email.toLowerCase())
-  );
+export function canSeeTicket(actor: Actor, ticket: { customer_email: string | null }): boolean {
+  if (actor.role !== 'customer') return true;
+  return ticket.customer_email !== null && actor.customerEmails.includes(ticket.customer_email.toLowerCase());
 }
 
 /** The restriction to put on every ticket query for this actor (null: none). */
-export function ticketVisibility(
-  actor: Actor,
-): { customerEmails: string[] } | null {
-  return actor.role === "customer"
-    ? { customerEmails: actor.customerEmails }
-    : null;
+export function ticketVisibility(actor: Actor): { customerEmails: string[] } | null {
+  return actor.role === 'customer' ? { customerEmails: actor.customerEmails } : null;
 }

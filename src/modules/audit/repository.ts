@@ -1,5 +1,5 @@
-import type { Executor } from "../../db/database.js";
-import type { AuditLogRow } from "../../db/types.js";
+import type { Executor } from '../../db/database.js';
+import type { AuditLogRow } from '../../db/types.js';
 
 export type NewAuditEntry = {
   at: Date;
@@ -27,29 +27,21 @@ export type AuditFilters = {
 export class AuditRepository {
   async insert(db: Executor, entry: NewAuditEntry): Promise<void> {
     await db
-      .insertInto("audit_log")
+      .insertInto('audit_log')
       .values({ ...entry, details: JSON.stringify(entry.details) })
       .execute();
   }
 
   /** Newest first, by id: ids only grow, so `id < cursor` pages without OFFSET on any of the filter indexes. */
-  list(
-    db: Executor,
-    filters: AuditFilters,
-    limit: number,
-  ): Promise<AuditLogRow[]> {
-    let query = db.selectFrom("audit_log").selectAll();
-    if (filters.actions) query = query.where("action", "in", filters.actions);
-    if (filters.actorId !== undefined)
-      query = query.where("actor_id", "=", filters.actorId);
-    if (filters.targetType !== undefined)
-      query = query.where("target_type", "=", filters.targetType);
-    if (filters.targetId !== undefined)
-      query = query.where("target_id", "=", filters.targetId);
-    if (filters.from) query = query.where("at", ">=", filters.from);
-    if (filters.to) query = query.where("at", "<", filters.to);
-    if (filters.beforeId !== undefined)
-      query = query.where("id", "<", filters.beforeId);
-    return query.orderBy("id", "desc").limit(limit).execute();
+  list(db: Executor, filters: AuditFilters, limit: number): Promise<AuditLogRow[]> {
+    let query = db.selectFrom('audit_log').selectAll();
+    if (filters.actions) query = query.where('action', 'in', filters.actions);
+    if (filters.actorId !== undefined) query = query.where('actor_id', '=', filters.actorId);
+    if (filters.targetType !== undefined) query = query.where('target_type', '=', filters.targetType);
+    if (filters.targetId !== undefined) query = query.where('target_id', '=', filters.targetId);
+    if (filters.from) query = query.where('at', '>=', filters.from);
+    if (filters.to) query = query.where('at', '<', filters.to);
+    if (filters.beforeId !== undefined) query = query.where('id', '<', filters.beforeId);
+    return query.orderBy('id', 'desc').limit(limit).execute();
   }
 }

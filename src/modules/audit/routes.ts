@@ -1,21 +1,19 @@
-import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { Type } from "typebox";
-import { ErrorBody, ListEnvelope, okList } from "../../http/envelope.js";
-import { DateTime, Nullable } from "../../http/schema-helpers.js";
-import type { AuditLogRow } from "../../db/types.js";
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { ErrorBody, ListEnvelope, okList } from '../../http/envelope.js';
+import { DateTime, Nullable } from '../../http/schema-helpers.js';
+import type { AuditLogRow } from '../../db/types.js';
 
 const AuditEntry = Type.Object({
   id: Type.Integer(),
   at: DateTime(),
   actor_id: Nullable(Type.String()),
   actor_name: Type.String({
-    description:
-      "`anonymous` for requests without credentials, `system` for the server itself",
+    description: '`anonymous` for requests without credentials, `system` for the server itself',
   }),
   actor_role: Nullable(Type.String()),
   action: Type.String({
-    description:
-      "`auth.login`, `auth.login_failed`, `token.created`, `user.updated`, `ticket.deleted`, `ops.sent`, …",
+    description: '`auth.login`, `auth.login_failed`, `token.created`, `user.updated`, `ticket.deleted`, `ops.sent`, …',
   }),
   target_type: Nullable(Type.String()),
   target_id: Nullable(Type.String()),
@@ -25,17 +23,13 @@ const AuditEntry = Type.Object({
 
 const AuditQuery = Type.Object(
   {
-    action: Type.Optional(
-      Type.String({ maxLength: 1000, description: "Comma-separated actions" }),
-    ),
+    action: Type.Optional(Type.String({ maxLength: 1000, description: 'Comma-separated actions' })),
     actor_id: Type.Optional(Type.String({ maxLength: 100 })),
     target_type: Type.Optional(Type.String({ maxLength: 100 })),
     target_id: Type.Optional(Type.String({ maxLength: 200 })),
-    from: Type.Optional(DateTime("Entries at or after")),
-    to: Type.Optional(DateTime("Entries before")),
-    limit: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-    ),
+    from: Type.Optional(DateTime('Entries at or after')),
+    to: Type.Optional(DateTime('Entries before')),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
     cursor: Type.Optional(Type.String({ maxLength: 1000 })),
   },
   { additionalProperties: false },
@@ -47,11 +41,11 @@ function presentEntry(row: AuditLogRow) {
 
 export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
-    "/audit",
+    '/audit',
     {
       schema: {
-        tags: ["accounts"],
-        summary: "The audit log, newest first (admin)",
+        tags: ['accounts'],
+        summary: 'The audit log, newest first (admin)',
         querystring: AuditQuery,
         response: {
           200: ListEnvelope(AuditEntry),
@@ -62,12 +56,11 @@ export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const { action, actor_id, target_type, target_id, from, to, cursor } =
-        request.query;
+      const { action, actor_id, target_type, target_id, from, to, cursor } = request.query;
       const limit = request.query.limit ?? 50;
       const page = await app.services.audit.list(request.actor, {
         actions: action
-          ?.split(",")
+          ?.split(',')
           .map((a) => a.trim())
           .filter(Boolean),
         actorId: actor_id,
@@ -81,7 +74,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
       return okList(
         page.items.map(presentEntry),
         { limit, next_cursor: page.nextCursor },
-        `${page.items.length} entr${page.items.length === 1 ? "y" : "ies"}`,
+        `${page.items.length} entr${page.items.length === 1 ? 'y' : 'ies'}`,
       );
     },
   );

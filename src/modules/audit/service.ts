@@ -1,10 +1,10 @@
-import type { Clock } from "../../clock.js";
-import { decodeCursor, encodeCursor } from "../../db/keyset.js";
-import type { Db, Executor } from "../../db/database.js";
-import type { AuditLogRow } from "../../db/types.js";
-import { invalid } from "../../errors.js";
-import { assertCan, type Actor } from "../access/policy.js";
-import { AuditRepository, type AuditFilters } from "./repository.js";
+import type { Clock } from '../../clock.js';
+import { decodeCursor, encodeCursor } from '../../db/keyset.js';
+import type { Db, Executor } from '../../db/database.js';
+import type { AuditLogRow } from '../../db/types.js';
+import { invalid } from '../../errors.js';
+import { assertCan, type Actor } from '../access/policy.js';
+import { AuditRepository, type AuditFilters } from './repository.js';
 
 /** One audit entry. Never put a password, token or session id in `details`. */
 export type AuditEntry = {
@@ -17,7 +17,7 @@ export type AuditEntry = {
   details?: Record<string, unknown>;
 };
 
-export type AuditQuery = Omit<AuditFilters, "beforeId"> & {
+export type AuditQuery = Omit<AuditFilters, 'beforeId'> & {
   cursor?: string;
   limit: number;
 };
@@ -29,9 +29,7 @@ export type AuditQuery = Omit<AuditFilters, "beforeId"> & {
 export class AuditLog {
   readonly #entries = new AuditRepository();
 
-  constructor(
-    private readonly context: { database: { db: Db }; clock: Clock },
-  ) {}
+  constructor(private readonly context: { database: { db: Db }; clock: Clock }) {}
 
   async record(tx: Executor, entry: AuditEntry): Promise<void> {
     const { actor } = entry;
@@ -39,7 +37,7 @@ export class AuditLog {
       at: this.context.clock.now(),
       actor_id: actor.id,
       actor_name: actor.name,
-      actor_role: actor.via === "system" ? null : actor.role,
+      actor_role: actor.via === 'system' ? null : actor.role,
       action: entry.action,
       target_type: entry.target?.type ?? null,
       target_id: entry.target?.id ?? null,
@@ -48,28 +46,16 @@ export class AuditLog {
     });
   }
 
-  async list(
-    actor: Actor,
-    query: AuditQuery,
-  ): Promise<{ items: AuditLogRow[]; nextCursor: string | null }> {
-    assertCan(actor, "audit:read");
+  async list(actor: Actor, query: AuditQuery): Promise<{ items: AuditLogRow[]; nextCursor: string | null }> {
+    assertCan(actor, 'audit:read');
     const { cursor, limit, ...filters } = query;
-    const beforeId =
-      cursor === undefined ? undefined : decodeCursor(cursor, 1)[0];
-    if (typeof beforeId === "string")
-      invalid([
-        { field: "cursor", problem: "is not a cursor this list gave out" },
-      ]);
-    const rows = await this.#entries.list(
-      this.context.database.db,
-      { ...filters, beforeId },
-      limit + 1,
-    );
+    const beforeId = cursor === undefined ? undefined : decodeCursor(cursor, 1)[0];
+    if (typeof beforeId === 'string') invalid([{ field: 'cursor', problem: 'is not a cursor this list gave out' }]);
+    const rows = await this.#entries.list(this.context.database.db, { ...filters, beforeId }, limit + 1);
     const items = rows.slice(0, limit);
     return {
       items,
-      nextCursor:
-        rows.length > limit ? encodeCursor([items[items.length - 1].id]) : null,
+      nextCursor: rows.length > limit ? encodeCursor([items[items.length - 1].id]) : null,
     };
   }
 }

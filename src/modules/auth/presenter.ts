@@ -1,7 +1,7 @@
-import type { Static } from "typebox";
-import type { ApiTokenRow } from "../../db/types.js";
-import { iso } from "../users/presenter.js";
-import type { ApiToken } from "./schemas.js";
+import type { Static } from 'typebox';
+import type { ApiTokenRow } from '../../db/types.js';
+import { iso } from '../users/presenter.js';
+import type { ApiToken } from './schemas.js';
 
 /** A token as the API shows it: never the hash. */
 export function presentToken(row: ApiTokenRow): Static<typeof ApiToken> {

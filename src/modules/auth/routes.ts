@@ -1,31 +1,12 @@
-import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import { Type } from "typebox";
-import {
-  Envelope,
-  ErrorBody,
-  ListEnvelope,
-  ok,
-  okList,
-} from "../../http/envelope.js";
-import { IdParams } from "../../http/schema-helpers.js";
-import { AppError } from "../../errors.js";
-import { presentUser } from "../users/presenter.js";
-import {
-  CSRF_COOKIE,
-  SESSION_COOKIE,
-  clearSessionCookies,
-  sessionCookieOptions,
-} from "./plugin.js";
-import { presentToken } from "./presenter.js";
-import {
-  ApiToken,
-  CreatedApiToken,
-  LoginBody,
-  LoginResult,
-  Me,
-  TokenCreate,
-  TokenListQuery,
-} from "./schemas.js";
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Type } from 'typebox';
+import { Envelope, ErrorBody, ListEnvelope, ok, okList } from '../../http/envelope.js';
+import { IdParams } from '../../http/schema-helpers.js';
+import { AppError } from '../../errors.js';
+import { presentUser } from '../users/presenter.js';
+import { CSRF_COOKIE, SESSION_COOKIE, clearSessionCookies, sessionCookieOptions } from './plugin.js';
+import { presentToken } from './presenter.js';
+import { ApiToken, CreatedApiToken, LoginBody, LoginResult, Me, TokenCreate, TokenListQuery } from './schemas.js';
 
 const errors = {
   400: ErrorBody,
@@ -40,11 +21,11 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { auth, tokens, users } = app.services;
 
   app.post(
-    "/auth/login",
+    '/auth/login',
     {
       schema: {
-        tags: ["accounts"],
-        summary: "Sign in with email and password: sets the session cookie",
+        tags: ['accounts'],
+        summary: 'Sign in with email and password: sets the session cookie',
         body: LoginBody,
         response: { 200: Envelope(LoginResult), ...errors },
       },
@@ -54,43 +35,36 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         const result = await auth.login(
           request.body.email,
           request.body.password,
-          { ip: request.ip, userAgent: request.headers["user-agent"] },
+          { ip: request.ip, userAgent: request.headers['user-agent'] },
           request.cookies[SESSION_COOKIE],
         );
         reply.setCookie(SESSION_COOKIE, result.sessionToken, {
           ...sessionCookieOptions(result.expiresAt),
           httpOnly: true,
         });
-        reply.setCookie(
-          CSRF_COOKIE,
-          result.csrfToken,
-          sessionCookieOptions(result.expiresAt),
-        );
+        reply.setCookie(CSRF_COOKIE, result.csrfToken, sessionCookieOptions(result.expiresAt));
         return ok(
           {
             user: presentUser(result.user),
             csrf_token: result.csrfToken,
             expires_at: result.expiresAt.toISOString(),
           },
-          "signed in",
+          'signed in',
         );
       } catch (error) {
-        if (
-          error instanceof AppError &&
-          typeof error.extra.retry_after_seconds === "number"
-        )
-          reply.header("retry-after", String(error.extra.retry_after_seconds));
+        if (error instanceof AppError && typeof error.extra.retry_after_seconds === 'number')
+          reply.header('retry-after', String(error.extra.retry_after_seconds));
         throw error;
       }
     },
   );
 
   app.post(
-    "/auth/logout",
+    '/auth/logout',
     {
       schema: {
-        tags: ["accounts"],
-        summary: "End this session",
+        tags: ['accounts'],
+        summary: 'End this session',
         response: { 204: Type.Null(), ...errors },
       },
     },
@@ -102,11 +76,11 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   );
 
   app.get(
-    "/me",
+    '/me',
     {
       schema: {
-        tags: ["accounts"],
-        summary: "Who you are signed in as",
+        tags: ['accounts'],
+        summary: 'Who you are signed in as',
         response: { 200: Envelope(Me), ...errors },
       },
     },
@@ -115,18 +89,18 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
       const user = await users.self(actor);
       return ok({
         user: presentUser(user),
-        via: actor.via === "token" ? ("token" as const) : ("session" as const),
+        via: actor.via === 'token' ? ('token' as const) : ('session' as const),
         scope: actor.scope,
       });
     },
   );
 
   app.get(
-    "/tokens",
+    '/tokens',
     {
       schema: {
-        tags: ["accounts"],
-        summary: "Your API tokens (admins: ?user_id= for another user)",
+        tags: ['accounts'],
+        summary: 'Your API tokens (admins: ?user_id= for another user)',
         querystring: TokenListQuery,
         response: { 200: ListEnvelope(ApiToken), ...errors },
       },
@@ -137,54 +111,36 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ...request.query,
         limit,
       });
-      return okList(
-        page.items.map(presentToken),
-        { limit, next_cursor: page.nextCursor },
-        `${page.items.length} token(s)`,
-      );
+      return okList(page.items.map(presentToken), { limit, next_cursor: page.nextCursor }, `${page.items.length} token(s)`);
     },
   );
 
   app.post(
-    "/tokens",
+    '/tokens',
     {
       schema: {
-        tags: ["accounts"],
-        summary: "Create an API token: the answer is the only time it is shown",
+        tags: ['accounts'],
+        summary: 'Create an API token: the answer is the only time it is shown',
         body: TokenCreate,
         response: { 201: Envelope(CreatedApiToken), ...errors },
       },
     },
     async (request, reply) => {
-      const { token, secret } = await tokens.create(
-        request.actor,
-        request.body,
-      );
-      return reply
-        .status(201)
-        .send(
-          ok(
-            { ...presentToken(token), token: secret },
-            "token created: store it now, it is not shown again",
-          ),
-        );
+      const { token, secret } = await tokens.create(request.actor, request.body);
+      return reply.status(201).send(ok({ ...presentToken(token), token: secret }, 'token created: store it now, it is not shown again'));
     },
   );
 
   app.delete(
-    "/tokens/:id",
+    '/tokens/:id',
     {
       schema: {
-        tags: ["accounts"],
-        summary: "Revoke an API token",
+        tags: ['accounts'],
+        summary: 'Revoke an API token',
         params: IdParams,
         response: { 200: Envelope(ApiToken), ...errors },
       },
     },
-    async (request) =>
-      ok(
-        presentToken(await tokens.revoke(request.actor, request.params.id)),
-        "token revoked",
-      ),
+    async (request) => ok(presentToken(await tokens.revoke(request.actor, request.params.id)), 'token revoked'),
   );
 };

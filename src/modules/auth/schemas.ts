@@ -1,6 +1,6 @@
-import { Type } from "typebox";
-import { DateTime, Nullable } from "../../http/schema-helpers.js";
-import { User } from "../users/schemas.js";
+import { Type } from 'typebox';
+import { DateTime, Nullable } from '../../http/schema-helpers.js';
+import { User } from '../users/schemas.js';
 
 export const LoginBody = Type.Object(
   {
@@ -13,28 +13,25 @@ export const LoginBody = Type.Object(
 export const LoginResult = Type.Object({
   user: User,
   csrf_token: Type.String({
-    description:
-      "Send as the X-CSRF-Token header with every change made with the session cookie",
+    description: 'Send as the X-CSRF-Token header with every change made with the session cookie',
   }),
-  expires_at: DateTime(
-    "When the session ends at the latest (it also ends after a while without use)",
-  ),
+  expires_at: DateTime('When the session ends at the latest (it also ends after a while without use)'),
 });
 
 export const Me = Type.Object({
   user: User,
-  via: Type.Enum(["session", "token"]),
-  scope: Type.Enum(["read", "read-write"]),
+  via: Type.Enum(['session', 'token']),
+  scope: Type.Enum(['read', 'read-write']),
 });
 
 export const ApiToken = Type.Object({
   id: Type.String(),
   name: Type.String(),
   prefix: Type.String({
-    description: "The first characters of the token, to tell tokens apart",
+    description: 'The first characters of the token, to tell tokens apart',
   }),
   user_id: Type.String(),
-  scope: Type.Enum(["read", "read-write"]),
+  scope: Type.Enum(['read', 'read-write']),
   expires_at: Nullable(DateTime()),
   last_used_at: Nullable(DateTime()),
   revoked_at: Nullable(DateTime()),
@@ -45,20 +42,15 @@ export const ApiToken = Type.Object({
 export const CreatedApiToken = Type.Object({
   ...ApiToken.properties,
   token: Type.String({
-    description:
-      "The token itself: shown only in this answer, stored only as a hash",
+    description: 'The token itself: shown only in this answer, stored only as a hash',
   }),
 });
 
 export const TokenCreate = Type.Object(
   {
     name: Type.String({ minLength: 1, maxLength: 100 }),
-    scope: Type.Optional(
-      Type.Enum(["read", "read-write"], { default: "read-write" }),
-    ),
-    expires_at: Type.Optional(
-      DateTime("Optional end of validity (in the future)"),
-    ),
+    scope: Type.Optional(Type.Enum(['read', 'read-write'], { default: 'read-write' })),
+    expires_at: Type.Optional(DateTime('Optional end of validity (in the future)')),
     user_id: Type.Optional(
       Type.String({
         maxLength: 100,
@@ -77,9 +69,7 @@ export const TokenListQuery = Type.Object(
         description: "Admins only: another user's tokens",
       }),
     ),
-    limit: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
     cursor: Type.Optional(Type.String({ maxLength: 1000 })),
   },
   { additionalProperties: false },

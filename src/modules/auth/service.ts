@@ -1,21 +1,16 @@
-import { randomUUID } from "node:crypto";
-import { sql } from "kysely";
-import type { FastifyBaseLogger } from "fastify";
-import type { Clock } from "../../clock.js";
-import type { AuthConfig, Config } from "../../config.js";
-import type { Db, Tx } from "../../db/database.js";
-import type { UserRow } from "../../db/types.js";
-import { AppError } from "../../errors.js";
-import { anonymousActor, systemActor, type Actor } from "../access/policy.js";
-import type { AuditLog } from "../audit/service.js";
-import { UsersRepository } from "../users/repository.js";
-import { LoginThrottleRepository, SessionsRepository } from "./repository.js";
-import {
-  hashPassword,
-  randomSecret,
-  sha256,
-  verifyPassword,
-} from "./secrets.js";
+import { randomUUID } from 'node:crypto';
+import { sql } from 'kysely';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Clock } from '../../clock.js';
+import type { AuthConfig, Config } from '../../config.js';
+import type { Db, Tx } from '../../db/database.js';
+import type { UserRow } from '../../db/types.js';
+import { AppError } from '../../errors.js';
+import { anonymousActor, systemActor, type Actor } from '../access/policy.js';
+import type { AuditLog } from '../audit/service.js';
+import { UsersRepository } from '../users/repository.js';
+import { LoginThrottleRepository, SessionsRepository } from './repository.js';
+import { hashPassword, randomSecret, sha256, verifyPassword } from './secrets.js';
 
 export type RequestMeta = { ip: string; userAgent?: string };
 
@@ -30,12 +25,7 @@ export type LoginResult = {
 export type SessionAuth = { actor: Actor; sessionId: string; csrfHash: string };
 
 /** The actor a signed-in user acts as: role and customer emails are read fresh on every request. */
-export function actorOf(
-  user: UserRow,
-  via: "session" | "token",
-  scope: "read" | "read-write",
-  ip: string,
-): Actor {
+export function actorOf(user: UserRow, via: 'session' | 'token', scope: 'read' | 'read-write', ip: string): Actor {
   return {
     id: user.id,
     name: user.name,
@@ -68,61 +58,41 @@ export class AuthService {
     this.settings = context.config.auth;
   }
 
-  async login(
-    email: string,
-    password: string,
-    meta: RequestMeta,
-    previousSessionToken?: string,
-  ): Promise<LoginResult> {
+  async login(email: string, password: string, meta: RequestMeta, previousSessionToken?: string): Promise<LoginResult> {
     const normalized = email.trim().toLowerCase();
     const keys = [`email:${normalized}`, `ip:${meta.ip}`];
     const now = this.clock.now();
     const blockedUntil = await this.throttle.blockedUntil(this.db, keys);
-    if (blockedUntil && blockedUntil > now)
-      throw tooManyAttempts(blockedUntil, now);
+    if (blockedUntil && blockedUntil > now) throw tooManyAttempts(blockedUntil, now);
 
     const user = await this.users.findByEmail(this.db, normalized);
     // Unknown users cost a hash too, so timing does not tell which emails have accounts.
     const stored = user?.password_hash ?? (await this.dummyHash());
     const passwordMatches = await verifyPassword(password, stored);
-    const accepted =
-      user !== undefined &&
-      user.password_hash !== null &&
-      user.disabled_at === null &&
-      passwordMatches;
+    const accepted = user !== undefined && user.password_hash !== null && user.disabled_at === null && passwordMatches;
     if (!accepted) {
       const reason = !user
-        ? "unknown email"
+        ? 'unknown email'
         : user.disabled_at
-          ? "user disabled"
+          ? 'user disabled'
           : user.password_hash === null
-            ? "no password set"
-            : "wrong password";
+            ? 'no password set'
+            : 'wrong password';
       await this.db.transaction().execute(async (tx) => {
-        const locked = await this.countFailure(
-          tx,
-          keys[0],
-          this.settings.loginMaxFailures,
-          now,
-        );
-        const ipLocked = await this.countFailure(
-          tx,
-          keys[1],
-          this.settings.loginIpMaxFailures,
-          now,
-        );
-        const actor = anonymousActor("customer", meta.ip);
-        const target = user ? { type: "user", id: user.id } : null;
+        const locked = await this.countFailure(tx, keys[0], this.settings.loginMaxFailures, now);
+        const ipLocked = await this.countFailure(tx, keys[1], this.settings.loginIpMaxFailures, now);
+        const actor = anonymousActor('customer', meta.ip);
+        const target = user ? { type: 'user', id: user.id } : null;
         await this.audit.record(tx, {
           actor,
-          action: "auth.login_failed",
+          action: 'auth.login_failed',
           target,
           details: { email: normalized, reason },
         });
         if (locked || ipLocked) {
           await this.audit.record(tx, {
             actor,
-            action: "auth.locked",
+            action: 'auth.locked',
             target,
             details: {
               email: locked ? normalized : undefined,
@@ -131,19 +101,16 @@ export class AuthService {
           });
         }
       });
-      throw new AppError("UNAUTHENTICATED", "email or password is wrong");
+      throw new AppError('UNAUTHENTICATED', 'email or password is wrong');
     }
 
     const sessionToken = randomSecret();
     const csrfToken = randomSecret();
-    const expiresAt = new Date(
-      now.getTime() + this.settings.sessionMaxHours * 60 * MINUTE,
-    );
+    const expiresAt = new Date(now.getTime() + this.settings.sessionMaxHours * 60 * MINUTE);
     const signedIn = await this.db.transaction().execute(async (tx) => {
       await this.throttle.clear(tx, keys[0]);
       // A new session id at every login (no fixation): the one the browser came with ends here.
-      if (previousSessionToken)
-        await this.sessions.delete(tx, sha256(previousSessionToken));
+      if (previousSessionToken) await this.sessions.delete(tx, sha256(previousSessionToken));
       await this.sessions.deleteExpired(tx, user.id, now, this.idleSince(now));
       await this.sessions.insert(tx, {
         id: sha256(sessionToken),
@@ -157,9 +124,9 @@ export class AuthService {
       });
       const next = await this.users.update(tx, user.id, { last_login_at: now });
       await this.audit.record(tx, {
-        actor: actorOf(user, "session", "read-write", meta.ip),
-        action: "auth.login",
-        target: { type: "user", id: user.id },
+        actor: actorOf(user, 'session', 'read-write', meta.ip),
+        action: 'auth.login',
+        target: { type: 'user', id: user.id },
       });
       return next;
     });
@@ -172,39 +139,28 @@ export class AuthService {
       await this.sessions.delete(tx, sha256(sessionToken));
       await this.audit.record(tx, {
         actor,
-        action: "auth.logout",
-        target: actor.id ? { type: "user", id: actor.id } : null,
+        action: 'auth.logout',
+        target: actor.id ? { type: 'user', id: actor.id } : null,
       });
     });
   }
 
   /** The session behind a cookie, or null when unknown, expired (idle or absolute) or its user is disabled. */
-  async authenticateSession(
-    sessionToken: string,
-    ip: string,
-  ): Promise<SessionAuth | null> {
+  async authenticateSession(sessionToken: string, ip: string): Promise<SessionAuth | null> {
     const id = sha256(sessionToken);
     const found = await this.sessions.find(this.db, id);
     if (!found) return null;
     const now = this.clock.now();
     const { session, user } = found;
-    if (
-      session.expires_at <= now ||
-      session.last_seen_at <= this.idleSince(now) ||
-      user.disabled_at !== null
-    ) {
+    if (session.expires_at <= now || session.last_seen_at <= this.idleSince(now) || user.disabled_at !== null) {
       await this.sessions.delete(this.db, id);
       return null;
     }
     // Written at most every few seconds of activity, not on every request.
-    const granularity = Math.min(
-      MINUTE,
-      (this.settings.sessionIdleMinutes * MINUTE) / 10,
-    );
-    if (now.getTime() - session.last_seen_at.getTime() >= granularity)
-      await this.sessions.touch(this.db, id, now);
+    const granularity = Math.min(MINUTE, (this.settings.sessionIdleMinutes * MINUTE) / 10);
+    if (now.getTime() - session.last_seen_at.getTime() >= granularity) await this.sessions.touch(this.db, id, now);
     return {
-      actor: actorOf(user, "session", "read-write", ip),
+      actor: actorOf(user, 'session', 'read-write', ip),
       sessionId: id,
       csrfHash: session.csrf_hash,
     };
@@ -215,8 +171,7 @@ export class AuthService {
    * printed once in the log.
    */
   async bootstrap(log: FastifyBaseLogger): Promise<void> {
-    const generated =
-      this.settings.adminPassword === null ? randomSecret(18) : null;
+    const generated = this.settings.adminPassword === null ? randomSecret(18) : null;
     const password = this.settings.adminPassword ?? generated!;
     const hash = await hashPassword(password, this.settings.passwordHashCost);
     const created = await this.db.transaction().execute(async (tx) => {
@@ -227,17 +182,17 @@ export class AuthService {
       const admin = await this.users.insert(tx, {
         id: randomUUID(),
         email: this.settings.adminEmail,
-        name: "Administrator",
-        role: "admin",
+        name: 'Administrator',
+        role: 'admin',
         password_hash: hash,
         created_at: now,
         updated_at: now,
       });
       await this.audit.record(tx, {
         actor: systemActor,
-        action: "user.created",
-        target: { type: "user", id: admin.id },
-        details: { email: admin.email, role: "admin", bootstrap: true },
+        action: 'user.created',
+        target: { type: 'user', id: admin.id },
+        details: { email: admin.email, role: 'admin', bootstrap: true },
       });
       return admin;
     });
@@ -248,10 +203,7 @@ export class AuthService {
         `first admin created: sign in as ${created.email} with password ${generated} (shown only this once; change it, or set ADMIN_PASSWORD)`,
       );
     } else {
-      log.info(
-        { email: created.email },
-        "first admin created from ADMIN_EMAIL and ADMIN_PASSWORD",
-      );
+      log.info({ email: created.email }, 'first admin created from ADMIN_EMAIL and ADMIN_PASSWORD');
     }
   }
 
@@ -260,19 +212,9 @@ export class AuthService {
   }
 
   /** One more failure for a key: from half the limit on, a growing wait; at the limit, a lock. Returns whether it locked. */
-  private async countFailure(
-    tx: Tx,
-    key: string,
-    max: number,
-    now: Date,
-  ): Promise<boolean> {
+  private async countFailure(tx: Tx, key: string, max: number, now: Date): Promise<boolean> {
     const lockMs = this.settings.loginLockMinutes * MINUTE;
-    const failures = await this.throttle.addFailure(
-      tx,
-      key,
-      now,
-      new Date(now.getTime() - lockMs),
-    );
+    const failures = await this.throttle.addFailure(tx, key, now, new Date(now.getTime() - lockMs));
     const backoffFrom = Math.ceil(max / 2);
     if (failures >= max) {
       await this.throttle.block(tx, key, new Date(now.getTime() + lockMs));
@@ -286,23 +228,12 @@ export class AuthService {
   }
 
   private dummyHash(): Promise<string> {
-    this.#dummyHash ??= hashPassword(
-      randomSecret(),
-      this.settings.passwordHashCost,
-    );
+    this.#dummyHash ??= hashPassword(randomSecret(), this.settings.passwordHashCost);
     return this.#dummyHash;
   }
 }
 
 function tooManyAttempts(until: Date, now: Date): AppError {
-  const seconds = Math.max(
-    1,
-    Math.ceil((until.getTime() - now.getTime()) / 1000),
-  );
-  return new AppError(
-    "RATE_LIMITED",
-    `too many failed logins; try again in ${seconds} s`,
-    [],
-    { retry_after_seconds: seconds },
-  );
+  const seconds = Math.max(1, Math.ceil((until.getTime() - now.getTime()) / 1000));
+  return new AppError('RATE_LIMITED', `too many failed logins; try again in ${seconds} s`, [], { retry_after_seconds: seconds });
 }

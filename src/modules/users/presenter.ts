@@ -1,9 +1,8 @@
-import type { Static } from "typebox";
-import type { UserRow } from "../../db/types.js";
-import type { User } from "./schemas.js";
+import type { Static } from 'typebox';
+import type { UserRow } from '../../db/types.js';
+import type { User } from './schemas.js';
 
-export const iso = (value: Date | null) =>
-  value === null ? null : value.toISOString();
+export const iso = (value: Date | null) => (value === null ? null : value.toISOString());
 
 /** A user as the API shows it: never the password hash. */
 export function presentUser(row: UserRow): Static<typeof User> {

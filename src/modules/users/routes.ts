@@ -1,14 +1,8 @@
-import type { FastifyPluginAsyncTypebox } from "@fastify/type-provider-typebox";
-import {
-  Envelope,
-  ErrorBody,
-  ListEnvelope,
-  ok,
-  okList,
-} from "../../http/envelope.js";
-import { IdParams } from "../../http/schema-helpers.js";
-import { presentUser } from "./presenter.js";
-import { User, UserCreate, UserListQuery, UserPatch } from "./schemas.js";
+import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { Envelope, ErrorBody, ListEnvelope, ok, okList } from '../../http/envelope.js';
+import { IdParams } from '../../http/schema-helpers.js';
+import { presentUser } from './presenter.js';
+import { User, UserCreate, UserListQuery, UserPatch } from './schemas.js';
 
 const errors = {
   400: ErrorBody,
@@ -23,11 +17,11 @@ export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const users = app.services.users;
 
   app.get(
-    "/users",
+    '/users',
     {
       schema: {
-        tags: ["accounts"],
-        summary: "List users (admin)",
+        tags: ['accounts'],
+        summary: 'List users (admin)',
         querystring: UserListQuery,
         response: { 200: ListEnvelope(User), ...errors },
       },
@@ -35,81 +29,63 @@ export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const limit = request.query.limit ?? 50;
       const page = await users.list(request.actor, { ...request.query, limit });
-      return okList(
-        page.items.map(presentUser),
-        { limit, next_cursor: page.nextCursor },
-        `${page.items.length} user(s)`,
-      );
+      return okList(page.items.map(presentUser), { limit, next_cursor: page.nextCursor }, `${page.items.length} user(s)`);
     },
   );
 
   app.post(
-    "/users",
+    '/users',
     {
       schema: {
-        tags: ["accounts"],
-        summary: "Create a user (admin)",
+        tags: ['accounts'],
+        summary: 'Create a user (admin)',
         body: UserCreate,
         response: { 201: Envelope(User), ...errors },
       },
     },
     async (request, reply) => {
       const user = await users.create(request.actor, request.body);
-      return reply
-        .status(201)
-        .send(ok(presentUser(user), `user ${user.email} created`));
+      return reply.status(201).send(ok(presentUser(user), `user ${user.email} created`));
     },
   );
 
   app.get(
-    "/users/:id",
+    '/users/:id',
     {
       schema: {
-        tags: ["accounts"],
-        summary: "Get a user (admin)",
+        tags: ['accounts'],
+        summary: 'Get a user (admin)',
         params: IdParams,
         response: { 200: Envelope(User), ...errors },
       },
     },
-    async (request) =>
-      ok(presentUser(await users.get(request.actor, request.params.id))),
+    async (request) => ok(presentUser(await users.get(request.actor, request.params.id))),
   );
 
   app.patch(
-    "/users/:id",
+    '/users/:id',
     {
       schema: {
-        tags: ["accounts"],
-        summary:
-          "Change a user (admin): name, email, role, password, customer emails, disabled",
+        tags: ['accounts'],
+        summary: 'Change a user (admin): name, email, role, password, customer emails, disabled',
         params: IdParams,
         body: UserPatch,
         response: { 200: Envelope(User), ...errors },
       },
     },
-    async (request) =>
-      ok(
-        presentUser(
-          await users.update(request.actor, request.params.id, request.body),
-        ),
-        "user updated",
-      ),
+    async (request) => ok(presentUser(await users.update(request.actor, request.params.id, request.body)), 'user updated'),
   );
 
   app.delete(
-    "/users/:id",
+    '/users/:id',
     {
       schema: {
-        tags: ["accounts"],
-        summary: "Delete a user and their sessions and tokens (admin)",
+        tags: ['accounts'],
+        summary: 'Delete a user and their sessions and tokens (admin)',
         params: IdParams,
         response: { 200: Envelope(User), ...errors },
       },
     },
-    async (request) =>
-      ok(
-        presentUser(await users.delete(request.actor, request.params.id)),
-        "user deleted",
-      ),
+    async (request) => ok(presentUser(await users.delete(request.actor, request.params.id)), 'user deleted'),
   );
 };

@@ -1,21 +1,19 @@
-import { Type, type Static } from "typebox";
-import { DateTime, Nullable } from "../../http/schema-helpers.js";
-import { roles } from "../access/policy.js";
+import { Type, type Static } from 'typebox';
+import { DateTime, Nullable } from '../../http/schema-helpers.js';
+import { roles } from '../access/policy.js';
 
-const Email = Type.String({ format: "email", maxLength: 254 });
+const Email = Type.String({ format: 'email', maxLength: 254 });
 const Password = Type.String({
   minLength: 10,
   maxLength: 256,
-  description: "10 to 256 characters",
+  description: '10 to 256 characters',
 });
 const Role = Type.Enum([...roles], {
-  description:
-    "admin: everything · agent: tickets, stages, OPS · viewer: read everything · customer: own tickets only",
+  description: 'admin: everything · agent: tickets, stages, OPS · viewer: read everything · customer: own tickets only',
 });
 const CustomerEmails = Type.Array(Email, {
   maxItems: 100,
-  description:
-    "For a customer: the customers' emails whose tickets they see (defaults to their own email)",
+  description: "For a customer: the customers' emails whose tickets they see (defaults to their own email)",
 });
 
 export const User = Type.Object({
@@ -53,8 +51,7 @@ export const UserPatch = Type.Object(
     customer_emails: Type.Optional(CustomerEmails),
     disabled: Type.Optional(
       Type.Boolean({
-        description:
-          "Disabling ends the sessions and revokes the tokens at once",
+        description: 'Disabling ends the sessions and revokes the tokens at once',
       }),
     ),
     version: Type.Optional(Type.Integer({ minimum: 1 })),
@@ -66,12 +63,8 @@ export type UserPatch = Static<typeof UserPatch>;
 export const UserListQuery = Type.Object(
   {
     role: Type.Optional(Role),
-    q: Type.Optional(
-      Type.String({ maxLength: 200, description: "Part of the email or name" }),
-    ),
-    limit: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-    ),
+    q: Type.Optional(Type.String({ maxLength: 200, description: 'Part of the email or name' })),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
     cursor: Type.Optional(Type.String({ maxLength: 1000 })),
   },
   { additionalProperties: false },

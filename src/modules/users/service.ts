@@ -1,17 +1,17 @@
-import { randomUUID } from "node:crypto";
-import type { Updateable } from "kysely";
-import type { Clock } from "../../clock.js";
-import type { Config } from "../../config.js";
-import type { Db, Tx } from "../../db/database.js";
-import { decodeCursor, encodeCursor } from "../../db/keyset.js";
-import type { UserRole, UserRow, UsersTable } from "../../db/types.js";
-import { AppError, fail, invalid, notFound } from "../../errors.js";
-import { assertCan, type Actor } from "../access/policy.js";
-import type { AuditLog } from "../audit/service.js";
-import { SessionsRepository, TokensRepository } from "../auth/repository.js";
-import { hashPassword } from "../auth/secrets.js";
-import { UsersRepository } from "./repository.js";
-import type { UserCreate, UserPatch } from "./schemas.js";
+import { randomUUID } from 'node:crypto';
+import type { Updateable } from 'kysely';
+import type { Clock } from '../../clock.js';
+import type { Config } from '../../config.js';
+import type { Db, Tx } from '../../db/database.js';
+import { decodeCursor, encodeCursor } from '../../db/keyset.js';
+import type { UserRole, UserRow, UsersTable } from '../../db/types.js';
+import { AppError, fail, invalid, notFound } from '../../errors.js';
+import { assertCan, type Actor } from '../access/policy.js';
+import type { AuditLog } from '../audit/service.js';
+import { SessionsRepository, TokensRepository } from '../auth/repository.js';
+import { hashPassword } from '../auth/secrets.js';
+import { UsersRepository } from './repository.js';
+import type { UserCreate, UserPatch } from './schemas.js';
 
 export type UserListQuery = {
   role?: UserRole;
@@ -20,9 +20,7 @@ export type UserListQuery = {
   cursor?: string;
 };
 
-const lower = (emails: string[]) => [
-  ...new Set(emails.map((email) => email.trim().toLowerCase())),
-];
+const lower = (emails: string[]) => [...new Set(emails.map((email) => email.trim().toLowerCase()))];
 
 /** Users and roles (admin only). Disabling a user ends their sessions and revokes their tokens in the same step. */
 export class UsersService {
@@ -42,75 +40,49 @@ export class UsersService {
     this.config = context.config;
   }
 
-  async list(
-    actor: Actor,
-    query: UserListQuery,
-  ): Promise<{ items: UserRow[]; nextCursor: string | null }> {
-    assertCan(actor, "user:read");
-    const afterEmail =
-      query.cursor === undefined
-        ? undefined
-        : String(decodeCursor(query.cursor, 1)[0]);
-    const rows = await this.users.list(
-      this.db,
-      { role: query.role, q: query.q, afterEmail },
-      query.limit + 1,
-    );
+  async list(actor: Actor, query: UserListQuery): Promise<{ items: UserRow[]; nextCursor: string | null }> {
+    assertCan(actor, 'user:read');
+    const afterEmail = query.cursor === undefined ? undefined : String(decodeCursor(query.cursor, 1)[0]);
+    const rows = await this.users.list(this.db, { role: query.role, q: query.q, afterEmail }, query.limit + 1);
     const items = rows.slice(0, query.limit);
     return {
       items,
-      nextCursor:
-        rows.length > query.limit
-          ? encodeCursor([items[items.length - 1].email])
-          : null,
+      nextCursor: rows.length > query.limit ? encodeCursor([items[items.length - 1].email]) : null,
     };
   }
 
   /** The signed-in user's own record. */
   async self(actor: Actor): Promise<UserRow> {
-    assertCan(actor, "account:read");
-    return (
-      (actor.id === null
-        ? undefined
-        : await this.users.findById(this.db, actor.id)) ??
-      notFound("user", actor.name)
-    );
+    assertCan(actor, 'account:read');
+    return (actor.id === null ? undefined : await this.users.findById(this.db, actor.id)) ?? notFound('user', actor.name);
   }
 
   async get(actor: Actor, id: string): Promise<UserRow> {
-    assertCan(actor, "user:read");
-    return (await this.users.findById(this.db, id)) ?? notFound("user", id);
+    assertCan(actor, 'user:read');
+    return (await this.users.findById(this.db, id)) ?? notFound('user', id);
   }
 
   async create(actor: Actor, input: UserCreate): Promise<UserRow> {
-    assertCan(actor, "user:manage");
+    assertCan(actor, 'user:manage');
     const email = input.email.trim().toLowerCase();
-    const passwordHash =
-      input.password === undefined
-        ? null
-        : await hashPassword(input.password, this.config.auth.passwordHashCost);
+    const passwordHash = input.password === undefined ? null : await hashPassword(input.password, this.config.auth.passwordHashCost);
     return this.db.transaction().execute(async (tx) => {
-      if (await this.users.findByEmail(tx, email))
-        fail("CONFLICT", `a user with email ${email} already exists`);
+      if (await this.users.findByEmail(tx, email)) fail('CONFLICT', `a user with email ${email} already exists`);
       const now = this.clock.now();
       const user = await this.users.insert(tx, {
         id: randomUUID(),
         email,
-        name: input.name ?? email.split("@")[0],
+        name: input.name ?? email.split('@')[0],
         role: input.role,
         password_hash: passwordHash,
-        customer_emails: customerEmails(
-          input.role,
-          email,
-          input.customer_emails,
-        ),
+        customer_emails: customerEmails(input.role, email, input.customer_emails),
         created_at: now,
         updated_at: now,
       });
       await this.audit.record(tx, {
         actor,
-        action: "user.created",
-        target: { type: "user", id: user.id },
+        action: 'user.created',
+        target: { type: 'user', id: user.id },
         details: {
           email,
           role: user.role,
@@ -123,68 +95,52 @@ export class UsersService {
   }
 
   async update(actor: Actor, id: string, patch: UserPatch): Promise<UserRow> {
-    assertCan(actor, "user:manage");
-    const passwordHash =
-      typeof patch.password === "string"
-        ? await hashPassword(patch.password, this.config.auth.passwordHashCost)
-        : null;
+    assertCan(actor, 'user:manage');
+    const passwordHash = typeof patch.password === 'string' ? await hashPassword(patch.password, this.config.auth.passwordHashCost) : null;
     return this.db.transaction().execute(async (tx) => {
-      const user = (await this.users.lock(tx, id)) ?? notFound("user", id);
+      const user = (await this.users.lock(tx, id)) ?? notFound('user', id);
       if (patch.version !== undefined && patch.version !== user.version) {
-        throw new AppError(
-          "VERSION_MISMATCH",
-          `user ${id} is at version ${user.version}, not ${patch.version}`,
-        );
+        throw new AppError('VERSION_MISMATCH', `user ${id} is at version ${user.version}, not ${patch.version}`);
       }
       const now = this.clock.now();
       const changes: Updateable<UsersTable> = {};
       const changed: Record<string, unknown> = {};
-      const note = (field: string, from: unknown, to: unknown) =>
-        (changed[field] = { old: from, new: to });
+      const note = (field: string, from: unknown, to: unknown) => (changed[field] = { old: from, new: to });
 
-      if (
-        patch.email !== undefined &&
-        patch.email.toLowerCase() !== user.email
-      ) {
+      if (patch.email !== undefined && patch.email.toLowerCase() !== user.email) {
         const email = patch.email.trim().toLowerCase();
-        if (await this.users.findByEmail(tx, email))
-          fail("CONFLICT", `a user with email ${email} already exists`);
+        if (await this.users.findByEmail(tx, email)) fail('CONFLICT', `a user with email ${email} already exists`);
         changes.email = email;
-        note("email", user.email, email);
+        note('email', user.email, email);
       }
       if (patch.name !== undefined && patch.name !== user.name) {
         changes.name = patch.name;
-        note("name", user.name, patch.name);
+        note('name', user.name, patch.name);
       }
       const role = patch.role ?? user.role;
       if (role !== user.role) {
         changes.role = role;
-        note("role", user.role, role);
+        note('role', user.role, role);
       }
       if (patch.customer_emails !== undefined || role !== user.role) {
         const emails = customerEmails(
           role,
           changes.email ?? user.email,
-          patch.customer_emails ??
-            (role === "customer" && user.role === "customer" ? user.customer_emails : undefined),
+          patch.customer_emails ?? (role === 'customer' && user.role === 'customer' ? user.customer_emails : undefined),
         );
         if (JSON.stringify(emails) !== JSON.stringify(user.customer_emails)) {
           changes.customer_emails = emails;
-          note("customer_emails", user.customer_emails, emails);
+          note('customer_emails', user.customer_emails, emails);
         }
       }
       const disable = patch.disabled === true && user.disabled_at === null;
       if (disable) changes.disabled_at = now;
-      if (patch.disabled === false && user.disabled_at !== null)
-        changes.disabled_at = null;
+      if (patch.disabled === false && user.disabled_at !== null) changes.disabled_at = null;
       if (patch.password !== undefined) {
         changes.password_hash = passwordHash;
-        changed.password = patch.password === null ? "removed" : "changed";
+        changed.password = patch.password === null ? 'removed' : 'changed';
       }
-      if (
-        (disable || (user.role === "admin" && role !== "admin")) &&
-        user.disabled_at === null
-      ) {
+      if ((disable || (user.role === 'admin' && role !== 'admin')) && user.disabled_at === null) {
         await this.assertNotLastAdmin(tx, user);
       }
       if (Object.keys(changes).length === 0) return user;
@@ -194,49 +150,40 @@ export class UsersService {
         updated_at: now,
       });
       // A new password or a disabled account ends every session at once; disabling also revokes the tokens.
-      if (disable || patch.password !== undefined)
-        await this.sessions.deleteForUser(tx, id);
-      const revokedTokens = disable
-        ? await this.tokens.revokeForUser(tx, id, now)
-        : 0;
-      const target = { type: "user", id };
+      if (disable || patch.password !== undefined) await this.sessions.deleteForUser(tx, id);
+      const revokedTokens = disable ? await this.tokens.revokeForUser(tx, id, now) : 0;
+      const target = { type: 'user', id };
       if (Object.keys(changed).length > 0)
         await this.audit.record(tx, {
           actor,
-          action: "user.updated",
+          action: 'user.updated',
           target,
           details: changed,
         });
       if (disable)
         await this.audit.record(tx, {
           actor,
-          action: "user.disabled",
+          action: 'user.disabled',
           target,
           details: { revoked_tokens: revokedTokens },
         });
-      if (changes.disabled_at === null)
-        await this.audit.record(tx, { actor, action: "user.enabled", target });
+      if (changes.disabled_at === null) await this.audit.record(tx, { actor, action: 'user.enabled', target });
       return next;
     });
   }
 
   async delete(actor: Actor, id: string): Promise<UserRow> {
-    assertCan(actor, "user:manage");
+    assertCan(actor, 'user:manage');
     return this.db.transaction().execute(async (tx) => {
-      const user = (await this.users.lock(tx, id)) ?? notFound("user", id);
-      if (user.id === actor.id)
-        fail(
-          "CONFLICT",
-          "you cannot delete your own account; ask another admin",
-        );
-      if (user.role === "admin" && user.disabled_at === null)
-        await this.assertNotLastAdmin(tx, user);
+      const user = (await this.users.lock(tx, id)) ?? notFound('user', id);
+      if (user.id === actor.id) fail('CONFLICT', 'you cannot delete your own account; ask another admin');
+      if (user.role === 'admin' && user.disabled_at === null) await this.assertNotLastAdmin(tx, user);
       // Sessions and tokens go with the user (foreign keys cascade); history keeps the actor's id and name.
       await this.users.delete(tx, id);
       await this.audit.record(tx, {
         actor,
-        action: "user.deleted",
-        target: { type: "user", id },
+        action: 'user.deleted',
+        target: { type: 'user', id },
         details: { email: user.email, role: user.role },
       });
       return user;
@@ -245,28 +192,21 @@ export class UsersService {
 
   private async assertNotLastAdmin(tx: Tx, user: UserRow): Promise<void> {
     if ((await this.users.otherActiveAdmins(tx, user.id)) === 0) {
-      fail(
-        "CONFLICT",
-        `${user.email} is the last active admin; make another admin first`,
-      );
+      fail('CONFLICT', `${user.email} is the last active admin; make another admin first`);
     }
   }
 }
 
 /** A customer sees the tickets of these emails: the ones given, else their own. Other roles need none. */
-function customerEmails(
-  role: UserRole,
-  email: string,
-  given: string[] | undefined,
-): string[] {
-  if (role !== "customer") return given === undefined ? [] : lower(given);
+function customerEmails(role: UserRole, email: string, given: string[] | undefined): string[] {
+  if (role !== 'customer') return given === undefined ? [] : lower(given);
   const emails = lower(given ?? []);
   if (emails.length === 0) {
     if (given !== undefined && given.length === 0)
       invalid([
         {
-          field: "customer_emails",
-          problem: "a customer needs at least one email",
+          field: 'customer_emails',
+          problem: 'a customer needs at least one email',
         },
       ]);
     return [email];

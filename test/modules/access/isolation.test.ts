@@ -53,7 +53,12 @@ test('a customer sees their own tickets in lists', async () => {
 
 test("another customer's ticket is 404, by id and by number, on both faces", async () => {
   const [me, other] = customers;
-  for (const url of [`/api/tickets/${other.ticket.id}`, `/api/tickets/${other.ticket.number}`, `/tickets/${other.ticket.id}`, `/tickets/${other.ticket.number}`]) {
+  for (const url of [
+    `/api/tickets/${other.ticket.id}`,
+    `/api/tickets/${other.ticket.number}`,
+    `/tickets/${other.ticket.id}`,
+    `/tickets/${other.ticket.number}`,
+  ]) {
     const res = await me.client.get(url);
     assert.equal(res.statusCode, 404, url);
     assert.ok(!res.body.includes(other.marker));
@@ -69,13 +74,16 @@ test('no GET route leaks the other customer, whatever ids it is given', async ()
     const other = customers[1 - index];
     const values = [other.ticket.id, String(other.ticket.number), other.stage.id, String(other.stage.number), other.email];
     for (const route of routes) {
-      const urls = route.url.includes(':') ? values.map((value) => route.url.replace(/:[A-Za-z_]+/g, encodeURIComponent(value))) : [route.url];
+      const urls = route.url.includes(':')
+        ? values.map((value) => route.url.replace(/:[A-Za-z_]+/g, encodeURIComponent(value)))
+        : [route.url];
       for (const url of urls) {
         for (const query of ['', `?customer=${encodeURIComponent(other.email)}`, `?q=${other.marker}`]) {
           const res = await me.client.get(url + query);
           // An error naming the id the caller sent is an echo, not a leak.
           const echoed = decodeURIComponent(url + query).includes(other.email);
-          if (res.body.includes(other.marker) || (!echoed && res.body.includes(other.email))) leaks.push(`${url}${query} → ${res.statusCode}`);
+          if (res.body.includes(other.marker) || (!echoed && res.body.includes(other.email)))
+            leaks.push(`${url}${query} → ${res.statusCode}`);
         }
       }
     }

@@ -56,7 +56,8 @@ function send(client: Client, route: ProtectedRoute): Promise<LightMyRequestResp
 }
 
 /** A 401 from the authentication layer (a route may answer 401 for reasons of its own, e.g. a bad signature). */
-const refusedByAuth = (res: LightMyRequestResponse) => res.statusCode === 401 && res.headers['www-authenticate'] === 'Bearer realm="stageline"';
+const refusedByAuth = (res: LightMyRequestResponse) =>
+  res.statusCode === 401 && res.headers['www-authenticate'] === 'Bearer realm="stageline"';
 const forbiddenByPolicy = (res: LightMyRequestResponse) => res.statusCode === 403 && res.json().error?.code === 'FORBIDDEN';
 
 function expectation(rule: AccessRule, identity: Identity, anonymousRole: Role | null): 'pass' | 401 | 403 {
@@ -79,8 +80,9 @@ async function identities(t: TestApp): Promise<Identity[]> {
   const customer = await t.userClient('customer', { customerEmails: ['matrix-customer@example.com'] });
   const readOnly = await t.userClient('agent', { scope: 'read' });
   const expiring = await t.userClient('agent');
-  const expiringToken = (await expiring.post('/api/tokens', { name: 'short', expires_at: new Date(t.clock.now().getTime() + 3_600_000).toISOString() })).json().data
-    .token as string;
+  const expiringToken = (
+    await expiring.post('/api/tokens', { name: 'short', expires_at: new Date(t.clock.now().getTime() + 3_600_000).toISOString() })
+  ).json().data.token as string;
   const revoked = await t.userClient('agent');
   const revokedToken = (await revoked.post('/api/tokens', { name: 'soon revoked' })).json().data;
   assert.equal((await revoked.delete(`/api/tokens/${revokedToken.id}`)).statusCode, 200);
@@ -117,7 +119,10 @@ async function walk(t: TestApp, who: Identity[], anonymousRole: Role | null): Pr
           : expected === 401
             ? refusedByAuth(res)
             : forbiddenByPolicy(res);
-      if (!ok) wrong.push(`${route.method} ${route.url} as ${identity.name}: expected ${expected}, got ${res.statusCode} ${res.body.slice(0, 160)}`);
+      if (!ok)
+        wrong.push(
+          `${route.method} ${route.url} as ${identity.name}: expected ${expected}, got ${res.statusCode} ${res.body.slice(0, 160)}`,
+        );
     }
   }
   assert.ok(checked >= 20 * who.length, `only ${checked} requests checked`);
@@ -155,7 +160,11 @@ describe('ANONYMOUS_ROLE for the older systems’ routes', () => {
         assert.equal((await t.anonymous.get('/api/tickets')).statusCode, 401);
         const created = await t.anonymous.post('/tickets', { subject: 'from an old client' });
         assert.equal(created.statusCode, role === 'agent' ? 201 : 403);
-        assert.equal((await t.as({ authorization: 'Bearer wrong-token-0000000000' }).get('/tickets')).statusCode, 401, 'bad credentials are never anonymous');
+        assert.equal(
+          (await t.as({ authorization: 'Bearer wrong-token-0000000000' }).get('/tickets')).statusCode,
+          401,
+          'bad credentials are never anonymous',
+        );
       } finally {
         await t.close();
       }

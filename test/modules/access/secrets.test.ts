@@ -38,7 +38,9 @@ after(async () => {
 
 async function everyStoredText(db: Database): Promise<string> {
   const tables = ['users', 'sessions', 'api_tokens', 'audit_log', 'login_throttle'];
-  const dumps = await Promise.all(tables.map((table) => sql<{ row: unknown }>`select to_jsonb(t) as row from ${sql.table(table)} t`.execute(db.db)));
+  const dumps = await Promise.all(
+    tables.map((table) => sql<{ row: unknown }>`select to_jsonb(t) as row from ${sql.table(table)} t`.execute(db.db)),
+  );
   return JSON.stringify(dumps.map((dump) => dump.rows));
 }
 
@@ -46,20 +48,42 @@ describe('no password, token or session id in plain text', () => {
   test('neither in the database nor in the log, across login, failures, tokens and requests', async () => {
     const db = await database();
     const adminToken = 'automation-token-ABCDEFGHIJKLMNOP';
-    const { app, log } = await loggedApp(db, { ADMIN_EMAIL: 'boss@example.com', ADMIN_PASSWORD: 'the-boss-password-1', ADMIN_API_TOKEN: adminToken });
+    const { app, log } = await loggedApp(db, {
+      ADMIN_EMAIL: 'boss@example.com',
+      ADMIN_PASSWORD: 'the-boss-password-1',
+      ADMIN_API_TOKEN: adminToken,
+    });
     apps.push(app);
     const admin = { authorization: `Bearer ${adminToken}` };
     const userPassword = 'agent-password-XYZ-123';
-    const created = await app.inject({ method: 'POST', url: '/api/users', headers: admin, payload: { email: 'agent@example.com', role: 'agent', password: userPassword } });
+    const created = await app.inject({
+      method: 'POST',
+      url: '/api/users',
+      headers: admin,
+      payload: { email: 'agent@example.com', role: 'agent', password: userPassword },
+    });
     assert.equal(created.statusCode, 201);
     const wrongPassword = 'wrong-password-QWERTY-999';
-    assert.equal((await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: 'agent@example.com', password: wrongPassword } })).statusCode, 401);
-    const login = await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: 'agent@example.com', password: userPassword } });
+    assert.equal(
+      (await app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: 'agent@example.com', password: wrongPassword } }))
+        .statusCode,
+      401,
+    );
+    const login = await app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { email: 'agent@example.com', password: userPassword },
+    });
     assert.equal(login.statusCode, 200);
     const session = String(login.headers['set-cookie']).match(/stageline_session=([^;]+)/)![1];
     const csrf = login.json().data.csrf_token as string;
     const token = (
-      await app.inject({ method: 'POST', url: '/api/tokens', headers: { cookie: `stageline_session=${session}`, 'x-csrf-token': csrf }, payload: { name: 'mine' } })
+      await app.inject({
+        method: 'POST',
+        url: '/api/tokens',
+        headers: { cookie: `stageline_session=${session}`, 'x-csrf-token': csrf },
+        payload: { name: 'mine' },
+      })
     ).json().data.token as string;
     assert.equal((await app.inject({ method: 'GET', url: '/api/me', headers: { authorization: `Bearer ${token}` } })).statusCode, 200);
     const changed = 'changed-password-LMNOP-42';
@@ -117,7 +141,11 @@ describe('bootstrap', () => {
     assert.equal(warning?.level, 40, 'ANONYMOUS_ROLE logs a warning at start');
     assert.equal((await me(two.app, 'first-value-0123456789')).statusCode, 401);
     assert.equal((await me(two.app, 'second-value-0123456789')).statusCode, 200);
-    const tokens = await two.app.inject({ method: 'GET', url: '/api/tokens', headers: { authorization: 'Bearer second-value-0123456789' } });
+    const tokens = await two.app.inject({
+      method: 'GET',
+      url: '/api/tokens',
+      headers: { authorization: 'Bearer second-value-0123456789' },
+    });
     assert.equal(tokens.json().data.filter((row: { name: string }) => row.name === 'ADMIN_API_TOKEN').length, 1);
   });
 

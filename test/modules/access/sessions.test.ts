@@ -5,7 +5,13 @@ import { testApp, type TestApp } from '../../helpers/app.js';
 
 let t: TestApp;
 before(async () => {
-  t = await testApp({ SESSION_IDLE_MINUTES: '30', SESSION_MAX_HOURS: '8', LOGIN_MAX_FAILURES: '6', LOGIN_IP_MAX_FAILURES: '1000', LOGIN_LOCK_MINUTES: '15' });
+  t = await testApp({
+    SESSION_IDLE_MINUTES: '30',
+    SESSION_MAX_HOURS: '8',
+    LOGIN_MAX_FAILURES: '6',
+    LOGIN_IP_MAX_FAILURES: '1000',
+    LOGIN_LOCK_MINUTES: '15',
+  });
 });
 after(() => t.close());
 
@@ -210,7 +216,12 @@ describe('login throttling', () => {
     const strict = await testApp({ LOGIN_MAX_FAILURES: '100', LOGIN_IP_MAX_FAILURES: '4' });
     try {
       const attempt = (email: string, ip: string) =>
-        strict.anonymous.request({ method: 'POST', url: '/api/auth/login', payload: { email, password: 'guess-guess' }, remoteAddress: ip });
+        strict.anonymous.request({
+          method: 'POST',
+          url: '/api/auth/login',
+          payload: { email, password: 'guess-guess' },
+          remoteAddress: ip,
+        });
       for (let i = 0; i < 4; i++) {
         assert.equal((await attempt(`u${i}@example.com`, '10.9.9.9')).statusCode, 401);
         strict.clock.advance(60_000);

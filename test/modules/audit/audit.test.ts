@@ -10,7 +10,18 @@ before(async () => {
 });
 after(() => t.close());
 
-type Entry = { id: number; action: string; actor_id: string | null; actor_name: string; actor_role: string | null; target_type: string | null; target_id: string | null; ip: string | null; details: Record<string, unknown>; at: string };
+type Entry = {
+  id: number;
+  action: string;
+  actor_id: string | null;
+  actor_name: string;
+  actor_role: string | null;
+  target_type: string | null;
+  target_id: string | null;
+  ip: string | null;
+  details: Record<string, unknown>;
+  at: string;
+};
 
 async function entries(query = ''): Promise<Entry[]> {
   const res = await t.api.get(`/api/audit?limit=500${query}`);
@@ -21,7 +32,13 @@ async function entries(query = ''): Promise<Entry[]> {
 test('logins, failures, tokens and user changes are recorded with actor, time, address and target', async () => {
   const admin = (await t.api.get('/api/me')).json().data.user;
   const agent = await t.userClient('agent');
-  const login = (password: string) => t.anonymous.request({ method: 'POST', url: '/api/auth/login', payload: { email: agent.user.email, password }, remoteAddress: '203.0.113.7' });
+  const login = (password: string) =>
+    t.anonymous.request({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { email: agent.user.email, password },
+      remoteAddress: '203.0.113.7',
+    });
   assert.equal((await login('wrong-password')).statusCode, 401);
   assert.equal((await login(agent.password)).statusCode, 200);
   const token = (await agent.post('/api/tokens', { name: 'laptop' })).json().data;
@@ -42,7 +59,10 @@ test('logins, failures, tokens and user changes are recorded with actor, time, a
   assert.equal(updated.actor_id, admin.id);
   assert.deepEqual(updated.details.role, { old: 'agent', new: 'viewer' });
   const tokenEntries = await entries(`&target_type=token&target_id=${token.id}`);
-  assert.deepEqual(tokenEntries.map((entry) => entry.action), ['token.revoked', 'token.created']);
+  assert.deepEqual(
+    tokenEntries.map((entry) => entry.action),
+    ['token.revoked', 'token.created'],
+  );
   assert.equal(tokenEntries[0].actor_id, agent.user.id);
 });
 
@@ -77,7 +97,12 @@ test('only admins read it', async () => {
 
 test('other services record inside their transactions; anonymous callers appear as anonymous', async () => {
   await t.database.db.transaction().execute(async (tx) => {
-    await t.app.services.audit.record(tx, { actor: anonymousActor('agent', '198.51.100.1'), action: 'ticket.deleted', target: { type: 'ticket', id: 'T-1' }, details: { subject: 'gone' } });
+    await t.app.services.audit.record(tx, {
+      actor: anonymousActor('agent', '198.51.100.1'),
+      action: 'ticket.deleted',
+      target: { type: 'ticket', id: 'T-1' },
+      details: { subject: 'gone' },
+    });
   });
   const [entry] = await entries('&action=ticket.deleted');
   assert.equal(entry.actor_name, 'anonymous');

@@ -13,7 +13,12 @@ const email = () => `person${++n}@example.com`;
 
 describe('users API (admin)', () => {
   test('create, get, list, patch, delete', async () => {
-    const created = await t.api.post('/api/users', { email: 'Ada@Example.com', name: 'Ada', role: 'agent', password: 'correct horse battery' });
+    const created = await t.api.post('/api/users', {
+      email: 'Ada@Example.com',
+      name: 'Ada',
+      role: 'agent',
+      password: 'correct horse battery',
+    });
     assert.equal(created.statusCode, 201, created.body);
     const user = created.json().data;
     assert.equal(user.email, 'ada@example.com', 'emails are kept in lower case');
@@ -65,7 +70,11 @@ describe('users API (admin)', () => {
   test('a customer sees their own email by default, or the organisation’s emails given', async () => {
     const solo = await t.api.post('/api/users', { email: 'solo@shop.example', role: 'customer' });
     assert.deepEqual(solo.json().data.customer_emails, ['solo@shop.example']);
-    const org = await t.api.post('/api/users', { email: 'buyer@org.example', role: 'customer', customer_emails: ['Ops@Org.example', 'billing@org.example'] });
+    const org = await t.api.post('/api/users', {
+      email: 'buyer@org.example',
+      role: 'customer',
+      customer_emails: ['Ops@Org.example', 'billing@org.example'],
+    });
     assert.deepEqual(org.json().data.customer_emails, ['ops@org.example', 'billing@org.example']);
     const none = await t.api.patch(`/api/users/${org.json().data.id}`, { customer_emails: [] });
     assert.equal(none.statusCode, 400);
@@ -78,7 +87,9 @@ describe('users API (admin)', () => {
 
   test('the last active admin cannot be disabled, demoted or deleted', async () => {
     const me = (await t.api.get('/api/me')).json().data.user;
-    const others = (await t.api.get('/api/users?role=admin')).json().data.filter((u: { id: string; disabled: boolean }) => u.id !== me.id && !u.disabled);
+    const others = (await t.api.get('/api/users?role=admin'))
+      .json()
+      .data.filter((u: { id: string; disabled: boolean }) => u.id !== me.id && !u.disabled);
     for (const other of others) await t.api.patch(`/api/users/${other.id}`, { disabled: true });
     assert.equal((await t.api.patch(`/api/users/${me.id}`, { disabled: true })).statusCode, 409);
     assert.equal((await t.api.patch(`/api/users/${me.id}`, { role: 'agent' })).statusCode, 409);
@@ -131,7 +142,9 @@ describe('API tokens', () => {
 
   test('last_used_at is recorded; an expired token stops working', async () => {
     const viewer = await t.userClient('viewer');
-    const created = (await viewer.post('/api/tokens', { name: 'short', expires_at: new Date(t.clock.now().getTime() + 60_000).toISOString() })).json().data;
+    const created = (
+      await viewer.post('/api/tokens', { name: 'short', expires_at: new Date(t.clock.now().getTime() + 60_000).toISOString() })
+    ).json().data;
     const client = t.as({ authorization: `Bearer ${created.token}` });
     assert.equal((await client.get('/api/me')).statusCode, 200);
     const row = (await viewer.get('/api/tokens')).json().data.find((r: { id: string }) => r.id === created.id);
@@ -209,12 +222,19 @@ describe('fuzz: account write routes answer only 2xx/4xx with the error shape', 
       requests.push({ method: 'DELETE', url: `/api/users/${encodeURIComponent(id)}` });
       requests.push({ method: 'DELETE', url: `/api/tokens/${encodeURIComponent(id)}` });
     }
-    for (const headers of [{ 'content-type': 'text/plain' }, { 'content-type': 'application/json', 'x-csrf-token': '\u00ff' }, { authorization: 'Bearer ' }]) {
+    for (const headers of [
+      { 'content-type': 'text/plain' } as Record<string, string>,
+      { 'content-type': 'application/json', 'x-csrf-token': '\u00ff' },
+      { authorization: 'Bearer ' },
+    ]) {
       requests.push({ method: 'POST', url: '/api/users', payload: '{"email":', headers });
       requests.push({ method: 'POST', url: '/api/auth/login', payload: '{{{', headers });
     }
     for (const request of requests) {
-      const payload = request.payload === undefined ? {} : { payload: typeof request.payload === 'string' ? request.payload : JSON.stringify(request.payload) };
+      const payload =
+        request.payload === undefined
+          ? {}
+          : { payload: typeof request.payload === 'string' ? request.payload : JSON.stringify(request.payload) };
       const res = await t.api.request({
         method: request.method,
         url: request.url,
