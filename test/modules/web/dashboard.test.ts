@@ -5,6 +5,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import zlib from 'node:zlib';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { ErrorBodySchema } from '../../../src/http/envelope.js';
 import { registerErrorHandler } from '../../../src/http/error-handler.js';
 import { dashboardPlugin } from '../../../src/modules/web/plugin.js';
 import { testApp, type TestApp } from '../../helpers/app.js';
@@ -28,6 +29,7 @@ describe('dashboard served from a build', () => {
     root = builtDashboard();
     app = Fastify({ logger: false });
     registerErrorHandler(app);
+    app.addSchema(ErrorBodySchema);
     await app.register(dashboardPlugin, { root });
     await app.ready();
   });
@@ -87,6 +89,7 @@ describe('dashboard served from a build', () => {
 
 test('without a build, dashboard URLs explain how to build it', async () => {
   const app = Fastify({ logger: false });
+  app.addSchema(ErrorBodySchema);
   await app.register(dashboardPlugin, { root: path.join(os.tmpdir(), 'stageline-no-such-build') });
   const res = await app.inject({ url: '/app/tickets' });
   assert.equal(res.statusCode, 503);
