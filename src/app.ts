@@ -2,15 +2,15 @@ import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
-import ajvFormats from 'ajv-formats';
-import Fastify, { type FastifyServerOptions } from 'fastify';
+import Fastify, { type FastifyReply, type FastifyServerOptions } from 'fastify';
 import { randomUUID } from 'node:crypto';
 import { Registry } from 'prom-client';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
-import { ErrorBody } from './http/envelope.js';
-import { registerErrorHandler } from './http/error-handler.js';
+import { ErrorBodySchema } from './http/envelope.js';
+import { errorBody, registerErrorHandler } from './http/error-handler.js';
+import { registerValidators } from './http/validators.js';
 import type { Actor } from './modules/access/policy.js';
 import { auditRoutes } from './modules/audit/routes.js';
 import { authPlugin } from './modules/auth/plugin.js';
@@ -19,15 +19,19 @@ import { opsRoutes } from './modules/ops/routes.js';
 import { projectRoutes } from './modules/projects/routes.js';
 import { workflowRoutes } from './modules/workflow/routes.js';
 import { monitorRoutes } from './modules/monitor/routes.js';
+import { eventRoutes } from './modules/events/routes.js';
 import { legacyStageRoutes } from './modules/stages/legacy-routes.js';
 import { stageRoutes } from './modules/stages/routes.js';
-import { systemRoutes } from './modules/system/routes.js';
+import { requestMetrics, systemRoutes } from './modules/system/routes.js';
 import { legacyTicketRoutes } from './modules/tickets/legacy-routes.js';
 import { ticketRoutes } from './modules/tickets/routes.js';
-import { dashboardPlugin } from './modules/web/plugin.js';
 import { userRoutes } from './modules/users/routes.js';
 import { dashboardPlugin } from './modules/web/plugin.js';
 import { createServices, type Services } from './services.js';
+import { LegacyStageSchema } from './modules/stages/legacy.js';
+import { StageSchema } from './modules/stages/schemas.js';
+import { LegacyTicketSchema } from './modules/tickets/legacy.js';
+import { TicketSchema } from './modules/tickets/schemas.js';
 
 declare module 'fastify' {
   interface FastifyInstance {
@@ -69,11 +73,14 @@ export async function buildApp(options: AppOptions) {
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     forceCloseConnections: 'idle',
-    ajv: {
-      customOptions: { allErrors: true, removeAdditional: false, coerceTypes: 'array', useDefaults: true },
-      plugins: [ajvFormats.default as never],
+    // Long ids must reach the services (which answer 404), not die in the router with a 414.
+    routerOptions: { maxParamLength: 2048 },
+    frameworkErrors: (error, _request, reply) => {
+      const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 400;
+      void (reply as FastifyReply).status(status === 414 ? 404 : status).send(errorBody(status === 414 ? 'NOT_FOUND' : 'VALIDATION_FAILED', error.message, [{ field: 'url', problem: error.message }]));
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
+  registerValidators(app);
 
   const metrics = new Registry();
   app.decorate('config', config);
@@ -97,10 +104,12 @@ export async function buildApp(options: AppOptions) {
   });
 
   registerErrorHandler(app);
-  app.addSchema(ErrorBody);
+  for (const schema of [ErrorBodySchema, TicketSchema, StageSchema, LegacyStageSchema, LegacyTicketSchema]) app.addSchema(schema);
 
   await app.register(cors, { origin: '*', exposedHeaders: ['x-total-count', 'link', 'x-request-id', 'etag'] });
   await app.register(swagger, {
+    // Shared schemas keep their own names in components (ErrorBody, not def-0).
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, index) => String(json.$id ?? `def-${index}`) },
     openapi: {
       openapi: '3.1.0',
       info: apiInfo,
@@ -110,6 +119,7 @@ export async function buildApp(options: AppOptions) {
         { name: 'projects', description: 'Projects and their stage workflows, calendars and targets' },
         { name: 'workflow', description: 'Stage transitions, ticket history, comments and timelines' },
         { name: 'monitor', description: 'Dashboard numbers: overview, delayed tickets, stage statistics, throughput, flow, aging' },
+        { name: 'events', description: 'Live updates (Server-Sent Events)' },
         { name: 'ops', description: 'Hand-offs to OPS, their status and the log of every exchange' },
         { name: 'legacy', description: "The older systems' routes, in their wire format" },
         { name: 'accounts', description: 'Sign-in, users and roles, API tokens, the audit log' },
@@ -124,6 +134,7 @@ export async function buildApp(options: AppOptions) {
   await app.services.auth.bootstrap(app.log);
   await app.services.tokens.ensureAdminToken(app.log);
 
+  await app.register(requestMetrics);
   await app.register(systemRoutes);
   await app.register(authRoutes, { prefix: '/api' });
   await app.register(userRoutes, { prefix: '/api' });
@@ -133,10 +144,10 @@ export async function buildApp(options: AppOptions) {
   await app.register(projectRoutes, { prefix: '/api' });
   await app.register(workflowRoutes, { prefix: '/api', backgroundJobs: options.backgroundJobs ?? false });
   await app.register(monitorRoutes, { prefix: '/api' });
+  await app.register(eventRoutes, { prefix: '/api' });
   await app.register(opsRoutes, { prefix: '/api', backgroundJobs: options.backgroundJobs ?? false });
   await app.register(legacyTicketRoutes);
   await app.register(legacyStageRoutes);
-  await app.register(dashboardPlugin);
   await app.register(dashboardPlugin);
 
   return app;

@@ -13,11 +13,16 @@ const expectedErrors = [ConfigError, DataDirInUseError, DatabaseUnavailableError
 async function main(): Promise<void> {
   const config = loadConfig();
   const database = await openConfiguredDatabase(config);
-  const app = await buildApp({ config, database, backgroundJobs: true });
-
-  if (process.argv.includes('--demo')) {
-    const { loadDemoData } = await import('./demo.js');
-    await loadDemoData(app);
+  let app: Awaited<ReturnType<typeof buildApp>>;
+  try {
+    app = await buildApp({ config, database, backgroundJobs: true });
+    if (process.argv.includes('--demo')) {
+      const { loadDemoData } = await import('./demo.js');
+      await loadDemoData(app);
+    }
+  } catch (error) {
+    await database.close();
+    throw error;
   }
 
   let stopping = false;
@@ -38,15 +43,26 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => void stop('SIGTERM'));
   process.once('SIGINT', () => void stop('SIGINT'));
 
-  await app.listen({ port: config.port, host: config.host });
+  try {
+    await app.listen({ port: config.port, host: config.host });
+  } catch (error) {
+    await app.close();
+    await database.close();
+    if ((error as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new ConfigError(`port ${config.port} on ${config.host} is already in use; stop the other server or set PORT`);
+    }
+    throw error;
+  }
+  const address = app.server.address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
   app.log.info(
-    { database: database.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL server (DATABASE_URL)' },
-    `Stageline is listening on http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${config.port}`,
+    { port, database: database.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL server (DATABASE_URL)' },
+    `Stageline is listening on http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port} (dashboard at /app/, API docs at /docs)`,
   );
 }
 
 main().catch((error: unknown) => {
   const expected = expectedErrors.some((type) => error instanceof type);
-  console.error(`stageline: ${expected ? (error as Error).message : (error as Error).stack ?? String(error)}`);
+  console.error(`stageline: ${expected ? (error as Error).message : ((error as Error).stack ?? String(error))}`);
   process.exit(1);
 });

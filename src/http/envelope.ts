@@ -5,7 +5,8 @@ export const ErrorDetailSchema = Type.Object({
   problem: Type.String({ description: 'What is wrong with it, in words' }),
 });
 
-export const ErrorBody = Type.Object(
+/** The error envelope, registered once as a shared schema (`app.addSchema`). */
+export const ErrorBodySchema = Type.Object(
   {
     success: Type.Literal(false),
     message: Type.String(),
@@ -18,7 +19,10 @@ export const ErrorBody = Type.Object(
   },
   { $id: 'ErrorBody', additionalProperties: true },
 );
-export type ErrorBodyType = Static<typeof ErrorBody>;
+export type ErrorBodyType = Static<typeof ErrorBodySchema>;
+
+/** Routes answer errors with a reference to the shared schema, so OpenAPI lists it once. */
+export const ErrorBody = Type.Unsafe<ErrorBodyType>({ $ref: 'ErrorBody#' });
 
 export const PageSchema = Type.Object({
   limit: Type.Integer(),

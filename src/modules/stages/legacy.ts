@@ -2,12 +2,13 @@ import { Type, type Static } from 'typebox';
 import { isGoZero, legacyBody } from '../../http/legacy.js';
 import { Nullable } from '../../http/schema-helpers.js';
 import { presentStage } from './presenter.js';
-import { stageFields } from './schemas.js';
+import { Stage, stageFields } from './schemas.js';
 import type { StageWithMajor } from './service.js';
 
 /** The monitoring system's stage: the API fields plus its major stage inlined. */
-export const LegacyStage = Type.Object({ ...stageFields, major_stage: Nullable(Type.Object(stageFields)) });
-export type LegacyStageOut = Static<typeof LegacyStage>;
+export const LegacyStageSchema = Type.Object({ ...stageFields, major_stage: Nullable(Stage) }, { $id: 'LegacyStage' });
+export type LegacyStageOut = Static<typeof LegacyStageSchema>;
+export const LegacyStage = Type.Unsafe<LegacyStageOut>({ $ref: 'LegacyStage#' });
 
 export const LegacyStageInput = Type.Object({}, { additionalProperties: true, description: "A stage in the monitoring system's fields" });
 

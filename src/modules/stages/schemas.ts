@@ -22,8 +22,9 @@ export const stageFields = {
   version: Type.Integer(),
 };
 
-export const Stage = Type.Object(stageFields);
-export type StageOut = Static<typeof Stage>;
+export const StageSchema = Type.Object(stageFields, { $id: 'Stage' });
+export type StageOut = Static<typeof StageSchema>;
+export const Stage = Type.Unsafe<StageOut>({ $ref: 'Stage#' });
 
 const StageRefSchema = Type.Union([Type.String(), Type.Integer({ minimum: 1 })], { description: 'A stage id, or a stage number' });
 

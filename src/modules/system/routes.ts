@@ -1,12 +1,16 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyInstance } from 'fastify';
+import fp from 'fastify-plugin';
 import { sql } from 'kysely';
 import { collectDefaultMetrics, Histogram } from 'prom-client';
 import { Type } from 'typebox';
+import { ErrorBody } from '../../http/envelope.js';
 import { errorBody } from '../../http/error-handler.js';
 
 const Health = Type.Object({ status: Type.String() });
 
-export const systemRoutes: FastifyPluginAsyncTypebox = async (app) => {
+/** Process metrics and a duration histogram of every request; not encapsulated, so it sees all routes. */
+export const requestMetrics = fp(async (app: FastifyInstance) => {
   collectDefaultMetrics({ register: app.metrics, prefix: 'stageline_' });
   const requestDuration = new Histogram({
     name: 'stageline_http_request_duration_seconds',
@@ -21,14 +25,16 @@ export const systemRoutes: FastifyPluginAsyncTypebox = async (app) => {
       reply.elapsedTime / 1000,
     );
   });
+});
 
+export const systemRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get('/healthz', { schema: { tags: ['system'], summary: 'The process is up', response: { 200: Health } } }, async () => ({
     status: 'ok',
   }));
 
   app.get(
     '/readyz',
-    { schema: { tags: ['system'], summary: 'The database answers', response: { 200: Health, 503: { $ref: 'ErrorBody#' } } } },
+    { schema: { tags: ['system'], summary: 'The database answers', response: { 200: Health, 503: ErrorBody } } },
     async (_request, reply) => {
       try {
         await sql`select 1`.execute(app.database.db);
@@ -39,10 +45,14 @@ export const systemRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.get('/metrics', { schema: { tags: ['system'], summary: 'Prometheus metrics', produces: ['text/plain'] } }, async (_request, reply) => {
-    reply.header('content-type', app.metrics.contentType);
-    return app.metrics.metrics();
-  });
+  app.get(
+    '/metrics',
+    { schema: { tags: ['system'], summary: 'Prometheus metrics', produces: ['text/plain'] } },
+    async (_request, reply) => {
+      reply.header('content-type', app.metrics.contentType);
+      return app.metrics.metrics();
+    },
+  );
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 };

@@ -2,44 +2,47 @@ import { Type, type Static } from 'typebox';
 import { invalid, type ErrorDetail } from '../../errors.js';
 import { isGoZero, legacyBody } from '../../http/legacy.js';
 import { DateTime, Nullable } from '../../http/schema-helpers.js';
-import { presentLegacyStage } from '../stages/legacy.js';
-import { LegacyStage } from '../stages/legacy.js';
+import { LegacyStage, presentLegacyStage } from '../stages/legacy.js';
 import type { StageWithMajor } from '../stages/service.js';
 import { PrioritySchema, TicketStatusSchema } from './schemas.js';
 import type { TicketView } from './service.js';
 
 /** A ticket in both older vocabularies at once: the monitoring system's snake_case and the OPS backend's. */
-export const LegacyTicket = Type.Object({
-  id: Type.String(),
-  number: Type.Integer(),
-  // monitoring dashboard
-  customer_name: Nullable(Type.String()),
-  helpdeskurl: Nullable(Type.String()),
-  current_stage_id: Nullable(Type.String()),
-  current_stage: Nullable(LegacyStage),
-  stages: Type.Array(LegacyStage),
-  status: TicketStatusSchema,
-  contact_person: Nullable(Type.String()),
-  project: Nullable(Type.String()),
-  // OPS backend
-  subject: Nullable(Type.String()),
-  description: Nullable(Type.String()),
-  createdAt: DateTime(),
-  customer: Type.Object({ name: Nullable(Type.String()), email: Nullable(Type.String()), phone: Type.Optional(Type.String()) }),
-  assignedTo: Type.Optional(Type.String()),
-  priority: PrioritySchema,
-  category: Nullable(Type.String()),
-  // both, in snake_case, for clients that read either
-  customer_email: Nullable(Type.String()),
-  customer_phone: Nullable(Type.String()),
-  assigned_to: Type.Optional(Nullable(Type.String())),
-  ops_id: Nullable(Type.String()),
-  created_at: DateTime(),
-  updated_at: DateTime(),
-  closed_at: Nullable(DateTime()),
-  version: Type.Integer(),
-});
-export type LegacyTicketOut = Static<typeof LegacyTicket>;
+export const LegacyTicketSchema = Type.Object(
+  {
+    id: Type.String(),
+    number: Type.Integer(),
+    // monitoring dashboard
+    customer_name: Nullable(Type.String()),
+    helpdeskurl: Nullable(Type.String()),
+    current_stage_id: Nullable(Type.String()),
+    current_stage: Nullable(LegacyStage),
+    stages: Type.Array(LegacyStage),
+    status: TicketStatusSchema,
+    contact_person: Nullable(Type.String()),
+    project: Nullable(Type.String()),
+    // OPS backend
+    subject: Nullable(Type.String()),
+    description: Nullable(Type.String()),
+    createdAt: DateTime(),
+    customer: Type.Object({ name: Nullable(Type.String()), email: Nullable(Type.String()), phone: Type.Optional(Type.String()) }),
+    assignedTo: Type.Optional(Type.String()),
+    priority: PrioritySchema,
+    category: Nullable(Type.String()),
+    // both, in snake_case, for clients that read either
+    customer_email: Nullable(Type.String()),
+    customer_phone: Nullable(Type.String()),
+    assigned_to: Type.Optional(Nullable(Type.String())),
+    ops_id: Nullable(Type.String()),
+    created_at: DateTime(),
+    updated_at: DateTime(),
+    closed_at: Nullable(DateTime()),
+    version: Type.Integer(),
+  },
+  { $id: 'LegacyTicket' },
+);
+export type LegacyTicketOut = Static<typeof LegacyTicketSchema>;
+export const LegacyTicket = Type.Unsafe<LegacyTicketOut>({ $ref: 'LegacyTicket#' });
 
 /** Anything goes in: unknown fields are ignored, as the older servers did. */
 export const LegacyTicketInput = Type.Object({}, { additionalProperties: true, description: 'A ticket in either older vocabulary' });

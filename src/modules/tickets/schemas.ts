@@ -8,32 +8,37 @@ export const PrioritySchema = Type.Enum([...priorities]);
 const text = (maxLength: number, options: { description?: string; format?: string; pattern?: string } = {}) =>
   Nullable(Type.String({ minLength: 1, maxLength, ...options }));
 
-export const Ticket = Type.Object({
-  id: Type.String({ description: 'Server-made UUID, or the id the client chose on create' }),
-  number: Type.Integer({ description: 'Sequential, human-friendly number; `/api/tickets/42` finds it too' }),
-  subject: Nullable(Type.String()),
-  description: Nullable(Type.String()),
-  status: TicketStatusSchema,
-  priority: PrioritySchema,
-  category: Nullable(Type.String()),
-  project: Nullable(Type.String()),
-  customer_name: Nullable(Type.String()),
-  customer_email: Nullable(Type.String()),
-  customer_phone: Nullable(Type.String()),
-  contact_person: Nullable(Type.String()),
-  helpdeskurl: Nullable(Type.String()),
-  assigned_to: Type.Optional(Nullable(Type.String({ description: 'Not shown to customers' }))),
-  metadata: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'Free JSON; not shown to customers' })),
-  current_stage_id: Nullable(Type.String()),
-  stages: Type.Array(Type.String(), { description: "The ticket's stage ids, in order" }),
-  ops_id: Nullable(Type.String({ description: "OPS system's id once a hand-off was accepted" })),
-  ops_error: Nullable(Type.String({ description: 'Why the last OPS hand-off failed' })),
-  created_at: DateTime(),
-  updated_at: DateTime(),
-  closed_at: Nullable(DateTime()),
-  version: Type.Integer({ description: 'Increases on every change; send it back as `If-Match` or `version`' }),
-});
-export type TicketOut = Static<typeof Ticket>;
+/** Registered once as a shared schema (see `sharedSchemas` in app.ts); routes refer to it as `Ticket`. */
+export const TicketSchema = Type.Object(
+  {
+    id: Type.String({ description: 'Server-made UUID, or the id the client chose on create' }),
+    number: Type.Integer({ description: 'Sequential, human-friendly number; `/api/tickets/42` finds it too' }),
+    subject: Nullable(Type.String()),
+    description: Nullable(Type.String()),
+    status: TicketStatusSchema,
+    priority: PrioritySchema,
+    category: Nullable(Type.String()),
+    project: Nullable(Type.String()),
+    customer_name: Nullable(Type.String()),
+    customer_email: Nullable(Type.String()),
+    customer_phone: Nullable(Type.String()),
+    contact_person: Nullable(Type.String()),
+    helpdeskurl: Nullable(Type.String()),
+    assigned_to: Type.Optional(Nullable(Type.String({ description: 'Not shown to customers' }))),
+    metadata: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'Free JSON; not shown to customers' })),
+    current_stage_id: Nullable(Type.String()),
+    stages: Type.Array(Type.String(), { description: "The ticket's stage ids, in order" }),
+    ops_id: Nullable(Type.String({ description: "OPS system's id once a hand-off was accepted" })),
+    ops_error: Nullable(Type.String({ description: 'Why the last OPS hand-off failed' })),
+    created_at: DateTime(),
+    updated_at: DateTime(),
+    closed_at: Nullable(DateTime()),
+    version: Type.Integer({ description: 'Increases on every change; send it back as `If-Match` or `version`' }),
+  },
+  { $id: 'Ticket' },
+);
+export type TicketOut = Static<typeof TicketSchema>;
+export const Ticket = Type.Unsafe<TicketOut>({ $ref: 'Ticket#' });
 
 const StageRefSchema = Type.Union([Type.String(), Type.Integer({ minimum: 1 })], {
   description: 'A stage id, or a stage number',
