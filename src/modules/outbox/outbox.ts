@@ -47,7 +47,11 @@ export type OutboxOptions = {
   defaultBackoff: BackoffPolicy;
   random?: () => number;
   onError?: (error: unknown, job?: OutboxRow) => void;
+  /** Finished jobs are deleted this long after they finished (the loop purges hourly); default 30 days. */
+  keepFinishedMs?: number;
 };
+
+const purgeEveryMs = 3_600_000;
 
 /**
  * A durable queue in the database, shared by every module that talks to outside systems.
@@ -150,6 +154,7 @@ export class Outbox {
     let claimed = 0;
     try {
       claimed = await this.runDue();
+      await this.#purgeNowAndThen();
     } catch (error) {
       this.options.onError?.(error);
     } finally {
@@ -157,6 +162,15 @@ export class Outbox {
     }
     // A full batch means more may be waiting: go again at once.
     if (!this.#stopped) this.#schedule(claimed >= this.options.batchSize ? 0 : this.#intervalMs);
+  }
+
+  #lastPurge = 0;
+
+  async #purgeNowAndThen(): Promise<void> {
+    const now = this.clock.now().getTime();
+    if (now - this.#lastPurge < purgeEveryMs) return;
+    this.#lastPurge = now;
+    await this.repository.purgeFinished(this.db, new Date(now - (this.options.keepFinishedMs ?? 30 * 86_400_000)), 1000);
   }
 
   #readyKinds(): string[] {

@@ -295,3 +295,21 @@ test('fuzz: random ids, bodies, query strings and headers on the write routes â†
   }
   await t.app.services.outbox.runDue();
 });
+
+test('the OPS routes are in the OpenAPI document', async () => {
+  const res = await t.api.get('/openapi.json');
+  assert.equal(res.statusCode, 200);
+  const paths = res.json().paths;
+  for (const path of [
+    '/api/ops/{id}',
+    '/api/ops/{id}/retry',
+    '/api/status/{id}',
+    '/api/ops/queue',
+    '/api/ops/callback',
+    '/api/logs',
+    '/api/tickets/{id}/logs',
+  ]) {
+    assert.ok(paths[path], `${path} is documented`);
+  }
+  assert.ok(paths['/api/ops/{id}'].post.responses['202']);
+});
