@@ -15,6 +15,7 @@ import type { Actor } from './modules/access/policy.js';
 import { auditRoutes } from './modules/audit/routes.js';
 import { authPlugin } from './modules/auth/plugin.js';
 import { authRoutes } from './modules/auth/routes.js';
+import { importRoutes } from './modules/import/routes.js';
 import { opsRoutes } from './modules/ops/routes.js';
 import { projectRoutes } from './modules/projects/routes.js';
 import { workflowRoutes } from './modules/workflow/routes.js';
@@ -70,6 +71,7 @@ export async function buildApp(options: AppOptions) {
   const app = Fastify({
     logger: options.logger ?? { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
     bodyLimit: config.bodyLimitBytes,
+    trustProxy: config.trustProxy,
     requestIdHeader: 'x-request-id',
     genReqId: () => randomUUID(),
     forceCloseConnections: 'idle',
@@ -146,6 +148,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(monitorRoutes, { prefix: '/api' });
   await app.register(eventRoutes, { prefix: '/api' });
   await app.register(opsRoutes, { prefix: '/api', backgroundJobs: options.backgroundJobs ?? false });
+  await app.register(importRoutes, { prefix: '/api' });
   await app.register(legacyTicketRoutes);
   await app.register(legacyStageRoutes);
   await app.register(dashboardPlugin);

@@ -14,6 +14,11 @@ export type Config = {
   bodyLimitBytes: number;
   /** Seconds to wait for in-flight requests on SIGTERM before closing anyway. */
   shutdownGraceSeconds: number;
+  /**
+   * Which proxies' X-Forwarded-For/-Proto to believe: false (default), true, a hop count or a list of addresses.
+   * Behind a TLS-terminating proxy this makes session cookies Secure and per-address limits see the real client.
+   */
+  trustProxy: boolean | number | string;
   /** Accounts, sessions, tokens, throttling (issue 11). */
   auth: AuthConfig;
 };
@@ -126,6 +131,18 @@ function boolean(env: Env, name: string, problems: string[]): boolean {
   return oneOf(env, name, ['true', 'false'], 'false', problems) === 'true';
 }
 
+function trustProxy(env: Env, problems: string[]): boolean | number | string {
+  const raw = (env.TRUST_PROXY ?? '').trim();
+  if (raw === '' || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d{1,2}$/.test(raw)) return Number(raw);
+  if (!/^[0-9A-Fa-f.:/]+(\s*,\s*[0-9A-Fa-f.:/]+)*$/.test(raw)) {
+    problems.push(`TRUST_PROXY must be true, false, a hop count or a comma-separated list of addresses/CIDRs, got "${raw}"`);
+    return false;
+  }
+  return raw;
+}
+
 function authConfig(env: Env, problems: string[]): AuthConfig {
   const adminEmail = (env.ADMIN_EMAIL || 'admin@stageline.local').trim().toLowerCase();
   if (!/^[^\s@]+@[^\s@]+$/.test(adminEmail)) problems.push(`ADMIN_EMAIL must be an email address, got "${adminEmail}"`);
@@ -168,6 +185,7 @@ export function loadConfig(env: Env = process.env): Config {
     legacyListLimit: integer(env, 'LEGACY_LIST_LIMIT', 1000, 1, 100_000, problems),
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600, problems),
     shutdownGraceSeconds: integer(env, 'SHUTDOWN_GRACE_SECONDS', 10, 0, 600, problems),
+    trustProxy: trustProxy(env, problems),
     auth: authConfig(env, problems),
   };
   if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);

@@ -64,6 +64,26 @@ describe('login', () => {
     assert.equal(me.json().data.user.password_hash, undefined);
   });
 
+  test('the cookies are Secure when served over TLS (here: behind a trusted TLS proxy)', async () => {
+    const proxied = await testApp({ TRUST_PROXY: 'true' });
+    try {
+      const user = await proxied.userClient('viewer');
+      const res = await proxied.anonymous.post(
+        '/api/auth/login',
+        { email: user.user.email, password: user.password },
+        { 'x-forwarded-proto': 'https', 'x-forwarded-for': '198.51.100.9' },
+      );
+      assert.equal(res.statusCode, 200);
+      const cookies = cookiesOf(res);
+      assert.ok(cookies.get('stageline_session')!.attributes.includes('secure'));
+      assert.ok(cookies.get('stageline_csrf')!.attributes.includes('secure'));
+      const [entry] = (await proxied.api.get('/api/audit?action=auth.login')).json().data;
+      assert.equal(entry.ip, '198.51.100.9', 'the audit log and per-address throttling see the real client');
+    } finally {
+      await proxied.close();
+    }
+  });
+
   test('wrong password, unknown email and disabled user all answer the same 401', async () => {
     const user = await t.userClient('agent');
     const wrong = await login(user.user.email, 'not-the-password');
