@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Envelope, ErrorBody, ListEnvelope, ok, okList } from '../../http/envelope.js';
 import { IdParams } from '../../http/schema-helpers.js';
 import type { OpsLogAction } from '../../db/types.js';
@@ -18,7 +18,7 @@ import {
   StatusData,
   TicketLogsQuery,
 } from './schemas.js';
-import type { SendOptions } from './service.js';
+import type { SendOutcome } from './service.js';
 
 export type OpsPluginOptions = {
   /** Run the delivery worker and status poller (and, without OPS_URL, the in-process simulator). Only the server sets it. */
@@ -36,14 +36,11 @@ function actionsOf(list: string | undefined): OpsLogAction[] | undefined {
 export const opsRoutes: FastifyPluginAsyncTypebox<OpsPluginOptions> = async (app, options) => {
   const ops = app.services.ops;
 
-  const send = (request: FastifyRequest, id: string, query: { wait: boolean; force: boolean }, retry: boolean) => {
-    const sendOptions: SendOptions = {
-      wait: query.wait,
-      force: query.force,
-      retry,
-    };
-    return ops.send(request.actor, id, sendOptions);
-  };
+  /** 200 with the old backend's `{ ticketId, opsId, timestamp }` when delivered, else 202 with the hand-off. */
+  const answer = (reply: FastifyReply, id: string, outcome: SendOutcome) =>
+    'delivered' in outcome
+      ? ok(outcome.delivered, `Ticket ${outcome.delivered.ticketId} sent to OPS successfully`)
+      : reply.status(202).send(ok(presentHandOff(outcome.handOff), `Ticket ${id} queued for OPS`));
   const sendSchema = (summary: string, description: string) => ({
     tags,
     summary,
@@ -70,11 +67,8 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsPluginOptions> = async (app
           '(`?force=true` sends it again) or a hand-off is under way. The older OPS backend route, same envelope.',
       ),
     },
-    async (request, reply) => {
-      const outcome = await send(request, request.params.id, request.query, false);
-      if ('delivered' in outcome) return ok(outcome.delivered, `Ticket ${outcome.delivered.ticketId} sent to OPS successfully`);
-      return reply.status(202).send(ok(presentHandOff(outcome.handOff), `Ticket ${request.params.id} queued for OPS`));
-    },
+    async (request, reply) =>
+      answer(reply, request.params.id, await ops.send(request.actor, request.params.id, { ...request.query, retry: false })),
   );
 
   app.post(
@@ -86,11 +80,8 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsPluginOptions> = async (app
         'Like `POST /api/ops/:id`, for a ticket whose hand-off failed (logged as `retry`).',
       ),
     },
-    async (request, reply) => {
-      const outcome = await send(request, request.params.id, request.query, true);
-      if ('delivered' in outcome) return ok(outcome.delivered, `Ticket ${outcome.delivered.ticketId} sent to OPS successfully`);
-      return reply.status(202).send(ok(presentHandOff(outcome.handOff), `Ticket ${request.params.id} queued for OPS`));
-    },
+    async (request, reply) =>
+      answer(reply, request.params.id, await ops.send(request.actor, request.params.id, { ...request.query, retry: true })),
   );
 
   app.get(
