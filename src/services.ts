@@ -5,7 +5,9 @@ import type { Registry } from 'prom-client';
 import { AuditLog } from './modules/audit/service.js';
 import { AuthService } from './modules/auth/service.js';
 import { TokensService } from './modules/auth/tokens.js';
+import { ImportService } from './modules/import/service.js';
 import { OpsService } from './modules/ops/service.js';
+import { EventsService } from './modules/events/service.js';
 import { MonitorService } from './modules/monitor/service.js';
 import { Outbox } from './modules/outbox/outbox.js';
 import { ProjectsService } from './modules/projects/service.js';
@@ -35,13 +37,15 @@ export function createServices(context: ServiceContext) {
   const workflow = new WorkflowService(context, { tickets, projects });
   const sweeper = new DelaySweeper(context);
   const monitor = new MonitorService(context);
+  const events = new EventsService(context);
   const outbox = new Outbox(context.database.db, context.clock, {
     leaseMs: Math.max(30_000, context.config.ops.timeoutMs * 3),
     batchSize: 20,
     defaultBackoff: { baseMs: context.config.ops.retryBaseMs, maxMs: context.config.ops.retryMaxMs },
   });
   const ops = new OpsService(context, outbox);
-  return { tickets, stages, projects, workflow, sweeper, monitor, audit, auth, tokens, users, outbox, ops };
+  const imports = new ImportService(context);
+  return { tickets, stages, projects, workflow, sweeper, monitor, events, audit, auth, tokens, users, outbox, ops, imports };
 }
 
 export type Services = ReturnType<typeof createServices>;

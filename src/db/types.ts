@@ -33,6 +33,8 @@ export interface TicketsTable {
   ops_id: string | null;
   /** Why the last hand-off failed, while the ticket is `failed`. */
   ops_error: string | null;
+  /** Its id in the system it was imported from (unique): re-running an import does not duplicate it. */
+  external_id: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
   closed_at: Timestamp | null;
@@ -112,6 +114,7 @@ export interface DB {
   outbox: OutboxTable;
   log_entries: LogEntriesTable;
   ops_callback_signatures: OpsCallbackSignaturesTable;
+  saved_views: SavedViewsTable;
 }
 
 export interface ProjectsTable {
@@ -163,6 +166,8 @@ export interface StageFlowDailyTable {
 
 export interface ChangeLogTable {
   id: Generated<number>;
+  /** The writing transaction (xid8, read as a decimal string). */
+  txid: Generated<string>;
   entity: string;
   op: string;
   entity_id: string;
@@ -291,3 +296,19 @@ export interface OpsCallbackSignaturesTable {
 
 export type OutboxRow = Selectable<OutboxTable>;
 export type LogEntryRow = Selectable<LogEntriesTable>;
+
+/** Saved views (issue 13): a named search with sort, columns and layout; personal or shared. */
+export interface SavedViewsTable {
+  id: string;
+  owner_id: string;
+  name: string;
+  query: Generated<string>;
+  sort: string | null;
+  columns: Generated<string[]>;
+  layout: Generated<'list' | 'board'>;
+  shared: Generated<boolean>;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  version: Generated<number>;
+}
+export type SavedViewRow = Selectable<SavedViewsTable>;

@@ -166,10 +166,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     create trigger stages_flow_rollup after insert or delete or update of stage_start_time, stage_end_time, definition_id on stages
     for each row execute function stages_flow_rollup()`.execute(db);
 
-  // Every change to tickets, stages and history, in order: the id is the SSE event id.
+  // Every change to tickets, stages and history. Ids are handed out before commit, so they can commit out of
+  // order; readers go by (txid, id) and only past the oldest running transaction (see src/modules/events).
   await sql`
     create table change_log (
       id bigint generated always as identity primary key,
+      txid xid8 not null default pg_current_xact_id(),
       entity text not null,
       op text not null,
       entity_id text not null,
@@ -177,6 +179,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       project_id text,
       created_at timestamptz not null default now()
     )`.execute(db);
+  await sql`create index change_log_order on change_log (txid, id)`.execute(db);
   await sql`create index change_log_created on change_log (created_at)`.execute(db);
   await sql
     .raw(

@@ -1,0 +1,48 @@
+import type { Db } from '../../db/database.js';
+import { invalid } from '../../errors.js';
+import type { ServiceContext } from '../../services.js';
+import { assertCan, type Actor } from '../access/policy.js';
+import { ProjectsRepository } from '../projects/repository.js';
+import { ChangeFeed } from './feed.js';
+import { ChangesRepository, type Change, type ChangeCursor } from './repository.js';
+
+const EVENT_ID = /^(\d{1,20})-(\d{1,19})$/;
+
+export const eventIdOf = (change: Pick<Change, 'txid' | 'id'>) => `${change.txid}-${change.id}`;
+
+/** The change log as a resumable stream: who may read it, where a stream starts, what comes next. */
+export class EventsService {
+  readonly feed: ChangeFeed;
+  private readonly db: Db;
+  private readonly changes = new ChangesRepository();
+  private readonly projects = new ProjectsRepository();
+
+  constructor(context: ServiceContext) {
+    this.db = context.database.db;
+    this.feed = new ChangeFeed(context.database);
+  }
+
+  /** Checks access and parses `Last-Event-ID`; a stream without one starts with the changes from now on. */
+  async start(actor: Actor, project: string | undefined, lastEventId: string | undefined): Promise<{ cursor: ChangeCursor; projectId: string | null }> {
+    assertCan(actor, 'events:read');
+    let cursor: ChangeCursor | undefined;
+    if (lastEventId !== undefined && lastEventId !== '') {
+      const match = EVENT_ID.exec(lastEventId.trim());
+      if (!match || !Number.isSafeInteger(Number(match[2]))) {
+        invalid([{ field: 'last-event-id', problem: 'must be an event id this stream sent ("<txid>-<id>")' }]);
+      }
+      cursor = { txid: match[1], id: Number(match[2]) };
+    }
+    let projectId: string | null = null;
+    if (project) {
+      const found = await this.projects.find(this.db, project);
+      if (!found) invalid([{ field: 'project', problem: `no project "${project}"` }]);
+      projectId = found.id;
+    }
+    return { cursor: cursor ?? (await this.changes.head(this.db)), projectId };
+  }
+
+  read(cursor: ChangeCursor, projectId: string | null, limit: number): Promise<Change[]> {
+    return this.changes.after(this.db, cursor, projectId, limit);
+  }
+}
