@@ -5,7 +5,6 @@ import type { Registry } from 'prom-client';
 import { AuditLog } from './modules/audit/service.js';
 import { AuthService } from './modules/auth/service.js';
 import { TokensService } from './modules/auth/tokens.js';
-import { ImportService } from './modules/import/service.js';
 import { OpsService } from './modules/ops/service.js';
 import { EventsService } from './modules/events/service.js';
 import { MonitorService } from './modules/monitor/service.js';
@@ -44,8 +43,7 @@ export function createServices(context: ServiceContext) {
     defaultBackoff: { baseMs: context.config.ops.retryBaseMs, maxMs: context.config.ops.retryMaxMs },
   });
   const ops = new OpsService(context, outbox);
-  const imports = new ImportService(context);
-  return { tickets, stages, projects, workflow, sweeper, monitor, events, audit, auth, tokens, users, outbox, ops, imports };
+  return { tickets, stages, projects, workflow, sweeper, monitor, events, audit, auth, tokens, users, outbox, ops };
 }
 
 export type Services = ReturnType<typeof createServices>;
