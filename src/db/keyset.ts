@@ -9,6 +9,19 @@ import type { DB } from './types.js';
 export type KeyKind = 'timestamp' | 'text' | 'integer';
 export type SortKey = { column: string; kind: KeyKind };
 
+/** Sort keys every resource table has: its timestamps (the id breaks ties) and its sequential number. */
+export const commonSorts = {
+  created_at: [
+    { column: 'created_at', kind: 'timestamp' },
+    { column: 'id', kind: 'text' },
+  ],
+  updated_at: [
+    { column: 'updated_at', kind: 'timestamp' },
+    { column: 'id', kind: 'text' },
+  ],
+  number: [{ column: 'number', kind: 'integer' }],
+} as const satisfies Record<string, readonly SortKey[]>;
+
 export function encodeCursor(values: readonly (string | number | null)[]): string {
   return Buffer.from(JSON.stringify(values)).toString('base64url');
 }

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor, Tx } from '../../db/database.js';
-import { keysetPage, type SortKey } from '../../db/keyset.js';
+import { commonSorts, keysetPage } from '../../db/keyset.js';
+import { customerEmailIn } from '../../db/sql-helpers.js';
 import type { NewStageRow, StageRow, StageRowUpdate, StageType } from '../../db/types.js';
 import type { StageRef } from '../tickets/validation.js';
 
@@ -20,17 +21,7 @@ export type StageFilters = {
   customerEmails?: string[];
 };
 
-export const stageSorts = {
-  created_at: [
-    { column: 'created_at', kind: 'timestamp' },
-    { column: 'id', kind: 'text' },
-  ],
-  updated_at: [
-    { column: 'updated_at', kind: 'timestamp' },
-    { column: 'id', kind: 'text' },
-  ],
-  number: [{ column: 'number', kind: 'integer' }],
-} as const satisfies Record<string, readonly SortKey[]>;
+export const stageSorts = commonSorts;
 
 export type StageSortKey = keyof typeof stageSorts;
 export type StageSort = { key: StageSortKey; descending: boolean };
@@ -90,13 +81,12 @@ export class StagesRepository {
   }
 
   async isLinkedToCustomer(db: Executor, stageId: string, customerEmails: readonly string[]): Promise<boolean> {
-    if (customerEmails.length === 0) return false;
     const row = await db
       .selectFrom('ticket_stages')
       .innerJoin('tickets', 'tickets.id', 'ticket_stages.ticket_id')
       .select('ticket_stages.ticket_id')
       .where('ticket_stages.stage_id', '=', stageId)
-      .where(sql<boolean>`lower(tickets.customer_email) in (${sql.join(customerEmails.map((email) => email.toLowerCase()))})`)
+      .where(customerEmailIn('tickets.customer_email', customerEmails))
       .executeTakeFirst();
     return row !== undefined;
   }
@@ -149,18 +139,15 @@ export class StagesRepository {
     if (filters.startedFrom) query = query.where('stage_start_time', '>=', filters.startedFrom);
     if (filters.startedTo) query = query.where('stage_start_time', '<', filters.startedTo);
     if (filters.customerEmails) {
-      const emails = filters.customerEmails.map((email) => email.toLowerCase());
-      query = emails.length
-        ? query.where(
-            'id',
-            'in',
-            db
-              .selectFrom('ticket_stages')
-              .innerJoin('tickets', 'tickets.id', 'ticket_stages.ticket_id')
-              .select('ticket_stages.stage_id')
-              .where(sql<boolean>`lower(tickets.customer_email) in (${sql.join(emails)})`),
-          )
-        : query.where(sql<boolean>`false`);
+      query = query.where(
+        'id',
+        'in',
+        db
+          .selectFrom('ticket_stages')
+          .innerJoin('tickets', 'tickets.id', 'ticket_stages.ticket_id')
+          .select('ticket_stages.stage_id')
+          .where(customerEmailIn('tickets.customer_email', filters.customerEmails)),
+      );
     }
     return query;
   }

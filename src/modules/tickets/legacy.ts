@@ -6,6 +6,7 @@ import { LegacyStage, presentLegacyStage } from '../stages/legacy.js';
 import type { StageWithMajor } from '../stages/service.js';
 import { PrioritySchema, TicketStatusSchema } from './schemas.js';
 import type { TicketView } from './service.js';
+import { editableFields } from './validation.js';
 
 /** A ticket in both older vocabularies at once: the monitoring system's snake_case and the OPS backend's. */
 export const LegacyTicketSchema = Type.Object(
@@ -47,24 +48,7 @@ export const LegacyTicket = Type.Unsafe<LegacyTicketOut>({ $ref: 'LegacyTicket#'
 /** Anything goes in: unknown fields are ignored, as the older servers did. */
 export const LegacyTicketInput = Type.Object({}, { additionalProperties: true, description: 'A ticket in either older vocabulary' });
 
-const passThrough = [
-  'id',
-  'subject',
-  'description',
-  'status',
-  'priority',
-  'category',
-  'project',
-  'customer_name',
-  'customer_email',
-  'customer_phone',
-  'contact_person',
-  'helpdeskurl',
-  'assigned_to',
-  'created_at',
-  'current_stage_id',
-  'version',
-] as const;
+const passThrough = [...editableFields.filter((field) => field !== 'metadata'), 'id', 'created_at', 'current_stage_id', 'version'] as const;
 
 /** Two names for one field: equal values fold into one, different values are an error. */
 const aliases: [alias: string, field: (typeof passThrough)[number], read: (body: Record<string, unknown>) => unknown][] = [

@@ -38,6 +38,23 @@ export type TicketInput = {
   version?: number;
 };
 
+/** The fields a client may write on create and update (id, created_at, stages are handled apart). */
+export const editableFields = [
+  'subject',
+  'description',
+  'status',
+  'priority',
+  'category',
+  'project',
+  'customer_name',
+  'customer_email',
+  'customer_phone',
+  'contact_person',
+  'helpdeskurl',
+  'assigned_to',
+  'metadata',
+] as const satisfies readonly (keyof TicketInput)[];
+
 const ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
 const EMAIL_PATTERN = /^[^\s@"<>,;]+@[^\s@"<>,;]+\.[^\s@"<>,;.]{2,}$/;
 const PHONE_PATTERN = /^[0-9+().\-\s/x]{3,50}$/;
