@@ -1,6 +1,7 @@
 import { lazy, Suspense } from 'react';
 import { Navigate, NavLink, Outlet, Route, Routes, useLocation } from 'react-router';
 import { may, SessionProvider, useSession } from './api/session';
+import { ErrorBoundary } from './components/ErrorBoundary';
 import { ErrorState, Loading } from './components/States';
 import { LiveProvider, useLive } from './live/events';
 
@@ -66,7 +67,7 @@ function Shell() {
             {customer ? 'My tickets' : 'Overview'}
           </NavLink>
           {!customer && <NavLink to="/board">Board</NavLink>}
-          <NavLink to="/tickets">Tickets</NavLink>
+          {!customer && <NavLink to="/tickets">Tickets</NavLink>}
           {!customer && <NavLink to="/delayed">Delayed</NavLink>}
           {may.admin(me.role) && <NavLink to="/admin">Admin</NavLink>}
         </nav>
@@ -81,9 +82,11 @@ function Shell() {
         </div>
       </header>
       <main id="main" tabIndex={-1}>
-        <Suspense fallback={<Loading />}>
-          <Outlet />
-        </Suspense>
+        <ErrorBoundary resetKey={location.pathname}>
+          <Suspense fallback={<Loading />}>
+            <Outlet />
+          </Suspense>
+        </ErrorBoundary>
       </main>
     </LiveProvider>
   );

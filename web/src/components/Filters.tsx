@@ -4,8 +4,9 @@ import { getList } from '../api/http';
 import type { Project } from '../api/types';
 import type { MonitorFilters } from '../lib/useFilters';
 
-export function useProjects() {
+export function useProjects(enabled = true) {
   return useQuery({
+    enabled,
     queryKey: ['projects'],
     queryFn: async () => (await getList<Project>('/api/projects', { limit: 200 })).items,
     staleTime: 60_000,

@@ -26,7 +26,16 @@ export function formatRelative(iso: string, now = Date.now()): string {
   return format.format(Math.round(diff / day), 'day');
 }
 
-const exactFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'medium', timeStyle: 'medium', timeZoneName: 'short' });
+// dateStyle/timeStyle cannot be combined with timeZoneName, hence the separate fields.
+const exactFormat = new Intl.DateTimeFormat(undefined, {
+  year: 'numeric',
+  month: 'short',
+  day: 'numeric',
+  hour: '2-digit',
+  minute: '2-digit',
+  second: '2-digit',
+  timeZoneName: 'short',
+});
 const shortFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'short' });
 
 /** The exact moment in the viewer's time zone, e.g. for a tooltip. */

@@ -298,7 +298,7 @@ const Card = memo(function Card({
         <span>{ticket.customer_name ?? ticket.customer_email ?? 'no customer'}</span>
         {inStage && (
           <span title={`In ${ticket.stage?.name} since ${formatExact(since!)}`}>
-            <span aria-hidden="true">⏱</span> {inStage}
+            {inStage} in stage
             {ticket.overdue_by ? <span className="text-bad"> · {formatDuration(ticket.overdue_by * 1000)} late</span> : null}
           </span>
         )}

@@ -27,8 +27,8 @@ export function useTimeline(id: string) {
   });
 }
 
-export function useProjectOf(ticket: Ticket | undefined): Project | undefined {
-  const projects = useProjects();
+export function useProjectOf(ticket: Ticket | undefined, enabled: boolean): Project | undefined {
+  const projects = useProjects(enabled);
   return projects.data?.find((project) => project.key === ticket?.project || project.name === ticket?.project);
 }
 
@@ -102,7 +102,7 @@ export default function TicketPage() {
 
 /** Where the ticket is, how long it has been there, and buttons to move it along allowed transitions. */
 function StagePanel({ ticket, timeline, canMove }: { ticket: Ticket; timeline: TimelineData | undefined; canMove: boolean }) {
-  const project = useProjectOf(ticket);
+  const project = useProjectOf(ticket, canMove);
   const queryClient = useQueryClient();
   const now = useNow();
   const [note, setNote] = useState('');

@@ -1,0 +1,137 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { ensureWebBuilt } from '../../scripts/build-web.js';
+import { buildApp, type App } from '../../src/app.js';
+import { ManualClock } from '../../src/clock.js';
+import { loadConfig } from '../../src/config.js';
+import { startOpsSim } from '../../src/ops-sim/server.js';
+import { freshDatabase } from '../helpers/database.js';
+
+/** Debian's Chromium; the tests never download a browser of their own. */
+export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+export const screenshotDir = path.resolve(import.meta.dirname, '../../test-results');
+export const adminEmail = 'admin@e2e.example.com';
+export const adminPassword = 'admin-password-e2e';
+const adminToken = 'e2e-admin-token-0123456789abcdef';
+
+export type Api = {
+  <T = any>(method: string, url: string, body?: unknown, token?: string): Promise<{ status: number; body: T }>;
+};
+
+export type Stageline = {
+  app: App;
+  baseUrl: string;
+  clock: ManualClock;
+  /** Calls the API as the bootstrap admin (or with another token). */
+  api: Api;
+  close(): Promise<void>;
+};
+
+/**
+ * A real Stageline server on an ephemeral loopback port: fresh database, a manual clock, the built dashboard, and
+ * an OPS simulator that always accepts (so a send is deterministic).
+ */
+export async function startStageline(): Promise<Stageline> {
+  await ensureWebBuilt();
+  const ops = await startOpsSim({ seed: 7, sendFailureRate: 0, queryFailureRate: 0 });
+  const database = await freshDatabase();
+  const config = loadConfig({
+    LOG_LEVEL: 'silent',
+    ADMIN_EMAIL: adminEmail,
+    ADMIN_PASSWORD: adminPassword,
+    ADMIN_API_TOKEN: adminToken,
+    PASSWORD_HASH_COST: '4',
+    RATE_LIMIT_MAX: '0',
+    OPS_URL: ops.url,
+    OPS_SYNC_INTERVAL: '0',
+    OPS_WAIT_MS: '5000',
+  });
+  const clock = new ManualClock(new Date());
+  let app: App;
+  try {
+    app = await buildApp({ config, database, clock, logger: false, backgroundJobs: true });
+    await app.listen({ port: 0, host: '127.0.0.1' });
+  } catch (error) {
+    await database.close();
+    await ops.close();
+    throw error;
+  }
+  const address = app.server.address();
+  const baseUrl = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+  const api: Api = async (method, url, body, token = adminToken) => {
+    const response = await fetch(baseUrl + url, {
+      method,
+      headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const text = await response.text();
+    return { status: response.status, body: text ? JSON.parse(text) : null };
+  };
+  return {
+    app,
+    baseUrl,
+    clock,
+    api,
+    async close() {
+      await app.close();
+      await database.close();
+      await ops.close();
+    },
+  };
+}
+
+/** One headless Chromium per test file, with a profile of its own that is removed afterwards. */
+export async function launchBrowser(): Promise<{ context: BrowserContext; page: Page; close(): Promise<void> }> {
+  if (!fs.existsSync(chromiumPath)) {
+    throw new Error(`Chromium is not installed at ${chromiumPath}: run "apt-get install -y chromium" (the e2e tests use Debian's browser)`);
+  }
+  const profile = fs.mkdtempSync(path.join(os.tmpdir(), 'stageline-chromium-'));
+  // The profile directory is Playwright's to pass (as --user-data-dir): a fresh one per run.
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: chromiumPath,
+    headless: true,
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+    viewport: { width: 1400, height: 900 },
+    timezoneId: 'Europe/Berlin',
+    locale: 'en-GB',
+  });
+  context.setDefaultTimeout(15_000);
+  const page = context.pages()[0] ?? (await context.newPage());
+  // The page's own errors go to the test output: a failing step then says why.
+  page.on('pageerror', (error) => console.error(`[browser] ${error.message}`));
+  page.on('console', (message) => {
+    if (message.type() === 'error') console.error(`[browser console] ${message.text()}`);
+  });
+  return {
+    context,
+    page,
+    async close() {
+      await context.close();
+      fs.rmSync(profile, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Saves a full-page screenshot under test-results/ for a person to look at. */
+export async function screenshot(page: Page, name: string): Promise<void> {
+  fs.mkdirSync(screenshotDir, { recursive: true });
+  await page.screenshot({ path: path.join(screenshotDir, `${name}.png`), fullPage: true });
+}
+
+export async function signIn(page: Page, baseUrl: string, email: string, password: string): Promise<void> {
+  await page.context().clearCookies();
+  await page.goto(`${baseUrl}/app/login`);
+  await page.getByLabel('Email').fill(email);
+  await page.getByLabel('Password').fill(password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await page.getByRole('button', { name: 'Sign out' }).waitFor();
+}
