@@ -145,6 +145,24 @@ describe('dashboard in Chromium', () => {
     assert.match(String(legacy.headers.get('content-type')), /application\/json/);
   });
 
+  test('a change made through the API arrives live in an open page, without a reload', async () => {
+    await page.goto(`${server.baseUrl}/app/board?project=support`);
+    await page.locator(`.column[data-stage="intake"] [data-ticket="${tickets.risky.id}"]`).waitFor();
+    await page.locator('.live-live').waitFor();
+    const moved = await server.api('POST', `/api/tickets/${tickets.risky.id}/transitions`, { to: 'triage' });
+    assert.equal(moved.status, 200, JSON.stringify(moved.body));
+    const created = await server.api('POST', '/api/tickets', {
+      subject: 'Arrived while watching',
+      customer_name: 'Initech',
+      project: 'support',
+    });
+    assert.equal(created.status, 201);
+    await server.api('POST', `/api/tickets/${created.body.data.id}/transitions`, { to: 'intake' });
+    await page.locator(`.column[data-stage="triage"] [data-ticket="${tickets.risky.id}"]`).waitFor();
+    await page.locator(`.column[data-stage="intake"]`).getByText('Arrived while watching').waitFor();
+    await screenshot(page, '09-board-live');
+  });
+
   test('a customer sees only their own tickets and cannot open another customer’s', async () => {
     const customer = await server.api('POST', '/api/users', {
       email: 'buyer@acme.example.com',
