@@ -1,4 +1,5 @@
 import type { Actor } from '../access/policy.js';
+import { delayOf } from '../workflow/delay.js';
 import type { TicketOut } from './schemas.js';
 import type { TicketView } from './service.js';
 
@@ -29,6 +30,11 @@ export function presentTicket(ticket: TicketView, actor: Actor): TicketOut {
     closed_at: iso(ticket.closed_at),
     version: ticket.version,
   };
+  // Workflow (issue 4): the stored moments always, the state when the service judged it.
+  out.project_id = ticket.project_id;
+  out.due_at = iso(ticket.overdue_from);
+  out.at_risk_at = iso(ticket.at_risk_from);
+  if (ticket.evaluated_at) Object.assign(out, delayOf(ticket, ticket.evaluated_at));
   if (actor.role !== 'customer') {
     out.assigned_to = ticket.assigned_to;
     out.metadata = ticket.metadata;

@@ -34,6 +34,13 @@ export const TicketSchema = Type.Object(
     updated_at: DateTime(),
     closed_at: Nullable(DateTime()),
     version: Type.Integer({ description: 'Increases on every change; send it back as `If-Match` or `version`' }),
+    project_id: Type.Optional(Nullable(Type.String({ description: 'The project (by `project`, its key or name) whose workflow the ticket follows' }))),
+    delay_state: Type.Optional(
+      Nullable(Type.Enum(['on_track', 'at_risk', 'overdue'], { description: 'Null for a closed ticket; judged now from the stored due moments' })),
+    ),
+    overdue_by: Type.Optional(Nullable(Type.Integer({ description: 'Seconds past the earliest due moment, while overdue' }))),
+    due_at: Type.Optional(Nullable(DateTime('Earliest due moment of the open stages and the overall target'))),
+    at_risk_at: Type.Optional(Nullable(DateTime('When it is (or was) at risk'))),
   },
   { $id: 'Ticket' },
 );
@@ -69,6 +76,11 @@ const ignored = {
   closed_at: Type.Optional(Type.Unknown()),
   ops_id: Type.Optional(Type.Unknown()),
   ops_error: Type.Optional(Type.Unknown()),
+  project_id: Type.Optional(Type.Unknown()),
+  delay_state: Type.Optional(Type.Unknown()),
+  overdue_by: Type.Optional(Type.Unknown()),
+  due_at: Type.Optional(Type.Unknown()),
+  at_risk_at: Type.Optional(Type.Unknown()),
 };
 
 export const TicketCreate = Type.Object(

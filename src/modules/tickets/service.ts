@@ -10,7 +10,7 @@ import { TicketsRepository, type TicketEvent, type TicketFilters, type TicketSor
 import { isWellFormedId, numberRef, parseTicketInput, type StageRef, type TicketInput } from './validation.js';
 
 /** A ticket with its ordered stage ids: what both faces present. */
-export type TicketView = TicketRow & { stage_ids: string[] };
+export type TicketView = TicketRow & { stage_ids: string[]; /** When delay state is judged (issue 4). */ evaluated_at?: Date };
 
 export type TicketListOptions = {
   filters: Omit<TicketFilters, 'customerEmails'>;
@@ -77,7 +77,7 @@ export class TicketsService {
 
   private async view(db: Db | Tx, ticket: TicketRow): Promise<TicketView> {
     const stageIds = await this.tickets.stageIdsOf(db, [ticket.id]);
-    return { ...ticket, stage_ids: stageIds.get(ticket.id) ?? [] };
+    return { ...ticket, stage_ids: stageIds.get(ticket.id) ?? [], evaluated_at: this.clock.now() };
   }
 
   async get(actor: Actor, ref: string): Promise<TicketView> {
@@ -94,7 +94,7 @@ export class TicketsService {
       this.db,
       rows.map((row) => row.id),
     );
-    const items = rows.map((row) => ({ ...row, stage_ids: stageIds.get(row.id) ?? [] }));
+    const items = rows.map((row) => ({ ...row, stage_ids: stageIds.get(row.id) ?? [], evaluated_at: this.clock.now() }));
     if (!options.count) return { items, nextCursor };
     return { items, nextCursor, total: await this.tickets.count(this.db, filters) };
   }
@@ -182,7 +182,7 @@ export class TicketsService {
       await this.tickets.appendEvents(tx, [
         this.event(actor, ticket.id, 'created', { subject: ticket.subject, status: ticket.status, priority: ticket.priority }),
       ]);
-      return { ...ticket, stage_ids: stageIds };
+      return { ...ticket, stage_ids: stageIds, evaluated_at: now };
     });
   }
 
@@ -227,7 +227,7 @@ export class TicketsService {
       if (events.length === 0) return before;
       const updated = await this.tickets.update(tx, ticket.id, { ...changes, updated_at: now });
       await this.tickets.appendEvents(tx, events);
-      return { ...updated, stage_ids: stageIds };
+      return { ...updated, stage_ids: stageIds, evaluated_at: now };
     });
   }
 
