@@ -40,6 +40,12 @@ test('at-risk and overdue boundaries, computed at query time', async () => {
     assert.equal(view.delay_state, state, `at +${offset / 1000}s`);
     assert.equal(view.overdue_by, overdueBy, `at +${offset / 1000}s`);
   }
+  const shown = (await t.api.get(`/api/tickets/${ticket.id}`)).json().data;
+  assert.deepEqual([shown.delay_state, shown.overdue_by, shown.due_at], ['overdue', 60, '2026-03-02T10:00:00.000Z']);
+  assert.equal(shown.at_risk_at, '2026-03-02T09:48:00.000Z');
+  const listed = (await t.api.get('/api/tickets?project=SUP')).json().data.find((x: { id: string }) => x.id === ticket.id);
+  assert.equal(listed.delay_state, 'overdue');
+  assert.equal((await t.api.put(`/api/tickets/${ticket.id}`, shown)).statusCode, 200, 'a client can PUT back what it got');
   await move(ticket.id, 'triage');
   assert.equal((await timeline(ticket.id)).delay_state, 'on_track', 'a new stage starts a new target');
   await move(ticket.id, 'closed');
