@@ -1,0 +1,65 @@
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { testApp, type TestApp } from '../../helpers/app.js';
+
+let t: TestApp;
+before(async () => {
+  t = await testApp();
+  const project = await t.api.post('/api/projects', {
+    key: 'core',
+    name: 'Core',
+    stages: [
+      { key: 'intake', name: 'Intake', target_minutes: 10 },
+      { key: 'fix', name: 'Fix', target_minutes: 60 },
+      { key: 'closed', name: 'Closed', final: true },
+    ],
+  });
+  assert.equal(project.statusCode, 201, project.body);
+});
+after(() => t.close());
+
+test('GET /api/board lists open tickets with their stage and delay, highest priority first', async () => {
+  const low = await t.create.ticket({ subject: 'Low one', priority: 'low', project: 'core' });
+  const high = await t.create.ticket({ subject: 'High one', priority: 'high', project: 'core', customer_name: 'Acme' });
+  const done = await t.create.ticket({ subject: 'Done one', project: 'core' });
+  await t.create.ticket({ subject: 'Elsewhere' });
+  for (const ticket of [low, high, done]) {
+    assert.equal((await t.api.post(`/api/tickets/${ticket.id}/transitions`, { to: 'intake' })).statusCode, 200);
+  }
+  assert.equal((await t.api.post(`/api/tickets/${done.id}/transitions`, { to: 'closed' })).statusCode, 200);
+  t.clock.advance(11 * 60_000);
+
+  const res = await t.api.get('/api/board?project=core');
+  assert.equal(res.statusCode, 200, res.body);
+  const board = res.json().data;
+  assert.equal(board.project.key, 'core');
+  assert.equal(board.truncated, false);
+  assert.deepEqual(
+    board.cards.map((card: { subject: string }) => card.subject),
+    ['High one', 'Low one'],
+  );
+  const [card] = board.cards;
+  assert.equal(card.customer_name, 'Acme');
+  assert.equal(card.stage.key, 'intake');
+  assert.equal(card.stage.name, 'Intake');
+  assert.equal(card.delay_state, 'overdue');
+  assert.equal(card.overdue_by, 60);
+
+  const limited = (await t.api.get('/api/board?project=core&limit=1')).json().data;
+  assert.equal(limited.cards.length, 1);
+  assert.equal(limited.truncated, true);
+});
+
+test('GET /api/board: unknown project 404, bad query 400, customers 403', async () => {
+  assert.equal((await t.api.get('/api/board?project=nope')).statusCode, 404);
+  for (const query of ['', '?project=', '?project=core&limit=0', '?project=core&limit=x', '?project=core&extra=1']) {
+    const res = await t.api.get(`/api/board${query}`);
+    assert.equal(res.statusCode, 400, `${query}: ${res.body}`);
+    assert.equal(res.json().success, false);
+  }
+  assert.equal((await t.anonymous.get('/api/board?project=core')).statusCode, 401);
+  const customer = await t.userClient('customer', { customerEmails: ['a@example.com'] });
+  assert.equal((await customer.get('/api/board?project=core')).statusCode, 403);
+  const viewer = await t.userClient('viewer');
+  assert.equal((await viewer.get('/api/board?project=core')).statusCode, 200);
+});
