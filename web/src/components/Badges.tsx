@@ -13,7 +13,7 @@ export function DelayBadge({ state }: { state: DelayState | undefined }) {
   );
 }
 
-export function PriorityBadge({ priority }: { priority: Priority }) {
+export function PriorityBadge({ priority }: { priority: Priority | (string & {}) }) {
   return <span className={`badge priority-${priority}`}>{priority}</span>;
 }
 

@@ -2,7 +2,7 @@ import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
 import { Link } from 'react-router';
 import { getData } from '../api/http';
-import type { DelayState, Priority } from '../api/types';
+import type { DelayedTicket } from '../api/types';
 import { DelayBadge, PriorityBadge } from '../components/Badges';
 import { MonitorFilterBar } from '../components/Filters';
 import { Empty, ErrorState, Loading } from '../components/States';
@@ -10,24 +10,6 @@ import { Time } from '../components/Time';
 import { formatDuration } from '../lib/time';
 import { monitorFilterKeys, monitorQuery, useUrlState } from '../lib/useFilters';
 import { useLive } from '../live/events';
-
-/** `GET /api/monitor/delayed`: overdue and at-risk tickets, most late first. */
-type DelayedTicket = {
-  id: string;
-  number: number;
-  subject: string | null;
-  project: string | null;
-  customer_name: string | null;
-  assigned_to: string | null;
-  priority: Priority;
-  status: string;
-  delay_state: Exclude<DelayState, 'on_track'>;
-  /** Seconds past due. */
-  overdue_by: number | null;
-  at_risk_since: string;
-  stage: { id: string; key: string | null; name: string | null; started_at: string | null; due_at: string | null } | null;
-  time_in_stage_ms: number | null;
-};
 
 export default function Delayed() {
   const [filters, set] = useUrlState([...monitorFilterKeys, 'state'] as const);

@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { FormEvent } from 'react';
 import { getList, send } from '../../api/http';
-import type { Token } from '../../api/types';
+import type { CreatedToken, Token } from '../../api/types';
 import { Empty, ErrorState, Loading } from '../../components/States';
 import { Time } from '../../components/Time';
 
@@ -10,7 +10,7 @@ export function Tokens() {
   const tokens = useQuery({ queryKey: ['tokens'], queryFn: () => getList<Token>('/api/tokens', { limit: 500 }) });
   const refresh = () => void queryClient.invalidateQueries({ queryKey: ['tokens'] });
   const create = useMutation({
-    mutationFn: (body: Record<string, unknown>) => send<Token>('POST', '/api/tokens', body),
+    mutationFn: (body: Record<string, unknown>) => send<CreatedToken>('POST', '/api/tokens', body),
     onSuccess: refresh,
   });
   const revoke = useMutation({ mutationFn: (id: string) => send('DELETE', `/api/tokens/${encodeURIComponent(id)}`), onSuccess: refresh });

@@ -115,8 +115,7 @@ export function History({ ticketId, internal }: { ticketId: string; internal: bo
           {events.map((event) => (
             <li key={event.id} className={`event event-${event.type}${event.visibility === 'internal' ? ' internal' : ''}`}>
               <div className="event-head">
-                <strong>{event.actor_name ?? event.actor?.name ?? 'system'}</strong>{' '}
-                {event.type === 'comment' ? 'commented' : describe(event)}
+                <strong>{event.actor_name}</strong> {event.type === 'comment' ? 'commented' : describe(event)}
                 {event.visibility === 'internal' && <span className="badge">internal</span>}
                 <span className="muted small">
                   {' '}
