@@ -140,6 +140,13 @@ describe('dashboard in Chromium', () => {
     await page.goto(`${server.baseUrl}/app/delayed`);
     await page.getByRole('link', { name: /VPN drops every hour/ }).waitFor();
     await screenshot(page, '07-delayed');
+    await page.goto(`${server.baseUrl}/app/admin/projects`);
+    await page.getByRole('combobox', { name: 'Project' }).selectOption({ label: 'Support' });
+    await page.getByRole('textbox', { name: 'Name' }).first().waitFor();
+    await screenshot(page, '10-admin-workflow');
+    await page.goto(`${server.baseUrl}/app/admin`);
+    await page.getByRole('cell', { name: adminEmail }).waitFor();
+    await screenshot(page, '11-admin-users');
     // The older systems' clients still get JSON at /tickets.
     const legacy = await fetch(`${server.baseUrl}/tickets`, { headers: { authorization: 'Bearer e2e-admin-token-0123456789abcdef' } });
     assert.match(String(legacy.headers.get('content-type')), /application\/json/);
