@@ -21,7 +21,8 @@ function* sourceFiles(dir: string): Generator<string> {
   for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
     const file = path.join(dir, entry.name);
     if (entry.isDirectory()) {
-      if (file !== distDir && entry.name !== 'node_modules') yield* sourceFiles(file);
+      // dist is the output; screenshots are documentation, not part of the build.
+      if (file !== distDir && entry.name !== 'node_modules' && entry.name !== 'screenshots') yield* sourceFiles(file);
     } else {
       yield file;
     }
