@@ -108,6 +108,11 @@ describe('dashboard in Chromium', () => {
       ['intake'],
     );
     await screenshot(page, '04-board-after-move');
+
+    // The keyboard moves a card too: Shift+→ takes it to the next stage the workflow allows.
+    await page.locator(`[data-ticket="${tickets.fresh.id}"]`).focus();
+    await page.keyboard.press('Shift+ArrowRight');
+    await page.locator(`.column[data-stage="triage"] [data-ticket="${tickets.fresh.id}"]`).waitFor();
   });
 
   test('ticket page: inline edit, timeline, comment, send to OPS and see the log', async () => {
@@ -140,6 +145,11 @@ describe('dashboard in Chromium', () => {
     await page.goto(`${server.baseUrl}/app/delayed`);
     await page.getByRole('link', { name: /VPN drops every hour/ }).waitFor();
     await screenshot(page, '07-delayed');
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${server.baseUrl}/app/tickets/${tickets.late.id}`);
+    await page.getByRole('heading', { name: /Invoice export fails/ }).waitFor();
+    await screenshot(page, '07-phone-ticket');
+    await page.setViewportSize({ width: 1400, height: 900 });
     await page.goto(`${server.baseUrl}/app/admin/projects`);
     await page.getByRole('combobox', { name: 'Project' }).selectOption({ label: 'Support' });
     await page.getByRole('textbox', { name: 'Name' }).first().waitFor();

@@ -54,7 +54,8 @@ function Shell() {
   if (!me) return <Navigate to={`/login?next=${encodeURIComponent(location.pathname + location.search)}`} replace />;
   const customer = me.role === 'customer';
   return (
-    <LiveProvider enabled>
+    // The live stream is for staff (customers are not given it); their pages refresh on focus instead.
+    <LiveProvider enabled={!customer}>
       <a className="skip" href="#main">
         Skip to content
       </a>
@@ -72,7 +73,7 @@ function Shell() {
           {may.admin(me.role) && <NavLink to="/admin">Admin</NavLink>}
         </nav>
         <div className="who">
-          <LiveIndicator />
+          {!customer && <LiveIndicator />}
           <span className="user" title={me.email ?? undefined}>
             {me.name} <span className="role">{me.role}</span>
           </span>

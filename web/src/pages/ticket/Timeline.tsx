@@ -73,21 +73,24 @@ export function Timeline({ timeline }: { timeline: TimelineData }) {
         actual <span className="swatch late" aria-hidden="true" /> actual, late
       </p>
       <Chart option={option} height={Math.max(160, visits.length * 40 + 80)} label="Stage visits, planned against actual" />
-      <table className="sr-only">
-        <caption>Stage visits</caption>
-        <tbody>
-          {visits.map((visit) => (
-            <tr key={visit.stage_id}>
-              <th scope="row">{visit.name}</th>
-              <td>{formatExact(visit.started_at)}</td>
-              <td>{visit.ended_at ? formatExact(visit.ended_at) : 'now'}</td>
-              <td>{visit.due_at ? `due ${formatExact(visit.due_at)}` : 'no target'}</td>
-              <td>{formatDuration(visit.duration_ms)}</td>
-              <td>{visit.overdue_by ? `late by ${formatDuration(visit.overdue_by * 1000)}` : 'on time'}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      {/* A table stretches to its content, so the visually hidden box is a div around it. */}
+      <div className="sr-only">
+        <table>
+          <caption>Stage visits</caption>
+          <tbody>
+            {visits.map((visit) => (
+              <tr key={visit.stage_id}>
+                <th scope="row">{visit.name}</th>
+                <td>{formatExact(visit.started_at)}</td>
+                <td>{visit.ended_at ? formatExact(visit.ended_at) : 'now'}</td>
+                <td>{visit.due_at ? `due ${formatExact(visit.due_at)}` : 'no target'}</td>
+                <td>{formatDuration(visit.duration_ms)}</td>
+                <td>{visit.overdue_by ? `late by ${formatDuration(visit.overdue_by * 1000)}` : 'on time'}</td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      </div>
     </>
   );
 }
