@@ -15,6 +15,7 @@ import type { Actor } from './modules/access/policy.js';
 import { auditRoutes } from './modules/audit/routes.js';
 import { authPlugin } from './modules/auth/plugin.js';
 import { authRoutes } from './modules/auth/routes.js';
+import { importRoutes } from './modules/import/routes.js';
 import { opsRoutes } from './modules/ops/routes.js';
 import { projectRoutes } from './modules/projects/routes.js';
 import { workflowRoutes } from './modules/workflow/routes.js';
@@ -147,6 +148,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(monitorRoutes, { prefix: '/api' });
   await app.register(eventRoutes, { prefix: '/api' });
   await app.register(opsRoutes, { prefix: '/api', backgroundJobs: options.backgroundJobs ?? false });
+  await app.register(importRoutes, { prefix: '/api' });
   await app.register(legacyTicketRoutes);
   await app.register(legacyStageRoutes);
   await app.register(dashboardPlugin);

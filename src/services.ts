@@ -5,6 +5,7 @@ import type { Registry } from 'prom-client';
 import { AuditLog } from './modules/audit/service.js';
 import { AuthService } from './modules/auth/service.js';
 import { TokensService } from './modules/auth/tokens.js';
+import { ImportService } from './modules/import/service.js';
 import { OpsService } from './modules/ops/service.js';
 import { EventsService } from './modules/events/service.js';
 import { MonitorService } from './modules/monitor/service.js';
@@ -43,7 +44,8 @@ export function createServices(context: ServiceContext) {
     defaultBackoff: { baseMs: context.config.ops.retryBaseMs, maxMs: context.config.ops.retryMaxMs },
   });
   const ops = new OpsService(context, outbox);
-  return { tickets, stages, projects, workflow, sweeper, monitor, events, audit, auth, tokens, users, outbox, ops };
+  const imports = new ImportService(context);
+  return { tickets, stages, projects, workflow, sweeper, monitor, events, audit, auth, tokens, users, outbox, ops, imports };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -1,0 +1,126 @@
+import { sql } from 'kysely';
+import type { Tx } from '../../db/database.js';
+
+export type ImportTicketRow = {
+  id: string;
+  external_id: string;
+  subject: string | null;
+  description: string | null;
+  status: string;
+  priority: string;
+  category: string | null;
+  project: string | null;
+  customer_name: string | null;
+  customer_email: string | null;
+  customer_phone: string | null;
+  contact_person: string | null;
+  helpdeskurl: string | null;
+  assigned_to: string | null;
+  metadata: Record<string, unknown>;
+  created_at: string;
+  updated_at: string;
+  closed_at: string | null;
+};
+
+export type ImportStageRow = {
+  id: string;
+  ticket_id: string;
+  definition_id: string | null;
+  visit: number;
+  stage_description: string | null;
+  stage_start_time: string;
+  stage_end_time: string | null;
+  due_at: string | null;
+  contact_emails: string[];
+  created_at: string;
+  updated_at: string;
+};
+
+export type ImportEventRow = {
+  ticket_id: string;
+  type: string;
+  actor_id: string | null;
+  actor_name: string;
+  data: Record<string, unknown>;
+  created_at: string;
+};
+
+/**
+ * Set-based writes for a batch of imported tickets: each table gets one statement per batch, its rows passed
+ * as one JSON parameter (no parameter-count limit, the same SQL on PostgreSQL and PGlite).
+ */
+export class ImportRepository {
+  async existingExternalIds(tx: Tx, externalIds: readonly string[]): Promise<Set<string>> {
+    const { rows } = await sql<{ external_id: string }>`
+      select external_id from tickets where external_id = any(${externalIds as string[]}::text[])`.execute(tx);
+    return new Set(rows.map((row) => row.external_id));
+  }
+
+  /** Stage definitions of the named projects (by key or name), as `project \0 stage key` → definition id. */
+  async definitions(tx: Tx, projects: readonly string[]): Promise<Map<string, string>> {
+    const found = new Map<string, string>();
+    if (projects.length === 0) return found;
+    const { rows } = await sql<{ project_key: string; project_name: string; key: string; id: string }>`
+      select p.key as project_key, p.name as project_name, d.key, d.id
+      from stage_definitions d join projects p on p.id = d.project_id
+      where (p.key = any(${projects as string[]}::text[]) or p.name = any(${projects as string[]}::text[])) and not d.archived`.execute(tx);
+    for (const row of rows) {
+      found.set(`${row.project_name}\u0000${row.key}`, row.id);
+      found.set(`${row.project_key}\u0000${row.key}`, row.id);
+    }
+    return found;
+  }
+
+  /** Inserts the tickets whose id and external id are free; returns the ids inserted. */
+  async insertTickets(tx: Tx, rows: readonly ImportTicketRow[]): Promise<Set<string>> {
+    if (rows.length === 0) return new Set();
+    const { rows: inserted } = await sql<{ id: string }>`
+      insert into tickets (id, external_id, subject, description, status, priority, category, project, customer_name,
+        customer_email, customer_phone, contact_person, helpdeskurl, assigned_to, metadata, created_at, updated_at, closed_at)
+      select id, external_id, subject, description, status, priority, category, project, customer_name,
+        customer_email, customer_phone, contact_person, helpdeskurl, assigned_to, metadata, created_at, updated_at, closed_at
+      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(id text, external_id text, subject text, description text,
+        status text, priority text, category text, project text, customer_name text, customer_email text,
+        customer_phone text, contact_person text, helpdeskurl text, assigned_to text, metadata jsonb,
+        created_at timestamptz, updated_at timestamptz, closed_at timestamptz)
+      on conflict do nothing
+      returning id`.execute(tx);
+    return new Set(inserted.map((row) => row.id));
+  }
+
+  /** The visits, their place in each ticket's `stages` list, and each ticket's current stage. */
+  async insertVisits(
+    tx: Tx,
+    stages: readonly ImportStageRow[],
+    current: readonly { ticket_id: string; stage_id: string }[],
+  ): Promise<void> {
+    if (stages.length === 0) return;
+    const json = JSON.stringify(stages);
+    await sql`
+      insert into stages (id, ticket_id, definition_id, visit, stage_type, stage_description, stage_start_time,
+        stage_end_time, due_at, contact_emails, created_at, updated_at)
+      select id, ticket_id, definition_id, visit, 'major', stage_description, stage_start_time,
+        stage_end_time, due_at, contact_emails, created_at, updated_at
+      from jsonb_to_recordset(${json}::jsonb) as r(id text, ticket_id text, definition_id text, visit integer,
+        stage_description text, stage_start_time timestamptz, stage_end_time timestamptz, due_at timestamptz,
+        contact_emails text[], created_at timestamptz, updated_at timestamptz)`.execute(tx);
+    await sql`
+      insert into ticket_stages (ticket_id, stage_id, position)
+      select ticket_id, id, row_number() over (partition by ticket_id order by stage_start_time, id) - 1
+      from jsonb_to_recordset(${json}::jsonb) as r(id text, ticket_id text, stage_start_time timestamptz)`.execute(tx);
+    if (current.length === 0) return;
+    await sql`
+      update tickets t set current_stage_id = r.stage_id
+      from jsonb_to_recordset(${JSON.stringify(current)}::jsonb) as r(ticket_id text, stage_id text)
+      where t.id = r.ticket_id`.execute(tx);
+  }
+
+  async insertEvents(tx: Tx, events: readonly ImportEventRow[]): Promise<void> {
+    if (events.length === 0) return;
+    await sql`
+      insert into ticket_events (ticket_id, type, actor_id, actor_name, visibility, data, created_at)
+      select ticket_id, type, actor_id, actor_name, 'public', data, created_at
+      from jsonb_to_recordset(${JSON.stringify(events)}::jsonb) as r(ticket_id text, type text, actor_id text,
+        actor_name text, data jsonb, created_at timestamptz)`.execute(tx);
+  }
+}

@@ -1,0 +1,230 @@
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import type { Clock } from '../../clock.js';
+import type { Db, Tx } from '../../db/database.js';
+import type { ServiceContext } from '../../services.js';
+import { assertCan, type Actor } from '../access/policy.js';
+import { ImportRepository, type ImportEventRow, type ImportStageRow, type ImportTicketRow } from './repository.js';
+import { readRows, validateRow, type ImportFormat, type ImportRow } from './rows.js';
+
+export type ImportOptions = { format: ImportFormat; strict: boolean; batchSize?: number };
+
+export type ImportError = { line: number; reason: string };
+
+export type ImportReport = {
+  format: ImportFormat;
+  strict: boolean;
+  /** Rows read (blank lines not counted). */
+  rows: number;
+  imported: number;
+  /** Rows whose external id was imported before: skipped, not an error. */
+  existing: number;
+  rejected: number;
+  /** True when `strict` and any row was rejected: nothing was written. */
+  refused: boolean;
+  /** The first `MAX_LISTED_ERRORS` rejected rows with their line and reason. */
+  errors: ImportError[];
+  seconds: number;
+  tickets_per_second: number;
+};
+
+export const MAX_LISTED_ERRORS = 1000;
+
+class Refused extends Error {}
+
+type BatchOutcome = { imported: number; existing: number; rejected: ImportError[] };
+
+const iso = (date: Date) => date.toISOString();
+
+export class ImportService {
+  private readonly db: Db;
+  private readonly clock: Clock;
+  private readonly repository = new ImportRepository();
+
+  constructor(context: ServiceContext) {
+    this.db = context.database.db;
+    this.clock = context.clock;
+  }
+
+  /**
+   * Imports tickets with their stage visits. Without `strict`, bad rows are reported and skipped and each batch
+   * commits on its own; with `strict`, everything is one transaction that is rolled back if any row is bad.
+   */
+  async run(actor: Actor, source: Readable, options: ImportOptions): Promise<ImportReport> {
+    assertCan(actor, 'ticket:import');
+    const started = performance.now();
+    const report: ImportReport = {
+      format: options.format,
+      strict: options.strict,
+      rows: 0,
+      imported: 0,
+      existing: 0,
+      rejected: 0,
+      refused: false,
+      errors: [],
+      seconds: 0,
+      tickets_per_second: 0,
+    };
+    const reject = (line: number, reason: string) => {
+      report.rejected += 1;
+      if (report.errors.length < MAX_LISTED_ERRORS) report.errors.push({ line, reason });
+    };
+    const apply = (outcome: BatchOutcome) => {
+      report.imported += outcome.imported;
+      report.existing += outcome.existing;
+      for (const error of outcome.rejected) reject(error.line, error.reason);
+    };
+    const batchSize = options.batchSize ?? 1000;
+
+    const consume = async (write: (batch: ImportRow[]) => Promise<void>) => {
+      let batch: ImportRow[] = [];
+      for await (const row of readRows(source, options.format)) {
+        report.rows += 1;
+        const checked = 'error' in row ? row : validateRow(row.line, row.record);
+        if ('error' in checked) reject(checked.line, checked.error);
+        else batch.push(checked);
+        if (batch.length >= batchSize) {
+          await write(batch);
+          batch = [];
+        }
+      }
+      if (batch.length) await write(batch);
+    };
+
+    if (options.strict) {
+      try {
+        await this.db.transaction().execute(async (tx) => {
+          await consume(async (batch) => {
+            // After the first bad row nothing more is written; the rest is still read, to report every bad row.
+            if (report.rejected === 0) apply(await this.write(tx, actor, batch));
+          });
+          if (report.rejected > 0) throw new Refused();
+        });
+      } catch (error) {
+        if (!(error instanceof Refused)) throw error;
+        report.refused = true;
+        report.imported = 0;
+        report.existing = 0;
+      }
+    } else {
+      await consume(async (batch) => {
+        try {
+          apply(await this.db.transaction().execute((tx) => this.write(tx, actor, batch)));
+        } catch (error) {
+          // The batch rolled back as a whole: each of its rows is reported, none is half-written.
+          for (const row of batch) reject(row.line, `the database refused its batch: ${(error as Error).message}`);
+        }
+      });
+    }
+    report.errors.sort((a, b) => a.line - b.line);
+    report.seconds = Math.round(performance.now() - started) / 1000;
+    report.tickets_per_second = report.seconds > 0 ? Math.round(report.imported / report.seconds) : report.imported;
+    return report;
+  }
+
+  /** Writes one batch; the outcome counts only once the batch's transaction commits. */
+  private async write(tx: Tx, actor: Actor, batch: ImportRow[]): Promise<BatchOutcome> {
+    const rejected: ImportError[] = [];
+    const reject = (line: number, reason: string) => rejected.push({ line, reason });
+    const firstLine = new Map<string, number>();
+    const unique = batch.filter((row) => {
+      const seen = firstLine.get(row.externalId);
+      if (seen === undefined) return (firstLine.set(row.externalId, row.line), true);
+      reject(row.line, `external_id: repeats line ${seen}`);
+      return false;
+    });
+    const existing = await this.repository.existingExternalIds(
+      tx,
+      unique.map((row) => row.externalId),
+    );
+    const fresh = unique.filter((row) => !existing.has(row.externalId));
+
+    const projects = [...new Set(fresh.flatMap((row) => (row.ticket.project ? [row.ticket.project] : [])))];
+    const definitions = await this.repository.definitions(tx, projects);
+    const now = this.clock.now();
+    const tickets: ImportTicketRow[] = [];
+    const stages: ImportStageRow[] = [];
+    const current: { ticket_id: string; stage_id: string }[] = [];
+    const events: ImportEventRow[] = [];
+    const lineOf = new Map<string, number>();
+
+    for (const row of fresh) {
+      const { ticket: input } = row;
+      const unknownKey = row.visits.findIndex((visit) => visit.key !== null && !definitions.has(`${input.project}\u0000${visit.key}`));
+      if (unknownKey >= 0) {
+        reject(row.line, `visits.${unknownKey}.key: project ${input.project ?? '(none)'} has no stage ${row.visits[unknownKey]!.key}`);
+        continue;
+      }
+      const id = input.id ?? randomUUID();
+      const visits = [...row.visits].sort((a, b) => a.stage_start_time.getTime() - b.stage_start_time.getTime());
+      // Without its own creation time, an imported ticket began with its first visit.
+      const createdAt = input.created_at ?? visits[0]?.stage_start_time ?? now;
+      let updatedAt = createdAt;
+      let openStage: string | null = null;
+      const visitNumbers = new Map<string | null, number>();
+      for (const visit of visits) {
+        const stageId = randomUUID();
+        const end = visit.stage_end_time ?? null;
+        const last = end ?? visit.stage_start_time;
+        if (last > updatedAt) updatedAt = last;
+        if (!end) openStage = stageId;
+        const number = (visitNumbers.get(visit.key) ?? 0) + 1;
+        visitNumbers.set(visit.key, number);
+        stages.push({
+          id: stageId,
+          ticket_id: id,
+          definition_id: visit.key === null ? null : definitions.get(`${input.project}\u0000${visit.key}`)!,
+          visit: number,
+          stage_description: visit.stage_description ?? null,
+          stage_start_time: iso(visit.stage_start_time),
+          stage_end_time: end && iso(end),
+          due_at: visit.due_at ? iso(visit.due_at) : null,
+          contact_emails: visit.contact_emails ?? [],
+          created_at: iso(visit.stage_start_time),
+          updated_at: iso(last),
+        });
+      }
+      if (openStage) current.push({ ticket_id: id, stage_id: openStage });
+      const status = input.status ?? 'new';
+      lineOf.set(id, row.line);
+      tickets.push({
+        id,
+        external_id: row.externalId,
+        subject: input.subject ?? null,
+        description: input.description ?? null,
+        status,
+        priority: input.priority ?? 'medium',
+        category: input.category ?? null,
+        project: input.project ?? null,
+        customer_name: input.customer_name ?? null,
+        customer_email: input.customer_email ?? null,
+        customer_phone: input.customer_phone ?? null,
+        contact_person: input.contact_person ?? null,
+        helpdeskurl: input.helpdeskurl ?? null,
+        assigned_to: input.assigned_to ?? null,
+        metadata: input.metadata ?? {},
+        created_at: iso(createdAt),
+        updated_at: iso(updatedAt),
+        closed_at: status === 'closed' ? iso(updatedAt) : null,
+      });
+      events.push({
+        ticket_id: id,
+        type: 'created',
+        actor_id: actor.id,
+        actor_name: actor.name,
+        data: { subject: input.subject ?? null, status, priority: input.priority ?? 'medium', imported_from: row.externalId },
+        created_at: iso(createdAt),
+      });
+    }
+
+    const inserted = await this.repository.insertTickets(tx, tickets);
+    for (const ticket of tickets) {
+      if (!inserted.has(ticket.id)) reject(lineOf.get(ticket.id)!, `id: ticket ${ticket.id} already exists`);
+    }
+    const kept = <T extends { ticket_id: string }>(rows: T[]) =>
+      inserted.size === tickets.length ? rows : rows.filter((row) => inserted.has(row.ticket_id));
+    await this.repository.insertVisits(tx, kept(stages), kept(current));
+    await this.repository.insertEvents(tx, kept(events));
+    return { imported: inserted.size, existing: existing.size, rejected };
+  }
+}
