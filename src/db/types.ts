@@ -35,8 +35,6 @@ export interface TicketsTable {
   ops_error: string | null;
   /** Its id in the system it was imported from (unique): re-running an import does not duplicate it. */
   external_id: string | null;
-  /** Its id in the system it was imported from (unique): re-running an import does not duplicate it. */
-  external_id: string | null;
   created_at: Timestamp;
   updated_at: Timestamp;
   closed_at: Timestamp | null;
