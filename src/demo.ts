@@ -17,10 +17,21 @@ function generator(seed: number) {
   };
 }
 
-const berlinOffice = { time_zone: 'Europe/Berlin', working_days: [1, 2, 3, 4, 5], working_hours: { start: '08:00', end: '18:00' }, holidays: ['2026-12-24', '2026-12-25', '2026-12-26', '2027-01-01'] };
+const berlinOffice = {
+  time_zone: 'Europe/Berlin',
+  working_days: [1, 2, 3, 4, 5],
+  working_hours: { start: '08:00', end: '18:00' },
+  holidays: ['2026-12-24', '2026-12-25', '2026-12-26', '2027-01-01'],
+};
 
 /** Intake → Triage → Diagnosis (Reproduce, Root cause) → Fix → Verification → Waiting for customer → Closed. */
-function supportWorkflow(key: string, name: string, description: string, scale: number, calendar: ProjectCreateInput['calendar']): ProjectCreateInput {
+function supportWorkflow(
+  key: string,
+  name: string,
+  description: string,
+  scale: number,
+  calendar: ProjectCreateInput['calendar'],
+): ProjectCreateInput {
   const minutes = (base: number) => Math.round(base * scale);
   return {
     key,
@@ -121,12 +132,21 @@ export async function loadDemoData(app: App, options: { tickets?: number } = {})
       created_at: new Date(createdAt).toISOString(),
     });
     await walk(app, actor, ticket.id, project, createdAt, now, random);
+    if ((i + 1) % 40 === 0) log.info(`demo data: ${i + 1} of ${count} tickets`);
   }
   log.info({ projects: projects.map((project) => project.key), tickets: count }, 'demo data loaded');
 }
 
 /** Moves one ticket along its workflow until the next step would be in the future. */
-async function walk(app: App, actor: Actor, ticketId: string, project: ProjectCreateInput, createdAt: number, now: number, random: ReturnType<typeof generator>) {
+async function walk(
+  app: App,
+  actor: Actor,
+  ticketId: string,
+  project: ProjectCreateInput,
+  createdAt: number,
+  now: number,
+  random: ReturnType<typeof generator>,
+) {
   const targetOf = new Map(project.stages.map((stage) => [stage.key, stage.target_minutes ?? 60]));
   const move = (to: string, at: number, note?: string) =>
     app.services.workflow.transition(actor, ticketId, { to, at: new Date(at).toISOString(), ...(note ? { note } : {}) });
@@ -159,7 +179,10 @@ async function walk(app: App, actor: Actor, ticketId: string, project: ProjectCr
       step = path.indexOf('reproduce');
     }
     if (next === 'root-cause' && random.next() < 0.3) {
-      await app.services.workflow.comment(actor, ticketId, { body: 'Reproduced on staging with the customer data set.', visibility: 'internal' });
+      await app.services.workflow.comment(actor, ticketId, {
+        body: 'Reproduced on staging with the customer data set.',
+        visibility: 'internal',
+      });
     }
     await move(next, at);
     step += 1;

@@ -1,7 +1,7 @@
-import { sql, type Kysely } from "kysely";
+import { sql, type Kysely } from 'kysely';
 
 /** The change-log channel every Stageline process listens on (see src/modules/events). */
-export const CHANGE_CHANNEL = "stageline_changes";
+export const CHANGE_CHANNEL = 'stageline_changes';
 
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`
@@ -47,12 +47,18 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   // the ticket's delay state a comparison with now(), answerable from the ticket row and its indexes alone.
   await sql`alter table tickets add column stage_at_risk_at timestamptz`.execute(db);
   await sql`alter table tickets add column stage_due_at timestamptz`.execute(db);
-  await sql`alter table tickets add column at_risk_from timestamptz generated always as (least(stage_at_risk_at, sla_at_risk_at)) stored`.execute(db);
-  await sql`alter table tickets add column overdue_from timestamptz generated always as (least(stage_due_at, sla_due_at)) stored`.execute(db);
+  await sql`alter table tickets add column at_risk_from timestamptz generated always as (least(stage_at_risk_at, sla_at_risk_at)) stored`.execute(
+    db,
+  );
+  await sql`alter table tickets add column overdue_from timestamptz generated always as (least(stage_due_at, sla_due_at)) stored`.execute(
+    db,
+  );
   await sql`create index tickets_at_risk_from on tickets (at_risk_from) where at_risk_from is not null and status <> 'closed'`.execute(db);
   await sql`create index tickets_overdue_from on tickets (overdue_from) where overdue_from is not null and status <> 'closed'`.execute(db);
   await sql`create index tickets_project_id on tickets (project_id, created_at, id)`.execute(db);
-  await sql`create index tickets_sla_at_risk on tickets (sla_at_risk_at) where sla_at_risk_at is not null and status <> 'closed'`.execute(db);
+  await sql`create index tickets_sla_at_risk on tickets (sla_at_risk_at) where sla_at_risk_at is not null and status <> 'closed'`.execute(
+    db,
+  );
   await sql`create index tickets_closed on tickets (closed_at, id) where closed_at is not null`.execute(db);
   await sql`create index tickets_open_status on tickets (status) where status <> 'closed'`.execute(db);
 
@@ -80,8 +86,12 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`alter table stages add column business_ms bigint`.execute(db);
   await sql`create index stages_ticket on stages (ticket_id, stage_start_time, id) where ticket_id is not null`.execute(db);
   await sql`create index stages_open_at_risk on stages (at_risk_at) where stage_end_time is null and at_risk_at is not null`.execute(db);
-  await sql`create index stages_definition_open on stages (definition_id) where definition_id is not null and stage_end_time is null`.execute(db);
-  await sql`create index stages_definition_done on stages (definition_id, stage_end_time) where definition_id is not null and stage_end_time is not null`.execute(db);
+  await sql`create index stages_definition_open on stages (definition_id) where definition_id is not null and stage_end_time is null`.execute(
+    db,
+  );
+  await sql`create index stages_definition_done on stages (definition_id, stage_end_time) where definition_id is not null and stage_end_time is not null`.execute(
+    db,
+  );
 
   await sql`
     create function stages_ticket_moments() returns trigger language plpgsql as $$
@@ -214,7 +224,7 @@ export async function up(db: Kysely<unknown>): Promise<void> {
     end $$`,
     )
     .execute(db);
-  for (const table of ["tickets", "stages", "ticket_events"]) {
+  for (const table of ['tickets', 'stages', 'ticket_events']) {
     await sql
       .raw(
         `create trigger ${table}_change_log after insert or update or delete on ${table} for each row execute function change_log_record()`,

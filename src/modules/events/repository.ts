@@ -41,7 +41,10 @@ export class ChangesRepository {
 
   /** Drops changes older than `before` (a resumed stream older than that starts from what is left). */
   async prune(db: Executor, before: Date): Promise<number> {
-    const result = await db.deleteFrom('change_log').where(sql<boolean>`created_at < ${before}`).executeTakeFirst();
+    const result = await db
+      .deleteFrom('change_log')
+      .where(sql<boolean>`created_at < ${before}`)
+      .executeTakeFirst();
     return Number(result.numDeletedRows);
   }
 }

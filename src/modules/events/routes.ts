@@ -6,11 +6,15 @@ import { ChangeStream } from './stream.js';
 const EventsQuery = Type.Object(
   {
     project: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Only changes of this project (key or id)' })),
-    last_event_id: Type.Optional(Type.String({ maxLength: 64, description: 'Resume after this event id (same as the Last-Event-ID header)' })),
+    last_event_id: Type.Optional(
+      Type.String({ maxLength: 64, description: 'Resume after this event id (same as the Last-Event-ID header)' }),
+    ),
   },
   { additionalProperties: false },
 );
-const EventsHeaders = Type.Object({ 'last-event-id': Type.Optional(Type.String({ maxLength: 64, description: 'Resume after this event id' })) });
+const EventsHeaders = Type.Object({
+  'last-event-id': Type.Optional(Type.String({ maxLength: 64, description: 'Resume after this event id' })),
+});
 
 export const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const events = app.services.events;
@@ -28,12 +32,14 @@ export const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { access: 'events:read' },
       schema: {
         tags: ['events'],
-        summary: 'Server-Sent Events: every ticket, stage and history change (event: ticket | stage | history), resumable with Last-Event-ID',
+        summary:
+          'Server-Sent Events: every ticket, stage and history change (event: ticket | stage | history), resumable with Last-Event-ID',
         querystring: EventsQuery,
         headers: EventsHeaders,
         response: {
           200: {
-            description: 'text/event-stream: `id: <event id>`, `event: ticket|stage|history`, `data: {"entity","op","id","ticket_id","project_id","at"}`',
+            description:
+              'text/event-stream: `id: <event id>`, `event: ticket|stage|history`, `data: {"entity","op","id","ticket_id","project_id","at"}`',
             content: { 'text/event-stream': { schema: Type.String() } },
           },
           400: ErrorBody,
@@ -43,7 +49,11 @@ export const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const { cursor, projectId } = await events.start(request.actor, request.query.project, request.headers['last-event-id'] ?? request.query.last_event_id);
+      const { cursor, projectId } = await events.start(
+        request.actor,
+        request.query.project,
+        request.headers['last-event-id'] ?? request.query.last_event_id,
+      );
       reply.hijack();
       reply.raw.writeHead(200, {
         ...(reply.getHeaders() as Record<string, string>),

@@ -23,7 +23,11 @@ export class EventsService {
   }
 
   /** Checks access and parses `Last-Event-ID`; a stream without one starts with the changes from now on. */
-  async start(actor: Actor, project: string | undefined, lastEventId: string | undefined): Promise<{ cursor: ChangeCursor; projectId: string | null }> {
+  async start(
+    actor: Actor,
+    project: string | undefined,
+    lastEventId: string | undefined,
+  ): Promise<{ cursor: ChangeCursor; projectId: string | null }> {
     assertCan(actor, 'events:read');
     let cursor: ChangeCursor | undefined;
     if (lastEventId !== undefined && lastEventId !== '') {

@@ -21,7 +21,9 @@ function ticketCondition(filters: MonitorFilters): RawBuilder<boolean> {
   else if (filters.project) parts.push(sql`t.project = ${filters.project}`);
   // Must equal the trigram-indexed expression of migration 0001.
   if (filters.customer) {
-    parts.push(sql`lower(coalesce(t.customer_name, '') || ' ' || coalesce(t.customer_email, '')) like ${containsPattern(filters.customer)}`);
+    parts.push(
+      sql`lower(coalesce(t.customer_name, '') || ' ' || coalesce(t.customer_email, '')) like ${containsPattern(filters.customer)}`,
+    );
   }
   if (filters.assignedTo) parts.push(sql`t.assigned_to = ${filters.assignedTo}`);
   if (filters.priorities?.length) parts.push(sql`t.priority in (${sql.join(filters.priorities)})`);
@@ -38,7 +40,9 @@ export class MonitorRepository {
            and (t.overdue_from is null or t.overdue_from > ${now}) and ${where}) as at_risk,
         (select count(*) from tickets t where t.status <> 'closed' and t.overdue_from <= ${now} and ${where}) as overdue,
         (select count(*) from tickets t where t.created_at >= ${startOfDay} and t.created_at <= ${now} and ${where}) as created_today,
-        (select count(*) from tickets t where t.closed_at >= ${startOfDay} and t.closed_at <= ${now} and ${where}) as closed_today`.execute(db);
+        (select count(*) from tickets t where t.closed_at >= ${startOfDay} and t.closed_at <= ${now} and ${where}) as closed_today`.execute(
+      db,
+    );
     return rows[0];
   }
 
@@ -50,7 +54,13 @@ export class MonitorRepository {
   }
 
   async openByStage(db: Executor, filters: MonitorFilters) {
-    const { rows } = await sql<{ definition_id: string | null; key: string | null; name: string; project_key: string | null; count: number }>`
+    const { rows } = await sql<{
+      definition_id: string | null;
+      key: string | null;
+      name: string;
+      project_key: string | null;
+      count: number;
+    }>`
       select d.id as definition_id, d.key, coalesce(d.name, s.stage_description, 'no stage') as name, p.key as project_key, count(*) as count
       from tickets t
       left join stages s on s.id = t.current_stage_id
@@ -103,7 +113,9 @@ export class MonitorRepository {
 
   async delayedCount(db: Executor, filters: MonitorFilters, now: Date): Promise<number> {
     const { rows } = await sql<{ count: number }>`
-      select count(*) as count from tickets t where t.status <> 'closed' and t.at_risk_from <= ${now} and ${ticketCondition(filters)}`.execute(db);
+      select count(*) as count from tickets t where t.status <> 'closed' and t.at_risk_from <= ${now} and ${ticketCondition(filters)}`.execute(
+      db,
+    );
     return Number(rows[0].count);
   }
 

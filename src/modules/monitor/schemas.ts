@@ -31,13 +31,27 @@ export const Overview = Type.Object({
   open: Count,
   by_status: Type.Record(Type.String(), Count, { description: 'Open tickets by status' }),
   by_stage: Type.Array(
-    Type.Object({ definition_id: Nullable(Type.String()), key: Nullable(Type.String()), name: Type.String(), project_key: Nullable(Type.String()), count: Count }),
+    Type.Object({
+      definition_id: Nullable(Type.String()),
+      key: Nullable(Type.String()),
+      name: Type.String(),
+      project_key: Nullable(Type.String()),
+      count: Count,
+    }),
     { description: 'Open tickets by current stage (null key: not in a workflow stage)' },
   ),
   on_track: Count,
   at_risk: Count,
   overdue: Count,
-  oldest_open: Nullable(Type.Object({ id: Type.String(), number: Type.Integer(), subject: Nullable(Type.String()), created_at: DateTime(), age_seconds: Count })),
+  oldest_open: Nullable(
+    Type.Object({
+      id: Type.String(),
+      number: Type.Integer(),
+      subject: Nullable(Type.String()),
+      created_at: DateTime(),
+      age_seconds: Count,
+    }),
+  ),
   created_today: Count,
   closed_today: Count,
 });
@@ -55,7 +69,13 @@ export const DelayedTicket = Type.Object({
   overdue_by: Nullable(Type.Integer({ description: 'Seconds past due' })),
   at_risk_since: DateTime(),
   stage: Nullable(
-    Type.Object({ id: Type.String(), key: Nullable(Type.String()), name: Nullable(Type.String()), started_at: Nullable(DateTime()), due_at: Nullable(DateTime()) }),
+    Type.Object({
+      id: Type.String(),
+      key: Nullable(Type.String()),
+      name: Nullable(Type.String()),
+      started_at: Nullable(DateTime()),
+      due_at: Nullable(DateTime()),
+    }),
   ),
   time_in_stage_ms: Nullable(Type.Number()),
 });
@@ -78,7 +98,11 @@ export const StageStats = Type.Object({
   within_target: Nullable(Type.Number({ description: 'Share (0–1) of ended visits that ended by their due time' })),
 });
 
-export const ThroughputBucket = Type.Object({ period: Type.String({ description: 'First day of the day or week (YYYY-MM-DD)' }), created: Count, closed: Count });
+export const ThroughputBucket = Type.Object({
+  period: Type.String({ description: 'First day of the day or week (YYYY-MM-DD)' }),
+  created: Count,
+  closed: Count,
+});
 
 export const FlowSeries = Type.Object({
   definition_id: Type.String(),

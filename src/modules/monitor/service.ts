@@ -30,7 +30,10 @@ export class MonitorService {
     this.clock = context.clock;
   }
 
-  private async filters(actor: Actor, query: MonitorQueryType): Promise<{ filters: MonitorFilters; projectId?: string; window: Window; now: Date }> {
+  private async filters(
+    actor: Actor,
+    query: MonitorQueryType,
+  ): Promise<{ filters: MonitorFilters; projectId?: string; window: Window; now: Date }> {
     assertCan(actor, 'monitor:read');
     const now = this.clock.now();
     const timeZone = query.time_zone ?? 'UTC';
@@ -39,7 +42,8 @@ export class MonitorService {
     const to = query.to ? new Date(query.to) : now;
     const from = query.from ? new Date(query.from) : new Date(to.getTime() - DEFAULT_WINDOW_DAYS * DAY);
     if (from.getTime() >= to.getTime()) problems.push({ field: 'from', problem: 'must be before `to`' });
-    else if (to.getTime() - from.getTime() > MAX_WINDOW_DAYS * DAY) problems.push({ field: 'from', problem: `the window may span at most ${MAX_WINDOW_DAYS} days` });
+    else if (to.getTime() - from.getTime() > MAX_WINDOW_DAYS * DAY)
+      problems.push({ field: 'from', problem: `the window may span at most ${MAX_WINDOW_DAYS} days` });
     if (problems.length) invalid(problems);
     const project = query.project ? await this.projects.find(this.db, query.project) : undefined;
     const filters: MonitorFilters = {
@@ -85,7 +89,10 @@ export class MonitorService {
 
   async delayed(actor: Actor, query: MonitorQueryType, limit: number) {
     const { filters, now } = await this.filters(actor, query);
-    const [rows, total] = await Promise.all([this.monitor.delayed(this.db, filters, now, limit), this.monitor.delayedCount(this.db, filters, now)]);
+    const [rows, total] = await Promise.all([
+      this.monitor.delayed(this.db, filters, now, limit),
+      this.monitor.delayedCount(this.db, filters, now),
+    ]);
     const items = rows.map((row) => ({
       id: row.id,
       number: row.number,
@@ -99,7 +106,13 @@ export class MonitorService {
       overdue_by: row.overdue_from ? Math.floor((now.getTime() - row.overdue_from.getTime()) / 1000) : null,
       at_risk_since: row.at_risk_from.toISOString(),
       stage: row.stage_id
-        ? { id: row.stage_id, key: row.stage_key, name: row.stage_name, started_at: iso(row.stage_start_time), due_at: iso(row.stage_due_at) }
+        ? {
+            id: row.stage_id,
+            key: row.stage_key,
+            name: row.stage_name,
+            started_at: iso(row.stage_start_time),
+            due_at: iso(row.stage_due_at),
+          }
         : null,
       time_in_stage_ms: row.stage_start_time ? Math.max(0, now.getTime() - row.stage_start_time.getTime()) : null,
     }));
@@ -173,7 +186,12 @@ export class MonitorService {
     const counts = await this.monitor.aging(this.db, filters, now, AGING_EDGES);
     return AGING_EDGES.map((minDays, index) => {
       const maxDays = AGING_EDGES[index + 1] ?? null;
-      return { bucket: maxDays === null ? `${minDays}d+` : `${minDays}-${maxDays}d`, min_days: minDays, max_days: maxDays, count: counts[index] };
+      return {
+        bucket: maxDays === null ? `${minDays}d+` : `${minDays}-${maxDays}d`,
+        min_days: minDays,
+        max_days: maxDays,
+        count: counts[index],
+      };
     });
   }
 }

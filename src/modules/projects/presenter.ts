@@ -1,22 +1,16 @@
-import type { Calendar } from "./calendar.js";
-import type { StageDefinitionRow } from "./repository.js";
-import type { ProjectOut } from "./schemas.js";
-import type { ProjectView, Transition } from "./service.js";
+import type { Calendar } from './calendar.js';
+import type { StageDefinitionRow } from './repository.js';
+import type { ProjectOut } from './schemas.js';
+import type { ProjectView, Transition } from './service.js';
 
-export function presentStageDefinitions(
-  definitions: readonly StageDefinitionRow[],
-): ProjectOut["stages"] {
-  const keyOf = new Map(
-    definitions.map((definition) => [definition.id, definition.key]),
-  );
+export function presentStageDefinitions(definitions: readonly StageDefinitionRow[]): ProjectOut['stages'] {
+  const keyOf = new Map(definitions.map((definition) => [definition.id, definition.key]));
   return definitions.map((definition) => ({
     id: definition.id,
     key: definition.key,
     name: definition.name,
-    parent: definition.parent_id
-      ? (keyOf.get(definition.parent_id) ?? null)
-      : null,
-    stage_type: definition.parent_id ? "minor" : "major",
+    parent: definition.parent_id ? (keyOf.get(definition.parent_id) ?? null) : null,
+    stage_type: definition.parent_id ? 'minor' : 'major',
     position: definition.position,
     target_minutes: definition.target_minutes,
     pauses: definition.pauses,

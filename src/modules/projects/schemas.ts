@@ -1,11 +1,11 @@
-import { Type, type Static } from "typebox";
-import { DateTime, Nullable } from "../../http/schema-helpers.js";
+import { Type, type Static } from 'typebox';
+import { DateTime, Nullable } from '../../http/schema-helpers.js';
 
 const Key = (description: string) =>
   Type.String({
     minLength: 1,
     maxLength: 64,
-    pattern: "^[A-Za-z0-9][A-Za-z0-9._-]*$",
+    pattern: '^[A-Za-z0-9][A-Za-z0-9._-]*$',
     description,
   });
 
@@ -14,47 +14,45 @@ export const CalendarSchema = Type.Object(
     time_zone: Type.String({
       minLength: 1,
       maxLength: 64,
-      description: "IANA time zone, e.g. Europe/Berlin",
+      description: 'IANA time zone, e.g. Europe/Berlin',
     }),
     working_days: Type.Array(Type.Integer({ minimum: 1, maximum: 7 }), {
       uniqueItems: true,
       maxItems: 7,
-      description: "ISO weekdays: 1 = Monday … 7 = Sunday",
+      description: 'ISO weekdays: 1 = Monday … 7 = Sunday',
     }),
     working_hours: Type.Object(
       {
-        start: Type.String({ description: "HH:MM local time" }),
+        start: Type.String({ description: 'HH:MM local time' }),
         end: Type.String({
-          description: "HH:MM local time; 24:00 for midnight",
+          description: 'HH:MM local time; 24:00 for midnight',
         }),
       },
       { additionalProperties: false },
     ),
     holidays: Type.Optional(
-      Type.Array(Type.String({ description: "YYYY-MM-DD" }), {
+      Type.Array(Type.String({ description: 'YYYY-MM-DD' }), {
         maxItems: 1000,
-        description: "Default: none",
+        description: 'Default: none',
       }),
     ),
   },
   {
     additionalProperties: false,
-    description: "When the business clock runs; null: around the clock",
+    description: 'When the business clock runs; null: around the clock',
   },
 );
 
 const StageDefinitionFields = {
-  key: Key("Stable key; transitions and tickets name the stage by it"),
+  key: Key('Stable key; transitions and tickets name the stage by it'),
   name: Type.String({ minLength: 1, maxLength: 200 }),
-  parent: Type.Optional(
-    Nullable(Key("Key of the major stage this minor stage belongs to")),
-  ),
+  parent: Type.Optional(Nullable(Key('Key of the major stage this minor stage belongs to'))),
   target_minutes: Type.Optional(
     Nullable(
       Type.Integer({
         minimum: 1,
         maximum: 5_256_000,
-        description: "Target business minutes per visit",
+        description: 'Target business minutes per visit',
       }),
     ),
   ),
@@ -63,9 +61,7 @@ const StageDefinitionFields = {
       description: "The ticket's overall SLA clock stops while in this stage",
     }),
   ),
-  final: Type.Optional(
-    Type.Boolean({ description: "Entering it closes the ticket" }),
-  ),
+  final: Type.Optional(Type.Boolean({ description: 'Entering it closes the ticket' })),
 };
 
 /** What GET answers but a client cannot set; sent back, it is ignored. */
@@ -76,15 +72,12 @@ const definitionReadOnly = {
   archived: Type.Optional(Type.Unknown()),
 };
 
-export const StageDefinitionInput = Type.Object(
-  { ...StageDefinitionFields, ...definitionReadOnly },
-  { additionalProperties: false },
-);
+export const StageDefinitionInput = Type.Object({ ...StageDefinitionFields, ...definitionReadOnly }, { additionalProperties: false });
 
 export const TransitionSchema = Type.Object(
   {
-    from: Nullable(Key("Stage key, or null for a ticket not yet in any stage")),
-    to: Key("Stage key"),
+    from: Nullable(Key('Stage key, or null for a ticket not yet in any stage')),
+    to: Key('Stage key'),
   },
   { additionalProperties: false },
 );
@@ -98,7 +91,7 @@ const projectFields = {
     Type.Number({
       exclusiveMinimum: 0,
       maximum: 1,
-      description: "Share of a target used that makes it at risk (default 0.8)",
+      description: 'Share of a target used that makes it at risk (default 0.8)',
     }),
   ),
   ticket_target_minutes: Type.Optional(
@@ -114,15 +107,14 @@ const projectFields = {
     Nullable(
       Type.Array(TransitionSchema, {
         maxItems: 2000,
-        description: "Allowed transitions; null: any stage to any stage",
+        description: 'Allowed transitions; null: any stage to any stage',
       }),
     ),
   ),
   stages: Type.Array(StageDefinitionInput, {
     minItems: 1,
     maxItems: 200,
-    description:
-      "The workflow, in order; minor stages name their major `parent`",
+    description: 'The workflow, in order; minor stages name their major `parent`',
   }),
 };
 
@@ -134,10 +126,7 @@ const readOnly = {
   version: Type.Optional(Type.Unknown()),
 };
 
-export const ProjectCreate = Type.Object(
-  { ...projectFields, ...readOnly },
-  { additionalProperties: false },
-);
+export const ProjectCreate = Type.Object({ ...projectFields, ...readOnly }, { additionalProperties: false });
 export const ProjectPatch = Type.Object(
   {
     key: Type.Optional(projectFields.key),
@@ -159,17 +148,14 @@ export const StageDefinition = Type.Object({
   id: Type.String(),
   key: Type.String(),
   name: Type.String(),
-  parent: Nullable(
-    Type.String({ description: "Major stage key, for a minor stage" }),
-  ),
-  stage_type: Type.Union([Type.Literal("major"), Type.Literal("minor")]),
+  parent: Nullable(Type.String({ description: 'Major stage key, for a minor stage' })),
+  stage_type: Type.Union([Type.Literal('major'), Type.Literal('minor')]),
   position: Type.Integer(),
   target_minutes: Nullable(Type.Integer()),
   pauses: Type.Boolean(),
   final: Type.Boolean(),
   archived: Type.Boolean({
-    description:
-      "Removed from the workflow; kept for the history that names it",
+    description: 'Removed from the workflow; kept for the history that names it',
   }),
 });
 
@@ -191,13 +177,9 @@ export type ProjectOut = Static<typeof Project>;
 
 export const ProjectListQuery = Type.Object(
   {
-    limit: Type.Optional(
-      Type.Integer({ minimum: 1, maximum: 500, default: 50 }),
-    ),
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
     cursor: Type.Optional(Type.String({ maxLength: 1000 })),
-    include_archived: Type.Optional(
-      Type.Boolean({ description: "Also list archived stage definitions" }),
-    ),
+    include_archived: Type.Optional(Type.Boolean({ description: 'Also list archived stage definitions' })),
   },
   { additionalProperties: false },
 );

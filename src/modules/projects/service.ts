@@ -1,19 +1,15 @@
-import { randomUUID } from "node:crypto";
-import type { Clock } from "../../clock.js";
-import type { Db, Executor, Tx } from "../../db/database.js";
-import { AppError, invalid, notFound, type ErrorDetail } from "../../errors.js";
-import type { ServiceContext } from "../../services.js";
-import { assertCan, type Actor } from "../access/policy.js";
-import { calendarProblems, type Calendar } from "./calendar.js";
-import {
-  ProjectsRepository,
-  type ProjectRow,
-  type StageDefinitionRow,
-} from "./repository.js";
-import type { ProjectCreateInput, ProjectPatchInput } from "./schemas.js";
+import { randomUUID } from 'node:crypto';
+import type { Clock } from '../../clock.js';
+import type { Db, Executor, Tx } from '../../db/database.js';
+import { AppError, invalid, notFound, type ErrorDetail } from '../../errors.js';
+import type { ServiceContext } from '../../services.js';
+import { assertCan, type Actor } from '../access/policy.js';
+import { calendarProblems, type Calendar } from './calendar.js';
+import { ProjectsRepository, type ProjectRow, type StageDefinitionRow } from './repository.js';
+import type { ProjectCreateInput, ProjectPatchInput } from './schemas.js';
 
 export type Transition = { from: string | null; to: string };
-type StageDefinitionInput = ProjectCreateInput["stages"][number];
+type StageDefinitionInput = ProjectCreateInput['stages'][number];
 
 /** A project with its workflow's stage definitions in order (archived ones last). */
 export type ProjectView = ProjectRow & { definitions: StageDefinitionRow[] };
@@ -26,10 +22,7 @@ export type Workflow = {
 };
 
 /** Problems with a workflow's stages and transitions, each naming its field. */
-function workflowProblems(
-  stages: readonly StageDefinitionInput[],
-  transitions: readonly Transition[] | null | undefined,
-): ErrorDetail[] {
+function workflowProblems(stages: readonly StageDefinitionInput[], transitions: readonly Transition[] | null | undefined): ErrorDetail[] {
   const problems: ErrorDetail[] = [];
   const byKey = new Map<string, StageDefinitionInput>();
   stages.forEach((stage, index) => {
@@ -85,42 +78,20 @@ export class ProjectsService {
     this.clock = context.clock;
   }
 
-  private async view(
-    db: Executor,
-    project: ProjectRow,
-    includeArchived = true,
-  ): Promise<ProjectView> {
-    const definitions = await this.projects.definitionsOf(
-      db,
-      [project.id],
-      includeArchived,
-    );
+  private async view(db: Executor, project: ProjectRow, includeArchived = true): Promise<ProjectView> {
+    const definitions = await this.projects.definitionsOf(db, [project.id], includeArchived);
     return { ...project, definitions: definitions.get(project.id) ?? [] };
   }
 
-  async get(
-    actor: Actor,
-    ref: string,
-    includeArchived = false,
-  ): Promise<ProjectView> {
-    assertCan(actor, "project:read");
-    const project =
-      (await this.projects.find(this.db, ref)) ?? notFound("project", ref);
+  async get(actor: Actor, ref: string, includeArchived = false): Promise<ProjectView> {
+    assertCan(actor, 'project:read');
+    const project = (await this.projects.find(this.db, ref)) ?? notFound('project', ref);
     return this.view(this.db, project, includeArchived);
   }
 
-  async list(
-    actor: Actor,
-    limit: number,
-    cursor: string | undefined,
-    includeArchived = false,
-  ) {
-    assertCan(actor, "project:read");
-    const { rows, nextCursor } = await this.projects.list(
-      this.db,
-      limit,
-      cursor,
-    );
+  async list(actor: Actor, limit: number, cursor: string | undefined, includeArchived = false) {
+    assertCan(actor, 'project:read');
+    const { rows, nextCursor } = await this.projects.list(this.db, limit, cursor);
     const definitions = await this.projects.definitionsOf(
       this.db,
       rows.map((row) => row.id),
@@ -136,14 +107,10 @@ export class ProjectsService {
   }
 
   /** A project's workflow by project id, for transitions and the timeline (archived definitions included). */
-  async workflowOf(
-    db: Executor,
-    projectId: string,
-  ): Promise<Workflow | undefined> {
+  async workflowOf(db: Executor, projectId: string): Promise<Workflow | undefined> {
     const project = await this.projects.findById(db, projectId);
     if (!project) return undefined;
-    const definitions =
-      (await this.projects.definitionsOf(db, [projectId])).get(projectId) ?? [];
+    const definitions = (await this.projects.definitionsOf(db, [projectId])).get(projectId) ?? [];
     return {
       project,
       calendar: project.calendar as Calendar | null,
@@ -153,19 +120,13 @@ export class ProjectsService {
   }
 
   async create(actor: Actor, input: ProjectCreateInput): Promise<ProjectView> {
-    assertCan(actor, "project:write");
-    const calendar = input.calendar
-      ? { ...input.calendar, holidays: input.calendar.holidays ?? [] }
-      : null;
+    assertCan(actor, 'project:write');
+    const calendar = input.calendar ? { ...input.calendar, holidays: input.calendar.holidays ?? [] } : null;
     this.validate(calendar, input.stages, input.transitions);
     const now = this.clock.now();
     return this.db.transaction().execute(async (tx) => {
       if (await this.projects.find(tx, input.key)) {
-        throw new AppError(
-          "CONFLICT",
-          `a project with key "${input.key}" already exists`,
-          [{ field: "key", problem: "is taken" }],
-        );
+        throw new AppError('CONFLICT', `a project with key "${input.key}" already exists`, [{ field: 'key', problem: 'is taken' }]);
       }
       const project = await this.projects.insert(tx, {
         id: randomUUID(),
@@ -175,9 +136,7 @@ export class ProjectsService {
         calendar: calendar ? JSON.stringify(calendar) : null,
         at_risk_threshold: input.at_risk_threshold ?? 0.8,
         ticket_target_minutes: input.ticket_target_minutes ?? null,
-        transitions: input.transitions
-          ? JSON.stringify(input.transitions)
-          : null,
+        transitions: input.transitions ? JSON.stringify(input.transitions) : null,
         created_at: now,
         updated_at: now,
       });
@@ -188,98 +147,56 @@ export class ProjectsService {
   }
 
   /** PUT replaces every field (absent optional ones reset); PATCH changes only those given. Stage records keep their history either way. */
-  async update(
-    actor: Actor,
-    ref: string,
-    input: ProjectPatchInput,
-    replace: boolean,
-    expectedVersion?: number,
-  ): Promise<ProjectView> {
-    assertCan(actor, "project:write");
+  async update(actor: Actor, ref: string, input: ProjectPatchInput, replace: boolean, expectedVersion?: number): Promise<ProjectView> {
+    assertCan(actor, 'project:write');
     if (replace) {
-      const missing = (["key", "name", "stages"] as const).filter(
-        (field) => input[field] === undefined,
-      );
+      const missing = (['key', 'name', 'stages'] as const).filter((field) => input[field] === undefined);
       if (missing.length)
         invalid(
           missing.map((field) => ({
             field,
-            problem: "is required for PUT (use PATCH to change some fields)",
+            problem: 'is required for PUT (use PATCH to change some fields)',
           })),
         );
     }
     return this.db.transaction().execute(async (tx) => {
-      const found =
-        (await this.projects.find(tx, ref)) ?? notFound("project", ref);
-      const project =
-        (await this.projects.lock(tx, found.id)) ?? notFound("project", ref);
-      const version =
-        expectedVersion ??
-        (typeof input.version === "number" ? input.version : undefined);
+      const found = (await this.projects.find(tx, ref)) ?? notFound('project', ref);
+      const project = (await this.projects.lock(tx, found.id)) ?? notFound('project', ref);
+      const version = expectedVersion ?? (typeof input.version === 'number' ? input.version : undefined);
       if (version !== undefined && version !== project.version) {
-        throw new AppError(
-          "VERSION_MISMATCH",
-          `project ${project.key} is at version ${project.version}, not ${version}`,
-        );
+        throw new AppError('VERSION_MISMATCH', `project ${project.key} is at version ${project.version}, not ${version}`);
       }
-      const existing =
-        (await this.projects.definitionsOf(tx, [project.id])).get(project.id) ??
-        [];
+      const existing = (await this.projects.definitionsOf(tx, [project.id])).get(project.id) ?? [];
       const stages =
         input.stages ??
         this.asInput(
           existing.filter((definition) => !definition.archived),
           existing,
         );
-      const pick = <K extends keyof ProjectPatchInput>(
-        field: K,
-        current: unknown,
-        fallback: unknown,
-      ) =>
-        input[field] !== undefined
-          ? input[field]
-          : replace
-            ? fallback
-            : current;
-      const given = pick("calendar", project.calendar, null) as Calendar | null;
-      const calendar = given
-        ? { ...given, holidays: given.holidays ?? [] }
-        : null;
-      const transitions = pick("transitions", project.transitions, null) as
-        Transition[] | null;
+      const pick = <K extends keyof ProjectPatchInput>(field: K, current: unknown, fallback: unknown) =>
+        input[field] !== undefined ? input[field] : replace ? fallback : current;
+      const given = pick('calendar', project.calendar, null) as Calendar | null;
+      const calendar = given ? { ...given, holidays: given.holidays ?? [] } : null;
+      const transitions = pick('transitions', project.transitions, null) as Transition[] | null;
       this.validate(calendar, stages, transitions);
       const key = input.key ?? project.key;
       if (key !== project.key) {
         const other = await this.projects.find(tx, key);
         if (other && other.id !== project.id) {
-          throw new AppError(
-            "CONFLICT",
-            `a project with key "${key}" already exists`,
-            [{ field: "key", problem: "is taken" }],
-          );
+          throw new AppError('CONFLICT', `a project with key "${key}" already exists`, [{ field: 'key', problem: 'is taken' }]);
         }
       }
       const updated = await this.projects.update(tx, project.id, {
         key,
         name: input.name ?? project.name,
-        description: pick("description", project.description, null) as
-          string | null,
+        description: pick('description', project.description, null) as string | null,
         calendar: calendar ? JSON.stringify(calendar) : null,
-        at_risk_threshold: pick(
-          "at_risk_threshold",
-          project.at_risk_threshold,
-          0.8,
-        ) as number,
-        ticket_target_minutes: pick(
-          "ticket_target_minutes",
-          project.ticket_target_minutes,
-          null,
-        ) as number | null,
+        at_risk_threshold: pick('at_risk_threshold', project.at_risk_threshold, 0.8) as number,
+        ticket_target_minutes: pick('ticket_target_minutes', project.ticket_target_minutes, null) as number | null,
         transitions: transitions ? JSON.stringify(transitions) : null,
         updated_at: this.clock.now(),
       });
-      if (input.stages)
-        await this.saveDefinitions(tx, project.id, existing, input.stages);
+      if (input.stages) await this.saveDefinitions(tx, project.id, existing, input.stages);
       await this.projects.adoptTickets(tx, updated);
       return this.view(tx, updated, false);
     });
@@ -290,26 +207,16 @@ export class ProjectsService {
     stages: readonly StageDefinitionInput[],
     transitions: Transition[] | null | undefined,
   ) {
-    const problems = [
-      ...(calendar ? calendarProblems(calendar) : []),
-      ...workflowProblems(stages, transitions),
-    ];
+    const problems = [...(calendar ? calendarProblems(calendar) : []), ...workflowProblems(stages, transitions)];
     if (problems.length) invalid(problems);
   }
 
-  private asInput(
-    definitions: readonly StageDefinitionRow[],
-    all: readonly StageDefinitionRow[],
-  ): StageDefinitionInput[] {
-    const keyOf = new Map(
-      all.map((definition) => [definition.id, definition.key]),
-    );
+  private asInput(definitions: readonly StageDefinitionRow[], all: readonly StageDefinitionRow[]): StageDefinitionInput[] {
+    const keyOf = new Map(all.map((definition) => [definition.id, definition.key]));
     return definitions.map((definition) => ({
       key: definition.key,
       name: definition.name,
-      parent: definition.parent_id
-        ? (keyOf.get(definition.parent_id) ?? null)
-        : null,
+      parent: definition.parent_id ? (keyOf.get(definition.parent_id) ?? null) : null,
       target_minutes: definition.target_minutes,
       pauses: definition.pauses,
       final: definition.final,
@@ -323,9 +230,7 @@ export class ProjectsService {
     existing: readonly StageDefinitionRow[],
     stages: readonly StageDefinitionInput[],
   ) {
-    const byKey = new Map(
-      existing.map((definition) => [definition.key, definition]),
-    );
+    const byKey = new Map(existing.map((definition) => [definition.key, definition]));
     const ids = new Map<string, string>();
     for (const [position, stage] of stages.entries()) {
       const fields = {

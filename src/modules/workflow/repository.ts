@@ -74,7 +74,15 @@ export class WorkflowRepository {
 
   insertEvent(
     tx: Tx,
-    event: { ticket_id: string; type: string; actor_id: string | null; actor_name: string; visibility: 'public' | 'internal'; data: object; created_at: Date },
+    event: {
+      ticket_id: string;
+      type: string;
+      actor_id: string | null;
+      actor_name: string;
+      visibility: 'public' | 'internal';
+      data: object;
+      created_at: Date;
+    },
   ): Promise<TicketEventRow> {
     return tx
       .insertInto('ticket_events')

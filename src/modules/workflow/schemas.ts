@@ -88,7 +88,9 @@ export const HistoryQuery = Type.Object(
 export const CommentInput = Type.Object(
   {
     body: Type.String({ minLength: 1, maxLength: 20_000 }),
-    visibility: Type.Optional(Type.Union([Type.Literal('public'), Type.Literal('internal')], { description: 'Internal comments are never shown to customers' })),
+    visibility: Type.Optional(
+      Type.Union([Type.Literal('public'), Type.Literal('internal')], { description: 'Internal comments are never shown to customers' }),
+    ),
   },
   { additionalProperties: false },
 );

@@ -65,15 +65,19 @@ export class WorkflowService {
       const ticket = (await this.ticketRows.lock(tx, id)) ?? notFound('ticket', ref);
       const workflow = await this.workflowOf(tx, ticket);
       if (!workflow) {
-        throw new AppError('CONFLICT', `ticket ${ticket.number} is in no project with a workflow (its project: ${ticket.project ?? 'none'})`, [
-          { field: 'project', problem: 'names no project; create it with POST /api/projects or set the ticket\u2019s project' },
-        ]);
+        throw new AppError(
+          'CONFLICT',
+          `ticket ${ticket.number} is in no project with a workflow (its project: ${ticket.project ?? 'none'})`,
+          [{ field: 'project', problem: 'names no project; create it with POST /api/projects or set the ticket\u2019s project' }],
+        );
       }
       const definitionOf = new Map(workflow.definitions.map((definition) => [definition.id, definition]));
       const open = await this.workflow.openVisitsOf(tx, ticket.id);
       const innermost = open.find((stage) => stage.stage_type === 'minor') ?? open[0];
       const current = innermost ? definitionOf.get(innermost.definition_id!) : undefined;
-      const target = workflow.definitions.find((definition) => !definition.archived && (definition.key === input.to || definition.id === input.to));
+      const target = workflow.definitions.find(
+        (definition) => !definition.archived && (definition.key === input.to || definition.id === input.to),
+      );
       if (!target) invalid([{ field: 'to', problem: `no stage "${input.to}" in the workflow of project ${workflow.project.key}` }]);
 
       const allowed = allowedTargets(workflow, current);
@@ -112,7 +116,15 @@ export class WorkflowService {
         const definition = definitionOf.get(stage.definition_id!)!;
         const ended = await this.workflow.endStage(tx, stage.id, at, businessMs(workflow.calendar, stage.stage_start_time ?? at, at), now);
         left.push(ended);
-        events.push(event('stage_left', { stage_id: stage.id, key: definition.key, name: definition.name, visit: stage.visit, business_ms: ended.business_ms }));
+        events.push(
+          event('stage_left', {
+            stage_id: stage.id,
+            key: definition.key,
+            name: definition.name,
+            visit: stage.visit,
+            business_ms: ended.business_ms,
+          }),
+        );
       }
 
       const entered: StageRow[] = [];
@@ -248,7 +260,9 @@ export class WorkflowService {
     const ticket = await this.peers.tickets.get(actor, ref);
     const visibility = input.visibility ?? 'public';
     if (visibility === 'internal' && actor.role === 'customer') {
-      throw new AppError('FORBIDDEN', 'customers may write public comments only', [{ field: 'visibility', problem: 'must be public for a customer' }]);
+      throw new AppError('FORBIDDEN', 'customers may write public comments only', [
+        { field: 'visibility', problem: 'must be public for a customer' },
+      ]);
     }
     const now = this.clock.now();
     return this.db.transaction().execute((tx) =>

@@ -49,7 +49,8 @@ function openStream(base: string, path: string, headers: Record<string, string> 
     async waitFor(predicate: (events: Event[]) => boolean, what: string, timeoutMs = 10_000): Promise<void> {
       const deadline = Date.now() + timeoutMs;
       while (!predicate(events)) {
-        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(events.map((e) => [e.event, e.data.op]))}`);
+        if (Date.now() > deadline)
+          throw new Error(`timed out waiting for ${what}; got ${JSON.stringify(events.map((e) => [e.event, e.data.op]))}`);
         await new Promise<void>((resolve) => {
           waiters.push(resolve);
           setTimeout(resolve, 200);
@@ -119,28 +120,32 @@ test('closing the app ends open streams', async () => {
   await stream.ended;
 });
 
-test('with PostgreSQL, changes made by another process reach this process (LISTEN/NOTIFY)', { skip: !process.env.TEST_DATABASE_URL }, async () => {
-  const { rows } = await (await import('kysely')).sql<{ name: string }>`select current_database() as name`.execute(t.database.db);
-  const url = new URL(process.env.TEST_DATABASE_URL!);
-  url.pathname = `/${rows[0].name}`;
-  const database = await openDatabase({ databaseUrl: url.toString(), poolSize: 2, migrate: false });
-  const second = await buildApp({ config: t.config, database, clock: t.clock, logger: false });
-  await second.ready();
-  try {
-    const stream = openStream(base, '/api/events?project=LIVE');
-    await stream.waitFor(() => stream.status === 200, 'the stream to open');
-    const res = await second.inject({
-      method: 'POST',
-      url: '/api/tickets',
-      payload: { subject: 'made elsewhere', project: 'LIVE' },
-      headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
-    });
-    assert.equal(res.statusCode, 201, res.body);
-    const id = res.json().data.id;
-    await stream.waitFor((events) => events.some((e) => e.event === 'ticket' && e.data.id === id), "the other process's ticket", 1_500);
-    stream.close();
-  } finally {
-    await second.close();
-    await database.close();
-  }
-});
+test(
+  'with PostgreSQL, changes made by another process reach this process (LISTEN/NOTIFY)',
+  { skip: !process.env.TEST_DATABASE_URL },
+  async () => {
+    const { rows } = await (await import('kysely')).sql<{ name: string }>`select current_database() as name`.execute(t.database.db);
+    const url = new URL(process.env.TEST_DATABASE_URL!);
+    url.pathname = `/${rows[0].name}`;
+    const database = await openDatabase({ databaseUrl: url.toString(), poolSize: 2, migrate: false });
+    const second = await buildApp({ config: t.config, database, clock: t.clock, logger: false });
+    await second.ready();
+    try {
+      const stream = openStream(base, '/api/events?project=LIVE');
+      await stream.waitFor(() => stream.status === 200, 'the stream to open');
+      const res = await second.inject({
+        method: 'POST',
+        url: '/api/tickets',
+        payload: { subject: 'made elsewhere', project: 'LIVE' },
+        headers: { authorization: `Bearer ${TEST_ADMIN_TOKEN}` },
+      });
+      assert.equal(res.statusCode, 201, res.body);
+      const id = res.json().data.id;
+      await stream.waitFor((events) => events.some((e) => e.event === 'ticket' && e.data.id === id), "the other process's ticket", 1_500);
+      stream.close();
+    } finally {
+      await second.close();
+      await database.close();
+    }
+  },
+);

@@ -52,7 +52,8 @@ test('stage percentiles match an exact reference on random data', async () => {
   const stats = await get('/api/monitor/stages?project=MON&from=2026-01-01T00:00:00Z&to=2026-01-20T00:00:00Z');
   const intake = stats.find((s: { key: string }) => s.key === 'intake');
   assert.equal(intake.completed, 41);
-  const close = (actual: number, expected: number, what: string) => assert.ok(Math.abs(actual - expected) < 1e-3, `${what}: ${actual} ≠ ${expected}`);
+  const close = (actual: number, expected: number, what: string) =>
+    assert.ok(Math.abs(actual - expected) < 1e-3, `${what}: ${actual} ≠ ${expected}`);
   close(intake.p50_ms, percentile(durations, 0.5), 'p50');
   close(intake.p90_ms, percentile(durations, 0.9), 'p90');
   close(intake.mean_ms, durations.reduce((a, b) => a + b, 0) / durations.length, 'mean');

@@ -124,7 +124,9 @@ test('the sweeper records each first crossing once, even with sweeps racing', as
 
   const history = (await t.api.get(`/api/tickets/${tickets[0].id}/history`)).json().data;
   assert.deepEqual(
-    history.filter((e: { type: string }) => e.type === 'at_risk' || e.type === 'overdue').map((e: { type: string; data: { key: string } }) => `${e.type}:${e.data.key}`),
+    history
+      .filter((e: { type: string }) => e.type === 'at_risk' || e.type === 'overdue')
+      .map((e: { type: string; data: { key: string } }) => `${e.type}:${e.data.key}`),
     ['at_risk:intake', 'overdue:intake'],
   );
 });

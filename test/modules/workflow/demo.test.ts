@@ -14,10 +14,7 @@ test('demo data: projects, tickets in every state, through the services; loading
   await loadDemoData(t.app, { tickets: 60 });
   await loadDemoData(t.app, { tickets: 60 });
   const projects = (await t.api.get('/api/projects')).json().data;
-  assert.deepEqual(
-    projects.map((p: { key: string }) => p.key).sort(),
-    ['BILL', 'MOB', 'OPS', 'WEB'],
-  );
+  assert.deepEqual(projects.map((p: { key: string }) => p.key).sort(), ['BILL', 'MOB', 'OPS', 'WEB']);
   const overview = (await t.api.get('/api/monitor/overview')).json().data;
   const total = (await t.api.get('/api/tickets?count=true&limit=1')).json().page.total;
   assert.equal(total, 60);

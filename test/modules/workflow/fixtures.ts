@@ -1,38 +1,35 @@
-import assert from "node:assert/strict";
+import assert from 'node:assert/strict';
 
 /** The demo's support workflow: Intake → Triage → Diagnosis (Reproduce, Root cause) → Fix → Verification → Waiting → Closed. */
-export function supportWorkflow(
-  key: string,
-  extra: Record<string, unknown> = {},
-) {
+export function supportWorkflow(key: string, extra: Record<string, unknown> = {}) {
   return {
     key,
     name: `Support ${key}`,
     stages: [
-      { key: "intake", name: "Intake", target_minutes: 60 },
-      { key: "triage", name: "Triage", target_minutes: 240 },
-      { key: "diagnosis", name: "Diagnosis", target_minutes: 960 },
+      { key: 'intake', name: 'Intake', target_minutes: 60 },
+      { key: 'triage', name: 'Triage', target_minutes: 240 },
+      { key: 'diagnosis', name: 'Diagnosis', target_minutes: 960 },
       {
-        key: "reproduce",
-        name: "Reproduce",
-        parent: "diagnosis",
+        key: 'reproduce',
+        name: 'Reproduce',
+        parent: 'diagnosis',
         target_minutes: 480,
       },
       {
-        key: "root-cause",
-        name: "Root cause",
-        parent: "diagnosis",
+        key: 'root-cause',
+        name: 'Root cause',
+        parent: 'diagnosis',
         target_minutes: 480,
       },
-      { key: "fix", name: "Fix", target_minutes: 1440 },
-      { key: "verification", name: "Verification", target_minutes: 480 },
+      { key: 'fix', name: 'Fix', target_minutes: 1440 },
+      { key: 'verification', name: 'Verification', target_minutes: 480 },
       {
-        key: "waiting",
-        name: "Waiting for customer",
+        key: 'waiting',
+        name: 'Waiting for customer',
         pauses: true,
         target_minutes: 4320,
       },
-      { key: "closed", name: "Closed", final: true },
+      { key: 'closed', name: 'Closed', final: true },
     ],
     ...extra,
   };
@@ -49,36 +46,17 @@ export function randomValue(random: () => number, depth = 0): unknown {
     case 2:
       return random() < 0.5;
     case 3:
-      return "x".repeat(Math.floor(random() * 300));
+      return 'x'.repeat(Math.floor(random() * 300));
     case 4:
-      return [
-        "",
-        "\u0000",
-        "2026-13-45T99:00:00Z",
-        "../..",
-        "' or 1=1 --",
-        "☃",
-      ][Math.floor(random() * 6)];
+      return ['', '\u0000', '2026-13-45T99:00:00Z', '../..', "' or 1=1 --", '☃'][Math.floor(random() * 6)];
     case 5:
       return random() * 1e12;
     case 6:
-      return Array.from({ length: Math.floor(random() * 4) }, () =>
-        randomValue(random, depth + 1),
-      );
+      return Array.from({ length: Math.floor(random() * 4) }, () => randomValue(random, depth + 1));
     default:
       return Object.fromEntries(
         Array.from({ length: Math.floor(random() * 4) }, (_, i) => [
-          [
-            "to",
-            "note",
-            "at",
-            "key",
-            "name",
-            "stages",
-            "body",
-            "visibility",
-            `f${i}`,
-          ][Math.floor(random() * 9)],
+          ['to', 'note', 'at', 'key', 'name', 'stages', 'body', 'visibility', `f${i}`][Math.floor(random() * 9)],
           randomValue(random, depth + 1),
         ]),
       );
@@ -87,7 +65,7 @@ export function randomValue(random: () => number, depth = 0): unknown {
 
 export function assertErrorShape(body: Record<string, any>) {
   assert.equal(body.success, false);
-  assert.equal(typeof body.message, "string");
-  assert.equal(typeof body.error?.code, "string");
+  assert.equal(typeof body.message, 'string');
+  assert.equal(typeof body.error?.code, 'string');
   assert.ok(Array.isArray(body.error.details));
 }

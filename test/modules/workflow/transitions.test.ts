@@ -21,7 +21,8 @@ before(async () => {
 });
 after(() => t.close());
 
-const move = (id: string, to: string, extra: Record<string, unknown> = {}) => t.api.post(`/api/tickets/${id}/transitions`, { to, ...extra });
+const move = (id: string, to: string, extra: Record<string, unknown> = {}) =>
+  t.api.post(`/api/tickets/${id}/transitions`, { to, ...extra });
 
 test('a transition ends the current stage record and opens the next with its due time', async () => {
   const ticket = await t.create.ticket({ project: 'SUP' });
@@ -150,7 +151,8 @@ test('fuzz: random bodies and ids to the transition and comment routes answer on
   let seed = 11;
   const random = () => (seed = (seed * 16807) % 2147483647) / 2147483647;
   for (let i = 0; i < 150; i++) {
-    const body = i % 4 === 0 ? { to: ['intake', 'triage', 'reproduce', 'closed', 'fix'][i % 5], at: randomValue(random) } : randomValue(random);
+    const body =
+      i % 4 === 0 ? { to: ['intake', 'triage', 'reproduce', 'closed', 'fix'][i % 5], at: randomValue(random) } : randomValue(random);
     const id = [ticket.id, ticket.number, 'x'.repeat(70), '%20', '0', '-1'][i % 6];
     const route = i % 2 === 0 ? 'transitions' : 'comments';
     const res = await t.api.request({
