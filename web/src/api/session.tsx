@@ -12,7 +12,6 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const query = useQuery({
     queryKey: ['me'],
     queryFn: async () => (await getData<{ user: Me }>('/api/me')).user,
-    retry: (count, error) => !(error instanceof ApiError && error.status < 500) && count < 2,
     staleTime: 60_000,
   });
   const unauthenticated = query.error instanceof ApiError && query.error.status === 401;

@@ -46,6 +46,20 @@ export function ProjectSelect({ value, onChange, allowAll = true }: { value: str
   );
 }
 
+export function PrioritySelect({ value, onChange }: { value: string; onChange(value: string): void }) {
+  return (
+    <label>
+      Priority
+      <select value={value} onChange={(event) => onChange(event.target.value)}>
+        <option value="">Any</option>
+        <option value="high">High</option>
+        <option value="medium">Medium</option>
+        <option value="low">Low</option>
+      </select>
+    </label>
+  );
+}
+
 export function MonitorFilterBar({ filters, set }: { filters: MonitorFilters; set(changes: Partial<MonitorFilters>): void }) {
   return (
     <form className="filters" role="search" aria-label="Filters" onSubmit={(event) => event.preventDefault()}>
@@ -58,15 +72,7 @@ export function MonitorFilterBar({ filters, set }: { filters: MonitorFilters; se
         Assignee
         <DebouncedInput value={filters.assigned_to} onChange={(assigned_to) => set({ assigned_to })} />
       </label>
-      <label>
-        Priority
-        <select value={filters.priority} onChange={(event) => set({ priority: event.target.value })}>
-          <option value="">Any</option>
-          <option value="high">High</option>
-          <option value="medium">Medium</option>
-          <option value="low">Low</option>
-        </select>
-      </label>
+      <PrioritySelect value={filters.priority} onChange={(priority) => set({ priority })} />
       <label>
         From
         <input type="date" value={filters.from} onChange={(event) => set({ from: event.target.value })} />

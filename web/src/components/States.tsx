@@ -1,3 +1,4 @@
+import type { UseQueryResult } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
 import { ApiError } from '../api/http';
 
@@ -35,4 +36,22 @@ export function ErrorState({ error, retry }: { error: unknown; retry?: () => voi
       )}
     </div>
   );
+}
+
+/** A query's loading, error and empty states, and its data once there is some. */
+export function QueryState<T>({
+  query,
+  isEmpty,
+  empty,
+  children,
+}: {
+  query: UseQueryResult<T>;
+  isEmpty(data: T): boolean;
+  empty: ReactNode;
+  children(data: T): ReactNode;
+}) {
+  if (query.isPending) return <Loading />;
+  if (query.isError) return <ErrorState error={query.error} retry={() => void query.refetch()} />;
+  if (isEmpty(query.data)) return <Empty>{empty}</Empty>;
+  return <>{children(query.data)}</>;
 }

@@ -5,7 +5,7 @@ import { getList } from '../api/http';
 import { may, useSession } from '../api/session';
 import { statuses, type Ticket } from '../api/types';
 import { PriorityBadge, StatusBadge } from '../components/Badges';
-import { DebouncedInput, ProjectSelect } from '../components/Filters';
+import { DebouncedInput, PrioritySelect, ProjectSelect } from '../components/Filters';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { Time } from '../components/Time';
 import { useUrlState } from '../lib/useFilters';
@@ -97,15 +97,7 @@ export default function Tickets() {
             {filters.status.includes(',') && <option value={filters.status}>{filters.status}</option>}
           </select>
         </label>
-        <label>
-          Priority
-          <select value={filters.priority} onChange={(event) => update({ priority: event.target.value })}>
-            <option value="">Any</option>
-            <option value="high">High</option>
-            <option value="medium">Medium</option>
-            <option value="low">Low</option>
-          </select>
-        </label>
+        <PrioritySelect value={filters.priority} onChange={(priority) => update({ priority })} />
         {internal && (
           <>
             <ProjectSelect value={filters.project} onChange={(project) => update({ project })} />

@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { FormEvent } from 'react';
 import { getList, send } from '../../api/http';
 import type { CreatedToken, Token } from '../../api/types';
-import { Empty, ErrorState, Loading } from '../../components/States';
+import { ErrorState, QueryState } from '../../components/States';
 import { Time } from '../../components/Time';
 
 export function Tokens() {
@@ -54,57 +54,53 @@ export function Tokens() {
       )}
       {create.isError && <ErrorState error={create.error} />}
       {revoke.isError && <ErrorState error={revoke.error} />}
-      {tokens.isPending ? (
-        <Loading />
-      ) : tokens.isError ? (
-        <ErrorState error={tokens.error} retry={() => void tokens.refetch()} />
-      ) : tokens.data.items.length === 0 ? (
-        <Empty>No API tokens.</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Scope</th>
-                <th scope="col">Created</th>
-                <th scope="col">Last used</th>
-                <th scope="col">Expires</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {tokens.data.items.map((token) => (
-                <tr key={token.id}>
-                  <td data-label="Name">{token.name}</td>
-                  <td data-label="Scope">{token.scope}</td>
-                  <td data-label="Created">
-                    <Time iso={token.created_at} />
-                  </td>
-                  <td data-label="Last used">
-                    <Time iso={token.last_used_at} />
-                  </td>
-                  <td data-label="Expires">
-                    <Time iso={token.expires_at} />
-                  </td>
-                  <td>
-                    <button
-                      type="button"
-                      onClick={() =>
-                        window.confirm(`Revoke the token “${token.name}”? Programs using it stop working.`) && revoke.mutate(token.id)
-                      }
-                    >
-                      Revoke
-                    </button>
-                  </td>
+      <QueryState query={tokens} isEmpty={(data) => data.items.length === 0} empty="No API tokens.">
+        {(data) => (
+          <div className="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Scope</th>
+                  <th scope="col">Created</th>
+                  <th scope="col">Last used</th>
+                  <th scope="col">Expires</th>
+                  <th scope="col">
+                    <span className="sr-only">Actions</span>
+                  </th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+              </thead>
+              <tbody>
+                {data.items.map((token) => (
+                  <tr key={token.id}>
+                    <td data-label="Name">{token.name}</td>
+                    <td data-label="Scope">{token.scope}</td>
+                    <td data-label="Created">
+                      <Time iso={token.created_at} />
+                    </td>
+                    <td data-label="Last used">
+                      <Time iso={token.last_used_at} />
+                    </td>
+                    <td data-label="Expires">
+                      <Time iso={token.expires_at} />
+                    </td>
+                    <td>
+                      <button
+                        type="button"
+                        onClick={() =>
+                          window.confirm(`Revoke the token “${token.name}”? Programs using it stop working.`) && revoke.mutate(token.id)
+                        }
+                      >
+                        Revoke
+                      </button>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </QueryState>
     </div>
   );
 }

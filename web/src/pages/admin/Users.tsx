@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { getList, send } from '../../api/http';
 import type { Role, User } from '../../api/types';
-import { Empty, ErrorState, Loading } from '../../components/States';
+import { ErrorState, QueryState } from '../../components/States';
 import { Time } from '../../components/Time';
 
 const roles: Role[] = ['admin', 'agent', 'viewer', 'customer'];
@@ -65,55 +65,51 @@ export function Users() {
       </form>
       {create.isError && <ErrorState error={create.error} />}
       {update.isError && <ErrorState error={update.error} />}
-      {users.isPending ? (
-        <Loading />
-      ) : users.isError ? (
-        <ErrorState error={users.error} retry={() => void users.refetch()} />
-      ) : users.data.items.length === 0 ? (
-        <Empty>No users.</Empty>
-      ) : (
-        <div className="table-wrap">
-          <table>
-            <thead>
-              <tr>
-                <th scope="col">Name</th>
-                <th scope="col">Email</th>
-                <th scope="col">Role</th>
-                <th scope="col">Created</th>
-                <th scope="col">Status</th>
-              </tr>
-            </thead>
-            <tbody>
-              {users.data.items.map((user) => (
-                <tr key={user.id}>
-                  <td data-label="Name">{user.name}</td>
-                  <td data-label="Email">{user.email}</td>
-                  <td data-label="Role">
-                    <select
-                      aria-label={`Role of ${user.name}`}
-                      value={user.role}
-                      onChange={(event) => update.mutate({ id: user.id, role: event.target.value as Role })}
-                    >
-                      {roles.map((r) => (
-                        <option key={r}>{r}</option>
-                      ))}
-                    </select>
-                  </td>
-                  <td data-label="Created">
-                    <Time iso={user.created_at} />
-                  </td>
-                  <td data-label="Status">
-                    <button type="button" onClick={() => update.mutate({ id: user.id, disabled: !user.disabled })}>
-                      {user.disabled ? 'Enable' : 'Disable'}
-                    </button>{' '}
-                    {user.disabled && <span className="badge bad">disabled</span>}
-                  </td>
+      <QueryState query={users} isEmpty={(data) => data.items.length === 0} empty="No users.">
+        {(data) => (
+          <div className="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Email</th>
+                  <th scope="col">Role</th>
+                  <th scope="col">Created</th>
+                  <th scope="col">Status</th>
                 </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
-      )}
+              </thead>
+              <tbody>
+                {data.items.map((user) => (
+                  <tr key={user.id}>
+                    <td data-label="Name">{user.name}</td>
+                    <td data-label="Email">{user.email}</td>
+                    <td data-label="Role">
+                      <select
+                        aria-label={`Role of ${user.name}`}
+                        value={user.role}
+                        onChange={(event) => update.mutate({ id: user.id, role: event.target.value as Role })}
+                      >
+                        {roles.map((r) => (
+                          <option key={r}>{r}</option>
+                        ))}
+                      </select>
+                    </td>
+                    <td data-label="Created">
+                      <Time iso={user.created_at} />
+                    </td>
+                    <td data-label="Status">
+                      <button type="button" onClick={() => update.mutate({ id: user.id, disabled: !user.disabled })}>
+                        {user.disabled ? 'Enable' : 'Disable'}
+                      </button>{' '}
+                      {user.disabled && <span className="badge bad">disabled</span>}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </QueryState>
     </div>
   );
 }
