@@ -63,6 +63,8 @@ export async function up(db: Kysely<unknown>): Promise<void> {
       last_failure_at timestamptz not null,
       blocked_until timestamptz
     )`.execute(db);
+  // Stale entries are purged as new failures come in (an attack with random emails must not grow it for ever).
+  await sql`create index login_throttle_last_failure on login_throttle (last_failure_at)`.execute(db);
 
   await sql`
     create table audit_log (

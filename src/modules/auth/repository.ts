@@ -60,12 +60,14 @@ export class SessionsRepository {
   }
 
   /** Sessions past their absolute expiry or idle too long, for one user (housekeeping at login). */
+  /** This user's sessions that are over (idle or absolute), and anybody's past their absolute expiry (indexed). */
   async deleteExpired(db: Executor, userId: string, now: Date, idleSince: Date): Promise<void> {
     await db
       .deleteFrom('sessions')
       .where('user_id', '=', userId)
       .where((eb) => eb.or([eb('expires_at', '<=', now), eb('last_seen_at', '<=', idleSince)]))
       .execute();
+    await db.deleteFrom('sessions').where('expires_at', '<=', now).execute();
   }
 }
 
@@ -199,6 +201,15 @@ export class LoginThrottleRepository {
 
   async block(tx: Tx, key: string, until: Date | null): Promise<void> {
     await tx.updateTable('login_throttle').set({ blocked_until: until }).where('key', '=', key).execute();
+  }
+
+  /** Entries whose last failure is older than `before` and that block nothing any more. */
+  async purgeStale(db: Executor, before: Date, now: Date): Promise<void> {
+    await db
+      .deleteFrom('login_throttle')
+      .where('last_failure_at', '<', before)
+      .where((eb) => eb.or([eb('blocked_until', 'is', null), eb('blocked_until', '<=', now)]))
+      .execute();
   }
 
   async clear(db: Executor, key: string): Promise<void> {

@@ -79,6 +79,7 @@ export class AuthService {
             ? 'no password set'
             : 'wrong password';
       await this.db.transaction().execute(async (tx) => {
+        await this.throttle.purgeStale(tx, new Date(now.getTime() - this.settings.loginLockMinutes * MINUTE), now);
         const locked = await this.countFailure(tx, keys[0], this.settings.loginMaxFailures, now);
         const ipLocked = await this.countFailure(tx, keys[1], this.settings.loginIpMaxFailures, now);
         const actor = anonymousActor('customer', meta.ip);

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
+import { sql } from 'kysely';
 import { testApp, type TestApp } from '../../helpers/app.js';
 
 let t: TestApp;
@@ -230,6 +231,17 @@ describe('login throttling', () => {
     assert.equal((await login(email, user.password)).statusCode, 200, 'the lock is temporary');
     assert.equal((await login(email, 'wrong-password')).statusCode, 401, 'a success starts the count over');
     assert.equal((await login(email, user.password)).statusCode, 200);
+  });
+
+  test('entries older than the lock time are purged, so random emails cannot grow the table for ever', async () => {
+    assert.equal((await login('ghost1@example.com', 'whatever-password')).statusCode, 401);
+    t.clock.advance(16 * 60_000);
+    assert.equal((await login('ghost2@example.com', 'whatever-password')).statusCode, 401);
+    const rows = await sql<{ key: string }>`select key from login_throttle where key like 'email:ghost%'`.execute(t.database.db);
+    assert.deepEqual(
+      rows.rows.map((row) => row.key),
+      ['email:ghost2@example.com'],
+    );
   });
 
   test('per address: many accounts from one IP get locked too', async () => {
