@@ -240,3 +240,15 @@ test('OPS unreachable on a status query: 503 with the last known status', async 
   assert.match(odd.json().message, /does not follow the contract/);
   stub.answer(() => ok);
 });
+
+test('a ticket deleted before delivery: OPS is not called, the hand-off fails and the log keeps the reason', async () => {
+  const ticket = await t.create.ticket({ subject: 'Deleted' });
+  assert.equal((await t.api.post(`/api/ops/${ticket.id}?wait=false`)).statusCode, 202);
+  assert.equal((await t.api.delete(`/api/tickets/${ticket.id}`)).statusCode, 200);
+  await outbox().runDue();
+  assert.equal(sendsFor(ticket.id).length, 0);
+  assert.equal((await handOffOf(ticket.id)).state, 'dead');
+  const [entry] = await logs(t, ticket.id);
+  assert.deepEqual([entry.action, entry.status], ['send', 'failed']);
+  assert.match(entry.error!, /deleted/);
+});

@@ -313,3 +313,42 @@ test('the OPS routes are in the OpenAPI document', async () => {
   }
   assert.ok(paths['/api/ops/{id}'].post.responses['202']);
 });
+
+test("with the old backend's failure rates (fixed seed), every hand-off ends delivered once or failed — none lost, none doubled", async () => {
+  const lossy = await startOpsSim({ seed: 20260302 });
+  t.app.services.ops.client.useBaseUrl(lossy.url);
+  try {
+    const tickets = [];
+    for (let i = 0; i < 12; i++) {
+      const ticket = await t.create.ticket({ subject: `Lossy ${i}` });
+      assert.equal((await t.api.post(`/api/ops/${ticket.id}?wait=false`)).statusCode, 202);
+      tickets.push(ticket);
+    }
+    for (let round = 0; round < 5; round++) {
+      await t.app.services.outbox.runDue();
+      t.clock.advance(10 * 60_000);
+    }
+    const opsTickets = [...lossy.state.tickets.values()];
+    let attempts = 0;
+    for (const ticket of tickets) {
+      const row = await ticketRow(t, ticket.id);
+      const entries = (await logs(t, ticket.id)).filter((e) => e.action === 'send');
+      attempts += entries.length;
+      const mine = opsTickets.filter((o) => o.ticketId === ticket.id);
+      if (row.status === 'sent') {
+        assert.equal(mine.length, 1, 'one OPS ticket per delivered hand-off');
+        assert.equal(row.ops_id, mine[0].opsId);
+        assert.equal(entries.filter((e) => e.status === 'success').length, 1);
+      } else {
+        assert.equal(row.status, 'failed', `${ticket.id} is ${row.status}`);
+        assert.equal(mine.length, 0);
+        assert.equal(entries.length, 3, 'all attempts used');
+      }
+    }
+    assert.equal(lossy.state.requests.send, attempts, 'every attempt is in the log');
+    assert.ok(attempts > tickets.length, 'some sends failed and were retried (20 % failure rate)');
+  } finally {
+    t.app.services.ops.client.useBaseUrl(sim.url);
+    await lossy.close();
+  }
+});
