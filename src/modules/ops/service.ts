@@ -13,6 +13,7 @@ import { CircuitBreaker } from './breaker.js';
 import { OpsClient, type Exchange } from './client.js';
 import { statusDetails, type OpsCallbackBody, type OpsStatus, type OpsTicketInput } from './contract.js';
 import { opsMetrics, type OpsMetrics } from './metrics.js';
+import { presentHandOff } from './presenter.js';
 import { OpsRepository, opsOpenStatuses, type LogFilters } from './repository.js';
 
 export const opsSendKind = 'ops.send';
@@ -102,7 +103,7 @@ export class OpsService {
           'CONFLICT',
           `ticket ${ticket.id} is already on its way to OPS (attempt ${open.attempts} of ${open.max_attempts} so far)`,
           [],
-          { data: open },
+          { data: presentHandOff(open) },
         );
       }
       if (ticket.ops_id !== null && ticket.status !== 'failed' && !options.force) {

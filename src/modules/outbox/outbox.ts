@@ -64,6 +64,8 @@ export class Outbox {
   #timer: NodeJS.Timeout | null = null;
   #running = false;
   #stopped = true;
+  #intervalMs = 1000;
+  #lastPurge = 0;
   readonly #random: () => number;
 
   constructor(
@@ -139,8 +141,6 @@ export class Outbox {
     while (this.#inFlight.size > 0) await Promise.allSettled([...this.#inFlight]);
   }
 
-  #intervalMs = 1000;
-
   #schedule(intervalMs: number): void {
     if (intervalMs > 0) this.#intervalMs = intervalMs;
     this.#timer = setTimeout(() => void this.#tick(), intervalMs);
@@ -163,8 +163,6 @@ export class Outbox {
     // A full batch means more may be waiting: go again at once.
     if (!this.#stopped) this.#schedule(claimed >= this.options.batchSize ? 0 : this.#intervalMs);
   }
-
-  #lastPurge = 0;
 
   async #purgeNowAndThen(): Promise<void> {
     const now = this.clock.now().getTime();

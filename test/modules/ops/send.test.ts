@@ -100,6 +100,8 @@ test('?wait=false answers 202 with the queued hand-off; the queue lists it until
 
   const queued = await t.api.post(`/api/ops/${ticket.id}`);
   assert.equal(queued.statusCode, 409, 'a second send while one is under way');
+  assert.equal(queued.json().data.status, 'queued', 'the 409 shows the hand-off under way');
+  assert.equal(queued.json().data.idempotency_key, undefined);
   const queue = await t.api.get('/api/ops/queue');
   assert.equal(queue.statusCode, 200);
   assert.ok(queue.json().data.some((h: any) => h.ticket_id === ticket.id));
