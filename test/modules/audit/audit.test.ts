@@ -123,3 +123,39 @@ test('the log is append-only, enforced by the database', async () => {
   await assert.rejects(sql`truncate audit_log`.execute(t.database.db), /append-only/);
   assert.ok((await entries()).length > 0);
 });
+
+test('ticket and stage changes and deletions are recorded, on both faces, with the fields sent', async () => {
+  const agent = await t.userClient('agent');
+  const ticket = (await agent.post('/api/tickets', { subject: 'audited', priority: 'high' })).json().data;
+  await agent.patch(`/api/tickets/${ticket.id}`, { priority: 'low' });
+  const stage = (await agent.post('/stages', { stage_type: 'major', stage_description: 'legacy face' })).json();
+  await agent.delete(`/api/tickets/${ticket.id}`);
+  const ticketLog = await entries(`&target_type=ticket&target_id=${ticket.id}`);
+  assert.deepEqual(
+    ticketLog.map((entry) => entry.action),
+    ['ticket.deleted', 'ticket.updated', 'ticket.created'],
+  );
+  assert.ok(ticketLog.every((entry) => entry.actor_id === agent.user.id));
+  assert.deepEqual(ticketLog[1].details.fields, ['priority']);
+  const [stageEntry] = await entries(`&target_type=stage&target_id=${stage.id}`);
+  assert.equal(stageEntry.action, 'stage.created');
+  assert.equal(stageEntry.details.route, '/stages');
+  const refused = await (await t.userClient('viewer')).post('/api/tickets', { subject: 'not allowed' });
+  assert.equal(refused.statusCode, 403);
+  assert.equal((await entries('&action=ticket.created')).length, 1, 'refused writes change nothing and are not recorded as changes');
+});
+
+test('requests acting through ANONYMOUS_ROLE are recorded as anonymous', async () => {
+  const open = await testApp({ ANONYMOUS_ROLE: 'agent' });
+  try {
+    const created = await open.anonymous.post('/tickets', { subject: 'from an old client' });
+    assert.equal(created.statusCode, 201);
+    const [entry] = (await open.api.get(`/api/audit?target_id=${created.json().id}`)).json().data;
+    assert.equal(entry.action, 'ticket.created');
+    assert.equal(entry.actor_name, 'anonymous');
+    assert.equal(entry.actor_id, null);
+    assert.equal(entry.actor_role, 'agent');
+  } finally {
+    await open.close();
+  }
+});
