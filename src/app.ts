@@ -21,6 +21,8 @@ import { projectRoutes } from './modules/projects/routes.js';
 import { workflowRoutes } from './modules/workflow/routes.js';
 import { monitorRoutes } from './modules/monitor/routes.js';
 import { eventRoutes } from './modules/events/routes.js';
+import { searchRoutes } from './modules/search/routes.js';
+import { viewRoutes } from './modules/views/routes.js';
 import { legacyStageRoutes } from './modules/stages/legacy-routes.js';
 import { stageRoutes } from './modules/stages/routes.js';
 import { requestMetrics, systemRoutes } from './modules/system/routes.js';
@@ -122,6 +124,7 @@ export async function buildApp(options: AppOptions) {
         { name: 'workflow', description: 'Stage transitions, ticket history, comments and timelines' },
         { name: 'monitor', description: 'Dashboard numbers: overview, delayed tickets, stage statistics, throughput, flow, aging' },
         { name: 'events', description: 'Live updates (Server-Sent Events)' },
+        { name: 'search', description: 'The search box: field terms and ranked full text; saved views; streaming export' },
         { name: 'ops', description: 'Hand-offs to OPS, their status and the log of every exchange' },
         { name: 'legacy', description: "The older systems' routes, in their wire format" },
         { name: 'accounts', description: 'Sign-in, users and roles, API tokens, the audit log' },
@@ -147,6 +150,8 @@ export async function buildApp(options: AppOptions) {
   await app.register(workflowRoutes, { prefix: '/api', backgroundJobs: options.backgroundJobs ?? false });
   await app.register(monitorRoutes, { prefix: '/api' });
   await app.register(eventRoutes, { prefix: '/api' });
+  await app.register(searchRoutes, { prefix: '/api' });
+  await app.register(viewRoutes, { prefix: '/api' });
   await app.register(opsRoutes, { prefix: '/api', backgroundJobs: options.backgroundJobs ?? false });
   await app.register(importRoutes, { prefix: '/api' });
   await app.register(legacyTicketRoutes);

@@ -161,6 +161,7 @@ export class ImportService {
       const createdAt = input.created_at ?? visits[0]?.stage_start_time ?? now;
       let updatedAt = createdAt;
       let openStage: string | null = null;
+      let openDue: Date | null = null;
       const visitNumbers = new Map<string | null, number>();
       for (const visit of visits) {
         const stageId = randomUUID();
@@ -168,6 +169,7 @@ export class ImportService {
         const last = end ?? visit.stage_start_time;
         if (last > updatedAt) updatedAt = last;
         if (!end) openStage = stageId;
+        if (!end && visit.due_at && (!openDue || visit.due_at < openDue)) openDue = visit.due_at;
         const number = (visitNumbers.get(visit.key) ?? 0) + 1;
         visitNumbers.set(visit.key, number);
         stages.push({
@@ -206,6 +208,7 @@ export class ImportService {
         created_at: iso(createdAt),
         updated_at: iso(updatedAt),
         closed_at: status === 'closed' ? iso(updatedAt) : null,
+        stage_due_at: openDue && iso(openDue),
       });
       events.push({
         ticket_id: id,
@@ -217,6 +220,7 @@ export class ImportService {
       });
     }
 
+    const bulk = await this.repository.enterBulkMode(tx);
     const inserted = await this.repository.insertTickets(tx, tickets);
     for (const ticket of tickets) {
       if (!inserted.has(ticket.id)) reject(lineOf.get(ticket.id)!, `id: ticket ${ticket.id} already exists`);
@@ -225,6 +229,7 @@ export class ImportService {
       inserted.size === tickets.length ? rows : rows.filter((row) => inserted.has(row.ticket_id));
     await this.repository.insertVisits(tx, kept(stages), kept(current));
     await this.repository.insertEvents(tx, kept(events));
+    if (bulk) await this.repository.afterBulkBatch(tx, [...inserted], kept(stages));
     return { imported: inserted.size, existing: existing.size, rejected };
   }
 }

@@ -3,6 +3,8 @@ import type { Executor, Tx } from '../../db/database.js';
 import { keysetPage, type SortKey } from '../../db/keyset.js';
 import { containsPattern } from '../../db/sql-helpers.js';
 import type { NewTicketRow, Priority, TicketRow, TicketRowUpdate, TicketStatus } from '../../db/types.js';
+import type { ResolvedSearch } from '../search/resolve.js';
+import { rankSql, searchCondition, snippetSql } from '../search/sql.js';
 
 export type TicketFilters = {
   statuses?: TicketStatus[];
@@ -15,7 +17,8 @@ export type TicketFilters = {
   createdFrom?: Date;
   createdTo?: Date;
   updatedSince?: Date;
-  q?: string;
+  /** The search box and saved view (issue 13): field terms, ranked full text. */
+  search?: ResolvedSearch;
   /** Only tickets of these customer emails (a customer's own view); undefined: all tickets. */
   customerEmails?: string[];
 };
@@ -34,7 +37,14 @@ export const ticketSorts = {
     { column: 'priority_rank', kind: 'integer' },
     { column: 'number', kind: 'integer' },
   ],
+  /** Best match first (only with free text in `q`); the rank is an integer, so the keyset is exact. */
+  rank: [
+    { column: 'search_rank', kind: 'integer' },
+    { column: 'id', kind: 'text' },
+  ],
 } as const satisfies Record<string, readonly SortKey[]>;
+
+export type SearchColumns = { search_rank?: number; search_snippet?: string | null };
 
 export type TicketSortKey = keyof typeof ticketSorts;
 export type TicketSort = { key: TicketSortKey; descending: boolean };
@@ -51,7 +61,6 @@ export type TicketEvent = {
 
 // Must equal the indexed expressions in migration 0001, or the trigram indexes go unused.
 const customerText = sql<string>`lower(coalesce(customer_name, '') || ' ' || coalesce(customer_email, ''))`;
-const searchText = sql<string>`lower(coalesce(subject, '') || ' ' || coalesce(description, '') || ' ' || coalesce(customer_name, '') || ' ' || coalesce(customer_email, ''))`;
 
 export class TicketsRepository {
   findById(db: Executor, id: string): Promise<TicketRow | undefined> {
@@ -132,7 +141,7 @@ export class TicketsRepository {
     if (filters.createdTo) query = query.where('created_at', '<', filters.createdTo);
     if (filters.updatedSince) query = query.where('updated_at', '>=', filters.updatedSince);
     if (filters.customer) query = query.where(sql<boolean>`${customerText} like ${containsPattern(filters.customer)}`);
-    if (filters.q) query = query.where(sql<boolean>`${searchText} like ${containsPattern(filters.q)}`);
+    for (const search of filters.search?.filters ?? []) query = query.where(searchCondition(search, filters.search!.now));
     if (filters.customerEmails) {
       const emails = filters.customerEmails.map((email) => email.toLowerCase());
       query = emails.length ? query.where(sql<boolean>`lower(customer_email) in (${sql.join(emails)})`) : query.where(sql<boolean>`false`);
@@ -143,7 +152,14 @@ export class TicketsRepository {
   /** One page in the given order; `cursor` continues after the row it was made from. */
   /** One page in the given order; `cursor` continues after the row it was made from. */
   list(db: Executor, filters: TicketFilters, sort: TicketSort, limit: number, cursor: string | undefined) {
-    return keysetPage<TicketRow>(this.filtered(db, filters).selectAll(), ticketSorts[sort.key], sort.descending, limit, cursor);
+    const ranking = filters.search?.ranking;
+    const rows = this.filtered(db, filters).selectAll();
+    if (!ranking) return keysetPage<TicketRow & SearchColumns>(rows, ticketSorts[sort.key], sort.descending, limit, cursor);
+    // Rank and snippet are output columns: a subquery lets the keyset condition refer to them.
+    const ranked = db
+      .selectFrom(rows.select([rankSql(ranking).as('search_rank'), snippetSql(ranking).as('search_snippet')]).as('ranked'))
+      .selectAll();
+    return keysetPage<TicketRow & SearchColumns>(ranked, ticketSorts[sort.key], sort.descending, limit, cursor);
   }
 
   async count(db: Executor, filters: TicketFilters): Promise<number> {

@@ -6,19 +6,24 @@ import { AppError, fail, invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../services.js';
 import { assertCan, canSeeTicket, ticketVisibility, type Actor } from '../access/policy.js';
 import { StagesRepository } from '../stages/repository.js';
-import { TicketsRepository, type TicketEvent, type TicketFilters, type TicketSort } from './repository.js';
+import { resolveSearch } from '../search/resolve.js';
+import { TicketsRepository, type SearchColumns, type TicketEvent, type TicketFilters, type TicketSort } from './repository.js';
 import { isWellFormedId, numberRef, parseTicketInput, type StageRef, type TicketInput } from './validation.js';
 
 /** A ticket with its ordered stage ids: what both faces present. */
-export type TicketView = TicketRow & { stage_ids: string[]; /** When delay state is judged (issue 4). */ evaluated_at?: Date };
+export type TicketView = TicketRow & SearchColumns & { stage_ids: string[]; /** When delay state is judged (issue 4). */ evaluated_at?: Date };
 
 export type TicketListOptions = {
-  filters: Omit<TicketFilters, 'customerEmails'>;
-  sort: TicketSort;
+  filters: Omit<TicketFilters, 'customerEmails' | 'search'> & { q?: string; view?: string };
+  /** Absent: the view's sort, else best match first with free text, else newest first. */
+  sort?: TicketSort;
   limit: number;
   cursor?: string;
   count?: boolean;
 };
+
+const newestFirst: TicketSort = { key: 'created_at', descending: true };
+const rankSort: TicketSort = { key: 'rank', descending: true };
 
 export type TicketPage = { items: TicketView[]; nextCursor: string | null; total?: number };
 
@@ -85,11 +90,27 @@ export class TicketsService {
     return this.view(this.db, await this.findVisible(actor, this.db, ref));
   }
 
+  /** The filters and order of a list: visibility, `q` and the saved view resolved for this actor now. */
+  private async listQuery(actor: Actor, options: Pick<TicketListOptions, 'filters' | 'sort'>) {
+    const visibility = ticketVisibility(actor);
+    const { q, view, ...plain } = options.filters;
+    const search = await resolveSearch(this.db, actor, this.clock.now(), { q, view });
+    const filters: TicketFilters = { ...plain, search, ...(visibility ? { customerEmails: visibility.customerEmails } : {}) };
+    const sort = options.sort ?? search.viewSort ?? (search.ranking ? rankSort : newestFirst);
+    if (sort.key === 'rank' && !search.ranking) invalid([{ field: 'sort', problem: '-rank needs words to search for in q' }]);
+    return { filters, sort };
+  }
+
+  /** How many tickets the filters (and `q`, view) match now, for this actor. */
+  async count(actor: Actor, filters: TicketListOptions['filters']): Promise<number> {
+    assertCan(actor, 'ticket:read');
+    return this.tickets.count(this.db, (await this.listQuery(actor, { filters })).filters);
+  }
+
   async list(actor: Actor, options: TicketListOptions): Promise<TicketPage> {
     assertCan(actor, 'ticket:read');
-    const visibility = ticketVisibility(actor);
-    const filters: TicketFilters = { ...options.filters, ...(visibility ? { customerEmails: visibility.customerEmails } : {}) };
-    const { rows, nextCursor } = await this.tickets.list(this.db, filters, options.sort, options.limit, options.cursor);
+    const { filters, sort } = await this.listQuery(actor, options);
+    const { rows, nextCursor } = await this.tickets.list(this.db, filters, sort, options.limit, options.cursor);
     const stageIds = await this.tickets.stageIdsOf(
       this.db,
       rows.map((row) => row.id),

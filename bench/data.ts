@@ -1,0 +1,175 @@
+/**
+ * A realistic generated data set, written through the import path:
+ *   npm run bench:data -- --tickets 1000000 [--database-url postgres://…] [--data-dir ./data]
+ * Several projects and customers with skewed (power-law) shares, ~5 stage visits per ticket, some tickets overdue,
+ * and OPS log rows for the tickets handed to OPS. Prints the import rate.
+ */
+import { sql } from 'kysely';
+import { Readable } from 'node:stream';
+import { parseArgs } from 'node:util';
+import { Registry } from 'prom-client';
+import { systemClock } from '../src/clock.js';
+import { loadConfig } from '../src/config.js';
+import { openDatabase, type Database } from '../src/db/database.js';
+import { AppError } from '../src/errors.js';
+import { systemActor } from '../src/modules/access/policy.js';
+import { ImportService, type ImportReport } from '../src/modules/import/service.js';
+import { ProjectsService } from '../src/modules/projects/service.js';
+
+const DAY = 86_400_000;
+const HOUR = 3_600_000;
+const stageKeys = ['intake', 'triage', 'diagnosis', 'fix', 'verification'] as const;
+const projects = [
+  { key: 'web', weight: 50 },
+  { key: 'mobile', weight: 25 },
+  { key: 'billing', weight: 12 },
+  { key: 'infra', weight: 8 },
+  { key: 'data', weight: 5 },
+];
+const topics = ['printer', 'login', 'invoice', 'password', 'export', 'timeout', 'crash', 'email', 'sync', 'report', 'upload', 'vpn'];
+const verbs = ['fails', 'is slow', 'broken after update', 'shows wrong totals', 'times out', 'needs access', 'missing data'];
+
+/** A small seeded generator (mulberry32), so two runs make the same data set. */
+function random(seed: number) {
+  let state = seed >>> 0;
+  return () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
+  };
+}
+
+function* ticketLines(count: number, seed: number, now: number): Generator<string> {
+  const rand = random(seed);
+  const pick = <T>(items: readonly T[]) => items[Math.floor(rand() * items.length)]!;
+  const totalWeight = projects.reduce((sum, p) => sum + p.weight, 0);
+  const project = () => {
+    let r = rand() * totalWeight;
+    for (const p of projects) if ((r -= p.weight) < 0) return p.key;
+    return projects[0]!.key;
+  };
+  const lines: string[] = [];
+  for (let n = 1; n <= count; n += 1) {
+    // Customers by a power law: a few big customers open most tickets.
+    const customer = Math.floor(2000 * rand() ** 3);
+    const created = now - Math.floor(rand() ** 0.7 * 180 * DAY);
+    const closed = created < now - 14 * DAY ? rand() < 0.9 : rand() < 0.3;
+    const visitCount = closed ? 5 : 1 + Math.floor(rand() * 5);
+    const visits: Record<string, unknown>[] = [];
+    let at = created;
+    for (let v = 0; v < visitCount; v += 1) {
+      const start = at;
+      const last = v === visitCount - 1;
+      const length = Math.floor((0.2 + rand() * 2) * (v + 1) * 4 * HOUR);
+      const ends = !last || closed;
+      const end = ends ? Math.min(start + length, now) : null;
+      // Open visits: most are still within their target, some are overdue.
+      const due =
+        last && !closed
+          ? rand() < 0.2
+            ? now - Math.floor(rand() * 3 * DAY) - HOUR
+            : now + Math.floor(rand() * 3 * DAY) + HOUR
+          : start + 8 * HOUR;
+      visits.push({
+        key: stageKeys[v],
+        stage_start_time: new Date(start).toISOString(),
+        ...(end === null ? {} : { stage_end_time: new Date(end).toISOString() }),
+        due_at: new Date(Math.max(due, start)).toISOString(),
+      });
+      at = end ?? at;
+    }
+    const topic = pick(topics);
+    lines.push(
+      JSON.stringify({
+        external_id: `bench-${n}`,
+        subject: `${topic[0]!.toUpperCase()}${topic.slice(1)} ${pick(verbs)} (#${n})`,
+        description: `Customer reports that the ${topic} ${pick(verbs)}. Steps to reproduce attached.`,
+        status: closed ? 'closed' : pick(['open', 'open', 'in_progress', 'pending', 'new']),
+        priority: rand() < 0.15 ? 'high' : rand() < 0.6 ? 'medium' : 'low',
+        category: pick(['bug', 'question', 'incident', 'request']),
+        project: project(),
+        customer_name: `Customer ${customer}`,
+        customer_email: `support@customer${customer}.example.com`,
+        assigned_to: `agent${Math.floor(40 * rand() ** 2)}@stageline.example.com`,
+        created_at: new Date(created).toISOString(),
+        visits,
+      }) + '\n',
+    );
+    if (lines.length === 500) yield lines.splice(0).join('');
+  }
+  if (lines.length) yield lines.join('');
+}
+
+async function ensureProjects(database: Database) {
+  const context = { config: loadConfig({ LOG_LEVEL: 'silent' }), database, clock: systemClock, metrics: new Registry() };
+  const service = new ProjectsService(context);
+  for (const { key } of projects) {
+    try {
+      await service.create(systemActor, {
+        key,
+        name: `Support ${key}`,
+        stages: stageKeys.map((stage, index) => ({
+          key: stage,
+          name: stage[0]!.toUpperCase() + stage.slice(1),
+          target_minutes: 240 * (index + 1),
+        })),
+      } as never);
+    } catch (error) {
+      if (!(error instanceof AppError && error.code === 'CONFLICT')) throw error;
+    }
+  }
+}
+
+/** OPS exchanges for about a fifth of the tickets: a send, sometimes a retry, a status query. */
+async function generateOpsLog(database: Database) {
+  await sql`
+    insert into log_entries (id, ticket_id, action, status, timestamp, attempt, http_status, latency_ms, ops_id)
+    select t.id || ':' || a.action, t.id, a.action, case when a.action = 'retry' then 'failed' else 'success' end,
+      t.created_at + a.delay, 1, case when a.action = 'retry' then 503 else 200 end, 20 + (t.number % 180), 'OPS-' || t.number
+    from tickets t
+    cross join (values ('send', interval '1 minute'), ('query', interval '2 hours'), ('retry', interval '30 seconds')) as a(action, delay)
+    where t.external_id like 'bench-%' and t.number % 5 = 0 and (a.action <> 'retry' or t.number % 15 = 0)
+    on conflict (id) do nothing`.execute(database.db);
+  await sql`update tickets set ops_id = 'OPS-' || number where external_id like 'bench-%' and number % 5 = 0 and ops_id is null`.execute(
+    database.db,
+  );
+}
+
+export async function generateData(database: Database, tickets: number, seed = 42): Promise<ImportReport> {
+  await ensureProjects(database);
+  const context = { config: loadConfig({ LOG_LEVEL: 'silent' }), database, clock: systemClock, metrics: new Registry() };
+  const report = await new ImportService(context).run(systemActor, Readable.from(ticketLines(tickets, seed, Date.now())), {
+    format: 'ndjson',
+    strict: false,
+    batchSize: 2000,
+  });
+  await generateOpsLog(database);
+  return report;
+}
+
+async function main() {
+  const { values } = parseArgs({
+    options: { tickets: { type: 'string', default: '100000' }, 'database-url': { type: 'string' }, 'data-dir': { type: 'string' } },
+  });
+  const tickets = Number(values.tickets);
+  if (!Number.isSafeInteger(tickets) || tickets < 1) throw new Error('--tickets must be a positive whole number');
+  const config = loadConfig({
+    ...process.env,
+    ...(values['database-url'] ? { DATABASE_URL: values['database-url'] } : {}),
+    ...(values['data-dir'] ? { DATA_DIR: values['data-dir'] } : {}),
+  });
+  const database = await openDatabase(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir });
+  try {
+    const report = await generateData(database, tickets);
+    console.log(
+      `${report.imported} tickets imported (${report.existing} already there, ${report.rejected} rejected) in ${report.seconds} s: ${report.tickets_per_second} tickets/s`,
+    );
+    if (report.errors.length) console.log(report.errors.slice(0, 5));
+  } finally {
+    await database.close();
+  }
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) await main();
