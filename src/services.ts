@@ -14,6 +14,7 @@ import { ProjectsService } from './modules/projects/service.js';
 import { StagesService } from './modules/stages/service.js';
 import { TicketsService } from './modules/tickets/service.js';
 import { UsersService } from './modules/users/service.js';
+import { ViewsService } from './modules/views/service.js';
 import { DelaySweeper } from './modules/workflow/sweeper.js';
 import { WorkflowService } from './modules/workflow/service.js';
 
@@ -32,6 +33,7 @@ export function createServices(context: ServiceContext) {
   const tokens = new TokensService(context, audit);
   const users = new UsersService(context, audit);
   const tickets = new TicketsService(context);
+  const views = new ViewsService(context, tickets);
   const stages = new StagesService(context);
   const projects = new ProjectsService(context);
   const workflow = new WorkflowService(context, { tickets, projects });
@@ -45,7 +47,7 @@ export function createServices(context: ServiceContext) {
   });
   const ops = new OpsService(context, outbox);
   const imports = new ImportService(context);
-  return { tickets, stages, projects, workflow, sweeper, monitor, events, audit, auth, tokens, users, outbox, ops, imports };
+  return { tickets, views, stages, projects, workflow, sweeper, monitor, events, audit, auth, tokens, users, outbox, ops, imports };
 }
 
 export type Services = ReturnType<typeof createServices>;

@@ -3,6 +3,7 @@ import * as m0001 from './0001_tickets_and_stages.js';
 import * as m0002 from './0002_workflows.js';
 import * as m0003 from './0003_ops.js';
 import * as m0004 from './0004_accounts.js';
+import * as m0005 from './0005_search_views.js';
 import * as m0006 from './0006_import.js';
 
 export type MigrationModule = { up(db: Kysely<unknown>): Promise<void> };
@@ -13,5 +14,6 @@ export const migrations: Record<string, MigrationModule> = {
   '0002_workflows': m0002,
   '0003_ops': m0003,
   '0004_accounts': m0004,
+  '0005_search_views': m0005,
   '0006_import': m0006,
 };

@@ -69,7 +69,11 @@ export type Action =
   | 'monitor:read'
   | 'events:read'
   /** Bulk import of tickets with their stage history (issue 8): admins only. */
-  | 'ticket:import';
+  | 'ticket:import'
+  /** Saved views (issue 13): everybody signed in keeps their own; sharing with everyone is for agents and admins. */
+  | 'view:read'
+  | 'view:write'
+  | 'view:share';
 
 /** Reads end in `:read`: a read-only token and a viewer may do exactly these (minus the admin-only ones). */
 export function isRead(action: Action): boolean {
@@ -87,6 +91,8 @@ const customerMay: ReadonlySet<Action> = new Set<Action>([
   'stage:read',
   'account:read',
   'account:write',
+  'view:read',
+  'view:write',
 ]);
 
 /** Whether the actor may do the action at all (resource-level visibility is `canSeeTicket`). */
@@ -98,7 +104,7 @@ export function can(actor: Actor, action: Action): boolean {
     case 'agent':
       return !adminOnly.has(action);
     case 'viewer':
-      return (isRead(action) || action === 'account:write') && !adminOnly.has(action);
+      return (isRead(action) || action === 'account:write' || action === 'view:write') && !adminOnly.has(action);
     case 'customer':
       return customerMay.has(action);
   }
@@ -120,4 +126,17 @@ export function canSeeTicket(actor: Actor, ticket: { customer_email: string | nu
 /** The restriction to put on every ticket query for this actor (null: none). */
 export function ticketVisibility(actor: Actor): { customerEmails: string[] } | null {
   return actor.role === 'customer' ? { customerEmails: actor.customerEmails } : null;
+}
+
+/** A saved view is seen by its owner, and by everybody once shared. */
+export function canSeeView(actor: Actor, view: { owner_id: string; shared: boolean }): boolean {
+  return view.shared || (actor.id !== null && view.owner_id === actor.id);
+}
+
+/** Only its owner changes a view; an admin may also change or remove a shared one. */
+export function assertCanChangeView(actor: Actor, view: { owner_id: string; shared: boolean }): void {
+  assertCan(actor, 'view:write');
+  if (actor.id !== null && view.owner_id === actor.id) return;
+  if (view.shared && actor.role === 'admin') return;
+  throw new AppError('FORBIDDEN', 'only the owner of this view may change it');
 }

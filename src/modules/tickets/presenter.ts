@@ -35,6 +35,10 @@ export function presentTicket(ticket: TicketView, actor: Actor): TicketOut {
   out.due_at = iso(ticket.overdue_from);
   out.at_risk_at = iso(ticket.at_risk_from);
   if (ticket.evaluated_at) Object.assign(out, delayOf(ticket, ticket.evaluated_at));
+  if (ticket.search_rank !== undefined) {
+    out.rank = ticket.search_rank / 1_000_000;
+    out.snippet = ticket.search_snippet ?? null;
+  }
   if (actor.role !== 'customer') {
     out.assigned_to = ticket.assigned_to;
     out.metadata = ticket.metadata;

@@ -1,6 +1,6 @@
 import type { Priority, TicketStatus } from '../../db/types.js';
 import { invalid } from '../../errors.js';
-import type { TicketSortKey } from './repository.js';
+import { sortFrom } from '../search/resolve.js';
 import type { TicketListOptions } from './service.js';
 import { priorities, ticketStatuses } from './validation.js';
 
@@ -16,6 +16,7 @@ type ListQuery = {
   created_to?: string;
   updated_since?: string;
   q?: string;
+  view?: string;
   sort?: string;
   cursor?: string;
   count?: boolean;
@@ -38,7 +39,6 @@ function time(raw: string | undefined, field: string): Date | undefined {
 
 /** The list query of either face → the service's list options. */
 export function ticketListOptions(query: ListQuery, limit: number): TicketListOptions {
-  const sort = query.sort ?? '-created_at';
   return {
     filters: {
       statuses: commaList<TicketStatus>(query.status, 'status', ticketStatuses),
@@ -52,8 +52,9 @@ export function ticketListOptions(query: ListQuery, limit: number): TicketListOp
       createdTo: time(query.created_to, 'created_to'),
       updatedSince: time(query.updated_since, 'updated_since'),
       q: query.q || undefined,
+      view: query.view || undefined,
     },
-    sort: { key: sort.replace(/^-/, '') as TicketSortKey, descending: sort.startsWith('-') },
+    ...(query.sort ? { sort: sortFrom(query.sort) } : {}),
     limit,
     cursor: query.cursor || undefined,
     count: query.count ?? false,

@@ -41,6 +41,12 @@ export const TicketSchema = Type.Object(
     overdue_by: Type.Optional(Nullable(Type.Integer({ description: 'Seconds past the earliest due moment, while overdue' }))),
     due_at: Type.Optional(Nullable(DateTime('Earliest due moment of the open stages and the overall target'))),
     at_risk_at: Type.Optional(Nullable(DateTime('When it is (or was) at risk'))),
+    rank: Type.Optional(Type.Number({ description: 'How well it matches the words in `q` (lists searching for words)' })),
+    snippet: Type.Optional(
+      Nullable(
+        Type.String({ description: 'Subject and description around the matches, matched words in <mark>…</mark>; the rest is plain text' }),
+      ),
+    ),
   },
   { $id: 'Ticket' },
 );
@@ -114,6 +120,7 @@ export const ticketSortValues = [
   '-priority',
   'number',
   '-number',
+  '-rank',
 ] as const;
 
 /** The list filters, shared by both faces. */
@@ -128,8 +135,20 @@ export const ticketFilterQuery = {
   created_from: Type.Optional(DateTime()),
   created_to: Type.Optional(DateTime()),
   updated_since: Type.Optional(DateTime()),
-  q: Type.Optional(Type.String({ description: 'Contains (case-insensitive) in subject, description, customer' })),
-  sort: Type.Optional(Type.Enum([...ticketSortValues], { default: '-created_at' })),
+  q: Type.Optional(
+    Type.String({
+      maxLength: 1000,
+      description:
+        'Search box: ranked full text (words match as prefixes, "phrases", or, -word, typo-tolerant on subject and customer) ' +
+        'and field terms such as status:open,pending created:>2026-01-01 (GET /api/search/help lists them)',
+    }),
+  ),
+  view: Type.Optional(Type.String({ description: 'A saved view id: its query (and sort, unless `sort` is given) apply too' })),
+  sort: Type.Optional(
+    Type.Enum([...ticketSortValues], {
+      description: "Default: the view's sort, else -rank (best match) when q has words, else -created_at",
+    }),
+  ),
   cursor: Type.Optional(Type.String()),
   count: Type.Optional(Type.Boolean()),
 };

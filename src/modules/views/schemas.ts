@@ -1,0 +1,93 @@
+import { Type, type Static } from 'typebox';
+import { DateTime, Nullable } from '../../http/schema-helpers.js';
+import { ticketSortValues } from '../tickets/schemas.js';
+
+export const viewColumns = [
+  'id',
+  'number',
+  'subject',
+  'description',
+  'status',
+  'priority',
+  'category',
+  'project',
+  'customer_name',
+  'customer_email',
+  'customer_phone',
+  'contact_person',
+  'helpdeskurl',
+  'assigned_to',
+  'current_stage_id',
+  'ops_id',
+  'ops_error',
+  'created_at',
+  'updated_at',
+  'closed_at',
+  'version',
+] as const;
+export type ViewColumn = (typeof viewColumns)[number];
+
+export const ViewSortSchema = Type.Enum([...ticketSortValues], { description: 'The list order the view applies' });
+const ColumnSchema = Type.Enum([...viewColumns]);
+
+export const View = Type.Object({
+  id: Type.String(),
+  name: Type.String(),
+  query: Type.String({ description: 'Search-box text (see GET /api/search/help)' }),
+  sort: Nullable(ViewSortSchema),
+  columns: Type.Array(ColumnSchema, { description: 'Visible columns, in order; empty: the default ones' }),
+  layout: Type.Enum(['list', 'board']),
+  shared: Type.Boolean({ description: 'Visible to everybody; only agents and admins may share' }),
+  owner_id: Type.String(),
+  mine: Type.Boolean({ description: 'The caller owns it (and may change it)' }),
+  created_at: DateTime(),
+  updated_at: DateTime(),
+  version: Type.Integer(),
+});
+export type ViewOut = Static<typeof View>;
+
+const editable = {
+  name: Type.String({ minLength: 1, maxLength: 200 }),
+  query: Type.String({ maxLength: 1000 }),
+  sort: Nullable(ViewSortSchema),
+  columns: Type.Array(ColumnSchema, { maxItems: viewColumns.length, uniqueItems: true }),
+  layout: Type.Enum(['list', 'board']),
+  shared: Type.Boolean(),
+};
+
+export const ViewCreate = Type.Object(
+  {
+    name: editable.name,
+    query: Type.Optional(editable.query),
+    sort: Type.Optional(editable.sort),
+    columns: Type.Optional(editable.columns),
+    layout: Type.Optional(editable.layout),
+    shared: Type.Optional(editable.shared),
+  },
+  { additionalProperties: false },
+);
+export type ViewCreateBody = Static<typeof ViewCreate>;
+
+export const ViewPatch = Type.Object(
+  {
+    name: Type.Optional(editable.name),
+    query: Type.Optional(editable.query),
+    sort: Type.Optional(editable.sort),
+    columns: Type.Optional(editable.columns),
+    layout: Type.Optional(editable.layout),
+    shared: Type.Optional(editable.shared),
+    version: Type.Optional(Type.Integer({ minimum: 1, description: 'Expected current version (or send If-Match)' })),
+  },
+  { additionalProperties: false },
+);
+export type ViewPatchBody = Static<typeof ViewPatch>;
+
+export const ViewListQuery = Type.Object(
+  {
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 200, default: 50 })),
+    cursor: Type.Optional(Type.String()),
+  },
+  { additionalProperties: false },
+);
+
+export const ViewCount = Type.Object({ view_id: Type.String(), count: Type.Integer() });
