@@ -6,6 +6,9 @@ import { ProjectsRepository } from '../projects/repository.js';
 import { ChangeFeed } from './feed.js';
 import { ChangesRepository, type Change, type ChangeCursor } from './repository.js';
 
+/** How long the change log keeps changes for resuming streams. */
+export const CHANGE_RETENTION_MS = 7 * 24 * 3_600_000;
+
 const EVENT_ID = /^(\d{1,20})-(\d{1,19})$/;
 
 export const eventIdOf = (change: Pick<Change, 'txid' | 'id'>) => `${change.txid}-${change.id}`;
@@ -44,6 +47,11 @@ export class EventsService {
       projectId = found.id;
     }
     return { cursor: cursor ?? (await this.changes.head(this.db)), projectId };
+  }
+
+  /** Forgets changes older than the retention; a stream resumed from before that gets what is left. */
+  prune(now: Date): Promise<number> {
+    return this.changes.prune(this.db, new Date(now.getTime() - CHANGE_RETENTION_MS));
   }
 
   read(cursor: ChangeCursor, projectId: string | null, limit: number): Promise<Change[]> {
