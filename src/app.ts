@@ -23,6 +23,7 @@ import { monitorRoutes } from './modules/monitor/routes.js';
 import { eventRoutes } from './modules/events/routes.js';
 import { searchRoutes } from './modules/search/routes.js';
 import { viewRoutes } from './modules/views/routes.js';
+import { exportRoutes } from './modules/export/routes.js';
 import { legacyStageRoutes } from './modules/stages/legacy-routes.js';
 import { stageRoutes } from './modules/stages/routes.js';
 import { requestMetrics, systemRoutes } from './modules/system/routes.js';
@@ -152,6 +153,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(eventRoutes, { prefix: '/api', backgroundJobs: options.backgroundJobs ?? false });
   await app.register(searchRoutes, { prefix: '/api' });
   await app.register(viewRoutes, { prefix: '/api' });
+  await app.register(exportRoutes, { prefix: '/api' });
   await app.register(opsRoutes, { prefix: '/api', backgroundJobs: options.backgroundJobs ?? false });
   await app.register(importRoutes, { prefix: '/api' });
   await app.register(legacyTicketRoutes);
