@@ -36,23 +36,8 @@ const exactFormat = new Intl.DateTimeFormat(undefined, {
   second: '2-digit',
   timeZoneName: 'short',
 });
-const shortFormat = new Intl.DateTimeFormat(undefined, { dateStyle: 'short', timeStyle: 'short' });
 
 /** The exact moment in the viewer's time zone, e.g. for a tooltip. */
 export function formatExact(iso: string): string {
   return exactFormat.format(new Date(iso));
-}
-
-export function formatShort(iso: string): string {
-  return shortFormat.format(new Date(iso));
-}
-
-/** Durations arrive as milliseconds, or as ISO-8601 durations ("PT3H20M") from some routes. */
-export function durationMs(value: string | number | null | undefined): number | null {
-  if (value === null || value === undefined) return null;
-  if (typeof value === 'number') return value;
-  const match = /^P(?:(\d+(?:\.\d+)?)D)?(?:T(?:(\d+(?:\.\d+)?)H)?(?:(\d+(?:\.\d+)?)M)?(?:(\d+(?:\.\d+)?)S)?)?$/.exec(value);
-  if (!match) return Number.isFinite(Number(value)) ? Number(value) : null;
-  const [, d, h, m, s] = match.map((part) => Number(part ?? 0));
-  return d * day + h * hour + m * minute + s * 1000;
 }

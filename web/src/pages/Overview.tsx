@@ -2,13 +2,13 @@ import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
 import { Link } from 'react-router';
 import { getData } from '../api/http';
+import type { Overview as OverviewData } from '../api/types';
 import { useSession } from '../api/session';
 import { Chart } from '../components/Chart';
 import { MonitorFilterBar } from '../components/Filters';
 import { ErrorState, Loading } from '../components/States';
 import { Time } from '../components/Time';
 import { formatDuration } from '../lib/time';
-import { countsOf, numberOf } from '../lib/shape';
 import { monitorFilterKeys, monitorQuery, useUrlState } from '../lib/useFilters';
 import Tickets from './Tickets';
 
@@ -50,7 +50,7 @@ export default function Overview() {
 function PipelineOverview() {
   const [filters, set] = useUrlState(monitorFilterKeys);
   const query = useMemo(() => monitorQuery(filters), [filters]);
-  const overview = useMonitor('overview', query);
+  const overview = useMonitor<OverviewData>('overview', query);
   const stages = useMonitor<Row[]>('stages', query);
   const throughput = useMonitor<Row[]>('throughput', query);
   const flow = useQuery({
@@ -61,7 +61,7 @@ function PipelineOverview() {
   const aging = useMonitor<Row[]>('aging', query);
 
   const data = overview.data;
-  const byStatus = Object.fromEntries(countsOf(data?.by_status));
+  const byStatus: Record<string, number> = data?.by_status ?? {};
   const withOps = opsStatuses.reduce((sum, status) => sum + (byStatus[status] ?? 0), 0);
   const delayed = new URLSearchParams(Object.entries(filters).filter(([, v]) => v)).toString();
 
@@ -74,29 +74,19 @@ function PipelineOverview() {
       {data && (
         <>
           <ul className="counters" aria-label="Counters">
-            <Counter label="Open" value={numberOf(data, 'open', 'open_tickets', 'counts.open')} to="/tickets" />
-            <Counter label="On track" value={numberOf(data, 'on_track', 'delay.on_track', 'delay_states.on_track')} tone="ok" />
-            <Counter
-              label="At risk"
-              value={numberOf(data, 'at_risk', 'delay.at_risk', 'delay_states.at_risk')}
-              tone="warn"
-              to={`/delayed?state=at_risk&${delayed}`}
-            />
-            <Counter
-              label="Overdue"
-              value={numberOf(data, 'overdue', 'delay.overdue', 'delay_states.overdue')}
-              tone="bad"
-              to={`/delayed?state=overdue&${delayed}`}
-            />
+            <Counter label="Open" value={data.open} to="/tickets" />
+            <Counter label="On track" value={data.on_track} tone="ok" />
+            <Counter label="At risk" value={data.at_risk} tone="warn" to={`/delayed?state=at_risk&${delayed}`} />
+            <Counter label="Overdue" value={data.overdue} tone="bad" to={`/delayed?state=overdue&${delayed}`} />
             <Counter label="With OPS" value={withOps} to="/tickets?status=sent,in_progress,delayed" />
             <Counter label="OPS failed" value={byStatus.failed ?? 0} tone={byStatus.failed ? 'bad' : ''} to="/tickets?status=failed" />
           </ul>
           <p className="muted small">
-            Created today: {numberOf(data, 'created_today') ?? '—'} · Closed today: {numberOf(data, 'closed_today') ?? '—'}
+            Created today: {data.created_today} · Closed today: {data.closed_today}
             {data.oldest_open ? (
               <>
                 {' '}
-                · Oldest open: <OldestOpen value={data.oldest_open as Row} />
+                · Oldest open: <OldestOpen value={data.oldest_open} />
               </>
             ) : null}
           </p>
@@ -127,11 +117,10 @@ function PipelineOverview() {
   );
 }
 
-function OldestOpen({ value }: { value: Row }) {
-  const id = String(value.id ?? value.ticket_id ?? '');
+function OldestOpen({ value }: { value: NonNullable<OverviewData['oldest_open']> }) {
   return (
-    <Link to={`/tickets/${encodeURIComponent(id)}`}>
-      #{String(value.number ?? id)} {String(value.subject ?? '')} (<Time iso={value.created_at as string} />)
+    <Link to={`/tickets/${encodeURIComponent(value.id)}`}>
+      #{value.number} {value.subject} (<Time iso={value.created_at} />)
     </Link>
   );
 }
