@@ -64,7 +64,7 @@ export const apiInfo = {
   version: '0.1.0',
   description:
     'Where every support ticket is, how long it has been there, what is late, and its hand-off to OPS. ' +
-    'Routes under /api answer the `{ success, message, data, timestamp }` envelope; the older systems\' routes ' +
+    "Routes under /api answer the `{ success, message, data, timestamp }` envelope; the older systems' routes " +
     '(/tickets, /stages) answer bare JSON as their clients expect.',
 };
 
@@ -83,7 +83,9 @@ export async function buildApp(options: AppOptions) {
     routerOptions: { maxParamLength: 2048 },
     frameworkErrors: (error, _request, reply) => {
       const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 400;
-      void (reply as FastifyReply).status(status === 414 ? 404 : status).send(errorBody(status === 414 ? 'NOT_FOUND' : 'VALIDATION_FAILED', error.message, [{ field: 'url', problem: error.message }]));
+      void (reply as FastifyReply)
+        .status(status === 414 ? 404 : status)
+        .send(errorBody(status === 414 ? 'NOT_FOUND' : 'VALIDATION_FAILED', error.message, [{ field: 'url', problem: error.message }]));
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
   registerValidators(app);
@@ -106,7 +108,7 @@ export async function buildApp(options: AppOptions) {
       done(null, undefined);
       return;
     }
-    jsonParser(request, body as string, done);
+    void jsonParser(request, body as string, done);
   });
 
   registerErrorHandler(app);

@@ -106,7 +106,8 @@ export async function testApp(overrides: Record<string, string> = {}): Promise<T
         password,
         ...(options.customerEmails ? { customer_emails: options.customerEmails } : {}),
       });
-      const token = (await created('/api/tokens', { name: 'test', user_id: user.id, scope: options.scope ?? 'read-write' })).token as string;
+      const token = (await created('/api/tokens', { name: 'test', user_id: user.id, scope: options.scope ?? 'read-write' }))
+        .token as string;
       return { ...client(app, { authorization: `Bearer ${token}` }), user, token, password };
     },
     create: {
