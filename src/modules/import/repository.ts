@@ -36,6 +36,8 @@ export type ImportTicketRow = {
   closed_at: string | null;
   /** The open visits' earliest due time, set up front so the stages trigger finds nothing to change. */
   stage_due_at: string | null;
+  /** Only in bulk mode (no foreign-key triggers), where the ticket can name a stage inserted after it. */
+  current_stage_id: string | null;
 };
 
 export type ImportStageRow = {
@@ -89,7 +91,7 @@ export class ImportRepository {
 
   /**
    * Bulk mode: row triggers off for this transaction (`session_replication_role = replica`, superusers only) and their
-   * work done once per batch instead (project ids, flow rollup, change log); row by row, a batch of 1,000 tickets
+   * work done once per batch instead (flow rollup, change log; project and due moments are set on insert); row by row, a batch of 1,000 tickets
    * fires ~20,000 trigger calls. Referential integrity holds by construction: the batch links only rows it inserts.
    * Returns false, leaving the triggers on, when the role may not do it or an unknown trigger exists.
    */
@@ -109,9 +111,6 @@ export class ImportRepository {
   async afterBulkBatch(tx: Tx, ticketIds: readonly string[], stages: readonly ImportStageRow[]): Promise<void> {
     if (ticketIds.length === 0) return;
     const ids = ticketIds as string[];
-    await sql`
-      update tickets t set project_id = (select p.id from projects p where p.key = t.project or p.name = t.project order by p.key = t.project desc limit 1)
-      where t.id = any(${ids}::text[]) and t.project is not null`.execute(tx);
     if (stages.length) {
       await sql`
         insert into stage_flow_daily (definition_id, day, entered, exited)
@@ -145,13 +144,14 @@ export class ImportRepository {
     if (rows.length === 0) return new Set();
     const { rows: inserted } = await sql<{ id: string }>`
       insert into tickets (id, external_id, subject, description, status, priority, category, project, customer_name,
-        customer_email, customer_phone, contact_person, helpdeskurl, assigned_to, metadata, created_at, updated_at, closed_at, stage_at_risk_at, stage_due_at)
+        customer_email, customer_phone, contact_person, helpdeskurl, assigned_to, metadata, created_at, updated_at, closed_at, stage_at_risk_at, stage_due_at, current_stage_id, project_id)
       select id, external_id, subject, description, status, priority, category, project, customer_name,
-        customer_email, customer_phone, contact_person, helpdeskurl, assigned_to, metadata, created_at, updated_at, closed_at, stage_due_at, stage_due_at
+        customer_email, customer_phone, contact_person, helpdeskurl, assigned_to, metadata, created_at, updated_at, closed_at, stage_due_at, stage_due_at, current_stage_id,
+        (select p.id from projects p where p.key = r.project or p.name = r.project order by p.key = r.project desc limit 1)
       from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(id text, external_id text, subject text, description text,
         status text, priority text, category text, project text, customer_name text, customer_email text,
         customer_phone text, contact_person text, helpdeskurl text, assigned_to text, metadata jsonb,
-        created_at timestamptz, updated_at timestamptz, closed_at timestamptz, stage_due_at timestamptz)
+        created_at timestamptz, updated_at timestamptz, closed_at timestamptz, stage_due_at timestamptz, current_stage_id text)
       on conflict do nothing
       returning id`.execute(tx);
     return new Set(inserted.map((row) => row.id));

@@ -142,11 +142,13 @@ export class ImportService {
     const projects = [...new Set(fresh.flatMap((row) => (row.ticket.project ? [row.ticket.project] : [])))];
     const definitions = await this.repository.definitions(tx, projects);
     const now = this.clock.now();
+    const bulk = await this.repository.enterBulkMode(tx);
     const tickets: ImportTicketRow[] = [];
     const stages: ImportStageRow[] = [];
     const current: { ticket_id: string; stage_id: string }[] = [];
     const events: ImportEventRow[] = [];
     const lineOf = new Map<string, number>();
+    const currentOf = new Map<string, string>();
 
     for (const row of fresh) {
       const { ticket: input } = row;
@@ -187,6 +189,7 @@ export class ImportService {
         });
       }
       if (openStage) current.push({ ticket_id: id, stage_id: openStage });
+      if (openStage) currentOf.set(id, openStage);
       const status = input.status ?? 'new';
       lineOf.set(id, row.line);
       tickets.push({
@@ -209,6 +212,7 @@ export class ImportService {
         updated_at: iso(updatedAt),
         closed_at: status === 'closed' ? iso(updatedAt) : null,
         stage_due_at: openDue && iso(openDue),
+        current_stage_id: null,
       });
       events.push({
         ticket_id: id,
@@ -220,14 +224,14 @@ export class ImportService {
       });
     }
 
-    const bulk = await this.repository.enterBulkMode(tx);
+    if (bulk) for (const ticket of tickets) ticket.current_stage_id = currentOf.get(ticket.id) ?? null;
     const inserted = await this.repository.insertTickets(tx, tickets);
     for (const ticket of tickets) {
       if (!inserted.has(ticket.id)) reject(lineOf.get(ticket.id)!, `id: ticket ${ticket.id} already exists`);
     }
     const kept = <T extends { ticket_id: string }>(rows: T[]) =>
       inserted.size === tickets.length ? rows : rows.filter((row) => inserted.has(row.ticket_id));
-    await this.repository.insertVisits(tx, kept(stages), kept(current));
+    await this.repository.insertVisits(tx, kept(stages), bulk ? [] : kept(current));
     await this.repository.insertEvents(tx, kept(events));
     if (bulk) await this.repository.afterBulkBatch(tx, [...inserted], kept(stages));
     return { imported: inserted.size, existing: existing.size, rejected };
