@@ -122,3 +122,32 @@ test('memory stays flat while streaming: one page at a time, never every row', a
   const growth = peak - early;
   assert.ok(growth < 6 * 1024 * 1024, `heap grew ${(growth / 1024 / 1024).toFixed(1)} MB`);
 });
+
+test('stage records export the same way, ready for a Gantt', async () => {
+  const started = await t.create.stage({
+    stage_description: 'Design, "v2"',
+    stage_start_time: '2026-02-01T08:00:00Z',
+    due_at: '2026-02-03T08:00:00Z',
+  });
+  t.clock.advance(1000);
+  await t.create.stage({ stage_description: 'Build', stage_start_time: '2026-02-02T08:00:00Z', stage_end_time: '2026-02-04T08:00:00Z' });
+  const res = await t.api.get(
+    '/api/stages/export?columns=number,stage_description,stage_start_time,stage_end_time,due_at&sort=created_at&time_zone=Europe/Berlin',
+  );
+  assert.equal(res.statusCode, 200, res.body);
+  assert.match(res.headers['content-disposition'] as string, /filename="stages-2026-03-01\.csv"/);
+  const rows = parse(res.body, { columns: true }) as Record<string, string>[];
+  assert.equal(rows.length, 2);
+  assert.equal(rows[0].number, String(started.number));
+  assert.equal(rows[0].stage_description, 'Design, "v2"');
+  assert.equal(rows[0].stage_start_time, '2026-02-01T09:00:00.000+01:00');
+  assert.equal(rows[0].stage_end_time, '');
+  assert.equal(rows[1].stage_end_time, '2026-02-04T09:00:00.000+01:00');
+  const ndjson = await t.api.get('/api/stages/export?format=ndjson&stage_type=major');
+  assert.equal(ndjson.body.trimEnd().split('\n').length, 2);
+  assert.equal((await t.api.get('/api/stages/export?columns=nope')).statusCode, 400);
+  const customer = await t.userClient('customer', { customerEmails: ['nobody@customer.example'] });
+  const theirs = await customer.get('/api/stages/export?format=ndjson');
+  assert.equal(theirs.statusCode, 200, theirs.body);
+  assert.equal(theirs.body, '', 'a customer sees only stages of their own tickets');
+});
