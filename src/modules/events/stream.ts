@@ -25,7 +25,13 @@ export class ChangeStream {
 
   async open(subscribe: (wake: () => void) => Promise<() => void>): Promise<void> {
     this.raw.on('close', () => void this.close());
-    this.unsubscribe = await subscribe(() => this.wake());
+    const unsubscribe = await subscribe(() => this.wake());
+    // Closed while subscribing (the app shut down, the client left): start nothing that would outlive it.
+    if (this.closed) {
+      unsubscribe();
+      return;
+    }
+    this.unsubscribe = unsubscribe;
     this.timers.push(setInterval(() => this.wake(), POLL_MS));
     this.timers.push(setInterval(() => this.write(': ping\n\n'), HEARTBEAT_MS));
     this.wake();

@@ -112,8 +112,8 @@ test('a stream resumes after Last-Event-ID with what happened while away', async
 });
 
 test('closing the app ends open streams', async () => {
-  const other = await testApp();
-  const url = await other.app.listen({ port: 0, host: '127.0.0.1' });
+  const other = await buildApp({ config: t.config, database: t.database, clock: t.clock, logger: false });
+  const url = await other.listen({ port: 0, host: '127.0.0.1' });
   const stream = openStream(url, '/api/events');
   await stream.waitFor(() => stream.status === 200, 'the stream to open');
   await other.close();
