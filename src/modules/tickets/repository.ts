@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor, Tx } from '../../db/database.js';
-import { keysetPage, type SortKey } from '../../db/keyset.js';
-import { containsPattern } from '../../db/sql-helpers.js';
+import { commonSorts, keysetPage, type SortKey } from '../../db/keyset.js';
+import { containsPattern, customerEmailIn } from '../../db/sql-helpers.js';
 import type { NewTicketRow, Priority, TicketRow, TicketRowUpdate, TicketStatus } from '../../db/types.js';
 import type { ResolvedSearch } from '../search/resolve.js';
 import { rankSql, searchCondition, snippetSql } from '../search/sql.js';
@@ -24,15 +24,7 @@ export type TicketFilters = {
 };
 
 export const ticketSorts = {
-  created_at: [
-    { column: 'created_at', kind: 'timestamp' },
-    { column: 'id', kind: 'text' },
-  ],
-  updated_at: [
-    { column: 'updated_at', kind: 'timestamp' },
-    { column: 'id', kind: 'text' },
-  ],
-  number: [{ column: 'number', kind: 'integer' }],
+  ...commonSorts,
   priority: [
     { column: 'priority_rank', kind: 'integer' },
     { column: 'number', kind: 'integer' },
@@ -45,6 +37,9 @@ export const ticketSorts = {
 } as const satisfies Record<string, readonly SortKey[]>;
 
 export type SearchColumns = { search_rank?: number; search_snippet?: string | null };
+
+/** Must match the generated column `priority_rank` in migration 0001. */
+const priorityRank: Record<Priority, number> = { low: 1, medium: 2, high: 3 };
 
 export type TicketSortKey = keyof typeof ticketSorts;
 export type TicketSort = { key: TicketSortKey; descending: boolean };
@@ -132,7 +127,13 @@ export class TicketsRepository {
   private filtered(db: Executor, filters: TicketFilters) {
     let query = db.selectFrom('tickets');
     if (filters.statuses?.length) query = query.where('status', 'in', filters.statuses);
-    if (filters.priorities?.length) query = query.where('priority', 'in', filters.priorities);
+    // By rank, the generated column the (priority_rank, number) index is built on.
+    if (filters.priorities?.length)
+      query = query.where(
+        'priority_rank',
+        'in',
+        filters.priorities.map((priority) => priorityRank[priority]),
+      );
     if (filters.project !== undefined) query = query.where('project', '=', filters.project);
     if (filters.category !== undefined) query = query.where('category', '=', filters.category);
     if (filters.assignedTo !== undefined) query = query.where('assigned_to', '=', filters.assignedTo);
@@ -142,10 +143,7 @@ export class TicketsRepository {
     if (filters.updatedSince) query = query.where('updated_at', '>=', filters.updatedSince);
     if (filters.customer) query = query.where(sql<boolean>`${customerText} like ${containsPattern(filters.customer)}`);
     for (const search of filters.search?.filters ?? []) query = query.where(searchCondition(search, filters.search!.now));
-    if (filters.customerEmails) {
-      const emails = filters.customerEmails.map((email) => email.toLowerCase());
-      query = emails.length ? query.where(sql<boolean>`lower(customer_email) in (${sql.join(emails)})`) : query.where(sql<boolean>`false`);
-    }
+    if (filters.customerEmails) query = query.where(customerEmailIn('customer_email', filters.customerEmails));
     return query;
   }
 

@@ -34,9 +34,13 @@ export const TicketSchema = Type.Object(
     updated_at: DateTime(),
     closed_at: Nullable(DateTime()),
     version: Type.Integer({ description: 'Increases on every change; send it back as `If-Match` or `version`' }),
-    project_id: Type.Optional(Nullable(Type.String({ description: 'The project (by `project`, its key or name) whose workflow the ticket follows' }))),
+    project_id: Type.Optional(
+      Nullable(Type.String({ description: 'The project (by `project`, its key or name) whose workflow the ticket follows' })),
+    ),
     delay_state: Type.Optional(
-      Nullable(Type.Enum(['on_track', 'at_risk', 'overdue'], { description: 'Null for a closed ticket; judged now from the stored due moments' })),
+      Nullable(
+        Type.Enum(['on_track', 'at_risk', 'overdue'], { description: 'Null for a closed ticket; judged now from the stored due moments' }),
+      ),
     ),
     overdue_by: Type.Optional(Nullable(Type.Integer({ description: 'Seconds past the earliest due moment, while overdue' }))),
     due_at: Type.Optional(Nullable(DateTime('Earliest due moment of the open stages and the overall target'))),

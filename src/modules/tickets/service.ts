@@ -8,10 +8,11 @@ import { assertCan, canSeeTicket, ticketVisibility, type Actor } from '../access
 import { StagesRepository } from '../stages/repository.js';
 import { resolveSearch } from '../search/resolve.js';
 import { TicketsRepository, type SearchColumns, type TicketEvent, type TicketFilters, type TicketSort } from './repository.js';
-import { isWellFormedId, numberRef, parseTicketInput, type StageRef, type TicketInput } from './validation.js';
+import { editableFields, isWellFormedId, numberRef, parseTicketInput, type StageRef, type TicketInput } from './validation.js';
 
 /** A ticket with its ordered stage ids: what both faces present. */
-export type TicketView = TicketRow & SearchColumns & { stage_ids: string[]; /** When delay state is judged (issue 4). */ evaluated_at?: Date };
+export type TicketView = TicketRow &
+  SearchColumns & { stage_ids: string[]; /** When delay state is judged (issue 4). */ evaluated_at?: Date };
 
 export type TicketListOptions = {
   filters: Omit<TicketFilters, 'customerEmails' | 'search'> & { q?: string; view?: string };
@@ -26,22 +27,6 @@ const newestFirst: TicketSort = { key: 'created_at', descending: true };
 const rankSort: TicketSort = { key: 'rank', descending: true };
 
 export type TicketPage = { items: TicketView[]; nextCursor: string | null; total?: number };
-
-const editableFields = [
-  'subject',
-  'description',
-  'status',
-  'priority',
-  'category',
-  'project',
-  'customer_name',
-  'customer_email',
-  'customer_phone',
-  'contact_person',
-  'helpdeskurl',
-  'assigned_to',
-  'metadata',
-] as const satisfies readonly (keyof TicketInput & keyof TicketRow)[];
 
 /** Fields a customer never sees, so their changes are internal history. */
 const internalFields = new Set<string>(['assigned_to', 'metadata']);
