@@ -187,6 +187,25 @@ describe('dashboard in Chromium', () => {
     await screenshot(page, '09-board-live');
   });
 
+  test('an agent may move cards but not administer; a viewer only looks', async () => {
+    for (const [role, mayMove] of [
+      ['agent', true],
+      ['viewer', false],
+    ] as const) {
+      const email = `${role}@e2e.example.com`;
+      const created = await server.api('POST', '/api/users', { email, name: `E2E ${role}`, role, password: `${role}-password-1` });
+      assert.equal(created.status, 201, JSON.stringify(created.body));
+      await signIn(page, server.baseUrl, email, `${role}-password-1`);
+      await page.getByRole('link', { name: 'Board' }).click();
+      await page.locator('.column[data-stage="intake"]').waitFor();
+      assert.equal(await page.getByRole('link', { name: 'Admin' }).count(), 0, `${role} sees no Admin`);
+      assert.equal(await page.getByText('Drag a card to another column').count(), mayMove ? 1 : 0, `${role} move hint`);
+      const card = page.locator('[draggable]').first();
+      assert.equal(await card.getAttribute('draggable'), String(mayMove), `${role} cards draggable`);
+      await screenshot(page, `10-board-${role}`);
+    }
+  });
+
   test('a customer sees only their own tickets and cannot open another customer’s', async () => {
     const customer = await server.api('POST', '/api/users', {
       email: 'buyer@acme.example.com',
