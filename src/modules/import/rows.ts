@@ -3,7 +3,7 @@ import { createInterface } from 'node:readline';
 import type { Readable } from 'node:stream';
 import { AppError } from '../../errors.js';
 import { parseStageInput, type StageInput } from '../stages/validation.js';
-import { parseTicketInput, type TicketInput } from '../tickets/validation.js';
+import { editableFields, parseTicketInput, type TicketInput } from '../tickets/validation.js';
 
 export type ImportFormat = 'ndjson' | 'csv';
 
@@ -11,23 +11,7 @@ export type ImportFormat = 'ndjson' | 'csv';
 export type SourceRow = { line: number; record: Record<string, unknown> } | { line: number; error: string };
 
 /** A ticket's field as the API takes it; `stages`, `current_stage_id` and `version` come from the visits instead. */
-const ticketFields = [
-  'id',
-  'subject',
-  'description',
-  'status',
-  'priority',
-  'category',
-  'project',
-  'customer_name',
-  'customer_email',
-  'customer_phone',
-  'contact_person',
-  'helpdeskurl',
-  'assigned_to',
-  'metadata',
-  'created_at',
-] as const;
+const ticketFields = ['id', ...editableFields, 'created_at'] as const;
 const rowFields = new Set<string>(['external_id', 'visits', ...ticketFields]);
 /** A visit is a stage record of the ticket; `key` names the stage definition in the ticket's project. */
 const visitFields = new Set(['key', 'stage_type', 'stage_description', 'stage_start_time', 'stage_end_time', 'due_at', 'contact_emails']);
