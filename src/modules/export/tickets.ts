@@ -1,24 +1,13 @@
 import type { Actor } from '../access/policy.js';
 import { presentTicket } from '../tickets/presenter.js';
 import type { TicketListOptions, TicketsService } from '../tickets/service.js';
+import { editableFields } from '../tickets/validation.js';
 import { chooseColumns, EXPORT_PAGE, streamExport, type ExportSettings } from './stream.js';
 
 export const ticketExportColumns = [
   'id',
   'number',
-  'subject',
-  'description',
-  'status',
-  'priority',
-  'category',
-  'project',
-  'customer_name',
-  'customer_email',
-  'customer_phone',
-  'contact_person',
-  'helpdeskurl',
-  'assigned_to',
-  'metadata',
+  ...editableFields,
   'current_stage_id',
   'stages',
   'ops_id',

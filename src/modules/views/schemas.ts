@@ -1,22 +1,17 @@
 import { Type, type Static } from 'typebox';
 import { DateTime, Nullable } from '../../http/schema-helpers.js';
 import { ticketSortValues } from '../tickets/schemas.js';
+import { editableFields } from '../tickets/validation.js';
+
+/** A view may show any ticket field but `metadata` (free JSON, not a column). */
+const editableColumns = editableFields.filter(
+  (field): field is Exclude<(typeof editableFields)[number], 'metadata'> => field !== 'metadata',
+);
 
 export const viewColumns = [
   'id',
   'number',
-  'subject',
-  'description',
-  'status',
-  'priority',
-  'category',
-  'project',
-  'customer_name',
-  'customer_email',
-  'customer_phone',
-  'contact_person',
-  'helpdeskurl',
-  'assigned_to',
+  ...editableColumns,
   'current_stage_id',
   'ops_id',
   'ops_error',
