@@ -163,6 +163,14 @@ export async function buildApp(options: AppOptions) {
   await app.register(legacyStageRoutes);
   await app.register(dashboardPlugin);
 
+  if (options.backgroundJobs) {
+    const { dispatcher, events } = app.services;
+    app.addHook('onReady', async () => {
+      await dispatcher.start(events.feed, (error) => app.log.error({ err: error }, 'handing ticket events to their consumers failed'));
+    });
+    app.addHook('preClose', async () => dispatcher.stop());
+  }
+
   return app;
 }
 

@@ -7,6 +7,7 @@ import { AuthService } from './modules/auth/service.js';
 import { TokensService } from './modules/auth/tokens.js';
 import { ImportService } from './modules/import/service.js';
 import { OpsService } from './modules/ops/service.js';
+import { EventDispatcher } from './modules/dispatch/dispatcher.js';
 import { EventsService } from './modules/events/service.js';
 import { MonitorService } from './modules/monitor/service.js';
 import { Outbox } from './modules/outbox/outbox.js';
@@ -47,7 +48,26 @@ export function createServices(context: ServiceContext) {
   });
   const ops = new OpsService(context, outbox);
   const imports = new ImportService(context);
-  return { tickets, views, stages, projects, workflow, sweeper, monitor, events, audit, auth, tokens, users, outbox, ops, imports };
+  // Consumers of ticket history (notifications, webhooks) register here; the server runs it.
+  const dispatcher = new EventDispatcher(context.database.db, context.clock);
+  return {
+    tickets,
+    views,
+    stages,
+    projects,
+    workflow,
+    sweeper,
+    monitor,
+    events,
+    audit,
+    auth,
+    tokens,
+    users,
+    outbox,
+    ops,
+    imports,
+    dispatcher,
+  };
 }
 
 export type Services = ReturnType<typeof createServices>;

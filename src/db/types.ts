@@ -115,6 +115,7 @@ export interface DB {
   log_entries: LogEntriesTable;
   ops_callback_signatures: OpsCallbackSignaturesTable;
   saved_views: SavedViewsTable;
+  event_consumers: EventConsumersTable;
 }
 
 export interface ProjectsTable {
@@ -174,6 +175,13 @@ export interface ChangeLogTable {
   ticket_id: string | null;
   project_id: string | null;
   created_at: Generated<Timestamp>;
+}
+
+export interface EventConsumersTable {
+  name: string;
+  txid: string;
+  last_id: number;
+  updated_at: ColumnType<Date, Date | string | undefined, Date | string>;
 }
 
 export type TicketRow = Selectable<TicketsTable>;

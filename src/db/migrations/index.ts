@@ -5,6 +5,7 @@ import * as m0003 from './0003_ops.js';
 import * as m0004 from './0004_accounts.js';
 import * as m0005 from './0005_search_views.js';
 import * as m0006 from './0006_import.js';
+import * as m0007 from './0007_event_consumers.js';
 
 export type MigrationModule = { up(db: Kysely<unknown>): Promise<void> };
 
@@ -16,4 +17,5 @@ export const migrations: Record<string, MigrationModule> = {
   '0004_accounts': m0004,
   '0005_search_views': m0005,
   '0006_import': m0006,
+  '0007_event_consumers': m0007,
 };

@@ -1,0 +1,120 @@
+import type { Clock } from '../../clock.js';
+import type { Db, Tx } from '../../db/database.js';
+import type { TicketEventRow, TicketRow } from '../../db/types.js';
+import type { ChangeFeed } from '../events/feed.js';
+import { ChangesRepository } from '../events/repository.js';
+import { DispatchRepository } from './repository.js';
+
+/** What happened to a ticket, as consumers of ticket history see it. */
+export type DomainEvent =
+  | { kind: 'history'; event: TicketEventRow; ticket: TicketRow }
+  | { kind: 'ticket_deleted'; ticketId: string; projectId: string | null; at: Date };
+
+/**
+ * Something that acts on ticket history — e-mail notifications, webhooks. `handle` runs in the
+ * transaction that moves the consumer's cursor past the events, so work it queues there (outbox jobs)
+ * is queued exactly once per event: never lost if the process dies, never twice if it restarts.
+ */
+export interface EventConsumer {
+  readonly name: string;
+  handle(tx: Tx, events: readonly DomainEvent[]): Promise<void>;
+}
+
+const BATCH = 200;
+
+/**
+ * Tails the change log for history inserts and ticket deletions and hands them, in commit order, to
+ * each registered consumer from its own stored cursor. Safe to run in several processes at once: the
+ * cursor row is locked while a batch is handled.
+ */
+export class EventDispatcher {
+  readonly #consumers = new Map<string, EventConsumer>();
+  readonly #repository = new DispatchRepository();
+  readonly #changes = new ChangesRepository();
+  #timer: NodeJS.Timeout | null = null;
+  #running: Promise<unknown> | null = null;
+  #again = false;
+  #unsubscribe: (() => void) | null = null;
+
+  constructor(
+    private readonly db: Db,
+    private readonly clock: Clock,
+  ) {}
+
+  register(consumer: EventConsumer): void {
+    if (this.#consumers.has(consumer.name)) throw new Error(`event consumer ${consumer.name} is already registered`);
+    this.#consumers.set(consumer.name, consumer);
+  }
+
+  /**
+   * Hands every final change to every consumer; returns how many events were handed over. A consumer
+   * seen for the first time starts from now: it does not replay history written before it existed.
+   */
+  async dispatch(): Promise<number> {
+    let handed = 0;
+    for (const consumer of this.#consumers.values()) {
+      await this.#repository.ensureConsumer(this.db, consumer.name, await this.#changes.head(this.db));
+      for (;;) {
+        const batch = await this.db.transaction().execute((tx) => this.#dispatchBatch(tx, consumer));
+        handed += batch;
+        if (batch < BATCH) break;
+      }
+    }
+    return handed;
+  }
+
+  async #dispatchBatch(tx: Tx, consumer: EventConsumer): Promise<number> {
+    const cursor = await this.#repository.lockCursor(tx, consumer.name);
+    if (!cursor) return 0;
+    const changes = await this.#repository.changesAfter(tx, cursor, BATCH);
+    if (changes.length === 0) return 0;
+    const historyIds = changes.filter((change) => change.entity === 'history').map((change) => Number(change.entity_id));
+    const found = new Map((await this.#repository.eventsWithTickets(tx, historyIds)).map((entry) => [Number(entry.event.id), entry]));
+    const events: DomainEvent[] = [];
+    for (const change of changes) {
+      if (change.entity === 'ticket') {
+        events.push({ kind: 'ticket_deleted', ticketId: change.entity_id, projectId: change.project_id, at: change.created_at });
+        continue;
+      }
+      const entry = found.get(Number(change.entity_id));
+      if (entry) events.push({ kind: 'history', ...entry });
+    }
+    if (events.length > 0) await consumer.handle(tx, events);
+    const last = changes[changes.length - 1];
+    await this.#repository.moveCursor(tx, consumer.name, { txid: last.txid, id: last.id }, this.clock.now());
+    return changes.length;
+  }
+
+  /** Dispatches on every change-log notification and every `intervalMs`, until `stop()`. */
+  async start(feed: ChangeFeed, onError: (error: unknown) => void, intervalMs = 5_000): Promise<void> {
+    if (this.#timer || this.#consumers.size === 0) return;
+    const run = () => {
+      if (this.#running) {
+        this.#again = true;
+        return;
+      }
+      this.#running = this.dispatch()
+        .catch(onError)
+        .finally(() => {
+          this.#running = null;
+          if (this.#again) {
+            this.#again = false;
+            run();
+          }
+        });
+    };
+    this.#timer = setInterval(run, intervalMs);
+    this.#timer.unref();
+    this.#unsubscribe = await feed.subscribe(run);
+    run();
+  }
+
+  async stop(): Promise<void> {
+    if (this.#timer) clearInterval(this.#timer);
+    this.#timer = null;
+    this.#unsubscribe?.();
+    this.#unsubscribe = null;
+    this.#again = false;
+    await this.#running;
+  }
+}
