@@ -22,12 +22,15 @@ const { values } = parseArgs({
     'skip-data': { type: 'boolean', default: false },
     connections: { type: 'string', default: '10' },
     seconds: { type: 'string' },
+    /** Only the endpoints whose name matches this regular expression (the baseline always runs). */
+    only: { type: 'string' },
   },
 });
 const quick = values.quick;
 const tickets = Number(values.tickets ?? (quick ? 20_000 : 1_000_000));
 const seconds = Number(values.seconds ?? (quick ? 2 : 10));
 const connections = Number(values.connections);
+const only = values.only ? new RegExp(values.only) : null;
 const databaseUrl = process.env.DATABASE_URL || null;
 const kind = databaseUrl ? 'postgres' : 'pglite';
 const token = process.env.ADMIN_API_TOKEN || 'bench-admin-token-0123456789abcdef';
@@ -112,7 +115,8 @@ async function load(
   paths: string[],
   body?: (index: number) => string,
   duration = seconds,
-): Promise<Result> {
+): Promise<Result | null> {
+  if (only && !name.startsWith('baseline') && !only.test(name)) return null;
   let counter = 0;
   const result = await autocannon({
     url: base,
@@ -287,6 +291,7 @@ async function main() {
     'GET',
     ['/'],
   );
+  if (!baselineResult) throw new Error('the baseline did not run');
   baseline.child.kill('SIGTERM');
 
   // 3. The real server; cold start = spawn until /readyz answers.
@@ -326,7 +331,7 @@ async function main() {
     const sample = (await api('/api/tickets?limit=200&status=open')).body?.data ?? [];
     const ids: string[] = sample.map((t: { id: string }) => t.id);
     if (ids.length === 0) throw new Error('no open tickets to load');
-    const results: Result[] = [baselineResult];
+    const results: (Result | null)[] = [baselineResult];
     results.push(
       await load(
         base,
@@ -394,7 +399,8 @@ async function main() {
       );
     }
 
-    for (const result of results)
+    const measured = results.filter((result): result is Result => result !== null);
+    for (const result of measured)
       result.ratio_to_baseline = Math.round((result.requests_per_second / baselineResult.requests_per_second) * 1000) / 1000;
     const pgbenchTps = databaseUrl ? pgbench(databaseUrl, seconds) : null;
     if (pgbenchTps !== null) log(`pgbench -S: ${pgbenchTps} tps`);
@@ -421,7 +427,7 @@ async function main() {
       server_peak_rss_mb: peakRss,
       pgbench_select_tps: pgbenchTps,
       sse: sseResult,
-      endpoints: results,
+      endpoints: measured,
       total_seconds: Math.round((Date.now() - started) / 1000),
     };
     const file = path.join(root, 'bench/results', `${date}-${kind}${quick ? '-quick' : ''}`);
@@ -445,7 +451,7 @@ function markdown(s: Record<string, any>): string {
   return [
     `# Stageline benchmark — ${s.date.slice(0, 10)}, ${s.database}${s.quick ? ' (quick)' : ''}`,
     '',
-    `${s.tickets} tickets, ${s.connections} connections, ${s.seconds_per_endpoint} s per endpoint; ${s.machine.cpus} CPUs (${s.machine.cpu}), ${s.machine.memory_gb} GB; load average at the end ${s.machine.load_average.join(' / ')} (a shared, busy machine).`,
+    `${s.tickets} tickets, ${s.connections} connections, ${s.seconds_per_endpoint} s per endpoint; ${s.machine.cpus} CPUs (${s.machine.cpu}), ${s.machine.memory_gb} GB; load average at the end ${s.machine.load_average.join(' / ')}${s.machine.load_average[0] > 1.5 ? ' (a busy machine: other work was running)' : ''}.`,
     '',
     '| endpoint | req/s | × baseline | p50 ms | p90 ms | p97.5 ms | p99 ms | errors | non-2xx | one alone ms | server RSS MB |',
     '|---|---|---|---|---|---|---|---|---|---|---|',
