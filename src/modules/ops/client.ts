@@ -197,7 +197,8 @@ function messageOf(response: unknown): string {
   return '';
 }
 
-function isTimeout(error: unknown): boolean {
+/** Whether an undici failure was a timeout (ours, or undici's connect/headers/body limits). */
+export function isTimeout(error: unknown): boolean {
   const e = error as {
     name?: string;
     code?: string;
