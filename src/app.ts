@@ -23,6 +23,9 @@ import { monitorRoutes } from './modules/monitor/routes.js';
 import { eventRoutes } from './modules/events/routes.js';
 import { searchRoutes } from './modules/search/routes.js';
 import { viewRoutes } from './modules/views/routes.js';
+import { notificationRoutes } from './modules/notifications/routes.js';
+import { webhookOpenApi } from './modules/webhooks/openapi.js';
+import { webhookRoutes } from './modules/webhooks/routes.js';
 import { exportRoutes } from './modules/export/routes.js';
 import { legacyStageRoutes } from './modules/stages/legacy-routes.js';
 import { stageRoutes } from './modules/stages/routes.js';
@@ -133,7 +136,15 @@ export async function buildApp(options: AppOptions) {
         { name: 'legacy', description: "The older systems' routes, in their wire format" },
         { name: 'accounts', description: 'Sign-in, users and roles, API tokens, the audit log' },
         { name: 'system', description: 'Health, readiness, metrics' },
+        {
+          name: 'notifications',
+          description: 'E-mail notifications: preferences, watchers, view subscriptions, the mail log, unsubscribe',
+        },
+        { name: 'webhooks', description: 'Outgoing webhooks: receivers, deliveries, redelivery, ping (payloads: see `webhooks`)' },
       ],
+      // What Stageline POSTs to webhook receivers (OpenAPI 3.1 `webhooks`), and the event body they share.
+      webhooks: webhookOpenApi.webhooks,
+      components: { schemas: webhookOpenApi.schemas },
     },
   });
   await app.register(swaggerUi, { routePrefix: '/docs' });
@@ -159,6 +170,8 @@ export async function buildApp(options: AppOptions) {
   await app.register(exportRoutes, { prefix: '/api' });
   await app.register(opsRoutes, { prefix: '/api', backgroundJobs: options.backgroundJobs ?? false });
   await app.register(importRoutes, { prefix: '/api' });
+  await app.register(notificationRoutes, { prefix: '/api' });
+  await app.register(webhookRoutes, { prefix: '/api' });
   await app.register(legacyTicketRoutes);
   await app.register(legacyStageRoutes);
   await app.register(dashboardPlugin);

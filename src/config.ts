@@ -21,6 +21,10 @@ export type Config = {
   trustProxy: boolean | number | string;
   /** Accounts, sessions, tokens, throttling (issue 11). */
   auth: AuthConfig;
+  /** Outgoing webhooks. */
+  webhooks: WebhooksConfig;
+  /** E-mail notifications. */
+  mail: MailConfig;
 };
 
 export class ConfigError extends Error {}
@@ -172,11 +176,65 @@ function authConfig(env: Env, problems: string[]): AuthConfig {
   };
 }
 
+export type WebhooksConfig = {
+  timeoutMs: number;
+  /** Attempts per delivery (retried with backoff) before it counts as failed. */
+  maxAttempts: number;
+  retryBaseMs: number;
+  retryMaxMs: number;
+  /** Failed deliveries in a row that disable a hook. */
+  maxFailures: number;
+  /**
+   * Whether hooks may point at loopback, private, link-local and other non-public addresses. Off by default:
+   * an admin-supplied URL must not become a way into the server's own network (SSRF). Tests and
+   * single-machine setups turn it on.
+   */
+  allowPrivate: boolean;
+};
+
+function webhooksConfig(env: Env, problems: string[]): WebhooksConfig {
+  return {
+    timeoutMs: integer(env, 'WEBHOOK_TIMEOUT_MS', 10_000, 10, 120_000, problems),
+    maxAttempts: integer(env, 'WEBHOOK_MAX_ATTEMPTS', 10, 1, 100, problems),
+    retryBaseMs: integer(env, 'WEBHOOK_RETRY_BASE_MS', 30_000, 1, 3_600_000, problems),
+    retryMaxMs: integer(env, 'WEBHOOK_RETRY_MAX_MS', 21_600_000, 1, 86_400_000, problems),
+    maxFailures: integer(env, 'WEBHOOK_MAX_FAILURES', 10, 1, 10_000, problems),
+    allowPrivate: boolean(env, 'WEBHOOK_ALLOW_PRIVATE', problems),
+  };
+}
+
+export type MailConfig = {
+  /** smtp:// or smtps:// with optional user:pass; unset: mail is kept in the database (status 'stored'), not sent. Never logged. */
+  smtpUrl: string | null;
+  from: string;
+  /** Base of links in mail (tickets, unsubscribe), without a trailing slash. */
+  publicUrl: string;
+  /** HMAC key of unsubscribe links; unset: a key made once and kept in the database. */
+  notifySecret: string | null;
+};
+
+function mailConfig(env: Env, port: number, problems: string[]): MailConfig {
+  const smtpUrl = env.SMTP_URL || null;
+  if (smtpUrl !== null && !(/^smtps?:\/\//i.test(smtpUrl) && URL.canParse(smtpUrl))) {
+    problems.push('SMTP_URL must be an smtp:// or smtps:// URL (e.g. smtp://user:pass@mail.example.com:587)');
+  }
+  const from = (env.MAIL_FROM || 'Stageline <stageline@localhost>').trim();
+  if (!/^([^<>]*<[^\s@<>]+@[^\s@<>]+>|[^\s@<>]+@[^\s@<>]+)$/.test(from)) {
+    problems.push(`MAIL_FROM must be an address, optionally with a name ("Stageline <stageline@example.com>"), got "${from}"`);
+  }
+  const publicUrl = env.PUBLIC_URL || `http://localhost:${port}`;
+  if (!(/^https?:\/\//i.test(publicUrl) && URL.canParse(publicUrl))) problems.push('PUBLIC_URL must be an http:// or https:// URL');
+  const notifySecret = env.NOTIFY_SECRET || null;
+  if (notifySecret !== null && notifySecret.length < 16) problems.push('NOTIFY_SECRET must be at least 16 characters long');
+  return { smtpUrl, from, publicUrl: publicUrl.replace(/\/+$/, ''), notifySecret };
+}
+
 /** Reads and validates the environment; every bad value is reported at once in one error. */
 export function loadConfig(env: Env = process.env): Config {
   const problems: string[] = [];
+  const port = integer(env, 'PORT', 4040, 0, 65535, problems);
   const config: Config = {
-    port: integer(env, 'PORT', 4040, 0, 65535, problems),
+    port,
     host: env.HOST || '0.0.0.0',
     dataDir: path.resolve(env.DATA_DIR || './data'),
     databaseUrl: databaseUrl(env, problems),
@@ -187,6 +245,8 @@ export function loadConfig(env: Env = process.env): Config {
     shutdownGraceSeconds: integer(env, 'SHUTDOWN_GRACE_SECONDS', 10, 0, 600, problems),
     trustProxy: trustProxy(env, problems),
     auth: authConfig(env, problems),
+    webhooks: webhooksConfig(env, problems),
+    mail: mailConfig(env, port, problems),
   };
   if (problems.length > 0) throw new ConfigError(`invalid configuration: ${problems.join('; ')}`);
   return config;

@@ -10,12 +10,17 @@ import { OpsService } from './modules/ops/service.js';
 import { EventDispatcher } from './modules/dispatch/dispatcher.js';
 import { EventsService } from './modules/events/service.js';
 import { MonitorService } from './modules/monitor/service.js';
+import { Digests } from './modules/notifications/digests.js';
+import { Mailer } from './modules/notifications/mailer.js';
+import { Notifier } from './modules/notifications/notifier.js';
+import { NotificationsService } from './modules/notifications/service.js';
 import { Outbox } from './modules/outbox/outbox.js';
 import { ProjectsService } from './modules/projects/service.js';
 import { StagesService } from './modules/stages/service.js';
 import { TicketsService } from './modules/tickets/service.js';
 import { UsersService } from './modules/users/service.js';
 import { ViewsService } from './modules/views/service.js';
+import { WebhooksService } from './modules/webhooks/service.js';
 import { DelaySweeper } from './modules/workflow/sweeper.js';
 import { WorkflowService } from './modules/workflow/service.js';
 
@@ -42,14 +47,20 @@ export function createServices(context: ServiceContext) {
   const monitor = new MonitorService(context);
   const events = new EventsService(context);
   const outbox = new Outbox(context.database.db, context.clock, {
-    leaseMs: Math.max(30_000, context.config.ops.timeoutMs * 3),
+    // Longer than any one call of any kind takes, so a live attempt's claim never runs out under it.
+    leaseMs: Math.max(30_000, context.config.ops.timeoutMs * 3, context.config.webhooks.timeoutMs * 3),
     batchSize: 20,
     defaultBackoff: { baseMs: context.config.ops.retryBaseMs, maxMs: context.config.ops.retryMaxMs },
   });
   const ops = new OpsService(context, outbox);
+  const mailer = new Mailer(context, outbox);
   const imports = new ImportService(context);
   // Consumers of ticket history (notifications, webhooks) register here; the server runs it.
   const dispatcher = new EventDispatcher(context.database.db, context.clock);
+  dispatcher.register(new Notifier(context.clock, mailer, new Digests(outbox, mailer)));
+  const notifications = new NotificationsService(context, mailer, { tickets, views });
+  const webhooks = new WebhooksService(context, { outbox, audit, mailer });
+  dispatcher.register(webhooks);
   return {
     tickets,
     views,
@@ -67,6 +78,9 @@ export function createServices(context: ServiceContext) {
     ops,
     imports,
     dispatcher,
+    webhooks,
+    mailer,
+    notifications,
   };
 }
 

@@ -116,6 +116,15 @@ export interface DB {
   ops_callback_signatures: OpsCallbackSignaturesTable;
   saved_views: SavedViewsTable;
   event_consumers: EventConsumersTable;
+  mail_deliveries: MailDeliveriesTable;
+  mail_digest_items: MailDigestItemsTable;
+  notification_preferences: NotificationPreferencesTable;
+  mail_suppressions: MailSuppressionsTable;
+  ticket_watchers: TicketWatchersTable;
+  view_subscriptions: ViewSubscriptionsTable;
+  notification_keys: NotificationKeysTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export interface ProjectsTable {
@@ -320,3 +329,118 @@ export interface SavedViewsTable {
   version: Generated<number>;
 }
 export type SavedViewRow = Selectable<SavedViewsTable>;
+
+export type MailStatus = 'queued' | 'retrying' | 'sent' | 'stored' | 'failed';
+
+/** E-mail notifications (src/modules/notifications): every mail sent or kept, with its outcome. */
+export interface MailDeliveriesTable {
+  id: string;
+  /** Lower-cased. */
+  to_address: string;
+  dedupe_key: string;
+  subject: string;
+  text_body: string;
+  html_body: string;
+  headers: ColumnType<Record<string, string>, string, string>;
+  message_id: string;
+  reason: string;
+  event: string | null;
+  ticket_id: string | null;
+  ticket_number: number | null;
+  user_id: string | null;
+  digest: Generated<boolean>;
+  status: MailStatus;
+  attempts: Generated<number>;
+  smtp_response: string | null;
+  error: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  sent_at: Timestamp | null;
+}
+export type MailDeliveryRow = Selectable<MailDeliveriesTable>;
+
+export interface MailDigestItemsTable {
+  id: Generated<number>;
+  to_address: string;
+  user_id: string | null;
+  dedupe_key: string;
+  event: string;
+  ticket_id: string;
+  ticket_number: number | null;
+  title: string;
+  summary: string;
+  reason: string;
+  due_at: Timestamp;
+  created_at: Timestamp;
+}
+export type MailDigestItemRow = Selectable<MailDigestItemsTable>;
+
+export interface NotificationPreferencesTable {
+  user_id: string;
+  digest_minutes: Generated<number>;
+  events: ColumnType<Record<string, string>, string | undefined, string>;
+  updated_at: Timestamp;
+}
+
+export interface MailSuppressionsTable {
+  address: string;
+  /** An event type, or '*' for all mail. */
+  event: string;
+  created_at: Timestamp;
+}
+
+export interface TicketWatchersTable {
+  ticket_id: string;
+  user_id: string;
+  created_at: Timestamp;
+}
+
+export interface ViewSubscriptionsTable {
+  view_id: string;
+  user_id: string;
+  created_at: Timestamp;
+}
+
+export interface NotificationKeysTable {
+  name: string;
+  secret: string;
+}
+
+/** Outgoing webhooks (src/modules/webhooks): where to POST which events, signed with `secret`. */
+export interface WebhooksTable {
+  id: string;
+  url: string;
+  events: string[];
+  description: Generated<string>;
+  enabled: Generated<boolean>;
+  disabled_reason: string | null;
+  secret: string;
+  consecutive_failures: Generated<number>;
+  owner_id: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  last_delivery_at: Timestamp | null;
+  last_status: string | null;
+}
+export type WebhookRow = Selectable<WebhooksTable>;
+
+export type WebhookDeliveryStatus = 'queued' | 'retrying' | 'delivered' | 'failed';
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  webhook_id: string;
+  event_id: string;
+  event_type: string;
+  trigger: 'event' | 'ping' | 'redelivery';
+  status: Generated<WebhookDeliveryStatus>;
+  attempts: Generated<number>;
+  request_body: string;
+  response_status: number | null;
+  response_body: string | null;
+  latency_ms: number | null;
+  error: string | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+  delivered_at: Timestamp | null;
+}
+export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;

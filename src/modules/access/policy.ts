@@ -73,7 +73,14 @@ export type Action =
   /** Saved views (issue 13): everybody signed in keeps their own; sharing with everyone is for agents and admins. */
   | 'view:read'
   | 'view:write'
-  | 'view:share';
+  | 'view:share'
+  /** Outgoing webhooks: admins only (they receive every event, internal ones included). */
+  | 'webhook:read'
+  | 'webhook:manage'
+  /** Adding or removing other people as watchers of a ticket (watching oneself is `account:write`). */
+  | 'ticket:watchers'
+  /** The log of every notification mail, with its body and the SMTP server's answers: admins only. */
+  | 'mail:read';
 
 /** Reads end in `:read`: a read-only token and a viewer may do exactly these (minus the admin-only ones). */
 export function isRead(action: Action): boolean {
@@ -81,7 +88,16 @@ export function isRead(action: Action): boolean {
 }
 
 /** Only admins: users, the audit log, settings. */
-const adminOnly: ReadonlySet<Action> = new Set<Action>(['user:read', 'user:manage', 'audit:read', 'project:write', 'ticket:import']);
+const adminOnly: ReadonlySet<Action> = new Set<Action>([
+  'user:read',
+  'user:manage',
+  'audit:read',
+  'project:write',
+  'ticket:import',
+  'webhook:read',
+  'webhook:manage',
+  'mail:read',
+]);
 
 /** Everything a customer may do; visibility of each ticket is `canSeeTicket` / `ticketVisibility`. */
 const customerMay: ReadonlySet<Action> = new Set<Action>([

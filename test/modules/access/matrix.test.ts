@@ -16,7 +16,20 @@ import { testApp, type Client, type TestApp } from '../../helpers/app.js';
  * admin everything; agent everything but users, audit and settings; viewer reads (and their own tokens); customer
  * their own tickets. A read-only token only reads.
  */
-const adminOnly = ['user:read', 'user:manage', 'audit:read', 'project:write', 'ticket:import', 'settings:read', 'settings:write'];
+const adminOnly = [
+  'user:read',
+  'user:manage',
+  'audit:read',
+  'project:write',
+  'ticket:import',
+  'settings:read',
+  'settings:write',
+  // Webhooks receive every event, internal ones included.
+  'webhook:read',
+  'webhook:manage',
+  // Every mail sent, bodies included.
+  'mail:read',
+];
 /** Saved views: everybody signed in keeps their own. */
 const ownViews = ['view:read', 'view:write'];
 const customerMay = ['ticket:read', 'ticket:create', 'ticket:comment', 'stage:read', 'account:read', 'account:write', ...ownViews];
