@@ -1,19 +1,20 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, test } from 'node:test';
 import type { Page } from 'playwright-core';
-import { adminEmail, adminPassword, launchBrowser, screenshot, signIn, startStageline, type Stageline } from './harness.js';
+import {
+  adminEmail,
+  adminPassword,
+  createSupportProject,
+  eventually,
+  launchBrowser,
+  screenshot,
+  screenshotOnFailure,
+  signIn,
+  startStageline,
+  type Stageline,
+} from './harness.js';
 
 const minute = 60_000;
-
-/** Asks again (for up to 5 s) until the answer is the expected one; returns the last answer. */
-async function eventually<T>(ask: () => Promise<T>, expected: T): Promise<T> {
-  let answer = await ask();
-  for (let i = 0; i < 50 && JSON.stringify(answer) !== JSON.stringify(expected); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    answer = await ask();
-  }
-  return answer;
-}
 
 describe('dashboard in Chromium', () => {
   let server: Stageline;
@@ -26,23 +27,7 @@ describe('dashboard in Chromium', () => {
     server.clock.set(new Date());
     browser = await launchBrowser();
     page = browser.page;
-    const project = await server.api('POST', '/api/projects', {
-      key: 'support',
-      name: 'Support',
-      stages: [
-        { key: 'intake', name: 'Intake', target_minutes: 1 },
-        { key: 'triage', name: 'Triage', target_minutes: 60 },
-        { key: 'fix', name: 'Fix', target_minutes: 240 },
-        { key: 'done', name: 'Done', final: true },
-      ],
-      transitions: [
-        { from: null, to: 'intake' },
-        { from: 'intake', to: 'triage' },
-        { from: 'triage', to: 'fix' },
-        { from: 'fix', to: 'done' },
-      ],
-    });
-    assert.equal(project.status, 201, JSON.stringify(project.body));
+    await createSupportProject(server.api);
     // Entered Intake (1 minute target) at different moments: on track, at risk (≥ 80 % used), overdue.
     const seeds = [
       ['fresh', 'Printer offline', 'Acme', 'acme@example.com', 'high', 0],
@@ -65,11 +50,7 @@ describe('dashboard in Chromium', () => {
     }
   });
 
-  // A failing test leaves a picture of what the browser showed.
-  afterEach(async (context) => {
-    if ((context as unknown as { passed?: boolean }).passed === false && page)
-      await screenshot(page, `failed-${context.name.slice(0, 40)}`);
-  });
+  afterEach(screenshotOnFailure(() => page));
 
   const stagesVisited = async (id: string): Promise<string[]> =>
     (await server.api('GET', `/api/tickets/${id}/timeline`)).body.data.visits.map((visit: { key: string }) => visit.key);

@@ -31,9 +31,9 @@ export type Stageline = {
 
 /**
  * A real Stageline server on an ephemeral loopback port: fresh database, a manual clock, the built dashboard, and
- * an OPS simulator that always accepts (so a send is deterministic).
+ * an OPS simulator that always accepts (so a send is deterministic). `env` adds to (or overrides) its settings.
  */
-export async function startStageline(): Promise<Stageline> {
+export async function startStageline(env: Record<string, string> = {}): Promise<Stageline> {
   await ensureWebBuilt();
   const ops = await startOpsSim({ seed: 7, sendFailureRate: 0, queryFailureRate: 0 });
   const database = await freshDatabase();
@@ -47,6 +47,7 @@ export async function startStageline(): Promise<Stageline> {
     OPS_URL: ops.url,
     OPS_SYNC_INTERVAL: '0',
     OPS_WAIT_MS: '5000',
+    ...env,
   });
   const clock = new ManualClock(new Date());
   let app: App;
@@ -121,6 +122,14 @@ export async function launchBrowser(): Promise<{ context: BrowserContext; page: 
   };
 }
 
+/** An afterEach hook: a failing test leaves a picture of what the browser showed. */
+export function screenshotOnFailure(page: () => Page | undefined) {
+  return async (context: { name: string }) => {
+    const shown = page();
+    if ((context as { passed?: boolean }).passed === false && shown) await screenshot(shown, `failed-${context.name.slice(0, 40)}`);
+  };
+}
+
 /** Saves a full-page screenshot under test-results/ for a person to look at. */
 export async function screenshot(page: Page, name: string): Promise<void> {
   fs.mkdirSync(screenshotDir, { recursive: true });
@@ -134,4 +143,44 @@ export async function signIn(page: Page, baseUrl: string, email: string, passwor
   await page.getByLabel('Password').fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
   await page.getByRole('button', { name: 'Sign out' }).waitFor();
+}
+
+/** The "support" project both e2e files use: Intake (1 minute target) → Triage → Fix → Done. */
+export async function createSupportProject(api: Api): Promise<void> {
+  const project = await api('POST', '/api/projects', {
+    key: 'support',
+    name: 'Support',
+    stages: [
+      { key: 'intake', name: 'Intake', target_minutes: 1 },
+      { key: 'triage', name: 'Triage', target_minutes: 60 },
+      { key: 'fix', name: 'Fix', target_minutes: 240 },
+      { key: 'done', name: 'Done', final: true },
+    ],
+    transitions: [
+      { from: null, to: 'intake' },
+      { from: 'intake', to: 'triage' },
+      { from: 'triage', to: 'fix' },
+      { from: 'fix', to: 'done' },
+    ],
+  });
+  if (project.status !== 201) throw new Error(`creating the project failed: ${JSON.stringify(project.body)}`);
+}
+
+/** A ticket in the support project, entered into Intake; returns its id and number. */
+export async function createTicket(api: Api, fields: Record<string, unknown>): Promise<{ id: string; number: number }> {
+  const created = await api('POST', '/api/tickets', { project: 'support', ...fields });
+  if (created.status !== 201) throw new Error(`creating a ticket failed: ${JSON.stringify(created.body)}`);
+  const moved = await api('POST', `/api/tickets/${created.body.data.id}/transitions`, { to: 'intake' });
+  if (moved.status !== 200) throw new Error(`moving a ticket failed: ${JSON.stringify(moved.body)}`);
+  return created.body.data;
+}
+
+/** Asks again (for up to 5 s) until the answer is the expected one; returns the last answer. */
+export async function eventually<T>(ask: () => Promise<T>, expected: T): Promise<T> {
+  let answer = await ask();
+  for (let i = 0; i < 50 && JSON.stringify(answer) !== JSON.stringify(expected); i++) {
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    answer = await ask();
+  }
+  return answer;
 }

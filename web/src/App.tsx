@@ -1,7 +1,8 @@
 import { lazy, Suspense } from 'react';
-import { Navigate, NavLink, Outlet, Route, Routes, useLocation } from 'react-router';
+import { Navigate, NavLink, Outlet, Route, Routes, useLocation, useNavigate } from 'react-router';
 import { may, SessionProvider, useSession } from './api/session';
 import { ErrorBoundary } from './components/ErrorBoundary';
+import { SearchBox } from './components/SearchBox';
 import { ErrorState, Loading } from './components/States';
 import { LiveProvider, useLive } from './live/events';
 
@@ -12,6 +13,7 @@ const Tickets = lazy(() => import('./pages/Tickets'));
 const Delayed = lazy(() => import('./pages/Delayed'));
 const TicketPage = lazy(() => import('./pages/Ticket'));
 const Admin = lazy(() => import('./pages/Admin'));
+const Notifications = lazy(() => import('./pages/Notifications'));
 const NotFound = lazy(() => import('./pages/NotFound'));
 
 export function App() {
@@ -27,6 +29,7 @@ export function App() {
             <Route path="tickets/:id" element={<TicketPage />} />
             <Route path="delayed" element={<Delayed />} />
             <Route path="admin/*" element={<Admin />} />
+            <Route path="settings/notifications" element={<Notifications />} />
             <Route path="*" element={<NotFound />} />
           </Route>
         </Routes>
@@ -42,6 +45,24 @@ function LiveIndicator() {
     <span className={`live live-${status}`} role="status" title="Changes appear without reloading while live">
       <span aria-hidden="true">●</span> {text}
     </span>
+  );
+}
+
+/** Search from any page: Enter opens the tickets list with the search (the list has its own box). */
+function TopSearch() {
+  const navigate = useNavigate();
+  const { pathname } = useLocation();
+  if (pathname === '/tickets') return null;
+  return (
+    <SearchBox
+      className="top-search"
+      label="Search tickets"
+      hideLabel
+      live={false}
+      value=""
+      placeholder="Search tickets…"
+      onSearch={(q) => void navigate(`/tickets?q=${encodeURIComponent(q)}`)}
+    />
   );
 }
 
@@ -72,11 +93,15 @@ function Shell() {
           {!customer && <NavLink to="/delayed">Delayed</NavLink>}
           {may.admin(me.role) && <NavLink to="/admin">Admin</NavLink>}
         </nav>
+        {!customer && <TopSearch />}
         <div className="who">
           {!customer && <LiveIndicator />}
           <span className="user" title={me.email ?? undefined}>
             {me.name} <span className="role">{me.role}</span>
           </span>
+          <NavLink to="/settings/notifications" title="Which e-mail you get">
+            Notifications
+          </NavLink>
           <button type="button" className="link" onClick={() => void logout()}>
             Sign out
           </button>

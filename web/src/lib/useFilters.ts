@@ -1,21 +1,25 @@
+import { useCallback } from 'react';
 import { useSearchParams } from 'react-router';
 
 /** Filters kept in the URL, so a link or reload shows the same view. */
 export function useUrlState<K extends string>(keys: readonly K[]) {
   const [params, setParams] = useSearchParams();
   const values = Object.fromEntries(keys.map((key) => [key, params.get(key) ?? ''])) as Record<K, string>;
-  const set = (changes: Partial<Record<K, string>>) =>
-    setParams(
-      (current) => {
-        const next = new URLSearchParams(current);
-        for (const [key, value] of Object.entries(changes) as [string, string | undefined][]) {
-          if (value) next.set(key, value);
-          else next.delete(key);
-        }
-        return next;
-      },
-      { replace: true },
-    );
+  const set = useCallback(
+    (changes: Partial<Record<K, string>>) =>
+      setParams(
+        (current) => {
+          const next = new URLSearchParams(current);
+          for (const [key, value] of Object.entries(changes) as [string, string | undefined][]) {
+            if (value) next.set(key, value);
+            else next.delete(key);
+          }
+          return next;
+        },
+        { replace: true },
+      ),
+    [setParams],
+  );
   return [values, set] as const;
 }
 

@@ -1,8 +1,10 @@
 import { NavLink, Route, Routes } from 'react-router';
 import { may, useSession } from '../api/session';
 import { Projects } from './admin/Projects';
+import { SentMail } from './admin/SentMail';
 import { Tokens } from './admin/Tokens';
 import { Users } from './admin/Users';
+import { Webhooks } from './admin/Webhooks';
 
 export default function Admin() {
   const { me } = useSession();
@@ -23,11 +25,15 @@ export default function Admin() {
         </NavLink>
         <NavLink to="/admin/tokens">API tokens</NavLink>
         <NavLink to="/admin/projects">Projects and workflows</NavLink>
+        <NavLink to="/admin/webhooks">Webhooks</NavLink>
+        <NavLink to="/admin/mail">Sent mail</NavLink>
       </nav>
       <Routes>
         <Route index element={<Users />} />
         <Route path="tokens" element={<Tokens />} />
         <Route path="projects" element={<Projects />} />
+        <Route path="webhooks" element={<Webhooks />} />
+        <Route path="mail" element={<SentMail />} />
       </Routes>
     </section>
   );

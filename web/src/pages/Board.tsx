@@ -13,14 +13,18 @@ import { formatDuration, formatExact } from '../lib/time';
 import { useUrlState } from '../lib/useFilters';
 import { activeStages, allowedTargets } from '../lib/workflow';
 import { useLive } from '../live/events';
+import { SubscribeButton } from './tickets/SubscribeButton';
+import { useView, useViewTicketIds } from './tickets/views';
 
 const noStage = '';
 type Ticket = BoardCard;
 
 export default function Board() {
-  const [filters, set] = useUrlState(['project'] as const);
+  const [filters, set] = useUrlState(['project', 'view'] as const);
   const projects = useProjects();
   const project = projects.data?.find((candidate) => candidate.key === filters.project) ?? projects.data?.[0];
+  const view = useView(filters.view);
+  const only = useViewTicketIds(filters.view);
 
   return (
     <section aria-labelledby="board-title" className="board-page">
@@ -30,20 +34,40 @@ export default function Board() {
           <ProjectSelect value={project?.key ?? ''} onChange={(key) => set({ project: key })} allowAll={false} />
         </div>
       </div>
+      {filters.view && (
+        <div className="view-bar" role="status">
+          {view.isError || only.isError ? (
+            <span className="text-bad">This view cannot be applied: {(view.error ?? only.error)?.message}</span>
+          ) : (
+            <span>
+              View <strong>{view.data?.name ?? '…'}</strong> {view.data?.query && <code>{view.data.query}</code>}
+              {only.data && !only.data.complete && <span className="muted small"> · only its first {only.data.ids.size} open tickets</span>}
+            </span>
+          )}
+          <span className="actions">
+            {view.data && <SubscribeButton viewId={view.data.id} />}
+            <Link to={project ? `/board?project=${encodeURIComponent(project.key)}` : '/board'}>Show the whole board</Link>
+          </span>
+        </div>
+      )}
       {projects.isPending ? (
         <Loading />
       ) : projects.isError ? (
         <ErrorState error={projects.error} retry={() => void projects.refetch()} />
       ) : !project ? (
         <Empty>No projects yet. An admin can create one with its workflow under Admin → Projects.</Empty>
+      ) : filters.view && !only.data ? (
+        only.isError ? null : (
+          <Loading label="Applying the view…" />
+        )
       ) : (
-        <ProjectBoard project={project} />
+        <ProjectBoard project={project} only={only.data?.ids} />
       )}
     </section>
   );
 }
 
-function ProjectBoard({ project }: { project: Project }) {
+function ProjectBoard({ project, only }: { project: Project; only?: ReadonlySet<string> }) {
   const { me } = useSession();
   const canMove = may.write(me?.role);
   const queryClient = useQueryClient();
@@ -57,11 +81,12 @@ function ProjectBoard({ project }: { project: Project }) {
     const byStage = new Map<string, Ticket[]>(stages.map((stage) => [stage.key, []]));
     byStage.set(noStage, []);
     for (const ticket of board.data?.cards ?? []) {
+      if (only && !only.has(ticket.id)) continue;
       const key = ticket.stage?.key ?? noStage;
       (byStage.get(key) ?? byStage.get(noStage)!).push(ticket);
     }
     return byStage;
-  }, [board.data, stages]);
+  }, [board.data, stages, only]);
 
   const move = useMutation({
     mutationFn: ({ ticket, to }: { ticket: Ticket; to: StageDefinition }) =>
@@ -108,12 +133,14 @@ function ProjectBoard({ project }: { project: Project }) {
 
   if (board.isPending) return <Loading label="Loading the board…" />;
   if (board.isError) return <ErrorState error={board.error} retry={() => void board.refetch()} />;
-  const count = board.data.cards.length;
+  const count = only ? board.data.cards.filter((card) => only.has(card.id)).length : board.data.cards.length;
   const unplaced = columns.get(noStage) ?? [];
   return (
     <>
       <p className="muted small">
-        {count} open tickets{board.data.truncated ? ` (the ${count} most urgent)` : ''}.
+        {count} open ticket{count === 1 ? '' : 's'}
+        {only ? ' in this view' : ''}
+        {board.data.truncated ? (only ? ` (among the ${board.data.cards.length} most urgent)` : ` (the ${count} most urgent)`) : ''}.
         {canMove && ' Drag a card to another column, or focus it and press Shift+→ / Shift+← to move it along the workflow.'}
       </p>
       {problem && (

@@ -15,6 +15,7 @@ import { Fields } from './ticket/Fields';
 import { History } from './ticket/History';
 import { OpsPanel } from './ticket/OpsPanel';
 import { Timeline } from './ticket/Timeline';
+import { Watchers } from './ticket/Watchers';
 
 export function useTicket(id: string) {
   return useQuery({ queryKey: ['ticket', id], queryFn: () => getData<Ticket>(`/api/tickets/${encodeURIComponent(id)}`) });
@@ -93,6 +94,7 @@ export default function TicketPage() {
             <h2 id="fields-title">Details</h2>
             <Fields ticket={t} editable={may.write(me?.role)} internal={internal} />
           </section>
+          <Watchers ticketId={t.id} />
           {internal && <OpsPanel ticket={t} canSend={may.write(me?.role)} />}
         </div>
       </div>

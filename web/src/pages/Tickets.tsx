@@ -1,193 +1,246 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import { useState } from 'react';
+import { useCallback, useState } from 'react';
 import { Link } from 'react-router';
 import { getList } from '../api/http';
 import { may, useSession } from '../api/session';
-import { statuses, type Ticket } from '../api/types';
-import { PriorityBadge, StatusBadge } from '../components/Badges';
+import { statuses, type SavedView, type Ticket, type TicketSort, type ViewColumn } from '../api/types';
 import { DebouncedInput, PrioritySelect, ProjectSelect } from '../components/Filters';
+import { Pager } from '../components/Pager';
+import { SearchBox } from '../components/SearchBox';
 import { Empty, ErrorState, Loading } from '../components/States';
-import { Time } from '../components/Time';
+import { filtersAsQuery, searchProblem } from '../lib/search';
 import { useUrlState } from '../lib/useFilters';
 import { useLive } from '../live/events';
 import { NewTicket } from './NewTicket';
+import { columnsFor, sortLabels, toggled, useColumnChoice, visibleColumns } from './tickets/columns';
+import { ExportLinks } from './tickets/ExportLinks';
+import { mayChangeView, SavedViews } from './tickets/SavedViews';
+import { SubscribeButton } from './tickets/SubscribeButton';
+import { draftOf, ViewDialog, type ViewDraft } from './tickets/ViewDialog';
+import { useView } from './tickets/views';
 
-type Column = { key: string; label: string; internal?: boolean; render(ticket: Ticket): React.ReactNode };
-
-const columns: Column[] = [
-  { key: 'number', label: '#', render: (t) => t.number },
-  {
-    key: 'subject',
-    label: 'Subject',
-    render: (t) => <Link to={`/tickets/${encodeURIComponent(t.id)}`}>{t.subject ?? t.customer_name ?? t.id}</Link>,
-  },
-  { key: 'status', label: 'Status', render: (t) => <StatusBadge status={t.status} /> },
-  { key: 'priority', label: 'Priority', render: (t) => <PriorityBadge priority={t.priority} /> },
-  { key: 'customer', label: 'Customer', render: (t) => t.customer_name ?? t.customer_email ?? '—' },
-  { key: 'project', label: 'Project', render: (t) => t.project ?? '—' },
-  { key: 'assigned_to', label: 'Assignee', internal: true, render: (t) => t.assigned_to ?? '—' },
-  { key: 'category', label: 'Category', render: (t) => t.category ?? '—' },
-  { key: 'created_at', label: 'Created', render: (t) => <Time iso={t.created_at} /> },
-  { key: 'updated_at', label: 'Updated', render: (t) => <Time iso={t.updated_at} /> },
-];
-const defaultColumns = ['number', 'subject', 'status', 'priority', 'customer', 'project', 'updated_at'];
-const sortable: Record<string, string> = { number: 'number', priority: 'priority', created_at: 'created_at', updated_at: 'updated_at' };
-const filterKeys = ['q', 'status', 'priority', 'project', 'customer', 'assigned_to', 'sort'] as const;
+const filterKeys = ['q', 'view', 'status', 'priority', 'project', 'customer', 'assigned_to', 'sort'] as const;
+type Filters = Record<(typeof filterKeys)[number], string>;
 const pageSize = 50;
 
-function useColumnChoice() {
-  const [chosen, setChosen] = useState<string[]>(() => {
-    try {
-      const saved = JSON.parse(localStorage.getItem('stageline.columns') ?? 'null') as unknown;
-      return Array.isArray(saved) ? (saved as string[]) : defaultColumns;
-    } catch {
-      return defaultColumns;
-    }
-  });
-  const toggle = (key: string) => {
-    const next = chosen.includes(key) ? chosen.filter((k) => k !== key) : [...chosen, key];
-    setChosen(next);
-    localStorage.setItem('stageline.columns', JSON.stringify(next));
-  };
-  return [chosen, toggle] as const;
+/** Columns: the open view's (adjustable until saved), else the viewer's own choice kept in this browser. */
+function useColumns(view: SavedView | undefined) {
+  const [own, setOwn] = useColumnChoice();
+  const [adjusted, setAdjusted] = useState<{ view: string; columns: ViewColumn[] } | null>(null);
+  if (!view || view.columns.length === 0) return [own, (key: ViewColumn) => setOwn(toggled(own, key))] as const;
+  const chosen = adjusted?.view === view.id ? adjusted.columns : view.columns;
+  return [chosen, (key: ViewColumn) => setAdjusted({ view: view.id, columns: toggled(chosen, key) })] as const;
 }
 
 export default function Tickets() {
   const { me } = useSession();
   const { changed } = useLive();
   const [filters, set] = useUrlState(filterKeys);
-  // A stack of cursors: the last is the page on screen, so "Previous" needs no OFFSET.
   const [cursors, setCursors] = useState<string[]>([]);
-  const [chosen, toggle] = useColumnChoice();
+  const view = useView(filters.view);
+  const [chosen, toggle] = useColumns(view.data);
+  const [editing, setEditing] = useState<{ draft: ViewDraft; view?: SavedView } | null>(null);
   const internal = may.seeInternals(me?.role);
-  const visible = columns.filter((column) => chosen.includes(column.key) && (internal || !column.internal));
-  const sort = filters.sort || '-created_at';
+  const staff = me?.role !== 'customer';
+  const visible = visibleColumns(chosen, internal);
+  const { sort: chosenSort, ...listFilters } = filters;
+  const sort = (chosenSort || view.data?.sort || (filters.q.trim() ? '-rank' : '-created_at')) as TicketSort;
 
   const query = useQuery({
     queryKey: ['tickets', filters, cursors.at(-1)],
-    queryFn: () => getList<Ticket>('/api/tickets', { ...filters, sort, limit: pageSize, cursor: cursors.at(-1), count: true }),
+    queryFn: () =>
+      getList<Ticket>('/api/tickets', { ...listFilters, sort: chosenSort, limit: pageSize, cursor: cursors.at(-1), count: true }),
     placeholderData: keepPreviousData,
   });
-  const update = (changes: Partial<Record<(typeof filterKeys)[number], string>>) => {
+  const problem = searchProblem(query.error);
+  const update = (changes: Partial<Filters>) => {
     setCursors([]);
     set(changes);
   };
-  const sortBy = (key: string) => update({ sort: sort === key ? `-${key}` : key });
+  const search = useCallback(
+    (q: string) => {
+      setCursors([]);
+      set({ q });
+    },
+    [set],
+  );
+  const sortBy = (key: TicketSort) => update({ sort: sort === key ? `-${key}` : key });
+
+  // The dialog starts from what the list shows now: the view's search plus any filters added on top.
+  const extra = filtersAsQuery(filters);
+  const onScreen = (base?: SavedView): ViewDraft => ({
+    name: base?.name ?? '',
+    query: [base?.query, extra].filter(Boolean).join(' '),
+    sort: (chosenSort as TicketSort) || base?.sort || null,
+    columns: visible.map((column) => column.key),
+    layout: base?.layout ?? 'list',
+    shared: base?.shared ?? false,
+  });
+  const edit = (target: SavedView) =>
+    setEditing({
+      view: target,
+      draft: target.id === view.data?.id ? onScreen(target) : draftOf(target),
+    });
 
   return (
     <section aria-labelledby="tickets-title">
       <div className="page-head">
-        <h1 id="tickets-title">{me?.role === 'customer' ? 'My tickets' : 'Tickets'}</h1>
-        {(may.write(me?.role) || me?.role === 'customer') && <NewTicket />}
+        <h1 id="tickets-title">{view.data?.name ?? (staff ? 'Tickets' : 'My tickets')}</h1>
+        <div className="actions">
+          <button type="button" onClick={() => setEditing({ draft: onScreen() })}>
+            Save as view
+          </button>
+          {(may.write(me?.role) || !staff) && <NewTicket />}
+        </div>
       </div>
-      <form className="filters" role="search" aria-label="Ticket filters" onSubmit={(event) => event.preventDefault()}>
-        <label className="grow">
-          Search
-          <DebouncedInput type="search" value={filters.q} onChange={(q) => update({ q })} placeholder="subject, description, customer" />
-        </label>
-        <label>
-          Status
-          <select value={filters.status} onChange={(event) => update({ status: event.target.value })}>
-            <option value="">Any</option>
-            {statuses.map((status) => (
-              <option key={status} value={status}>
-                {status.replace('_', ' ')}
-              </option>
-            ))}
-            {filters.status.includes(',') && <option value={filters.status}>{filters.status}</option>}
-          </select>
-        </label>
-        <PrioritySelect value={filters.priority} onChange={(priority) => update({ priority })} />
-        {internal && (
-          <>
-            <ProjectSelect value={filters.project} onChange={(project) => update({ project })} />
+      <div className="with-sidebar">
+        <SavedViews activeId={filters.view} onEdit={edit} />
+        <div className="list-main">
+          {filters.view && (
+            <div className="view-bar" role="status">
+              {view.isError ? (
+                <span className="text-bad">This view cannot be opened: {view.error.message}</span>
+              ) : (
+                <span>
+                  View <strong>{view.data?.name ?? '…'}</strong>
+                  {view.data?.query && (
+                    <>
+                      {' '}
+                      <code>{view.data.query}</code>
+                    </>
+                  )}
+                  {view.data && <span className="muted small"> · {view.data.shared ? 'shared with everybody' : 'only you'}</span>}
+                </span>
+              )}
+              <span className="actions">
+                {view.data && <SubscribeButton viewId={view.data.id} />}
+                {view.data && mayChangeView(view.data, me?.role) && (
+                  <button type="button" className="link" onClick={() => edit(view.data)}>
+                    Edit view
+                  </button>
+                )}
+                <Link to="/tickets">Show all tickets</Link>
+              </span>
+            </div>
+          )}
+          <form className="filters" role="search" aria-label="Ticket filters" onSubmit={(event) => event.preventDefault()}>
+            <SearchBox
+              className="grow"
+              label="Search"
+              value={filters.q}
+              onSearch={search}
+              problem={problem}
+              placeholder="words, or fields: status:open priority:high"
+            />
             <label>
-              Customer
-              <DebouncedInput value={filters.customer} onChange={(customer) => update({ customer })} />
-            </label>
-            <label>
-              Assignee
-              <DebouncedInput value={filters.assigned_to} onChange={(assigned_to) => update({ assigned_to })} />
-            </label>
-          </>
-        )}
-        <details className="columns">
-          <summary>Columns</summary>
-          <fieldset>
-            <legend className="sr-only">Columns to show</legend>
-            {columns
-              .filter((column) => internal || !column.internal)
-              .map((column) => (
-                <label key={column.key} className="check">
-                  <input type="checkbox" checked={chosen.includes(column.key)} onChange={() => toggle(column.key)} /> {column.label}
-                </label>
-              ))}
-          </fieldset>
-        </details>
-      </form>
-
-      {query.isPending ? (
-        <Loading />
-      ) : query.isError ? (
-        <ErrorState error={query.error} retry={() => void query.refetch()} />
-      ) : query.data.items.length === 0 ? (
-        <Empty>No tickets match these filters.</Empty>
-      ) : (
-        <>
-          <div className="table-wrap">
-            <table className="tickets">
-              <thead>
-                <tr>
-                  {visible.map((column) => {
-                    const key = sortable[column.key];
-                    const direction = sort === key ? 'ascending' : sort === `-${key}` ? 'descending' : 'none';
-                    return (
-                      <th key={column.key} scope="col" aria-sort={key ? direction : undefined}>
-                        {key ? (
-                          <button type="button" className="sort" onClick={() => sortBy(key)}>
-                            {column.label}{' '}
-                            <span aria-hidden="true">{direction === 'ascending' ? '▲' : direction === 'descending' ? '▼' : '↕'}</span>
-                          </button>
-                        ) : (
-                          column.label
-                        )}
-                      </th>
-                    );
-                  })}
-                </tr>
-              </thead>
-              <tbody>
-                {query.data.items.map((ticket) => (
-                  <tr key={ticket.id} className={changed.has(ticket.id) ? 'flash' : undefined}>
-                    {visible.map((column) => (
-                      <td key={column.key} data-label={column.label}>
-                        {column.render(ticket)}
-                      </td>
-                    ))}
-                  </tr>
+              Status
+              <select value={filters.status} onChange={(event) => update({ status: event.target.value })}>
+                <option value="">Any</option>
+                {statuses.map((status) => (
+                  <option key={status} value={status}>
+                    {status.replace('_', ' ')}
+                  </option>
                 ))}
-              </tbody>
-            </table>
-          </div>
-          <nav className="pager" aria-label="Pages">
-            <button type="button" disabled={cursors.length === 0} onClick={() => setCursors(cursors.slice(0, -1))}>
-              ← Previous
-            </button>
-            <span>
-              Page {cursors.length + 1}
-              {query.data.page.total !== undefined &&
-                ` of ${Math.max(1, Math.ceil(query.data.page.total / pageSize))} (${query.data.page.total} tickets)`}
+                {filters.status.includes(',') && <option value={filters.status}>{filters.status}</option>}
+              </select>
+            </label>
+            <PrioritySelect value={filters.priority} onChange={(priority) => update({ priority })} />
+            {internal && (
+              <>
+                <ProjectSelect value={filters.project} onChange={(project) => update({ project })} />
+                <label>
+                  Customer
+                  <DebouncedInput value={filters.customer} onChange={(customer) => update({ customer })} />
+                </label>
+                <label>
+                  Assignee
+                  <DebouncedInput value={filters.assigned_to} onChange={(assigned_to) => update({ assigned_to })} />
+                </label>
+              </>
+            )}
+            <details className="columns">
+              <summary>Columns</summary>
+              <fieldset>
+                <legend className="sr-only">Columns to show</legend>
+                {columnsFor(internal).map((column) => (
+                  <label key={column.key} className="check">
+                    <input type="checkbox" checked={chosen.includes(column.key)} onChange={() => toggle(column.key)} /> {column.label}
+                  </label>
+                ))}
+              </fieldset>
+            </details>
+          </form>
+
+          <div className="list-tools">
+            <span className="muted small">
+              {query.data?.page.total !== undefined &&
+                !problem &&
+                `${query.data.page.total} ticket${query.data.page.total === 1 ? '' : 's'} · `}
+              {sortLabels[sort]}
             </span>
-            <button
-              type="button"
-              disabled={!query.data.page.next_cursor}
-              onClick={() => setCursors([...cursors, query.data.page.next_cursor!])}
-            >
-              Next →
-            </button>
-          </nav>
-        </>
-      )}
+            <ExportLinks
+              query={{ ...listFilters, sort: chosenSort }}
+              columns={visible.map((column) => column.key)}
+              disabled={problem !== null}
+            />
+          </div>
+
+          {problem ? (
+            <Empty>Fix the search above to see tickets.</Empty>
+          ) : query.isPending ? (
+            <Loading />
+          ) : query.isError ? (
+            <ErrorState error={query.error} retry={() => void query.refetch()} />
+          ) : query.data.items.length === 0 ? (
+            <Empty>No tickets match these filters.</Empty>
+          ) : (
+            <>
+              <div className="table-wrap">
+                <table className="tickets">
+                  <thead>
+                    <tr>
+                      {visible.map((column) => {
+                        const key = column.sort;
+                        const direction = sort === key ? 'ascending' : sort === `-${key}` ? 'descending' : 'none';
+                        return (
+                          <th key={column.key} scope="col" aria-sort={key ? direction : undefined}>
+                            {key ? (
+                              <button type="button" className="sort" onClick={() => sortBy(key)}>
+                                {column.label}{' '}
+                                <span aria-hidden="true">{direction === 'ascending' ? '▲' : direction === 'descending' ? '▼' : '↕'}</span>
+                              </button>
+                            ) : (
+                              column.label
+                            )}
+                          </th>
+                        );
+                      })}
+                    </tr>
+                  </thead>
+                  <tbody>
+                    {query.data.items.map((ticket) => (
+                      <tr key={ticket.id} className={changed.has(ticket.id) ? 'flash' : undefined}>
+                        {visible.map((column) => (
+                          <td key={column.key} data-label={column.label}>
+                            {column.render(ticket)}
+                          </td>
+                        ))}
+                      </tr>
+                    ))}
+                  </tbody>
+                </table>
+              </div>
+              <Pager
+                cursors={cursors}
+                setCursors={setCursors}
+                next={query.data.page.next_cursor}
+                pages={query.data.page.total === undefined ? undefined : Math.ceil(query.data.page.total / pageSize)}
+              />
+            </>
+          )}
+        </div>
+      </div>
+      <ViewDialog draft={editing?.draft ?? null} view={editing?.view} onClose={() => setEditing(null)} />
     </section>
   );
 }

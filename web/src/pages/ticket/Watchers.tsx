@@ -1,0 +1,67 @@
+import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { getData, send } from '../../api/http';
+import { may, useSession } from '../../api/session';
+import type { Watcher } from '../../api/types';
+import { ErrorState } from '../../components/States';
+
+/** Watch / Unwatch for the viewer, and who else gets mail about the ticket (agents and admins may remove them). */
+export function Watchers({ ticketId }: { ticketId: string }) {
+  const { me } = useSession();
+  const queryClient = useQueryClient();
+  const path = `/api/tickets/${encodeURIComponent(ticketId)}/watchers`;
+  const queryKey = ['watchers', ticketId];
+  const watchers = useQuery({ queryKey, queryFn: () => getData<Watcher[]>(path) });
+  const change = useMutation({
+    mutationFn: ({ method, userId }: { method: 'POST' | 'DELETE'; userId?: string }) =>
+      send<Watcher[]>(method, userId ? `${path}/${encodeURIComponent(userId)}` : path, method === 'POST' ? {} : undefined),
+    onSuccess: (list) => queryClient.setQueryData(queryKey, list),
+  });
+  const list = watchers.data ?? [];
+  const watching = list.some((watcher) => watcher.userId === me?.id);
+  const mayRemoveOthers = may.write(me?.role);
+
+  return (
+    <section className="card" aria-labelledby="watchers-title">
+      <div className="card-head">
+        <h2 id="watchers-title">Watchers</h2>
+        <button
+          type="button"
+          className={watching ? undefined : 'primary'}
+          aria-pressed={watching}
+          disabled={watchers.isPending || change.isPending}
+          onClick={() => change.mutate({ method: watching ? 'DELETE' : 'POST' })}
+        >
+          {watching ? 'Unwatch' : 'Watch'}
+        </button>
+      </div>
+      {watchers.isError ? (
+        <ErrorState error={watchers.error} retry={() => void watchers.refetch()} />
+      ) : list.length === 0 ? (
+        <p className="muted small">{watchers.isPending ? 'Loading…' : 'Nobody watches this ticket. Watchers get mail when it changes.'}</p>
+      ) : (
+        <ul className="watchers" aria-label="Watching this ticket">
+          {list.map((watcher) => (
+            <li key={watcher.userId}>
+              <span>
+                {watcher.name}
+                {watcher.userId === me?.id && <span className="muted"> (you)</span>} <span className="muted small">{watcher.email}</span>
+              </span>
+              {mayRemoveOthers && watcher.userId !== me?.id && (
+                <button
+                  type="button"
+                  className="icon"
+                  aria-label={`Remove watcher ${watcher.name}`}
+                  disabled={change.isPending}
+                  onClick={() => change.mutate({ method: 'DELETE', userId: watcher.userId })}
+                >
+                  ✕
+                </button>
+              )}
+            </li>
+          ))}
+        </ul>
+      )}
+      {change.isError && <ErrorState error={change.error} />}
+    </section>
+  );
+}
