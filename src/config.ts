@@ -123,6 +123,8 @@ export type AuthConfig = {
   loginIpMaxFailures: number;
   loginLockMinutes: number;
   /** Requests per window per token, session or address; 0 turns the general rate limit off. */
+  /** How long a checked API token is trusted without asking the database again (0: every request asks). */
+  tokenCacheSeconds: number;
   rateLimitMax: number;
   rateLimitWindowSeconds: number;
 };
@@ -167,6 +169,7 @@ function authConfig(env: Env, problems: string[]): AuthConfig {
     loginMaxFailures: integer(env, 'LOGIN_MAX_FAILURES', 10, 2, 1000, problems),
     loginIpMaxFailures: integer(env, 'LOGIN_IP_MAX_FAILURES', 100, 2, 100_000, problems),
     loginLockMinutes: integer(env, 'LOGIN_LOCK_MINUTES', 15, 1, 1440, problems),
+    tokenCacheSeconds: integer(env, 'TOKEN_CACHE_SECONDS', 5, 0, 300, problems),
     rateLimitMax: integer(env, 'RATE_LIMIT_MAX', 1200, 0, 1_000_000, problems),
     rateLimitWindowSeconds: integer(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400, problems),
   };

@@ -57,7 +57,20 @@ export type TicketEvent = {
 // Must equal the indexed expressions in migration 0001, or the trigram indexes go unused.
 const customerText = sql<string>`lower(coalesce(customer_name, '') || ' ' || coalesce(customer_email, ''))`;
 
+/** Each ticket's stage ids in list order, as a column of the ticket's own row (no second query for a page). */
+const stageIdsColumn = sql<
+  string[]
+>`array(select ts.stage_id from ticket_stages ts where ts.ticket_id = tickets.id order by ts.position)`.as('stage_ids');
+
+export type TicketKey = { id: string } | { number: number };
+export type TicketWithStages = TicketRow & { stage_ids: string[] };
+
 export class TicketsRepository {
+  findWithStages(db: Executor, key: TicketKey): Promise<TicketWithStages | undefined> {
+    const query = db.selectFrom('tickets').selectAll().select(stageIdsColumn);
+    return ('id' in key ? query.where('id', '=', key.id) : query.where('number', '=', key.number)).executeTakeFirst();
+  }
+
   findById(db: Executor, id: string): Promise<TicketRow | undefined> {
     return db.selectFrom('tickets').selectAll().where('id', '=', id).executeTakeFirst();
   }
@@ -148,16 +161,15 @@ export class TicketsRepository {
   }
 
   /** One page in the given order; `cursor` continues after the row it was made from. */
-  /** One page in the given order; `cursor` continues after the row it was made from. */
   list(db: Executor, filters: TicketFilters, sort: TicketSort, limit: number, cursor: string | undefined) {
     const ranking = filters.search?.ranking;
-    const rows = this.filtered(db, filters).selectAll();
-    if (!ranking) return keysetPage<TicketRow & SearchColumns>(rows, ticketSorts[sort.key], sort.descending, limit, cursor);
+    const rows = this.filtered(db, filters).selectAll().select(stageIdsColumn);
+    if (!ranking) return keysetPage<TicketWithStages & SearchColumns>(rows, ticketSorts[sort.key], sort.descending, limit, cursor);
     // Rank and snippet are output columns: a subquery lets the keyset condition refer to them.
     const ranked = db
       .selectFrom(rows.select([rankSql(ranking).as('search_rank'), snippetSql(ranking).as('search_snippet')]).as('ranked'))
       .selectAll();
-    return keysetPage<TicketRow & SearchColumns>(ranked, ticketSorts[sort.key], sort.descending, limit, cursor);
+    return keysetPage<TicketWithStages & SearchColumns>(ranked, ticketSorts[sort.key], sort.descending, limit, cursor);
   }
 
   async count(db: Executor, filters: TicketFilters): Promise<number> {
