@@ -6,6 +6,7 @@ import * as m0004 from './0004_accounts.js';
 import * as m0005 from './0005_search_views.js';
 import * as m0006 from './0006_import.js';
 import * as m0007 from './0007_event_consumers.js';
+import * as m0010 from './0010_search_document.js';
 
 export type MigrationModule = { up(db: Kysely<unknown>): Promise<void> };
 
@@ -18,4 +19,5 @@ export const migrations: Record<string, MigrationModule> = {
   '0005_search_views': m0005,
   '0006_import': m0006,
   '0007_event_consumers': m0007,
+  '0010_search_document': m0010,
 };
