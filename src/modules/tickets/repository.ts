@@ -162,6 +162,11 @@ export class TicketsRepository {
 
   async replaceStages(tx: Tx, ticketId: string, stageIds: readonly string[]): Promise<void> {
     await tx.deleteFrom('ticket_stages').where('ticket_id', '=', ticketId).execute();
+    await this.addStages(tx, ticketId, stageIds);
+  }
+
+  /** Links a new ticket's stages (nothing to replace yet). */
+  async addStages(tx: Tx, ticketId: string, stageIds: readonly string[]): Promise<void> {
     if (stageIds.length === 0) return;
     await tx
       .insertInto('ticket_stages')

@@ -197,7 +197,7 @@ export class TicketsService {
         updated_at: now,
         closed_at: status === 'closed' ? now : null,
       });
-      await this.tickets.replaceStages(tx, ticket.id, stageIds);
+      await this.tickets.addStages(tx, ticket.id, stageIds);
       await this.tickets.appendEvents(tx, [
         this.event(actor, ticket.id, 'created', { subject: ticket.subject, status: ticket.status, priority: ticket.priority }),
       ]);
