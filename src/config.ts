@@ -12,6 +12,8 @@ export type Config = {
   /** Most items the older systems' list routes return in one array. */
   legacyListLimit: number;
   bodyLimitBytes: number;
+  /** How long a dashboard aggregate (/api/monitor/*) is reused for the same question (0: computed every time). */
+  monitorCacheSeconds: number;
   /** Seconds to wait for in-flight requests on SIGTERM before closing anyway. */
   shutdownGraceSeconds: number;
   /**
@@ -187,6 +189,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: oneOf(env, 'LOG_LEVEL', logLevels, 'info', problems),
     legacyListLimit: integer(env, 'LEGACY_LIST_LIMIT', 1000, 1, 100_000, problems),
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600, problems),
+    monitorCacheSeconds: integer(env, 'MONITOR_CACHE_SECONDS', 5, 0, 3600, problems),
     shutdownGraceSeconds: integer(env, 'SHUTDOWN_GRACE_SECONDS', 10, 0, 600, problems),
     trustProxy: trustProxy(env, problems),
     auth: authConfig(env, problems),
