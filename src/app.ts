@@ -115,6 +115,11 @@ export async function buildApp(options: AppOptions) {
   });
 
   registerErrorHandler(app);
+  // A successful write through this process retires the dashboard's kept aggregates at once (writes made by another
+  // process, and the passing of time, within MONITOR_CACHE_SECONDS).
+  app.addHook('onResponse', async (request, reply) => {
+    if (request.method !== 'GET' && request.method !== 'HEAD' && reply.statusCode < 300) app.services.monitor.forgetAnswers();
+  });
   for (const schema of [ErrorBodySchema, TicketSchema, StageSchema, LegacyStageSchema, LegacyTicketSchema]) app.addSchema(schema);
 
   await app.register(cors, { origin: '*', exposedHeaders: ['x-total-count', 'link', 'x-request-id', 'etag'] });

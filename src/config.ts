@@ -12,6 +12,8 @@ export type Config = {
   /** Most items the older systems' list routes return in one array. */
   legacyListLimit: number;
   bodyLimitBytes: number;
+  /** How long a dashboard aggregate (/api/monitor/*) is reused for the same question (0: computed every time). */
+  monitorCacheSeconds: number;
   /** Seconds to wait for in-flight requests on SIGTERM before closing anyway. */
   shutdownGraceSeconds: number;
   /**
@@ -127,6 +129,8 @@ export type AuthConfig = {
   loginIpMaxFailures: number;
   loginLockMinutes: number;
   /** Requests per window per token, session or address; 0 turns the general rate limit off. */
+  /** How long a checked API token is trusted without asking the database again (0: every request asks). */
+  tokenCacheSeconds: number;
   rateLimitMax: number;
   rateLimitWindowSeconds: number;
 };
@@ -171,6 +175,7 @@ function authConfig(env: Env, problems: string[]): AuthConfig {
     loginMaxFailures: integer(env, 'LOGIN_MAX_FAILURES', 10, 2, 1000, problems),
     loginIpMaxFailures: integer(env, 'LOGIN_IP_MAX_FAILURES', 100, 2, 100_000, problems),
     loginLockMinutes: integer(env, 'LOGIN_LOCK_MINUTES', 15, 1, 1440, problems),
+    tokenCacheSeconds: integer(env, 'TOKEN_CACHE_SECONDS', 5, 0, 300, problems),
     rateLimitMax: integer(env, 'RATE_LIMIT_MAX', 1200, 0, 1_000_000, problems),
     rateLimitWindowSeconds: integer(env, 'RATE_LIMIT_WINDOW_SECONDS', 60, 1, 86_400, problems),
   };
@@ -242,6 +247,7 @@ export function loadConfig(env: Env = process.env): Config {
     logLevel: oneOf(env, 'LOG_LEVEL', logLevels, 'info', problems),
     legacyListLimit: integer(env, 'LEGACY_LIST_LIMIT', 1000, 1, 100_000, problems),
     bodyLimitBytes: integer(env, 'BODY_LIMIT_BYTES', 1_048_576, 1024, 104_857_600, problems),
+    monitorCacheSeconds: integer(env, 'MONITOR_CACHE_SECONDS', 5, 0, 3600, problems),
     shutdownGraceSeconds: integer(env, 'SHUTDOWN_GRACE_SECONDS', 10, 0, 600, problems),
     trustProxy: trustProxy(env, problems),
     auth: authConfig(env, problems),

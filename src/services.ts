@@ -3,6 +3,8 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import type { Registry } from 'prom-client';
 import { AuditLog } from './modules/audit/service.js';
+import { CredentialCache } from './modules/auth/credential-cache.js';
+import type { TokenWithUser } from './modules/auth/repository.js';
 import { AuthService } from './modules/auth/service.js';
 import { TokensService } from './modules/auth/tokens.js';
 import { ImportService } from './modules/import/service.js';
@@ -36,8 +38,9 @@ export function createServices(context: ServiceContext) {
   // The audit log first: other services record into it inside their own transactions.
   const audit = new AuditLog(context);
   const auth = new AuthService(context, audit);
-  const tokens = new TokensService(context, audit);
-  const users = new UsersService(context, audit);
+  const credentials = new CredentialCache<TokenWithUser>(context.clock, context.config.auth.tokenCacheSeconds * 1000);
+  const tokens = new TokensService(context, audit, credentials);
+  const users = new UsersService(context, audit, credentials);
   const tickets = new TicketsService(context);
   const views = new ViewsService(context, tickets);
   const stages = new StagesService(context);

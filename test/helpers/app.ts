@@ -64,7 +64,14 @@ export const TEST_ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
  * Test settings: a fixed admin token, scrypt at a tiny cost (2^4 instead of 2^15, so a login takes microseconds,
  * not 50 ms) and no general rate limit (fuzz tests send thousands of requests); tests override any of them.
  */
-const testEnv = { LOG_LEVEL: 'silent', ADMIN_API_TOKEN: TEST_ADMIN_TOKEN, PASSWORD_HASH_COST: '4', RATE_LIMIT_MAX: '0' };
+// Monitor answers are computed afresh in tests (their cache has a test of its own): the manual clock never moves on its own.
+const testEnv = {
+  LOG_LEVEL: 'silent',
+  ADMIN_API_TOKEN: TEST_ADMIN_TOKEN,
+  PASSWORD_HASH_COST: '4',
+  RATE_LIMIT_MAX: '0',
+  MONITOR_CACHE_SECONDS: '0',
+};
 
 /** An app on a fresh database, a manual clock and an admin client. */
 export async function testApp(overrides: Record<string, string> = {}): Promise<TestApp> {

@@ -8,6 +8,7 @@ import * as m0006 from './0006_import.js';
 import * as m0007 from './0007_event_consumers.js';
 import * as m0008 from './0008_notifications.js';
 import * as m0009 from './0009_webhooks.js';
+import * as m0010 from './0010_search_document.js';
 
 export type MigrationModule = { up(db: Kysely<unknown>): Promise<void> };
 
@@ -22,4 +23,5 @@ export const migrations: Record<string, MigrationModule> = {
   '0007_event_consumers': m0007,
   '0008_notifications': m0008,
   '0009_webhooks': m0009,
+  '0010_search_document': m0010,
 };

@@ -9,7 +9,8 @@ import { AppError, invalid, notFound } from '../../errors.js';
 import { assertCan, can, systemActor, type Actor } from '../access/policy.js';
 import type { AuditLog } from '../audit/service.js';
 import { UsersRepository } from '../users/repository.js';
-import { TokensRepository } from './repository.js';
+import type { CredentialCache } from './credential-cache.js';
+import { TokensRepository, type TokenWithUser } from './repository.js';
 import { randomSecret, sha256 } from './secrets.js';
 import { actorOf } from './service.js';
 
@@ -41,6 +42,8 @@ export class TokensService {
   constructor(
     context: { config: Config; database: { db: Db }; clock: Clock },
     private readonly audit: AuditLog,
+    /** Shared with the users service, which clears it when a user changes. */
+    readonly credentials: CredentialCache<TokenWithUser>,
   ) {
     this.db = context.database.db;
     this.clock = context.clock;
@@ -50,12 +53,20 @@ export class TokensService {
   /** The actor behind a bearer token, or null when unknown, revoked, expired or its user is disabled. */
   async authenticate(token: string, ip: string): Promise<Actor | null> {
     if (token.length > 500) return null;
-    const found = await this.tokens.findByHash(this.db, sha256(token));
-    if (!found) return null;
+    const hash = sha256(token);
+    let found = this.credentials.get(hash);
+    if (!found) {
+      found = await this.tokens.findByHash(this.db, hash);
+      if (!found) return null;
+      this.credentials.set(hash, found);
+    }
     const now = this.clock.now();
     const { token: row, user } = found;
     if (row.revoked_at !== null || (row.expires_at !== null && row.expires_at <= now) || user.disabled_at !== null) return null;
-    if (row.last_used_at === null || now.getTime() - row.last_used_at.getTime() >= MINUTE) await this.tokens.touch(this.db, row.id, now);
+    if (row.last_used_at === null || now.getTime() - row.last_used_at.getTime() >= MINUTE) {
+      await this.tokens.touch(this.db, row.id, now);
+      row.last_used_at = now;
+    }
     return actorOf(user, 'token', row.scope, ip);
   }
 
@@ -120,21 +131,24 @@ export class TokensService {
 
   async revoke(actor: Actor, id: string): Promise<ApiTokenRow> {
     assertCan(actor, 'account:write');
-    return this.db.transaction().execute(async (tx) => {
-      const existing = await this.tokens.findById(tx, id);
-      // Another user's token is "not found" unless you manage users: no telling which ids exist.
-      if (!existing || existing.revoked_at !== null || (existing.user_id !== actor.id && !can(actor, 'user:manage'))) {
-        return notFound('token', id);
-      }
-      const revoked = (await this.tokens.revoke(tx, id, this.clock.now())) ?? notFound('token', id);
-      await this.audit.record(tx, {
-        actor,
-        action: 'token.revoked',
-        target: { type: 'token', id },
-        details: { name: revoked.name, user_id: revoked.user_id },
-      });
-      return revoked;
-    });
+    return this.db
+      .transaction()
+      .execute(async (tx) => {
+        const existing = await this.tokens.findById(tx, id);
+        // Another user's token is "not found" unless you manage users: no telling which ids exist.
+        if (!existing || existing.revoked_at !== null || (existing.user_id !== actor.id && !can(actor, 'user:manage'))) {
+          return notFound('token', id);
+        }
+        const revoked = (await this.tokens.revoke(tx, id, this.clock.now())) ?? notFound('token', id);
+        await this.audit.record(tx, {
+          actor,
+          action: 'token.revoked',
+          target: { type: 'token', id },
+          details: { name: revoked.name, user_id: revoked.user_id },
+        });
+        return revoked;
+      })
+      .finally(() => this.credentials.clear());
   }
 
   /** `ADMIN_API_TOKEN`: an admin token with exactly this value exists (replacing one made from an older value). */
@@ -142,40 +156,43 @@ export class TokensService {
     const value = this.config.auth.adminApiToken;
     if (value === null) return;
     const hash = sha256(value);
-    await this.db.transaction().execute(async (tx) => {
-      const now = this.clock.now();
-      let current: ApiTokenRow | undefined;
-      for (const token of await this.tokens.findActiveByName(tx, ADMIN_TOKEN_NAME)) {
-        const owner = await this.users.findById(tx, token.user_id);
-        if (token.token_hash === hash && owner?.role === 'admin' && owner.disabled_at === null && token.expires_at === null)
-          current = token;
-        else await this.tokens.revoke(tx, token.id, now);
-      }
-      if (current) return;
-      const admin = await this.users.firstActiveAdmin(tx);
-      if (!admin) {
-        log.warn('ADMIN_API_TOKEN is set but there is no active admin to own it');
-        return;
-      }
-      // The same value may still sit on a revoked token: replace it (token hashes are unique).
-      const stale = await this.tokens.findByHash(tx, hash);
-      if (stale) await this.tokens.delete(tx, stale.token.id);
-      const created = await this.tokens.insert(tx, {
-        id: randomUUID(),
-        user_id: admin.id,
-        name: ADMIN_TOKEN_NAME,
-        token_hash: hash,
-        prefix: value.slice(0, 4),
-        scope: 'read-write',
-        created_by: null,
-        created_at: now,
-      });
-      await this.audit.record(tx, {
-        actor: systemActor,
-        action: 'token.created',
-        target: { type: 'token', id: created.id },
-        details: { name: ADMIN_TOKEN_NAME, user_id: admin.id },
-      });
-    });
+    await this.db
+      .transaction()
+      .execute(async (tx) => {
+        const now = this.clock.now();
+        let current: ApiTokenRow | undefined;
+        for (const token of await this.tokens.findActiveByName(tx, ADMIN_TOKEN_NAME)) {
+          const owner = await this.users.findById(tx, token.user_id);
+          if (token.token_hash === hash && owner?.role === 'admin' && owner.disabled_at === null && token.expires_at === null)
+            current = token;
+          else await this.tokens.revoke(tx, token.id, now);
+        }
+        if (current) return;
+        const admin = await this.users.firstActiveAdmin(tx);
+        if (!admin) {
+          log.warn('ADMIN_API_TOKEN is set but there is no active admin to own it');
+          return;
+        }
+        // The same value may still sit on a revoked token: replace it (token hashes are unique).
+        const stale = await this.tokens.findByHash(tx, hash);
+        if (stale) await this.tokens.delete(tx, stale.token.id);
+        const created = await this.tokens.insert(tx, {
+          id: randomUUID(),
+          user_id: admin.id,
+          name: ADMIN_TOKEN_NAME,
+          token_hash: hash,
+          prefix: value.slice(0, 4),
+          scope: 'read-write',
+          created_by: null,
+          created_at: now,
+        });
+        await this.audit.record(tx, {
+          actor: systemActor,
+          action: 'token.created',
+          target: { type: 'token', id: created.id },
+          details: { name: ADMIN_TOKEN_NAME, user_id: admin.id },
+        });
+      })
+      .finally(() => this.credentials.clear());
   }
 }

@@ -1,6 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor, Tx } from '../../db/database.js';
 import type { TicketEventRow, TicketRow } from '../../db/types.js';
+import { ticketColumns } from '../tickets/repository.js';
 import type { ChangeCursor } from '../events/repository.js';
 
 export type DispatchChange = {
@@ -61,7 +62,7 @@ export class DispatchRepository {
     if (events.length === 0) return [];
     const ticketIds = [...new Set(events.map((event) => event.ticket_id))];
     const tickets = new Map(
-      (await db.selectFrom('tickets').selectAll().where('id', 'in', ticketIds).execute()).map((row) => [row.id, row]),
+      (await db.selectFrom('tickets').select(ticketColumns).where('id', 'in', ticketIds).execute()).map((row) => [row.id, row]),
     );
     return events.flatMap((event) => {
       const ticket = tickets.get(event.ticket_id);

@@ -107,7 +107,10 @@ export class ImportRepository {
     return true;
   }
 
-  /** What the row triggers would have done for a batch inserted in bulk mode. */
+  /**
+   * What the row triggers would have done for a batch inserted in bulk mode, but for the change log's stage rows:
+   * a new ticket's visits come with it (a stream refreshes the ticket), and at a million tickets they were most of the log.
+   */
   async afterBulkBatch(tx: Tx, ticketIds: readonly string[], stages: readonly ImportStageRow[]): Promise<void> {
     if (ticketIds.length === 0) return;
     const ids = ticketIds as string[];
@@ -131,8 +134,6 @@ export class ImportRepository {
     await sql`
       insert into change_log (entity, op, entity_id, ticket_id, project_id)
       select 'ticket', 'insert', t.id, t.id, t.project_id from tickets t where t.id = any(${ids}::text[])
-      union all
-      select 'stage', 'insert', s.id, s.ticket_id, t.project_id from stages s join tickets t on t.id = s.ticket_id where s.ticket_id = any(${ids}::text[])
       union all
       select 'history', 'insert', e.id::text, e.ticket_id, t.project_id from ticket_events e join tickets t on t.id = e.ticket_id
         where e.ticket_id = any(${ids}::text[])`.execute(tx);

@@ -6,6 +6,7 @@ import { invalid } from '../../errors.js';
 import type { ServiceContext } from '../../services.js';
 import { assertCan, type Actor } from '../access/policy.js';
 import { ProjectsRepository } from '../projects/repository.js';
+import { ResultCache } from './result-cache.js';
 import { MonitorRepository, type MonitorFilters, type Window } from './repository.js';
 import type { MonitorQueryType } from './schemas.js';
 
@@ -25,9 +26,27 @@ export class MonitorService {
   private readonly monitor = new MonitorRepository();
   private readonly projects = new ProjectsRepository();
 
+  private readonly results: ResultCache;
+
   constructor(context: ServiceContext) {
     this.db = context.database.db;
     this.clock = context.clock;
+    this.results = new ResultCache(context.clock, context.config.monitorCacheSeconds * 1000);
+  }
+
+  /** Called after every successful write: kept answers describe the data before it. */
+  forgetAnswers(): void {
+    this.results.clear();
+  }
+
+  /**
+   * Dashboard answers do not depend on who asks (only staff may ask), so one computation per question serves every
+   * dashboard until the data changes or MONITOR_CACHE_SECONDS pass (at-risk and overdue move with time alone): at a
+   * million tickets, some of these aggregates cost hundreds of milliseconds.
+   */
+  private cached<T>(actor: Actor, name: string, question: unknown, compute: () => Promise<T>): Promise<T> {
+    assertCan(actor, 'monitor:read');
+    return this.results.get(`${name} ${JSON.stringify(question)}`, compute);
   }
 
   private async filters(
@@ -55,143 +74,159 @@ export class MonitorService {
     return { filters, projectId: project?.id, window: { from, to, timeZone }, now };
   }
 
-  async overview(actor: Actor, query: MonitorQueryType) {
-    const { filters, window, now } = await this.filters(actor, query);
-    const startOfDay = DateTime.fromJSDate(now, { zone: window.timeZone }).startOf('day').toJSDate();
-    const [counts, byStatus, byStage, oldest] = await Promise.all([
-      this.monitor.overviewCounts(this.db, filters, now, startOfDay),
-      this.monitor.openByStatus(this.db, filters),
-      this.monitor.openByStage(this.db, filters),
-      this.monitor.oldestOpen(this.db, filters),
-    ]);
-    const open = Number(counts.open);
-    return {
-      now: now.toISOString(),
-      open,
-      by_status: Object.fromEntries(byStatus.map((row) => [row.status, Number(row.count)])),
-      by_stage: byStage.map((row) => ({ ...row, count: Number(row.count) })),
-      on_track: open - Number(counts.at_risk) - Number(counts.overdue),
-      at_risk: Number(counts.at_risk),
-      overdue: Number(counts.overdue),
-      oldest_open: oldest
-        ? {
-            id: oldest.id,
-            number: oldest.number,
-            subject: oldest.subject,
-            created_at: oldest.created_at.toISOString(),
-            age_seconds: Math.max(0, Math.floor((now.getTime() - oldest.created_at.getTime()) / 1000)),
-          }
-        : null,
-      created_today: Number(counts.created_today),
-      closed_today: Number(counts.closed_today),
-    };
-  }
-
-  async delayed(actor: Actor, query: MonitorQueryType, limit: number) {
-    const { filters, now } = await this.filters(actor, query);
-    const [rows, total] = await Promise.all([
-      this.monitor.delayed(this.db, filters, now, limit),
-      this.monitor.delayedCount(this.db, filters, now),
-    ]);
-    const items = rows.map((row) => ({
-      id: row.id,
-      number: row.number,
-      subject: row.subject,
-      project: row.project,
-      customer_name: row.customer_name,
-      assigned_to: row.assigned_to,
-      priority: row.priority,
-      status: row.status,
-      delay_state: row.overdue_from ? ('overdue' as const) : ('at_risk' as const),
-      overdue_by: row.overdue_from ? Math.floor((now.getTime() - row.overdue_from.getTime()) / 1000) : null,
-      at_risk_since: row.at_risk_from.toISOString(),
-      stage: row.stage_id
-        ? {
-            id: row.stage_id,
-            key: row.stage_key,
-            name: row.stage_name,
-            started_at: iso(row.stage_start_time),
-            due_at: iso(row.stage_due_at),
-          }
-        : null,
-      time_in_stage_ms: row.stage_start_time ? Math.max(0, now.getTime() - row.stage_start_time.getTime()) : null,
-    }));
-    return { items, total };
-  }
-
-  async stages(actor: Actor, query: MonitorQueryType) {
-    const { filters, projectId, window, now } = await this.filters(actor, query);
-    const [definitions, open, completed] = await Promise.all([
-      this.monitor.definitions(this.db, projectId),
-      this.monitor.openStageCounts(this.db, filters, now),
-      this.monitor.completedStageStats(this.db, filters, window),
-    ]);
-    const openBy = new Map(open.map((row) => [row.definition_id, row]));
-    const doneBy = new Map(completed.map((row) => [row.definition_id, row]));
-    return definitions.map((definition) => {
-      const live = openBy.get(definition.id);
-      const done = doneBy.get(definition.id);
+  overview(actor: Actor, query: MonitorQueryType) {
+    return this.cached(actor, 'overview', query, async () => {
+      const { filters, window, now } = await this.filters(actor, query);
+      const startOfDay = DateTime.fromJSDate(now, { zone: window.timeZone }).startOf('day').toJSDate();
+      const [counts, byStatus, byStage, oldest] = await Promise.all([
+        this.monitor.overviewCounts(this.db, filters, now, startOfDay),
+        this.monitor.openByStatus(this.db, filters),
+        this.monitor.openByStage(this.db, filters),
+        this.monitor.oldestOpen(this.db, filters),
+      ]);
+      const open = Number(counts.open);
       return {
-        definition_id: definition.id,
-        project_key: definition.project_key,
-        key: definition.key,
-        name: definition.name,
-        stage_type: definition.parent_id ? ('minor' as const) : ('major' as const),
-        target_minutes: definition.target_minutes,
-        in_stage_now: Number(live?.in_stage_now ?? 0),
-        overdue_now: Number(live?.overdue_now ?? 0),
-        completed: Number(done?.completed ?? 0),
-        p50_ms: number(done?.p50_ms),
-        p90_ms: number(done?.p90_ms),
-        mean_ms: number(done?.mean_ms),
-        p50_business_ms: number(done?.p50_business_ms),
-        p90_business_ms: number(done?.p90_business_ms),
-        within_target: number(done?.within_target),
+        now: now.toISOString(),
+        open,
+        by_status: Object.fromEntries(byStatus.map((row) => [row.status, Number(row.count)])),
+        by_stage: byStage.map((row) => ({ ...row, count: Number(row.count) })),
+        on_track: open - Number(counts.at_risk) - Number(counts.overdue),
+        at_risk: Number(counts.at_risk),
+        overdue: Number(counts.overdue),
+        oldest_open: oldest
+          ? {
+              id: oldest.id,
+              number: oldest.number,
+              subject: oldest.subject,
+              created_at: oldest.created_at.toISOString(),
+              age_seconds: Math.max(0, Math.floor((now.getTime() - oldest.created_at.getTime()) / 1000)),
+            }
+          : null,
+        created_today: Number(counts.created_today),
+        closed_today: Number(counts.closed_today),
       };
     });
   }
 
-  async throughput(actor: Actor, query: MonitorQueryType, interval: 'day' | 'week') {
-    const { filters, window } = await this.filters(actor, query);
-    const rows = await this.monitor.throughput(this.db, filters, window, interval);
-    return rows.map((row) => ({ period: row.period, created: Number(row.created), closed: Number(row.closed) }));
+  delayed(actor: Actor, query: MonitorQueryType, limit: number) {
+    return this.cached(actor, 'delayed', { query, limit }, async () => {
+      const { filters, now } = await this.filters(actor, query);
+      const [rows, total] = await Promise.all([
+        this.monitor.delayed(this.db, filters, now, limit),
+        this.monitor.delayedCount(this.db, filters, now),
+      ]);
+      const items = rows.map((row) => ({
+        id: row.id,
+        number: row.number,
+        subject: row.subject,
+        project: row.project,
+        customer_name: row.customer_name,
+        assigned_to: row.assigned_to,
+        priority: row.priority,
+        status: row.status,
+        delay_state: row.overdue_from ? ('overdue' as const) : ('at_risk' as const),
+        overdue_by: row.overdue_from ? Math.floor((now.getTime() - row.overdue_from.getTime()) / 1000) : null,
+        at_risk_since: row.at_risk_from.toISOString(),
+        stage: row.stage_id
+          ? {
+              id: row.stage_id,
+              key: row.stage_key,
+              name: row.stage_name,
+              started_at: iso(row.stage_start_time),
+              due_at: iso(row.stage_due_at),
+            }
+          : null,
+        time_in_stage_ms: row.stage_start_time ? Math.max(0, now.getTime() - row.stage_start_time.getTime()) : null,
+      }));
+      return { items, total };
+    });
   }
 
-  async flow(actor: Actor, query: MonitorQueryType) {
-    const { projectId, window } = await this.filters(actor, query);
-    if (!projectId) invalid([{ field: 'project', problem: 'is required: cumulative flow is per project workflow' }]);
-    const day = (at: Date) => at.toISOString().slice(0, 10);
-    const [definitions, rows] = await Promise.all([
-      this.monitor.definitions(this.db, projectId),
-      this.monitor.flow(this.db, projectId, day(window.from), day(window.to)),
-    ]);
-    const byDefinition = new Map<string, { day: string; count: number }[]>();
-    for (const row of rows) {
-      const points = byDefinition.get(row.definition_id) ?? [];
-      points.push({ day: row.day, count: Number(row.count) });
-      byDefinition.set(row.definition_id, points);
-    }
-    const stages = definitions.map((definition) => ({
-      definition_id: definition.id,
-      key: definition.key,
-      name: definition.name,
-      final: definition.final,
-      points: byDefinition.get(definition.id) ?? [],
-    }));
-    return { project_key: definitions[0]?.project_key ?? query.project!, days: stages[0]?.points.map((point) => point.day) ?? [], stages };
+  stages(actor: Actor, query: MonitorQueryType) {
+    return this.cached(actor, 'stages', query, async () => {
+      const { filters, projectId, window, now } = await this.filters(actor, query);
+      const [definitions, open, completed] = await Promise.all([
+        this.monitor.definitions(this.db, projectId),
+        this.monitor.openStageCounts(this.db, filters, now),
+        this.monitor.completedStageStats(this.db, filters, window),
+      ]);
+      const openBy = new Map(open.map((row) => [row.definition_id, row]));
+      const doneBy = new Map(completed.map((row) => [row.definition_id, row]));
+      return definitions.map((definition) => {
+        const live = openBy.get(definition.id);
+        const done = doneBy.get(definition.id);
+        return {
+          definition_id: definition.id,
+          project_key: definition.project_key,
+          key: definition.key,
+          name: definition.name,
+          stage_type: definition.parent_id ? ('minor' as const) : ('major' as const),
+          target_minutes: definition.target_minutes,
+          in_stage_now: Number(live?.in_stage_now ?? 0),
+          overdue_now: Number(live?.overdue_now ?? 0),
+          completed: Number(done?.completed ?? 0),
+          p50_ms: number(done?.p50_ms),
+          p90_ms: number(done?.p90_ms),
+          mean_ms: number(done?.mean_ms),
+          p50_business_ms: number(done?.p50_business_ms),
+          p90_business_ms: number(done?.p90_business_ms),
+          within_target: number(done?.within_target),
+        };
+      });
+    });
   }
 
-  async aging(actor: Actor, query: MonitorQueryType) {
-    const { filters, now } = await this.filters(actor, query);
-    const counts = await this.monitor.aging(this.db, filters, now, AGING_EDGES);
-    return AGING_EDGES.map((minDays, index) => {
-      const maxDays = AGING_EDGES[index + 1] ?? null;
+  throughput(actor: Actor, query: MonitorQueryType, interval: 'day' | 'week') {
+    return this.cached(actor, 'throughput', { query, interval }, async () => {
+      const { filters, window } = await this.filters(actor, query);
+      const rows = await this.monitor.throughput(this.db, filters, window, interval);
+      return rows.map((row) => ({ period: row.period, created: Number(row.created), closed: Number(row.closed) }));
+    });
+  }
+
+  flow(actor: Actor, query: MonitorQueryType) {
+    return this.cached(actor, 'flow', query, async () => {
+      const { projectId, window } = await this.filters(actor, query);
+      if (!projectId) invalid([{ field: 'project', problem: 'is required: cumulative flow is per project workflow' }]);
+      const day = (at: Date) => at.toISOString().slice(0, 10);
+      const [definitions, rows] = await Promise.all([
+        this.monitor.definitions(this.db, projectId),
+        this.monitor.flow(this.db, projectId, day(window.from), day(window.to)),
+      ]);
+      const byDefinition = new Map<string, { day: string; count: number }[]>();
+      for (const row of rows) {
+        const points = byDefinition.get(row.definition_id) ?? [];
+        points.push({ day: row.day, count: Number(row.count) });
+        byDefinition.set(row.definition_id, points);
+      }
+      const stages = definitions.map((definition) => ({
+        definition_id: definition.id,
+        key: definition.key,
+        name: definition.name,
+        final: definition.final,
+        points: byDefinition.get(definition.id) ?? [],
+      }));
       return {
-        bucket: maxDays === null ? `${minDays}d+` : `${minDays}-${maxDays}d`,
-        min_days: minDays,
-        max_days: maxDays,
-        count: counts[index],
+        project_key: definitions[0]?.project_key ?? query.project!,
+        days: stages[0]?.points.map((point) => point.day) ?? [],
+        stages,
       };
+    });
+  }
+
+  aging(actor: Actor, query: MonitorQueryType) {
+    return this.cached(actor, 'aging', query, async () => {
+      const { filters, now } = await this.filters(actor, query);
+      const counts = await this.monitor.aging(this.db, filters, now, AGING_EDGES);
+      return AGING_EDGES.map((minDays, index) => {
+        const maxDays = AGING_EDGES[index + 1] ?? null;
+        return {
+          bucket: maxDays === null ? `${minDays}d+` : `${minDays}-${maxDays}d`,
+          min_days: minDays,
+          max_days: maxDays,
+          count: counts[index],
+        };
+      });
     });
   }
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { ticketColumns } from '../tickets/repository.js';
 import type { Executor, Tx } from '../../db/database.js';
 import { keysetPage, type SortKey } from '../../db/keyset.js';
 import type { LogEntryRow, OpsLogAction, TicketRow } from '../../db/types.js';
@@ -50,7 +51,13 @@ export class OpsRepository {
   }
 
   findTicketByOpsId(db: Executor, opsId: string): Promise<TicketRow | undefined> {
-    return db.selectFrom('tickets').selectAll().where('ops_id', '=', opsId).orderBy('updated_at', 'desc').limit(1).executeTakeFirst();
+    return db
+      .selectFrom('tickets')
+      .select(ticketColumns)
+      .where('ops_id', '=', opsId)
+      .orderBy('updated_at', 'desc')
+      .limit(1)
+      .executeTakeFirst();
   }
 
   /** The next tickets, by id after `afterId`, that OPS holds and that may still change there (the poller's walk). */

@@ -4,14 +4,9 @@ import type { FieldCondition, SearchFilter, TextQuery } from './parser.js';
 
 /**
  * SQL for a parsed search over an unaliased `tickets` row. Each expression must equal an indexed one:
- * the document is migration 0005's `tickets_search`, the trigram texts are 0001's and 0005's.
+ * the document is the stored column of migration 0010 (index `tickets_search`), the trigram texts are 0001's and 0005's.
  */
-export const ticketDocument = sql`(
-      setweight(to_tsvector('simple'::regconfig, number::text || ' ' || coalesce(subject, '')), 'A') ||
-      setweight(to_tsvector('simple'::regconfig, coalesce(customer_name, '') || ' ' || coalesce(customer_email, '')), 'B') ||
-      setweight(to_tsvector('simple'::regconfig, coalesce(project, '') || ' ' || coalesce(category, '')), 'C') ||
-      setweight(to_tsvector('simple'::regconfig, coalesce(description, '')), 'D')
-    )`;
+export const ticketDocument = sql`search_document`;
 const subjectText = sql<string>`lower(coalesce(subject, ''))`;
 const customerText = sql<string>`lower(coalesce(customer_name, '') || ' ' || coalesce(customer_email, ''))`;
 const searchText = sql`lower(coalesce(subject, '') || ' ' || coalesce(description, '') || ' ' || coalesce(customer_name, '') || ' ' || coalesce(customer_email, ''))`;

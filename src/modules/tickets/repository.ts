@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Executor, Tx } from '../../db/database.js';
 import { commonSorts, keysetPage, type SortKey } from '../../db/keyset.js';
 import { containsPattern, customerEmailIn } from '../../db/sql-helpers.js';
-import type { NewTicketRow, Priority, TicketRow, TicketRowUpdate, TicketStatus } from '../../db/types.js';
+import type { NewTicketRow, Priority, TicketRow, TicketRowUpdate, TicketStatus, TicketsTable } from '../../db/types.js';
 import type { ResolvedSearch } from '../search/resolve.js';
 import { rankSql, searchCondition, snippetSql } from '../search/sql.js';
 
@@ -57,18 +57,71 @@ export type TicketEvent = {
 // Must equal the indexed expressions in migration 0001, or the trigram indexes go unused.
 const customerText = sql<string>`lower(coalesce(customer_name, '') || ' ' || coalesce(customer_email, ''))`;
 
+/** Every column of a ticket row but the stored search document, which only search conditions read (migration 0010). */
+export const ticketColumns = [
+  'id',
+  'number',
+  'subject',
+  'description',
+  'status',
+  'priority',
+  'priority_rank',
+  'category',
+  'project',
+  'customer_name',
+  'customer_email',
+  'customer_phone',
+  'contact_person',
+  'helpdeskurl',
+  'assigned_to',
+  'metadata',
+  'current_stage_id',
+  'ops_id',
+  'ops_error',
+  'external_id',
+  'created_at',
+  'updated_at',
+  'closed_at',
+  'version',
+  'project_id',
+  'sla_used_ms',
+  'sla_segment_start',
+  'sla_at_risk_at',
+  'sla_due_at',
+  'stage_at_risk_at',
+  'stage_due_at',
+  'at_risk_from',
+  'overdue_from',
+] as const satisfies readonly (keyof TicketsTable)[];
+// Fails to compile when a column is added to the table type but not to the list above.
+const everyColumnListed: Exclude<keyof TicketsTable, (typeof ticketColumns)[number]> extends never ? true : never = true;
+void everyColumnListed;
+
+/** Each ticket's stage ids in list order, as a column of the ticket's own row (no second query for a page). */
+const stageIdsColumn = sql<
+  string[]
+>`array(select ts.stage_id from ticket_stages ts where ts.ticket_id = tickets.id order by ts.position)`.as('stage_ids');
+
+export type TicketKey = { id: string } | { number: number };
+export type TicketWithStages = TicketRow & { stage_ids: string[] };
+
 export class TicketsRepository {
+  findWithStages(db: Executor, key: TicketKey): Promise<TicketWithStages | undefined> {
+    const query = db.selectFrom('tickets').select(ticketColumns).select(stageIdsColumn);
+    return ('id' in key ? query.where('id', '=', key.id) : query.where('number', '=', key.number)).executeTakeFirst();
+  }
+
   findById(db: Executor, id: string): Promise<TicketRow | undefined> {
-    return db.selectFrom('tickets').selectAll().where('id', '=', id).executeTakeFirst();
+    return db.selectFrom('tickets').select(ticketColumns).where('id', '=', id).executeTakeFirst();
   }
 
   findByNumber(db: Executor, number: number): Promise<TicketRow | undefined> {
-    return db.selectFrom('tickets').selectAll().where('number', '=', number).executeTakeFirst();
+    return db.selectFrom('tickets').select(ticketColumns).where('number', '=', number).executeTakeFirst();
   }
 
   /** Reads the row and locks it until the transaction ends, so concurrent updates queue up. */
   lock(tx: Tx, id: string): Promise<TicketRow | undefined> {
-    return tx.selectFrom('tickets').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+    return tx.selectFrom('tickets').select(ticketColumns).where('id', '=', id).forUpdate().executeTakeFirst();
   }
 
   async idExists(db: Executor, id: string): Promise<boolean> {
@@ -76,7 +129,7 @@ export class TicketsRepository {
   }
 
   insert(tx: Tx, row: NewTicketRow): Promise<TicketRow> {
-    return tx.insertInto('tickets').values(row).returningAll().executeTakeFirstOrThrow();
+    return tx.insertInto('tickets').values(row).returning(ticketColumns).executeTakeFirstOrThrow();
   }
 
   update(tx: Tx, id: string, changes: TicketRowUpdate): Promise<TicketRow> {
@@ -84,7 +137,7 @@ export class TicketsRepository {
       .updateTable('tickets')
       .set({ ...changes, version: sql`version + 1` })
       .where('id', '=', id)
-      .returningAll()
+      .returning(ticketColumns)
       .executeTakeFirstOrThrow();
   }
 
@@ -109,6 +162,11 @@ export class TicketsRepository {
 
   async replaceStages(tx: Tx, ticketId: string, stageIds: readonly string[]): Promise<void> {
     await tx.deleteFrom('ticket_stages').where('ticket_id', '=', ticketId).execute();
+    await this.addStages(tx, ticketId, stageIds);
+  }
+
+  /** Links a new ticket's stages (nothing to replace yet). */
+  async addStages(tx: Tx, ticketId: string, stageIds: readonly string[]): Promise<void> {
     if (stageIds.length === 0) return;
     await tx
       .insertInto('ticket_stages')
@@ -148,16 +206,15 @@ export class TicketsRepository {
   }
 
   /** One page in the given order; `cursor` continues after the row it was made from. */
-  /** One page in the given order; `cursor` continues after the row it was made from. */
   list(db: Executor, filters: TicketFilters, sort: TicketSort, limit: number, cursor: string | undefined) {
     const ranking = filters.search?.ranking;
-    const rows = this.filtered(db, filters).selectAll();
-    if (!ranking) return keysetPage<TicketRow & SearchColumns>(rows, ticketSorts[sort.key], sort.descending, limit, cursor);
+    const rows = this.filtered(db, filters).select(ticketColumns).select(stageIdsColumn);
+    if (!ranking) return keysetPage<TicketWithStages & SearchColumns>(rows, ticketSorts[sort.key], sort.descending, limit, cursor);
     // Rank and snippet are output columns: a subquery lets the keyset condition refer to them.
     const ranked = db
       .selectFrom(rows.select([rankSql(ranking).as('search_rank'), snippetSql(ranking).as('search_snippet')]).as('ranked'))
       .selectAll();
-    return keysetPage<TicketRow & SearchColumns>(ranked, ticketSorts[sort.key], sort.descending, limit, cursor);
+    return keysetPage<TicketWithStages & SearchColumns>(ranked, ticketSorts[sort.key], sort.descending, limit, cursor);
   }
 
   async count(db: Executor, filters: TicketFilters): Promise<number> {

@@ -7,7 +7,14 @@ import type { ServiceContext } from '../../services.js';
 import { assertCan, canSeeTicket, ticketVisibility, type Actor } from '../access/policy.js';
 import { StagesRepository } from '../stages/repository.js';
 import { resolveSearch } from '../search/resolve.js';
-import { TicketsRepository, type SearchColumns, type TicketEvent, type TicketFilters, type TicketSort } from './repository.js';
+import {
+  TicketsRepository,
+  type TicketKey,
+  type SearchColumns,
+  type TicketEvent,
+  type TicketFilters,
+  type TicketSort,
+} from './repository.js';
 import { editableFields, isWellFormedId, numberRef, parseTicketInput, type StageRef, type TicketInput } from './validation.js';
 
 /** A ticket with its ordered stage ids: what both faces present. */
@@ -46,16 +53,21 @@ export class TicketsService {
     this.clock = context.clock;
   }
 
-  /** `42` finds ticket number 42; a well-formed id finds that id; anything else is unknown. */
-  private async find(db: Db | Tx, ref: string, lock = false): Promise<TicketRow | undefined> {
+  /** `42` means ticket number 42; a well-formed id that id; anything else no ticket at all. */
+  private keyOf(ref: string): TicketKey | undefined {
     if (/^\d+$/.test(ref)) {
       const number = numberRef(ref);
-      const byNumber = number === undefined ? undefined : await this.tickets.findByNumber(db, number);
-      if (!byNumber || !lock) return byNumber;
-      return this.tickets.lock(db as Tx, byNumber.id);
+      return number === undefined ? undefined : { number };
     }
-    if (!isWellFormedId(ref)) return undefined;
-    return lock ? this.tickets.lock(db as Tx, ref) : this.tickets.findById(db, ref);
+    return isWellFormedId(ref) ? { id: ref } : undefined;
+  }
+
+  private async find(db: Db | Tx, ref: string, lock = false): Promise<TicketRow | undefined> {
+    const key = this.keyOf(ref);
+    if (!key) return undefined;
+    const found = 'id' in key ? await this.tickets.findById(db, key.id) : await this.tickets.findByNumber(db, key.number);
+    if (!found || !lock) return found;
+    return this.tickets.lock(db as Tx, found.id);
   }
 
   private async findVisible(actor: Actor, db: Db | Tx, ref: string, lock = false): Promise<TicketRow> {
@@ -72,7 +84,11 @@ export class TicketsService {
 
   async get(actor: Actor, ref: string): Promise<TicketView> {
     assertCan(actor, 'ticket:read');
-    return this.view(this.db, await this.findVisible(actor, this.db, ref));
+    const key = this.keyOf(ref);
+    // One round trip: the row comes with its stage ids.
+    const ticket = key && (await this.tickets.findWithStages(this.db, key));
+    if (!ticket || !canSeeTicket(actor, ticket)) notFound('ticket', ref);
+    return { ...ticket, evaluated_at: this.clock.now() };
   }
 
   /** The filters and order of a list: visibility, `q` and the saved view resolved for this actor now. */
@@ -96,11 +112,8 @@ export class TicketsService {
     assertCan(actor, 'ticket:read');
     const { filters, sort } = await this.listQuery(actor, options);
     const { rows, nextCursor } = await this.tickets.list(this.db, filters, sort, options.limit, options.cursor);
-    const stageIds = await this.tickets.stageIdsOf(
-      this.db,
-      rows.map((row) => row.id),
-    );
-    const items = rows.map((row) => ({ ...row, stage_ids: stageIds.get(row.id) ?? [], evaluated_at: this.clock.now() }));
+    const evaluatedAt = this.clock.now();
+    const items = rows.map((row) => ({ ...row, evaluated_at: evaluatedAt }));
     if (!options.count) return { items, nextCursor };
     return { items, nextCursor, total: await this.tickets.count(this.db, filters) };
   }
@@ -184,7 +197,7 @@ export class TicketsService {
         updated_at: now,
         closed_at: status === 'closed' ? now : null,
       });
-      await this.tickets.replaceStages(tx, ticket.id, stageIds);
+      await this.tickets.addStages(tx, ticket.id, stageIds);
       await this.tickets.appendEvents(tx, [
         this.event(actor, ticket.id, 'created', { subject: ticket.subject, status: ticket.status, priority: ticket.priority }),
       ]);

@@ -7,6 +7,8 @@ import { decodeCursor, encodeCursor } from '../../db/keyset.js';
 import type { UserRole, UserRow, UsersTable } from '../../db/types.js';
 import { AppError, fail, invalid, notFound } from '../../errors.js';
 import { assertCan, type Actor } from '../access/policy.js';
+import type { CredentialCache } from '../auth/credential-cache.js';
+import type { TokenWithUser } from '../auth/repository.js';
 import type { AuditLog } from '../audit/service.js';
 import { SessionsRepository, TokensRepository } from '../auth/repository.js';
 import { hashPassword } from '../auth/secrets.js';
@@ -34,6 +36,8 @@ export class UsersService {
   constructor(
     context: { config: Config; database: { db: Db }; clock: Clock },
     private readonly audit: AuditLog,
+    /** Cleared after every change to a user: a cached token must not outlive its user's new role or state. */
+    private readonly credentials: CredentialCache<TokenWithUser>,
   ) {
     this.db = context.database.db;
     this.clock = context.clock;
@@ -97,97 +101,103 @@ export class UsersService {
   async update(actor: Actor, id: string, patch: UserPatch): Promise<UserRow> {
     assertCan(actor, 'user:manage');
     const passwordHash = typeof patch.password === 'string' ? await hashPassword(patch.password, this.config.auth.passwordHashCost) : null;
-    return this.db.transaction().execute(async (tx) => {
-      const user = (await this.users.lock(tx, id)) ?? notFound('user', id);
-      if (patch.version !== undefined && patch.version !== user.version) {
-        throw new AppError('VERSION_MISMATCH', `user ${id} is at version ${user.version}, not ${patch.version}`);
-      }
-      const now = this.clock.now();
-      const changes: Updateable<UsersTable> = {};
-      const changed: Record<string, unknown> = {};
-      const note = (field: string, from: unknown, to: unknown) => (changed[field] = { old: from, new: to });
-
-      if (patch.email !== undefined && patch.email.toLowerCase() !== user.email) {
-        const email = patch.email.trim().toLowerCase();
-        if (await this.users.findByEmail(tx, email)) fail('CONFLICT', `a user with email ${email} already exists`);
-        changes.email = email;
-        note('email', user.email, email);
-      }
-      if (patch.name !== undefined && patch.name !== user.name) {
-        changes.name = patch.name;
-        note('name', user.name, patch.name);
-      }
-      const role = patch.role ?? user.role;
-      if (role !== user.role) {
-        changes.role = role;
-        note('role', user.role, role);
-      }
-      if (patch.customer_emails !== undefined || role !== user.role) {
-        const emails = customerEmails(
-          role,
-          changes.email ?? user.email,
-          patch.customer_emails ?? (role === 'customer' && user.role === 'customer' ? user.customer_emails : undefined),
-        );
-        if (JSON.stringify(emails) !== JSON.stringify(user.customer_emails)) {
-          changes.customer_emails = emails;
-          note('customer_emails', user.customer_emails, emails);
+    return this.db
+      .transaction()
+      .execute(async (tx) => {
+        const user = (await this.users.lock(tx, id)) ?? notFound('user', id);
+        if (patch.version !== undefined && patch.version !== user.version) {
+          throw new AppError('VERSION_MISMATCH', `user ${id} is at version ${user.version}, not ${patch.version}`);
         }
-      }
-      const disable = patch.disabled === true && user.disabled_at === null;
-      if (disable) changes.disabled_at = now;
-      if (patch.disabled === false && user.disabled_at !== null) changes.disabled_at = null;
-      if (patch.password !== undefined) {
-        changes.password_hash = passwordHash;
-        changed.password = patch.password === null ? 'removed' : 'changed';
-      }
-      if ((disable || (user.role === 'admin' && role !== 'admin')) && user.disabled_at === null) {
-        await this.assertNotLastAdmin(tx, user);
-      }
-      if (Object.keys(changes).length === 0) return user;
+        const now = this.clock.now();
+        const changes: Updateable<UsersTable> = {};
+        const changed: Record<string, unknown> = {};
+        const note = (field: string, from: unknown, to: unknown) => (changed[field] = { old: from, new: to });
 
-      const next = await this.users.update(tx, id, {
-        ...changes,
-        updated_at: now,
-      });
-      // A new password or a disabled account ends every session at once; disabling also revokes the tokens.
-      if (disable || patch.password !== undefined) await this.sessions.deleteForUser(tx, id);
-      const revokedTokens = disable ? await this.tokens.revokeForUser(tx, id, now) : 0;
-      const target = { type: 'user', id };
-      if (Object.keys(changed).length > 0)
-        await this.audit.record(tx, {
-          actor,
-          action: 'user.updated',
-          target,
-          details: changed,
+        if (patch.email !== undefined && patch.email.toLowerCase() !== user.email) {
+          const email = patch.email.trim().toLowerCase();
+          if (await this.users.findByEmail(tx, email)) fail('CONFLICT', `a user with email ${email} already exists`);
+          changes.email = email;
+          note('email', user.email, email);
+        }
+        if (patch.name !== undefined && patch.name !== user.name) {
+          changes.name = patch.name;
+          note('name', user.name, patch.name);
+        }
+        const role = patch.role ?? user.role;
+        if (role !== user.role) {
+          changes.role = role;
+          note('role', user.role, role);
+        }
+        if (patch.customer_emails !== undefined || role !== user.role) {
+          const emails = customerEmails(
+            role,
+            changes.email ?? user.email,
+            patch.customer_emails ?? (role === 'customer' && user.role === 'customer' ? user.customer_emails : undefined),
+          );
+          if (JSON.stringify(emails) !== JSON.stringify(user.customer_emails)) {
+            changes.customer_emails = emails;
+            note('customer_emails', user.customer_emails, emails);
+          }
+        }
+        const disable = patch.disabled === true && user.disabled_at === null;
+        if (disable) changes.disabled_at = now;
+        if (patch.disabled === false && user.disabled_at !== null) changes.disabled_at = null;
+        if (patch.password !== undefined) {
+          changes.password_hash = passwordHash;
+          changed.password = patch.password === null ? 'removed' : 'changed';
+        }
+        if ((disable || (user.role === 'admin' && role !== 'admin')) && user.disabled_at === null) {
+          await this.assertNotLastAdmin(tx, user);
+        }
+        if (Object.keys(changes).length === 0) return user;
+
+        const next = await this.users.update(tx, id, {
+          ...changes,
+          updated_at: now,
         });
-      if (disable)
-        await this.audit.record(tx, {
-          actor,
-          action: 'user.disabled',
-          target,
-          details: { revoked_tokens: revokedTokens },
-        });
-      if (changes.disabled_at === null) await this.audit.record(tx, { actor, action: 'user.enabled', target });
-      return next;
-    });
+        // A new password or a disabled account ends every session at once; disabling also revokes the tokens.
+        if (disable || patch.password !== undefined) await this.sessions.deleteForUser(tx, id);
+        const revokedTokens = disable ? await this.tokens.revokeForUser(tx, id, now) : 0;
+        const target = { type: 'user', id };
+        if (Object.keys(changed).length > 0)
+          await this.audit.record(tx, {
+            actor,
+            action: 'user.updated',
+            target,
+            details: changed,
+          });
+        if (disable)
+          await this.audit.record(tx, {
+            actor,
+            action: 'user.disabled',
+            target,
+            details: { revoked_tokens: revokedTokens },
+          });
+        if (changes.disabled_at === null) await this.audit.record(tx, { actor, action: 'user.enabled', target });
+        return next;
+      })
+      .finally(() => this.credentials.clear());
   }
 
   async delete(actor: Actor, id: string): Promise<UserRow> {
     assertCan(actor, 'user:manage');
-    return this.db.transaction().execute(async (tx) => {
-      const user = (await this.users.lock(tx, id)) ?? notFound('user', id);
-      if (user.id === actor.id) fail('CONFLICT', 'you cannot delete your own account; ask another admin');
-      if (user.role === 'admin' && user.disabled_at === null) await this.assertNotLastAdmin(tx, user);
-      // Sessions and tokens go with the user (foreign keys cascade); history keeps the actor's id and name.
-      await this.users.delete(tx, id);
-      await this.audit.record(tx, {
-        actor,
-        action: 'user.deleted',
-        target: { type: 'user', id },
-        details: { email: user.email, role: user.role },
-      });
-      return user;
-    });
+    return this.db
+      .transaction()
+      .execute(async (tx) => {
+        const user = (await this.users.lock(tx, id)) ?? notFound('user', id);
+        if (user.id === actor.id) fail('CONFLICT', 'you cannot delete your own account; ask another admin');
+        if (user.role === 'admin' && user.disabled_at === null) await this.assertNotLastAdmin(tx, user);
+        // Sessions and tokens go with the user (foreign keys cascade); history keeps the actor's id and name.
+        await this.users.delete(tx, id);
+        await this.audit.record(tx, {
+          actor,
+          action: 'user.deleted',
+          target: { type: 'user', id },
+          details: { email: user.email, role: user.role },
+        });
+        return user;
+      })
+      .finally(() => this.credentials.clear());
   }
 
   private async assertNotLastAdmin(tx: Tx, user: UserRow): Promise<void> {

@@ -3,6 +3,7 @@ import { after, before, test } from 'node:test';
 import type { Tx } from '../../../src/db/database.js';
 import type { DomainEvent, EventConsumer } from '../../../src/modules/dispatch/dispatcher.js';
 import { testApp, type TestApp } from '../../helpers/app.js';
+import { dispatchAll } from '../../helpers/dispatch.js';
 
 let t: TestApp;
 const seen: string[] = [];
@@ -28,11 +29,11 @@ after(() => t.close());
 
 test('a new consumer starts from now, then receives each history event once, in order', async () => {
   await t.create.ticket({ subject: 'before the consumer existed' });
-  assert.equal(await t.app.services.dispatcher.dispatch(), 0);
+  assert.equal(await dispatchAll(t), 0);
   const ticket = await t.create.ticket({ subject: 'watched' });
   await t.api.post(`/api/tickets/${ticket.id}/comments`, { body: 'hello' });
   // Two dispatchers at once (as two processes would): the cursor lock hands each event over once.
-  await Promise.all([t.app.services.dispatcher.dispatch(), t.app.services.dispatcher.dispatch()]);
+  await Promise.all([dispatchAll(t), t.app.services.dispatcher.dispatch()]);
   assert.deepEqual(seen, [`${ticket.number}:created`, `${ticket.number}:comment`]);
 });
 
@@ -40,18 +41,18 @@ test('a failing consumer keeps its cursor: the batch is handed over again', asyn
   seen.length = 0;
   const ticket = await t.create.ticket({ subject: 'retry' });
   failNext = true;
-  await assert.rejects(t.app.services.dispatcher.dispatch(), /consumer failed/);
+  await assert.rejects(dispatchAll(t), /consumer failed/);
   assert.deepEqual(seen, []);
-  await t.app.services.dispatcher.dispatch();
+  await dispatchAll(t);
   assert.deepEqual(seen, [`${ticket.number}:created`]);
 });
 
 test('ticket deletions are handed over too', async () => {
   seen.length = 0;
   const ticket = await t.create.ticket({ subject: 'doomed' });
-  await t.app.services.dispatcher.dispatch();
+  await dispatchAll(t);
   seen.length = 0;
   assert.equal((await t.api.delete(`/api/tickets/${ticket.id}`)).statusCode, 200);
-  await t.app.services.dispatcher.dispatch();
+  await dispatchAll(t);
   assert.deepEqual(seen, [`deleted:${ticket.id}`]);
 });

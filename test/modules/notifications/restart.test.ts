@@ -3,7 +3,7 @@ import { after, before, test } from 'node:test';
 import { setTimeout as pause } from 'node:timers/promises';
 import { buildApp } from '../../../src/app.js';
 import { testApp, type TestApp } from '../../helpers/app.js';
-import { settled } from './settle.js';
+import { settled } from '../../helpers/dispatch.js';
 import { smtpServer } from './smtp.js';
 
 let smtp: Awaited<ReturnType<typeof smtpServer>>;

@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { setTimeout as sleep } from 'node:timers/promises';
-import { sql } from 'kysely';
 import { verifySignature } from '../../../src/modules/webhooks/signature.js';
+import { dispatchAll } from '../../helpers/dispatch.js';
 import { testApp, type TestApp } from '../../helpers/app.js';
 import { startReceiver } from './receiver.js';
 
@@ -50,28 +49,8 @@ async function getHook(hookId: string) {
   return (await t.api.get(`/api/webhooks/${hookId}`)).json().data as Record<string, any>;
 }
 
-/**
- * Hands every change written so far to the consumers. The dispatcher only takes changes older than every
- * open transaction in the cluster, so on a shared PostgreSQL server another client's long transaction
- * holds it back for a while: wait for that (not for time; the clock is ours).
- */
 async function dispatch() {
-  for (let round = 0; round < 600; round++) {
-    await t.app.services.dispatcher.dispatch();
-    if (await handedOver()) return;
-    await sleep(50);
-  }
-  assert.fail('the dispatcher did not reach the end of the change log within 30 s');
-}
-
-async function handedOver(): Promise<boolean> {
-  const { rows } = await sql<{ behind: boolean }>`
-    select exists (
-      select 1 from change_log c, event_consumers e
-      where e.name = 'webhooks' and (c.txid, c.id) > (e.txid, e.last_id)
-        and ((c.entity = 'history' and c.op = 'insert') or (c.entity = 'ticket' and c.op = 'delete'))
-    ) as behind`.execute(t.database.db);
-  return !rows[0].behind;
+  await dispatchAll(t);
 }
 
 /** Hands history to the consumers, then runs due outbox work. */
