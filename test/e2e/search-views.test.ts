@@ -92,6 +92,8 @@ describe('search, saved views and export in Chromium', () => {
     // The previous answer stays on screen until the new one arrives: wait for what must go.
     await page.getByRole('link', { name: 'Printer toner low' }).waitFor({ state: 'detached' });
     await page.getByRole('link', { name: 'VPN drops every hour' }).waitFor({ state: 'detached' });
+    // …and for what must come (the list may be empty for a moment in between).
+    await rows().nth(1).waitFor();
     assert.equal(await rows().count(), 2);
 
     // Matches are <mark>ed; everything else in the snippet, markup included, is shown as text and never runs.

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import type { FastifyReply } from 'fastify';
 import { Type } from 'typebox';
 import { AppError } from '../../errors.js';
 import { Envelope, ErrorBody, ListEnvelope, ok, okList } from '../../http/envelope.js';
@@ -29,11 +30,12 @@ const DeliveryParams = Type.Object({ id: Type.String({ description: 'The deliver
 const presentWatchers = (watchers: WatcherRow[]) =>
   watchers.map((watcher) => ({ userId: watcher.user_id, name: watcher.name, email: watcher.email }));
 
-function page(title: string, text: string): string {
+/** `text` is escaped; `trustedHtml` is markup of our own. */
+function page(title: string, text: string, trustedHtml = ''): string {
   return (
     `<!doctype html><html><head><meta charset="utf-8"><title>${escapeHtml(title)}</title></head>` +
     `<body style="font-family: sans-serif; max-width: 36em; margin: 4em auto"><h1 style="font-size: 20px">${escapeHtml(title)}</h1>` +
-    `<p>${escapeHtml(text)}</p></body></html>`
+    `<p>${escapeHtml(text)}</p>${trustedHtml}</body></html>`
   );
 }
 
@@ -201,13 +203,15 @@ export const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => ok(presentDeliveryDetail(await notifications.delivery(request.actor, request.params.id))),
   );
 
+  // The link only asks: mail filters that open every link in a message must not unsubscribe anyone. The button
+  // posts to the same address, which is also where mail clients send RFC 8058 one-click unsubscribes.
   app.get(
     '/notifications/unsubscribe',
     {
       config: { access: 'public' },
       schema: {
         tags,
-        summary: 'The unsubscribe link in every mail: turns that event (or all mail) off and answers a small HTML page',
+        summary: 'The unsubscribe link in every mail: a small HTML page that asks to confirm with one button',
         querystring: UnsubscribeQuery,
         produces: ['text/html'],
         response: { 200: Type.String({ description: 'An HTML page' }), 400: Type.String(), 403: Type.String() },
@@ -216,15 +220,14 @@ export const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       reply.type('text/html; charset=utf-8');
       try {
-        const { address, event } = await notifications.unsubscribe(request.query.token);
-        const what = event === '*' ? 'any more mail' : `mail about "${event}"`;
+        const { address, event } = await notifications.unsubscribeScope(request.query.token);
         return page(
-          'Unsubscribed',
-          `${address} gets no ${what} from Stageline. Signed-in users can turn it on again under their notification settings.`,
+          'Unsubscribe?',
+          `Stop sending ${whatOf(event)} to ${address}?`,
+          `<form method="post"><button type="submit" style="font-size: 16px; padding: 6px 14px">Unsubscribe</button></form>`,
         );
       } catch (error) {
-        if (!(error instanceof AppError)) throw error;
-        return reply.status(error.statusCode as 400 | 403).send(page('This link does not work', error.message));
+        return linkFailed(error, reply);
       }
     },
   );
@@ -240,6 +243,28 @@ export const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Envelope(Unsubscribed), ...errors },
       },
     },
-    async (request) => ok(await notifications.unsubscribe(request.query.token), 'unsubscribed'),
+    async (request, reply) => {
+      // The confirmation page's button is a browser: it gets a page back; mail clients and scripts get JSON.
+      if (!/text\/html/.test(request.headers.accept ?? '')) return ok(await notifications.unsubscribe(request.query.token), 'unsubscribed');
+      reply.type('text/html; charset=utf-8');
+      try {
+        const { address, event } = await notifications.unsubscribe(request.query.token);
+        return (reply as FastifyReply).send(
+          page(
+            'Unsubscribed',
+            `${address} gets no ${whatOf(event)} from Stageline. Signed-in users can turn it on again under their notification settings.`,
+          ),
+        );
+      } catch (error) {
+        return linkFailed(error, reply);
+      }
+    },
   );
 };
+
+const whatOf = (event: string) => (event === '*' ? 'any more mail' : `mail about "${event}"`);
+
+function linkFailed(error: unknown, reply: FastifyReply): FastifyReply {
+  if (!(error instanceof AppError)) throw error;
+  return reply.status(error.statusCode as 400 | 403).send(page('This link does not work', error.message));
+}

@@ -136,12 +136,18 @@ export class NotificationsService {
    * Turns off what the token names: for an account, that event in its preferences (every event for
    * '*'), which it can turn on again; for an address without one, a suppression. Repeating it changes nothing.
    */
-  async unsubscribe(token: string): Promise<{ address: string; event: string }> {
+  /** Who and what an unsubscribe link is for, once its signature is checked; nothing changes yet. */
+  async unsubscribeScope(token: string): Promise<{ address: string; event: string }> {
     const scope = await this.mailer.readUnsubscribeToken(token);
     if (scope === 'malformed') invalid([{ field: 'token', problem: 'is not an unsubscribe token' }]);
     if (scope === 'forged') throw new AppError('FORBIDDEN', 'this unsubscribe link is not signed by this server (copied incompletely?)');
     const { address, event } = scope;
     if (event !== '*' && !isMailable(event as never)) invalid([{ field: 'token', problem: `names an unknown event ${event}` }]);
+    return { address, event };
+  }
+
+  async unsubscribe(token: string): Promise<{ address: string; event: string }> {
+    const { address, event } = await this.unsubscribeScope(token);
     const now = this.#clock.now();
     await this.#db.transaction().execute(async (tx) => {
       const user = await this.#repository.findUserByEmail(tx, address);

@@ -85,7 +85,8 @@ test('NDJSON: good rows imported with their visits, bad rows reported by line an
   ).rows[0]!;
   assert.ok(row.project_id);
   assert.equal(row.flow, 2);
-  assert.ok(row.changes >= 4);
+  // The ticket and its history; its visits come with the ticket (bulk mode logs no stage rows).
+  assert.ok(row.changes >= 2);
 });
 
 test('re-running an import does not duplicate', async () => {

@@ -212,7 +212,7 @@ test('preferences: events off, digests every N minutes (one mail per window), al
   assert.equal((textOf(alerts[0]).match(/Stage Triage is at risk/g) ?? []).length, 3);
 });
 
-test('unsubscribe links: GET and one-click POST turn the event off without a login; bad and forged tokens are refused', async () => {
+test('unsubscribe links: the link asks, its button and one-click POST turn the event off without a login; bad and forged tokens are refused', async () => {
   const reader = await t.userClient('agent');
   const ticket = await t.create.ticket({ subject: 'Unsubscribe me' });
   await deliver();
@@ -223,10 +223,23 @@ test('unsubscribe links: GET and one-click POST turn the event off without a log
   const url = new URL(/<(.+)>/.exec(header(mail, 'List-Unsubscribe')!)![1]);
   const token = url.searchParams.get('token')!;
 
+  // Opening the link (as a mail filter's link scanner would) only asks.
   const page = await t.anonymous.get(`/api/notifications/unsubscribe?token=${token}`);
   assert.equal(page.statusCode, 200);
   assert.match(page.headers['content-type'] as string, /text\/html/);
   assert.match(page.body, /comment\.added/);
+  assert.match(page.body, /<form method="post"><button/);
+  assert.equal((await reader.get('/api/me/notifications')).json().data.events['comment.added'], 'immediate');
+  // The page's button posts the same address from a browser, and gets a page back.
+  const confirmed = await t.anonymous.request({
+    method: 'POST',
+    url: `/api/notifications/unsubscribe?token=${token}`,
+    headers: { accept: 'text/html,application/xhtml+xml', 'content-type': 'application/x-www-form-urlencoded' },
+    payload: '',
+  });
+  assert.equal(confirmed.statusCode, 200);
+  assert.match(confirmed.headers['content-type'] as string, /text\/html/);
+  assert.match(confirmed.body, /Unsubscribed/);
   assert.equal((await reader.get('/api/me/notifications')).json().data.events['comment.added'], 'off');
   await agent.post(`/api/tickets/${ticket.id}/comments`, { body: 'two' });
   await deliver();
@@ -259,7 +272,7 @@ test('an address without an account unsubscribes from everything with the link o
   const url = await t.database.db
     .transaction()
     .execute((tx) => t.app.services.mailer.unsubscribeUrl(tx, { address: 'outside@partner.example', event: '*' }));
-  assert.equal((await t.anonymous.get(url.replace('https://stageline.test', ''))).statusCode, 200);
+  assert.equal((await t.anonymous.post(url.replace('https://stageline.test', ''))).statusCode, 200);
   await t.create.ticket({ subject: 'Nobody hears', current_stage_id: stage.id });
   await deliver();
   assert.equal(smtp.to('outside@partner.example').length, 0);
