@@ -52,6 +52,8 @@ type Result = {
   non_2xx_status: number | null;
   /** When no request completed within the window: the time one request on its own took. */
   single_request_ms: number | null;
+  /** One request on its own before the load (nothing cached yet): what a first dashboard visit waits. */
+  first_request_ms: number | null;
   server_rss_mb: number;
 };
 
@@ -118,6 +120,14 @@ async function load(
 ): Promise<Result | null> {
   if (only && !name.startsWith('baseline') && !only.test(name)) return null;
   let counter = 0;
+  const firstStarted = performance.now();
+  const first = await fetch(`${base}${paths[0]}`, {
+    method,
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    ...(body ? { body: body(counter++) } : {}),
+  });
+  await first.arrayBuffer();
+  const firstRequestMs = Math.round(performance.now() - firstStarted);
   const result = await autocannon({
     url: base,
     connections,
@@ -150,6 +160,7 @@ async function load(
     non_2xx: result.non2xx,
     non_2xx_status: null,
     single_request_ms: null,
+    first_request_ms: firstRequestMs,
     server_rss_mb: rss,
   };
   if (result.requests.total === 0 || result.non2xx > 0) {
@@ -446,15 +457,15 @@ async function main() {
 function markdown(s: Record<string, any>): string {
   const rows = (s.endpoints as Result[]).map(
     (r) =>
-      `| ${r.name} | ${r.requests_per_second} | ${r.ratio_to_baseline ?? ''} | ${r.p50_ms} | ${r.p90_ms} | ${r.p97_5_ms} | ${r.p99_ms} | ${r.errors} | ${r.non_2xx}${r.non_2xx_status ? ` (${r.non_2xx_status})` : ''} | ${r.single_request_ms ?? ''} | ${r.server_rss_mb} |`,
+      `| ${r.name} | ${r.requests_per_second} | ${r.ratio_to_baseline ?? ''} | ${r.p50_ms} | ${r.p90_ms} | ${r.p97_5_ms} | ${r.p99_ms} | ${r.errors} | ${r.non_2xx}${r.non_2xx_status ? ` (${r.non_2xx_status})` : ''} | ${r.first_request_ms ?? ''} | ${r.single_request_ms ?? ''} | ${r.server_rss_mb} |`,
   );
   return [
     `# Stageline benchmark — ${s.date.slice(0, 10)}, ${s.database}${s.quick ? ' (quick)' : ''}`,
     '',
     `${s.tickets} tickets, ${s.connections} connections, ${s.seconds_per_endpoint} s per endpoint; ${s.machine.cpus} CPUs (${s.machine.cpu}), ${s.machine.memory_gb} GB; load average at the end ${s.machine.load_average.join(' / ')}${s.machine.load_average[0] > 1.5 ? ' (a busy machine: other work was running)' : ''}.`,
     '',
-    '| endpoint | req/s | × baseline | p50 ms | p90 ms | p97.5 ms | p99 ms | errors | non-2xx | one alone ms | server RSS MB |',
-    '|---|---|---|---|---|---|---|---|---|---|---|',
+    '| endpoint | req/s | × baseline | p50 ms | p90 ms | p97.5 ms | p99 ms | errors | non-2xx | first ms | one alone ms | server RSS MB |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
     ...rows,
     '',
     `- Import: ${s.import_tickets_per_second ?? 'n/a'} tickets/s`,

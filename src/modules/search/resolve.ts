@@ -38,3 +38,20 @@ export async function resolveSearch(db: Executor, actor: Actor, now: Date, input
   const ranking = rankingText(filters);
   return { filters, now, ...(ranking ? { ranking } : {}), ...(viewSort ? { viewSort } : {}) };
 }
+
+const exactText = (text: TextQuery): TextQuery =>
+  text.words === null ? text : { ...text, words: text.words.map((word) => ({ ...word, runs: [] })), fuzzy: null };
+
+/**
+ * The same search without its typo-tolerant branches (trigram closeness to subject and customer), or null when it
+ * has none. Typo tolerance is for searches that find little; with enough exact matches its per-row cost buys nothing.
+ */
+export function withoutTypos(search: ResolvedSearch): ResolvedSearch | null {
+  const typos = search.filters.some((filter) => filter.text?.words?.some((word) => word.runs.length > 0));
+  if (!typos) return null;
+  return {
+    ...search,
+    filters: search.filters.map((filter) => (filter.text ? { ...filter, text: exactText(filter.text) } : filter)),
+    ...(search.ranking ? { ranking: exactText(search.ranking) } : {}),
+  };
+}

@@ -3,7 +3,7 @@ import type { Executor, Tx } from '../../db/database.js';
 import { commonSorts, keysetPage, type SortKey } from '../../db/keyset.js';
 import { containsPattern, customerEmailIn } from '../../db/sql-helpers.js';
 import type { NewTicketRow, Priority, TicketRow, TicketRowUpdate, TicketStatus, TicketsTable } from '../../db/types.js';
-import type { ResolvedSearch } from '../search/resolve.js';
+import { withoutTypos, type ResolvedSearch } from '../search/resolve.js';
 import { rankSql, searchCondition, snippetSql } from '../search/sql.js';
 
 export type TicketFilters = {
@@ -103,6 +103,9 @@ const stageIdsColumn = sql<
 >`array(select ts.stage_id from ticket_stages ts where ts.ticket_id = tickets.id order by ts.position)`.as('stage_ids');
 
 export type TicketKey = { id: string } | { number: number };
+
+/** How many matches of a broad search are ranked (the newest ones); see `list`. */
+export const RANK_WINDOW = 2000;
 export type TicketWithStages = TicketRow & { stage_ids: string[] };
 
 export class TicketsRepository {
@@ -206,15 +209,44 @@ export class TicketsRepository {
   }
 
   /** One page in the given order; `cursor` continues after the row it was made from. */
-  list(db: Executor, filters: TicketFilters, sort: TicketSort, limit: number, cursor: string | undefined) {
+  async list(db: Executor, requested: TicketFilters, sort: TicketSort, limit: number, cursor: string | undefined) {
+    let filters = requested;
+    let broad = false;
+    // A broad search (one common word over a million tickets matches tens of thousands) would read, typo-check and
+    // rank every match for one page. With more exact matches than the page holds, typo tolerance is dropped; with
+    // more than RANK_WINDOW, ranked order covers the newest RANK_WINDOW matches, found along the number index.
+    const exact = requested.search && withoutTypos(requested.search);
+    if (exact || (requested.search?.ranking && sort.key === 'rank')) {
+      const exactFilters = exact ? { ...requested, search: exact } : requested;
+      const matches = await this.matchesUpTo(db, exactFilters, RANK_WINDOW + 1);
+      if (matches > limit) filters = exactFilters;
+      // Few exact matches but a typo close to a common word can still match thousands.
+      broad = (filters === requested && exact ? await this.matchesUpTo(db, requested, RANK_WINDOW + 1) : matches) > RANK_WINDOW;
+    }
     const ranking = filters.search?.ranking;
-    const rows = this.filtered(db, filters).select(ticketColumns).select(stageIdsColumn);
+    let rows = this.filtered(db, filters).select(ticketColumns).select(stageIdsColumn);
+    if (ranking && sort.key === 'rank' && broad) {
+      const newest = this.filtered(db, filters).select('id').orderBy('number', 'desc').limit(RANK_WINDOW);
+      rows = rows.where('id', 'in', newest);
+    }
     if (!ranking) return keysetPage<TicketWithStages & SearchColumns>(rows, ticketSorts[sort.key], sort.descending, limit, cursor);
     // Rank and snippet are output columns: a subquery lets the keyset condition refer to them.
     const ranked = db
       .selectFrom(rows.select([rankSql(ranking).as('search_rank'), snippetSql(ranking).as('search_snippet')]).as('ranked'))
       .selectAll();
     return keysetPage<TicketWithStages & SearchColumns>(ranked, ticketSorts[sort.key], sort.descending, limit, cursor);
+  }
+
+  /** How many tickets match, counting no further than `bound` (so reading at most that many). */
+  private async matchesUpTo(db: Executor, filters: TicketFilters, bound: number): Promise<number> {
+    const first = this.filtered(db, filters)
+      .select(sql<number>`1`.as('one'))
+      .limit(bound);
+    const row = await db
+      .selectFrom(first.as('first'))
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
   }
 
   async count(db: Executor, filters: TicketFilters): Promise<number> {

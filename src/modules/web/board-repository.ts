@@ -1,5 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor } from '../../db/database.js';
+import type { SearchFilter } from '../search/parser.js';
+import { searchCondition } from '../search/sql.js';
 import { delayStateSql } from '../workflow/delay.js';
 
 /** A project by id or key. */
@@ -12,9 +14,12 @@ export function findProject(db: Executor, ref: string) {
     .executeTakeFirst();
 }
 
-/** The open tickets of one project with the workflow stage each is in: one query, for the board's columns. */
-export async function boardRows(db: Executor, projectId: string, now: Date, limit: number) {
-  return db
+/**
+ * The open tickets of one project with the workflow stage each is in: one query, for the board's columns. A search
+ * (a view's query, `q`) narrows it through a subquery on `tickets`, where its conditions' columns are unambiguous.
+ */
+export async function boardRows(db: Executor, projectId: string, now: Date, limit: number, search: SearchFilter[]) {
+  let query = db
     .selectFrom('tickets as t')
     .leftJoin('stages as s', 's.id', 't.current_stage_id')
     .leftJoin('stage_definitions as d', 'd.id', 's.definition_id')
@@ -36,7 +41,11 @@ export async function boardRows(db: Executor, projectId: string, now: Date, limi
     ])
     .select(delayStateSql(now).as('delay_state'))
     .where('t.project_id', '=', projectId)
-    .where('t.status', '<>', 'closed')
+    .where('t.status', '<>', 'closed');
+  for (const filter of search) {
+    query = query.where('t.id', 'in', db.selectFrom('tickets').select('id').where(searchCondition(filter, now)));
+  }
+  return query
     .orderBy('t.priority_rank', 'desc')
     .orderBy('t.number', 'asc')
     .limit(limit + 1)

@@ -5,6 +5,10 @@ export const BoardQuery = Type.Object(
   {
     project: Type.String({ minLength: 1, maxLength: 200, description: 'Project key or id' }),
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000, default: 5000, description: 'Most cards (highest priority first)' })),
+    q: Type.Optional(
+      Type.String({ maxLength: 1000, description: 'Only the cards this search matches (the same syntax as the tickets list)' }),
+    ),
+    view: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "Only the cards of this saved view's query" })),
   },
   { additionalProperties: false },
 );

@@ -5,6 +5,7 @@ import { fail } from '../../errors.js';
 import { Envelope, ErrorBody, ok } from '../../http/envelope.js';
 import { assertCan, type Actor } from '../access/policy.js';
 import type { DelayState } from '../workflow/delay.js';
+import { resolveSearch } from '../search/resolve.js';
 import { boardRows, findProject } from './board-repository.js';
 import { Board, BoardQuery, type BoardCardOut, type BoardQueryType } from './board-schemas.js';
 
@@ -13,7 +14,8 @@ export async function loadBoard(db: Executor, clock: Clock, actor: Actor, query:
   const project = (await findProject(db, query.project)) ?? fail('NOT_FOUND', `project ${query.project} does not exist`);
   const now = clock.now();
   const limit = query.limit ?? 5000;
-  const rows = await boardRows(db, project.id, now, limit);
+  const search = query.q || query.view ? (await resolveSearch(db, actor, now, { q: query.q, view: query.view })).filters : [];
+  const rows = await boardRows(db, project.id, now, limit, search);
   const cards: BoardCardOut[] = rows.slice(0, limit).map((row) => ({
     id: row.id,
     number: row.number,

@@ -50,6 +50,27 @@ test('GET /api/board lists open tickets with their stage and delay, highest prio
   assert.equal(limited.truncated, true);
 });
 
+test('GET /api/board?view= and ?q= show only the cards the search matches (time terms too, unambiguous beside stages)', async () => {
+  const subjects = async (query: string) => {
+    const res = await t.api.get(`/api/board?project=core&${query}`);
+    assert.equal(res.statusCode, 200, res.body);
+    return res
+      .json()
+      .data.cards.map((card: { subject: string }) => card.subject)
+      .sort();
+  };
+  assert.deepEqual(await subjects('q=priority:high'), ['High one']);
+  assert.deepEqual(await subjects(`q=${encodeURIComponent('customer:acme created:>2020-01-01')}`), ['High one']);
+  const view = await t.api.post('/api/views', { name: 'Low ones', query: 'priority:low', layout: 'board' });
+  assert.equal(view.statusCode, 201, view.body);
+  assert.deepEqual(await subjects(`view=${view.json().data.id}`), ['Low one']);
+  assert.deepEqual(await subjects(`view=${view.json().data.id}&q=priority:high`), []);
+  const bad = await t.api.get('/api/board?project=core&q=status:opn');
+  assert.equal(bad.statusCode, 400);
+  assert.match(bad.body, /status:opn/);
+  assert.equal((await t.api.get('/api/board?project=core&view=no-such-view')).statusCode, 404);
+});
+
 test('GET /api/board: unknown project 404, bad query 400, customers 403', async () => {
   assert.equal((await t.api.get('/api/board?project=nope')).statusCode, 404);
   for (const query of ['', '?project=', '?project=core&limit=0', '?project=core&limit=x', '?project=core&extra=1']) {

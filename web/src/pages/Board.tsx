@@ -14,7 +14,7 @@ import { useUrlState } from '../lib/useFilters';
 import { activeStages, allowedTargets } from '../lib/workflow';
 import { useLive } from '../live/events';
 import { SubscribeButton } from './tickets/SubscribeButton';
-import { useView, useViewTicketIds } from './tickets/views';
+import { useView } from './tickets/views';
 
 const noStage = '';
 type Ticket = BoardCard;
@@ -24,7 +24,6 @@ export default function Board() {
   const projects = useProjects();
   const project = projects.data?.find((candidate) => candidate.key === filters.project) ?? projects.data?.[0];
   const view = useView(filters.view);
-  const only = useViewTicketIds(filters.view);
 
   return (
     <section aria-labelledby="board-title" className="board-page">
@@ -36,12 +35,11 @@ export default function Board() {
       </div>
       {filters.view && (
         <div className="view-bar" role="status">
-          {view.isError || only.isError ? (
-            <span className="text-bad">This view cannot be applied: {(view.error ?? only.error)?.message}</span>
+          {view.isError ? (
+            <span className="text-bad">This view cannot be applied: {view.error.message}</span>
           ) : (
             <span>
               View <strong>{view.data?.name ?? '…'}</strong> {view.data?.query && <code>{view.data.query}</code>}
-              {only.data && !only.data.complete && <span className="muted small"> · only its first {only.data.ids.size} open tickets</span>}
             </span>
           )}
           <span className="actions">
@@ -56,23 +54,23 @@ export default function Board() {
         <ErrorState error={projects.error} retry={() => void projects.refetch()} />
       ) : !project ? (
         <Empty>No projects yet. An admin can create one with its workflow under Admin → Projects.</Empty>
-      ) : filters.view && !only.data ? (
-        only.isError ? null : (
-          <Loading label="Applying the view…" />
-        )
       ) : (
-        <ProjectBoard project={project} only={only.data?.ids} />
+        <ProjectBoard project={project} view={filters.view || undefined} />
       )}
     </section>
   );
 }
 
-function ProjectBoard({ project, only }: { project: Project; only?: ReadonlySet<string> }) {
+/** The board of one project; with a saved view, only its cards (the server applies the view's query). */
+function ProjectBoard({ project, view }: { project: Project; view?: string }) {
   const { me } = useSession();
   const canMove = may.write(me?.role);
   const queryClient = useQueryClient();
-  const queryKey = ['board', project.key];
-  const board = useQuery({ queryKey, queryFn: () => getData<BoardData>('/api/board', { project: project.key }) });
+  const queryKey = ['board', project.key, view ?? ''];
+  const board = useQuery({
+    queryKey,
+    queryFn: () => getData<BoardData>('/api/board', { project: project.key, ...(view ? { view } : {}) }),
+  });
   const [dragging, setDragging] = useState<Ticket | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const stages = activeStages(project);
@@ -81,12 +79,11 @@ function ProjectBoard({ project, only }: { project: Project; only?: ReadonlySet<
     const byStage = new Map<string, Ticket[]>(stages.map((stage) => [stage.key, []]));
     byStage.set(noStage, []);
     for (const ticket of board.data?.cards ?? []) {
-      if (only && !only.has(ticket.id)) continue;
       const key = ticket.stage?.key ?? noStage;
       (byStage.get(key) ?? byStage.get(noStage)!).push(ticket);
     }
     return byStage;
-  }, [board.data, stages, only]);
+  }, [board.data, stages]);
 
   const move = useMutation({
     mutationFn: ({ ticket, to }: { ticket: Ticket; to: StageDefinition }) =>
@@ -133,14 +130,14 @@ function ProjectBoard({ project, only }: { project: Project; only?: ReadonlySet<
 
   if (board.isPending) return <Loading label="Loading the board…" />;
   if (board.isError) return <ErrorState error={board.error} retry={() => void board.refetch()} />;
-  const count = only ? board.data.cards.filter((card) => only.has(card.id)).length : board.data.cards.length;
+  const count = board.data.cards.length;
   const unplaced = columns.get(noStage) ?? [];
   return (
     <>
       <p className="muted small">
         {count} open ticket{count === 1 ? '' : 's'}
-        {only ? ' in this view' : ''}
-        {board.data.truncated ? (only ? ` (among the ${board.data.cards.length} most urgent)` : ` (the ${count} most urgent)`) : ''}.
+        {view ? ' in this view' : ''}
+        {board.data.truncated ? ` (the ${count} most urgent)` : ''}.
         {canMove && ' Drag a card to another column, or focus it and press Shift+→ / Shift+← to move it along the workflow.'}
       </p>
       {problem && (

@@ -1,6 +1,6 @@
 import { useQueries, useQuery } from '@tanstack/react-query';
 import { getData, getList } from '../../api/http';
-import { statuses, type SavedView, type Ticket, type ViewCount } from '../../api/types';
+import type { SavedView, ViewCount } from '../../api/types';
 
 /** Counts refresh with the live stream (every change refreshes what is on screen) and at least once a minute. */
 const countRefreshMs = 60_000;
@@ -32,29 +32,3 @@ export function useViewCounts(views: readonly SavedView[]): Map<string, number> 
 /** Where a view opens: the list, or the board for a board view. */
 export const viewPath = (view: Pick<SavedView, 'id' | 'layout'>) =>
   `/${view.layout === 'board' ? 'board' : 'tickets'}?view=${encodeURIComponent(view.id)}`;
-
-const idPageSize = 500;
-const idPageLimit = 10;
-const openStatuses = statuses.filter((status) => status !== 'closed').join(',');
-
-/**
- * The open tickets a view matches, for filtering the board: the board's route takes no view, so the ids come from
- * the list (at most idPageLimit pages; `complete` says whether that was all of them).
- */
-export function useViewTicketIds(id: string) {
-  return useQuery({
-    enabled: id !== '',
-    queryKey: ['view-ids', id],
-    queryFn: async () => {
-      const ids = new Set<string>();
-      let cursor: string | undefined;
-      let pages = 0;
-      do {
-        const page = await getList<Ticket>('/api/tickets', { view: id, status: openStatuses, limit: idPageSize, cursor });
-        for (const ticket of page.items) ids.add(ticket.id);
-        cursor = page.page.next_cursor ?? undefined;
-      } while (cursor && ++pages < idPageLimit);
-      return { ids, complete: cursor === undefined };
-    },
-  });
-}
