@@ -6,6 +6,8 @@ export type Config = {
   dataDir: string;
   /** A PostgreSQL server; when unset the embedded PGlite database in `dataDir` is used. */
   databaseUrl: string | null;
+  /** Connections to the PostgreSQL server (not used with the embedded database). */
+  databasePoolSize: number;
   /** The OPS connector (issue 5). */
   ops: OpsConfig;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
@@ -243,6 +245,7 @@ export function loadConfig(env: Env = process.env): Config {
     host: env.HOST || '0.0.0.0',
     dataDir: path.resolve(env.DATA_DIR || './data'),
     databaseUrl: databaseUrl(env, problems),
+    databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 20, 1, 1000, problems),
     ops: opsConfig(env, problems),
     logLevel: oneOf(env, 'LOG_LEVEL', logLevels, 'info', problems),
     legacyListLimit: integer(env, 'LEGACY_LIST_LIMIT', 1000, 1, 100_000, problems),

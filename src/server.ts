@@ -5,7 +5,9 @@ import { DataDirInUseError } from './db/lock.js';
 import { MigrationError } from './db/migrate.js';
 
 async function openConfiguredDatabase(config: Config): Promise<Database> {
-  return config.databaseUrl ? openDatabase({ databaseUrl: config.databaseUrl }) : openDatabase({ dataDir: config.dataDir });
+  return config.databaseUrl
+    ? openDatabase({ databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize })
+    : openDatabase({ dataDir: config.dataDir });
 }
 
 const expectedErrors = [ConfigError, DataDirInUseError, DatabaseUnavailableError, MigrationError];

@@ -36,7 +36,7 @@ export class StagesRepository {
   }
 
   lock(tx: Tx, id: string): Promise<StageRow | undefined> {
-    return tx.selectFrom('stages').selectAll().where('id', '=', id).forUpdate().executeTakeFirst();
+    return tx.selectFrom('stages').selectAll().where('id', '=', id).forNoKeyUpdate().executeTakeFirst();
   }
 
   findByIds(db: Executor, ids: readonly string[]): Promise<StageRow[]> {

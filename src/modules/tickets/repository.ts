@@ -122,9 +122,12 @@ export class TicketsRepository {
     return db.selectFrom('tickets').select(ticketColumns).where('number', '=', number).executeTakeFirst();
   }
 
-  /** Reads the row and locks it until the transaction ends, so concurrent updates queue up. */
+  /**
+   * Reads the row and locks it until the transaction ends, so concurrent updates queue up. NO KEY UPDATE: rows
+   * elsewhere that reference the ticket (history, mail and webhook deliveries) may still be inserted meanwhile.
+   */
   lock(tx: Tx, id: string): Promise<TicketRow | undefined> {
-    return tx.selectFrom('tickets').select(ticketColumns).where('id', '=', id).forUpdate().executeTakeFirst();
+    return tx.selectFrom('tickets').select(ticketColumns).where('id', '=', id).forNoKeyUpdate().executeTakeFirst();
   }
 
   async idExists(db: Executor, id: string): Promise<boolean> {

@@ -26,7 +26,7 @@ export class WorkflowRepository {
       .where('definition_id', 'is not', null)
       .where('stage_end_time', 'is', null)
       .orderBy('number')
-      .forUpdate()
+      .forNoKeyUpdate()
       .execute();
   }
 
