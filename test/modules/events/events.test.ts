@@ -141,7 +141,7 @@ test(
       });
       assert.equal(res.statusCode, 201, res.body);
       const id = res.json().data.id;
-      await stream.waitFor((events) => events.some((e) => e.event === 'ticket' && e.data.id === id), "the other process's ticket", 1_500);
+      await stream.waitFor((events) => events.some((e) => e.event === 'ticket' && e.data.id === id), "the other process's ticket", 10_000);
       stream.close();
     } finally {
       await second.close();
