@@ -3,7 +3,6 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import type { Registry } from 'prom-client';
 import { AuditLog } from './modules/audit/service.js';
-import { CredentialCache } from './modules/auth/credential-cache.js';
 import type { TokenWithUser } from './modules/auth/repository.js';
 import { AuthService } from './modules/auth/service.js';
 import { TokensService } from './modules/auth/tokens.js';
@@ -25,6 +24,7 @@ import { ViewsService } from './modules/views/service.js';
 import { WebhooksService } from './modules/webhooks/service.js';
 import { DelaySweeper } from './modules/workflow/sweeper.js';
 import { WorkflowService } from './modules/workflow/service.js';
+import { TtlCache } from './ttl-cache.js';
 
 export type ServiceContext = {
   config: Config;
@@ -38,7 +38,9 @@ export function createServices(context: ServiceContext) {
   // The audit log first: other services record into it inside their own transactions.
   const audit = new AuditLog(context);
   const auth = new AuthService(context, audit);
-  const credentials = new CredentialCache<TokenWithUser>(context.clock, context.config.auth.tokenCacheSeconds * 1000);
+  // API tokens checked recently: a request need not ask the database for its credentials. Any change to users or
+  // tokens through this process clears it; another process sees a revocation within TOKEN_CACHE_SECONDS.
+  const credentials = new TtlCache<TokenWithUser>(context.clock, context.config.auth.tokenCacheSeconds * 1000, 10_000);
   const tokens = new TokensService(context, audit, credentials);
   const users = new UsersService(context, audit, credentials);
   const tickets = new TicketsService(context);

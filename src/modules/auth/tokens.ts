@@ -9,7 +9,7 @@ import { AppError, invalid, notFound } from '../../errors.js';
 import { assertCan, can, systemActor, type Actor } from '../access/policy.js';
 import type { AuditLog } from '../audit/service.js';
 import { UsersRepository } from '../users/repository.js';
-import type { CredentialCache } from './credential-cache.js';
+import type { TtlCache } from '../../ttl-cache.js';
 import { TokensRepository, type TokenWithUser } from './repository.js';
 import { randomSecret, sha256 } from './secrets.js';
 import { actorOf } from './service.js';
@@ -43,7 +43,7 @@ export class TokensService {
     context: { config: Config; database: { db: Db }; clock: Clock },
     private readonly audit: AuditLog,
     /** Shared with the users service, which clears it when a user changes. */
-    readonly credentials: CredentialCache<TokenWithUser>,
+    readonly credentials: TtlCache<TokenWithUser>,
   ) {
     this.db = context.database.db;
     this.clock = context.clock;

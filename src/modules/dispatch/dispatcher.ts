@@ -31,6 +31,7 @@ export class EventDispatcher {
   readonly #consumers = new Map<string, EventConsumer>();
   readonly #repository = new DispatchRepository();
   readonly #changes = new ChangesRepository();
+  readonly #storedCursors = new Map<string, Promise<void>>();
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<unknown> | null = null;
   #again = false;
@@ -53,7 +54,7 @@ export class EventDispatcher {
   async dispatch(): Promise<number> {
     let handed = 0;
     for (const consumer of this.#consumers.values()) {
-      await this.#repository.ensureConsumer(this.db, consumer.name, await this.#changes.head(this.db));
+      await this.#stored(consumer);
       for (;;) {
         const batch = await this.db.transaction().execute((tx) => this.#dispatchBatch(tx, consumer));
         handed += batch;
@@ -63,10 +64,21 @@ export class EventDispatcher {
     return handed;
   }
 
+  /** The consumer's cursor row, written the first time this process dispatches to it (not on every change). */
+  #stored(consumer: EventConsumer): Promise<void> {
+    let stored = this.#storedCursors.get(consumer.name);
+    if (!stored) {
+      stored = this.#changes.head(this.db).then((head) => this.#repository.ensureConsumer(this.db, consumer.name, head));
+      stored.catch(() => this.#storedCursors.delete(consumer.name));
+      this.#storedCursors.set(consumer.name, stored);
+    }
+    return stored;
+  }
+
   async #dispatchBatch(tx: Tx, consumer: EventConsumer): Promise<number> {
     const cursor = await this.#repository.lockCursor(tx, consumer.name);
     if (!cursor) return 0;
-    const changes = await this.#repository.changesAfter(tx, cursor, BATCH);
+    const changes = await this.#changes.after(tx, cursor, { historyAndDeletions: true }, BATCH);
     if (changes.length === 0) return 0;
     const historyIds = changes.filter((change) => change.entity === 'history').map((change) => Number(change.entity_id));
     const found = new Map((await this.#repository.eventsWithTickets(tx, historyIds)).map((entry) => [Number(entry.event.id), entry]));

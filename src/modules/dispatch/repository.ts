@@ -4,15 +4,6 @@ import type { TicketEventRow, TicketRow } from '../../db/types.js';
 import { ticketColumns } from '../tickets/repository.js';
 import type { ChangeCursor } from '../events/repository.js';
 
-export type DispatchChange = {
-  id: number;
-  txid: string;
-  entity: 'history' | 'ticket';
-  entity_id: string;
-  project_id: string | null;
-  created_at: Date;
-};
-
 export class DispatchRepository {
   /** Registers a consumer at `start` unless it exists; a new consumer does not replay the past. */
   async ensureConsumer(db: Executor, name: string, start: ChangeCursor): Promise<void> {
@@ -40,19 +31,6 @@ export class DispatchRepository {
       .set({ txid: sql<string>`${cursor.txid}::xid8`, last_id: cursor.id, updated_at: now })
       .where('name', '=', name)
       .execute();
-  }
-
-  /** History inserts and ticket deletions after the cursor, in the change log's commit-safe order. */
-  async changesAfter(db: Executor, cursor: ChangeCursor, limit: number): Promise<DispatchChange[]> {
-    const { rows } = await sql<DispatchChange>`
-      select c.id, c.txid::text as txid, c.entity, c.entity_id, c.project_id, c.created_at
-      from change_log c
-      where (c.txid, c.id) > (${cursor.txid}::xid8, ${cursor.id}::bigint)
-        and c.txid < pg_snapshot_xmin(pg_current_snapshot())
-        and ((c.entity = 'history' and c.op = 'insert') or (c.entity = 'ticket' and c.op = 'delete'))
-      order by c.txid, c.id
-      limit ${limit}`.execute(db);
-    return rows.map((row) => ({ ...row, id: Number(row.id) }));
   }
 
   /** The history events with their tickets as they are now; events of tickets deleted since are gone. */

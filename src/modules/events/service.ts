@@ -55,6 +55,6 @@ export class EventsService {
   }
 
   read(cursor: ChangeCursor, projectId: string | null, limit: number): Promise<Change[]> {
-    return this.changes.after(this.db, cursor, projectId, limit);
+    return this.changes.after(this.db, cursor, { projectId }, limit);
   }
 }

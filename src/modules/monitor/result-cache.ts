@@ -1,34 +1,29 @@
 import type { Clock } from '../../clock.js';
-
-const MAX_ENTRIES = 500;
+import { TtlCache } from '../../ttl-cache.js';
 
 /**
  * Answers kept for a short time by question. Requests asking the same question while it is being computed share
  * that one computation; a failed computation is not kept. A time to live of 0 turns it off.
  */
 export class ResultCache {
-  readonly #entries = new Map<string, { until: number; value: Promise<unknown> }>();
+  readonly #answers: TtlCache<Promise<unknown>>;
 
-  constructor(
-    private readonly clock: Clock,
-    private readonly ttlMs: number,
-  ) {}
+  constructor(clock: Clock, ttlMs: number) {
+    this.#answers = new TtlCache(clock, ttlMs, 500);
+  }
 
   get<T>(key: string, compute: () => Promise<T>): Promise<T> {
-    if (this.ttlMs === 0) return compute();
-    const now = this.clock.now().getTime();
-    const kept = this.#entries.get(key);
-    if (kept && kept.until > now) return kept.value as Promise<T>;
+    const kept = this.#answers.get(key);
+    if (kept) return kept as Promise<T>;
     const value = compute();
-    if (this.#entries.size >= MAX_ENTRIES) this.#entries.delete(this.#entries.keys().next().value!);
-    this.#entries.set(key, { until: now + this.ttlMs, value });
+    this.#answers.set(key, value);
     value.catch(() => {
-      if (this.#entries.get(key)?.value === value) this.#entries.delete(key);
+      if (this.#answers.get(key) === value) this.#answers.delete(key);
     });
     return value;
   }
 
   clear(): void {
-    this.#entries.clear();
+    this.#answers.clear();
   }
 }

@@ -7,7 +7,7 @@ import { decodeCursor, encodeCursor } from '../../db/keyset.js';
 import type { UserRole, UserRow, UsersTable } from '../../db/types.js';
 import { AppError, fail, invalid, notFound } from '../../errors.js';
 import { assertCan, type Actor } from '../access/policy.js';
-import type { CredentialCache } from '../auth/credential-cache.js';
+import type { TtlCache } from '../../ttl-cache.js';
 import type { TokenWithUser } from '../auth/repository.js';
 import type { AuditLog } from '../audit/service.js';
 import { SessionsRepository, TokensRepository } from '../auth/repository.js';
@@ -37,7 +37,7 @@ export class UsersService {
     context: { config: Config; database: { db: Db }; clock: Clock },
     private readonly audit: AuditLog,
     /** Cleared after every change to a user: a cached token must not outlive its user's new role or state. */
-    private readonly credentials: CredentialCache<TokenWithUser>,
+    private readonly credentials: TtlCache<TokenWithUser>,
   ) {
     this.db = context.database.db;
     this.clock = context.clock;
