@@ -1,14 +1,16 @@
 -- Grows a generated bench data set by copying its first :n tickets, with their stage visits, stage links, history
 -- and OPS log, under new ids. Much faster than importing more (no validation, row triggers off as in the import's
 -- bulk mode), for reaching a million tickets when time is short; the copies keep the originals' distributions.
+-- It may run again: each run's copies take new ids, salted by the ticket count it starts from.
 --   psql "$DATABASE_URL" -v n=300000 -f bench/grow.sql
 begin;
 set local session_replication_role = replica;
+select count(*) as salt from tickets \gset
 
 create temp table ticket_map on commit drop as
-  select id as old_id, md5(id || ':copy')::uuid::text as new_id from tickets where external_id like 'bench-%' order by number limit :n;
+  select id as old_id, md5(id || ':copy:' || :salt)::uuid::text as new_id from tickets where external_id like 'bench-%' order by number limit :n;
 create temp table stage_map on commit drop as
-  select s.id as old_id, md5(s.id || ':copy')::uuid::text as new_id from stages s join ticket_map m on m.old_id = s.ticket_id;
+  select s.id as old_id, md5(s.id || ':copy:' || :salt)::uuid::text as new_id from stages s join ticket_map m on m.old_id = s.ticket_id;
 
 insert into tickets (id, subject, description, status, priority, category, project, customer_name, customer_email, customer_phone,
   contact_person, helpdeskurl, assigned_to, metadata, current_stage_id, ops_id, ops_error, created_at, updated_at, closed_at, version,
@@ -16,7 +18,7 @@ insert into tickets (id, subject, description, status, priority, category, proje
 select m.new_id, t.subject, t.description, t.status, t.priority, t.category, t.project, t.customer_name, t.customer_email,
   t.customer_phone, t.contact_person, t.helpdeskurl, t.assigned_to, t.metadata, cs.new_id, null, t.ops_error, t.created_at, t.updated_at,
   t.closed_at, t.version, t.project_id, t.sla_used_ms, t.sla_segment_start, t.sla_at_risk_at, t.sla_due_at, t.stage_at_risk_at,
-  t.stage_due_at, t.external_id || '-copy'
+  t.stage_due_at, t.external_id || '-copy-' || :salt
 from tickets t join ticket_map m on m.old_id = t.id left join stage_map cs on cs.old_id = t.current_stage_id;
 
 insert into stages (id, stage_type, major_stage_id, stage_description, stage_start_time, stage_end_time, due_at, contact_emails,
@@ -45,6 +47,7 @@ select definition_id, day, sum(entered), sum(exited) from (
   union all
   select definition_id, (stage_end_time at time zone 'UTC')::date, 0, 1 from stages where definition_id is not null and stage_end_time is not null
 ) moves group by definition_id, day;
+select open_ticket_tally_recount();
 commit;
 
 -- OPS exchanges for the copies, as bench/data.ts makes them for the originals.

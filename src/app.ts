@@ -168,7 +168,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(stageRoutes, { prefix: '/api' });
   await app.register(projectRoutes, { prefix: '/api' });
   await app.register(workflowRoutes, { prefix: '/api', backgroundJobs: options.backgroundJobs ?? false });
-  await app.register(monitorRoutes, { prefix: '/api' });
+  await app.register(monitorRoutes, { prefix: '/api', backgroundJobs: options.backgroundJobs ?? false });
   await app.register(eventRoutes, { prefix: '/api', backgroundJobs: options.backgroundJobs ?? false });
   await app.register(searchRoutes, { prefix: '/api' });
   await app.register(viewRoutes, { prefix: '/api' });

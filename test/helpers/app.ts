@@ -80,7 +80,7 @@ export async function testApp(overrides: Record<string, string> = {}): Promise<T
   const clock = new ManualClock();
   let app: App;
   try {
-    app = await buildApp({ config, database, clock, logger: false });
+    app = await buildApp({ config, database, clock, logger: process.env.TEST_LOG_LEVEL ? { level: process.env.TEST_LOG_LEVEL } : false });
     await app.ready();
   } catch (error) {
     // An open database keeps the test process alive: close it, or a failing build hangs the run.

@@ -13,6 +13,11 @@ const triggersDoneInBulk = new Set([
   'tickets_change_log',
   'stages_change_log',
   'ticket_events_change_log',
+  'tickets_open_tally',
+  // Fire on update and delete only, which an import never does.
+  'tickets_open_tally_delete',
+  'stages_open_tally',
+  'stages_open_tally_delete',
 ]);
 
 export type ImportTicketRow = {
@@ -127,10 +132,14 @@ export class ImportRepository {
             from jsonb_to_recordset(${JSON.stringify(stages)}::jsonb) as r(definition_id text, stage_end_time timestamptz)
             where definition_id is not null and stage_end_time is not null
         ) moves
-        group by definition_id, day
-        on conflict (definition_id, day) do update
-          set entered = stage_flow_daily.entered + excluded.entered, exited = stage_flow_daily.exited + excluded.exited`.execute(tx);
+        group by definition_id, day`.execute(tx);
     }
+    await sql`
+      insert into open_ticket_tally (project_id, status, priority, definition_id, stage_label, n)
+      select t.project_id, t.status, t.priority, s.definition_id, case when s.definition_id is null then s.stage_description end, count(*)
+      from tickets t left join stages s on s.id = t.current_stage_id
+      where t.id = any(${ids}::text[]) and t.status <> 'closed'
+      group by 1, 2, 3, 4, 5`.execute(tx);
     await sql`
       insert into change_log (entity, op, entity_id, ticket_id, project_id)
       select 'ticket', 'insert', t.id, t.id, t.project_id from tickets t where t.id = any(${ids}::text[])

@@ -30,12 +30,18 @@ function ticketCondition(filters: MonitorFilters): RawBuilder<boolean> {
   return sql<boolean>`(${sql.join(parts, sql` and `)})`;
 }
 
+/** Whether the open-ticket tally (keyed by project, status, priority and stage) can answer for these filters. */
+export function tallyAnswers(filters: MonitorFilters): boolean {
+  return !filters.project && !filters.customer && !filters.assignedTo;
+}
+
+export type OpenByStage = { definition_id: string | null; key: string | null; name: string; project_key: string | null; count: number };
+
 export class MonitorRepository {
   async overviewCounts(db: Executor, filters: MonitorFilters, now: Date, startOfDay: Date) {
     const where = ticketCondition(filters);
-    const { rows } = await sql<{ open: number; at_risk: number; overdue: number; created_today: number; closed_today: number }>`
+    const { rows } = await sql<{ at_risk: number; overdue: number; created_today: number; closed_today: number }>`
       select
-        (select count(*) from tickets t where t.status <> 'closed' and ${where}) as open,
         (select count(*) from tickets t where t.status <> 'closed' and t.at_risk_from <= ${now}
            and (t.overdue_from is null or t.overdue_from > ${now}) and ${where}) as at_risk,
         (select count(*) from tickets t where t.status <> 'closed' and t.overdue_from <= ${now} and ${where}) as overdue,
@@ -53,14 +59,36 @@ export class MonitorRepository {
     return rows;
   }
 
+  /** Open tickets by status and by stage from the tally (a sum over its few rows per key, no scan of tickets). */
+  async openTally(db: Executor, filters: MonitorFilters) {
+    const parts: RawBuilder<unknown>[] = [sql`true`];
+    if (filters.projectId) parts.push(sql`x.project_id = ${filters.projectId}`);
+    if (filters.priorities?.length) parts.push(sql`x.priority in (${sql.join(filters.priorities)})`);
+    const { rows } = await sql<OpenByStage & { status: string | null; by_status: boolean }>`
+      select grouping(x.status) = 0 as by_status, x.status, d.id as definition_id, d.key,
+        coalesce(d.name, x.stage_label, 'no stage') as name, p.key as project_key, sum(x.n) as count
+      from open_ticket_tally x
+      left join stage_definitions d on d.id = x.definition_id
+      left join projects p on p.id = d.project_id
+      where ${sql.join(parts, sql` and `)}
+      group by grouping sets ((x.status), (d.id, d.key, coalesce(d.name, x.stage_label, 'no stage'), p.key, d.position))
+      having sum(x.n) <> 0
+      order by x.status, p.key nulls last, d.position nulls last, 5`.execute(db);
+    return {
+      byStatus: rows.filter((row) => row.by_status).map((row) => ({ status: row.status!, count: row.count })),
+      byStage: rows
+        .filter((row) => !row.by_status)
+        .map(({ definition_id, key, name, project_key, count }) => ({ definition_id, key, name, project_key, count })),
+    };
+  }
+
+  /** Merges the tallies' appended deltas (see migration 0011); a no-op while another process folds. */
+  async foldTallies(db: Executor): Promise<void> {
+    await sql`select fold_tallies()`.execute(db);
+  }
+
   async openByStage(db: Executor, filters: MonitorFilters) {
-    const { rows } = await sql<{
-      definition_id: string | null;
-      key: string | null;
-      name: string;
-      project_key: string | null;
-      count: number;
-    }>`
+    const { rows } = await sql<OpenByStage>`
       select d.id as definition_id, d.key, coalesce(d.name, s.stage_description, 'no stage') as name, p.key as project_key, count(*) as count
       from tickets t
       left join stages s on s.id = t.current_stage_id
@@ -188,7 +216,10 @@ export class MonitorRepository {
     return rows;
   }
 
-  /** Tickets in each stage at the end of each UTC day, from the entries/exits rollup (a running sum, no scan of stages). */
+  /**
+   * Tickets in each stage at the end of each UTC day, from the entries/exits rollup (a running sum, no scan of stages);
+   * a day may have several rows until the tallies are folded.
+   */
   async flow(db: Executor, projectId: string, from: string, to: string) {
     const { rows } = await sql<{ definition_id: string; day: string; count: number }>`
       with days as (select generate_series(${from}::date, ${to}::date, '1 day'::interval)::date as day),
@@ -202,7 +233,10 @@ export class MonitorRepository {
           over (partition by d.id order by days.day))::integer as count
       from defs d cross join days
       left join base b on b.definition_id = d.id
-      left join stage_flow_daily f on f.definition_id = d.id and f.day = days.day
+      left join (
+        select definition_id, day, sum(entered) as entered, sum(exited) as exited from stage_flow_daily
+        where definition_id in (select id from defs) and day between ${from}::date and ${to}::date group by 1, 2
+      ) f on f.definition_id = d.id and f.day = days.day
       order by d.id, days.day`.execute(db);
     return rows;
   }

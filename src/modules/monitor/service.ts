@@ -7,7 +7,7 @@ import type { ServiceContext } from '../../services.js';
 import { assertCan, type Actor } from '../access/policy.js';
 import { ProjectsRepository } from '../projects/repository.js';
 import { ResultCache } from './result-cache.js';
-import { MonitorRepository, type MonitorFilters, type Window } from './repository.js';
+import { MonitorRepository, tallyAnswers, type MonitorFilters, type Window } from './repository.js';
 import type { MonitorQueryType } from './schemas.js';
 
 const DAY = 86_400_000;
@@ -32,6 +32,11 @@ export class MonitorService {
     this.db = context.database.db;
     this.clock = context.clock;
     this.results = new ResultCache(context.clock, context.config.monitorCacheSeconds * 1000);
+  }
+
+  /** Merges the tallies' deltas; the server runs it every few seconds (answers are the same before and after). */
+  foldTallies(): Promise<void> {
+    return this.monitor.foldTallies(this.db);
   }
 
   /** Called after every successful write: kept answers describe the data before it. */
@@ -78,13 +83,16 @@ export class MonitorService {
     return this.cached(actor, 'overview', query, async () => {
       const { filters, window, now } = await this.filters(actor, query);
       const startOfDay = DateTime.fromJSDate(now, { zone: window.timeZone }).startOf('day').toJSDate();
-      const [counts, byStatus, byStage, oldest] = await Promise.all([
+      const [counts, { byStatus, byStage }, oldest] = await Promise.all([
         this.monitor.overviewCounts(this.db, filters, now, startOfDay),
-        this.monitor.openByStatus(this.db, filters),
-        this.monitor.openByStage(this.db, filters),
+        tallyAnswers(filters)
+          ? this.monitor.openTally(this.db, filters)
+          : Promise.all([this.monitor.openByStatus(this.db, filters), this.monitor.openByStage(this.db, filters)]).then(
+              ([byStatus, byStage]) => ({ byStatus, byStage }),
+            ),
         this.monitor.oldestOpen(this.db, filters),
       ]);
-      const open = Number(counts.open);
+      const open = byStatus.reduce((sum, row) => sum + Number(row.count), 0);
       return {
         now: now.toISOString(),
         open,

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor, Tx } from '../../db/database.js';
 import { keysetPage } from '../../db/keyset.js';
-import type { NewStageRow, StageRow, TicketEventRow } from '../../db/types.js';
+import type { NewStageRow, StageDefinitionRow, StageRow, TicketEventRow } from '../../db/types.js';
 
 const historyOrder = [{ column: 'id', kind: 'integer' }] as const;
 
@@ -28,6 +28,12 @@ export class WorkflowRepository {
       .orderBy('number')
       .forNoKeyUpdate()
       .execute();
+  }
+
+  /** Definitions by id, archived or not, of any project (a ticket that moved projects has visits of its old workflow). */
+  definitionsByIds(db: Executor, ids: readonly string[]): Promise<StageDefinitionRow[]> {
+    if (ids.length === 0) return Promise.resolve([]);
+    return db.selectFrom('stage_definitions').selectAll().where('id', 'in', ids).execute();
   }
 
   async visitCount(tx: Tx, ticketId: string, definitionId: string): Promise<number> {

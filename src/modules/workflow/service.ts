@@ -74,7 +74,10 @@ export class WorkflowService {
       const definitionOf = new Map(workflow.definitions.map((definition) => [definition.id, definition]));
       const open = await this.workflow.openVisitsOf(tx, ticket.id);
       const innermost = open.find((stage) => stage.stage_type === 'minor') ?? open[0];
+      // A visit of another project's workflow (the ticket moved projects) is no stage here: it starts this workflow.
       const current = innermost ? definitionOf.get(innermost.definition_id!) : undefined;
+      const foreign = open.map((stage) => stage.definition_id!).filter((definitionId) => !definitionOf.has(definitionId));
+      const foreignOf = new Map((await this.workflow.definitionsByIds(tx, [...new Set(foreign)])).map((row) => [row.id, row]));
       const target = workflow.definitions.find(
         (definition) => !definition.archived && (definition.key === input.to || definition.id === input.to),
       );
@@ -113,7 +116,7 @@ export class WorkflowService {
       const left: StageRow[] = [];
       // Minors end before their major, so the history reads inside-out.
       for (const stage of [...closing].sort((a, b) => (a.stage_type === 'minor' ? -1 : 0) - (b.stage_type === 'minor' ? -1 : 0))) {
-        const definition = definitionOf.get(stage.definition_id!)!;
+        const definition = definitionOf.get(stage.definition_id!) ?? foreignOf.get(stage.definition_id!)!;
         const ended = await this.workflow.endStage(tx, stage.id, at, businessMs(workflow.calendar, stage.stage_start_time ?? at, at), now);
         left.push(ended);
         events.push(
@@ -177,12 +180,12 @@ export class WorkflowService {
       }
       await this.ticketRows.update(tx, ticket.id, changes);
       await this.ticketRows.appendEvents(tx, events);
-      return { left, entered, workflow };
+      return { left, entered, workflow, definitionOf: new Map([...foreignOf, ...definitionOf]) };
     });
 
     const ticket = await this.peers.tickets.get(actor, id);
-    const definitionOf = new Map(outcome.workflow.definitions.map((definition) => [definition.id, definition]));
-    const present = (stage: StageRow) => presentVisit(stage, definitionOf.get(stage.definition_id!)!, outcome.workflow.calendar, now);
+    const present = (stage: StageRow) =>
+      presentVisit(stage, outcome.definitionOf.get(stage.definition_id!)!, outcome.workflow.calendar, now);
     return { ticket, left: outcome.left.map(present), entered: outcome.entered.map(present) };
   }
 

@@ -1,5 +1,6 @@
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/database.js';
+import { Periodic } from '../../periodic.js';
 import type { ServiceContext } from '../../services.js';
 import { SweepRepository, type Crossing } from './repository.js';
 
@@ -15,8 +16,7 @@ export class DelaySweeper {
   private readonly db: Db;
   private readonly clock: Clock;
   private readonly sweeps = new SweepRepository();
-  private timer: NodeJS.Timeout | null = null;
-  private running: Promise<unknown> | null = null;
+  private periodic: Periodic | null = null;
 
   constructor(context: ServiceContext) {
     this.db = context.database.db;
@@ -36,19 +36,11 @@ export class DelaySweeper {
 
   /** Sweeps every `intervalMs` until `stop()`; only the running server starts this. */
   start(onError: (error: unknown) => void, intervalMs = SWEEP_INTERVAL_MS): void {
-    if (this.timer) return;
-    this.timer = setInterval(() => {
-      if (this.running) return;
-      this.running = this.sweep()
-        .catch(onError)
-        .finally(() => (this.running = null));
-    }, intervalMs);
-    this.timer.unref();
+    this.periodic ??= new Periodic(() => this.sweep(), onError);
+    this.periodic.start(intervalMs);
   }
 
   async stop(): Promise<void> {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
-    await this.running;
+    await this.periodic?.stop();
   }
 }

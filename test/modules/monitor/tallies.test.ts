@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { sql } from 'kysely';
+import { after, before, test } from 'node:test';
+import { testApp, type TestApp } from '../../helpers/app.js';
+import { supportWorkflow } from '../workflow/fixtures.js';
+
+let t: TestApp;
+before(async () => {
+  t = await testApp();
+  for (const key of ['TA', 'TB']) assert.equal((await t.api.post('/api/projects', supportWorkflow(key))).statusCode, 201);
+});
+after(() => t.close());
+
+const ok = async (response: Promise<{ statusCode: number; body: string; json(): any }>, status = 200) => {
+  const res = await response;
+  assert.equal(res.statusCode, status, res.body);
+  return res.json();
+};
+
+type Row = { project_id: string | null; status: string; priority: string; definition_id: string | null; stage_label: string | null; n: number };
+const key = (row: Row) => [row.project_id, row.status, row.priority, row.definition_id, row.stage_label].join('|');
+const sorted = (rows: Row[]) => rows.map((row) => `${key(row)} = ${Number(row.n)}`).sort();
+
+/** The tally as readers see it (deltas summed) and as it would be counted from the tickets themselves. */
+async function tallyAndRecount(): Promise<[string[], string[]]> {
+  const db = t.database.db;
+  const { rows: tally } = await sql<Row>`
+    select project_id, status, priority, definition_id, stage_label, sum(n) as n from open_ticket_tally
+    group by 1, 2, 3, 4, 5 having sum(n) <> 0`.execute(db);
+  const { rows: counted } = await sql<Row>`
+    select t.project_id, t.status, t.priority, s.definition_id, case when s.definition_id is null then s.stage_description end as stage_label,
+      count(*) as n
+    from tickets t left join stages s on s.id = t.current_stage_id where t.status <> 'closed' group by 1, 2, 3, 4, 5`.execute(db);
+  return [sorted(tally), sorted(counted)];
+}
+
+test('the open-ticket tally equals a recount after every kind of write, before and after folding', async () => {
+  let seed = 7;
+  const random = (n: number) => (seed = (seed * 16807) % 2147483647) % n;
+  const steps = ['intake', 'triage', 'diagnosis', 'fix', 'verification', 'waiting', 'closed'];
+  const tickets: { id: string; project: string | null }[] = [];
+  for (let i = 0; i < 12; i++) {
+    const project = [null, 'TA', 'TB'][i % 3]!;
+    tickets.push({ id: (await t.create.ticket(project ? { project, priority: 'low' } : { priority: 'high' })).id, project });
+  }
+  // A legacy ticket on a free-form stage, and one on a stage of its own list.
+  const legacyStage = (await ok(t.api.post('/api/stages', { stage_description: 'Waiting on vendor', stage_type: 'major' }), 201)).data;
+  const legacy = (await ok(t.api.post('/api/tickets', { subject: 'legacy', current_stage_id: legacyStage.id }), 201)).data;
+  const other = (await ok(t.api.post('/api/stages', { stage_description: 'Parts ordered', stage_type: 'major' }), 201)).data;
+  const legacyTwo = (await ok(t.api.post('/api/tickets', { subject: 'legacy two', current_stage_id: other.id }), 201)).data;
+
+  for (let round = 0; round < 40; round++) {
+    const ticket = tickets[random(tickets.length)]!;
+    switch (random(5)) {
+      case 0:
+      case 1:
+        if (ticket.project) {
+          const res = await t.api.post(`/api/tickets/${ticket.id}/transitions`, { to: steps[random(steps.length)] });
+          assert.ok([200, 409].includes(res.statusCode), res.body);
+        }
+        break;
+      case 2:
+        await ok(t.api.patch(`/api/tickets/${ticket.id}`, { status: ['open', 'pending', 'closed', 'in_progress'][random(4)] }));
+        break;
+      case 3:
+        await ok(t.api.patch(`/api/tickets/${ticket.id}`, { priority: ['low', 'medium', 'high'][random(3)] }));
+        break;
+      case 4:
+        await ok(t.api.patch(`/api/tickets/${ticket.id}`, { project: ticket.project === 'TA' ? 'TB' : 'TA' }));
+        ticket.project = ticket.project === 'TA' ? 'TB' : 'TA';
+        break;
+    }
+  }
+  // The free-form stage renamed, the other deleted; one ticket deleted; two imported.
+  await ok(t.api.patch(`/api/stages/${legacyStage.id}`, { stage_description: 'Waiting on the vendor' }));
+  await ok(t.api.delete(`/api/stages/${other.id}`));
+  await ok(t.api.delete(`/api/tickets/${tickets[1]!.id}`));
+  const imported = await t.api.request({
+    method: 'POST',
+    url: '/api/import',
+    headers: { 'content-type': 'application/x-ndjson' },
+    payload: ['x1', 'x2']
+      .map((id) =>
+        JSON.stringify({ external_id: `tally-${id}`, subject: id, project: 'TA', status: 'open', visits: [{ key: 'fix', stage_start_time: '2026-01-05T10:00:00Z' }] }),
+      )
+      .join('\n'),
+  });
+  assert.equal(imported.json().data.imported, 2, imported.body);
+  assert.ok(legacy.id && legacyTwo.id);
+
+  const [tally, recount] = await tallyAndRecount();
+  assert.deepEqual(tally, recount);
+  assert.ok(tally.some((line) => line.includes('Waiting on the vendor')), 'the renamed free-form stage is counted under its new name');
+
+  const rowsBefore = Number((await sql<{ n: number }>`select count(*) as n from open_ticket_tally`.execute(t.database.db)).rows[0]!.n);
+  await t.app.services.monitor.foldTallies();
+  const [folded] = await tallyAndRecount();
+  assert.deepEqual(folded, recount);
+  const rowsAfter = Number((await sql<{ n: number }>`select count(*) as n from open_ticket_tally`.execute(t.database.db)).rows[0]!.n);
+  assert.equal(rowsAfter, recount.length, `folding leaves one row per key (${rowsBefore} rows before)`);
+
+  // The overview answers from the tally what a scan of the tickets answers.
+  const overview = (await ok(t.api.get('/api/monitor/overview?project=TA'))).data;
+  const scanned = (await ok(t.api.get('/api/monitor/overview?project=TA&assigned_to=nobody'))).data;
+  assert.equal(scanned.open, 0);
+  const { rows } = await sql<{ n: number }>`
+    select count(*) as n from tickets t join projects p on p.id = t.project_id where p.key = 'TA' and t.status <> 'closed'`.execute(
+    t.database.db,
+  );
+  assert.equal(overview.open, Number(rows[0]!.n));
+  assert.equal(
+    overview.by_stage.reduce((sum: number, stage: { count: number }) => sum + stage.count, 0),
+    overview.open,
+  );
+});
+
+test('the flow rollup sums appended rows per day, and folding keeps the answer', async () => {
+  t.clock.set('2026-03-02T10:00:00Z');
+  const ids = [];
+  for (let i = 0; i < 5; i++) {
+    const ticket = await t.create.ticket({ project: 'TB' });
+    await ok(t.api.post(`/api/tickets/${ticket.id}/transitions`, { to: 'intake' }));
+    await ok(t.api.post(`/api/tickets/${ticket.id}/transitions`, { to: 'triage' }));
+    ids.push(ticket.id);
+  }
+  const url = '/api/monitor/flow?project=TB&from=2026-03-01T00:00:00Z&to=2026-03-03T00:00:00Z';
+  const before = (await ok(t.api.get(url))).data;
+  const triage = before.stages.find((stage: { key: string }) => stage.key === 'triage');
+  assert.deepEqual(
+    triage.points.map((point: { count: number }) => point.count),
+    [0, 5, 5],
+  );
+  await t.app.services.monitor.foldTallies();
+  t.app.services.monitor.forgetAnswers();
+  assert.deepEqual((await ok(t.api.get(url))).data, before);
+});
