@@ -18,6 +18,7 @@ const triggersDoneInBulk = new Set([
   'tickets_open_tally_delete',
   'stages_open_tally',
   'stages_open_tally_delete',
+  'stages_duration_tally',
 ]);
 
 export type ImportTicketRow = {
@@ -116,26 +117,31 @@ export class ImportRepository {
    * What the row triggers would have done for a batch inserted in bulk mode, but for the change log's stage rows:
    * a new ticket's visits come with it (a stream refreshes the ticket), and at a million tickets they were most of the log.
    */
-  async afterBulkBatch(tx: Tx, ticketIds: readonly string[], stages: readonly ImportStageRow[]): Promise<void> {
+  async afterBulkBatch(tx: Tx, ticketIds: readonly string[], hasVisits: boolean): Promise<void> {
     if (ticketIds.length === 0) return;
     const ids = ticketIds as string[];
-    if (stages.length) {
+    if (hasVisits) {
       await sql`
-        insert into stage_flow_daily (definition_id, day, entered, exited)
+        insert into stage_flow_delta (definition_id, day, entered, exited)
         select definition_id, day, sum(entered), sum(exited)
         from (
           select definition_id, (stage_start_time at time zone 'UTC')::date as day, 1 as entered, 0 as exited
-            from jsonb_to_recordset(${JSON.stringify(stages)}::jsonb) as r(definition_id text, stage_start_time timestamptz)
-            where definition_id is not null
+            from stages where ticket_id = any(${ids}::text[]) and definition_id is not null
           union all
           select definition_id, (stage_end_time at time zone 'UTC')::date, 0, 1
-            from jsonb_to_recordset(${JSON.stringify(stages)}::jsonb) as r(definition_id text, stage_end_time timestamptz)
-            where definition_id is not null and stage_end_time is not null
+            from stages where ticket_id = any(${ids}::text[]) and definition_id is not null and stage_end_time is not null
         ) moves
         group by definition_id, day`.execute(tx);
+      await sql`
+        insert into stage_duration_delta (definition_id, day, bucket, business_bucket, n, total_ms, on_time)
+        select definition_id, (stage_end_time at time zone 'UTC')::date, duration_bucket(ms), duration_bucket(business_ms),
+          count(*), sum(ms), count(*) filter (where due_at is null or stage_end_time <= due_at)
+        from (select s.*, extract(epoch from (stage_end_time - stage_start_time))::float8 * 1000 as ms from stages s
+              where ticket_id = any(${ids}::text[]) and definition_id is not null and stage_end_time is not null) s
+        group by 1, 2, 3, 4`.execute(tx);
     }
     await sql`
-      insert into open_ticket_tally (project_id, status, priority, definition_id, stage_label, n)
+      insert into open_ticket_delta (project_id, status, priority, definition_id, stage_label, n)
       select t.project_id, t.status, t.priority, s.definition_id, case when s.definition_id is null then s.stage_description end, count(*)
       from tickets t left join stages s on s.id = t.current_stage_id
       where t.id = any(${ids}::text[]) and t.status <> 'closed'

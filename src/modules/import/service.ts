@@ -233,7 +233,7 @@ export class ImportService {
       inserted.size === tickets.length ? rows : rows.filter((row) => inserted.has(row.ticket_id));
     await this.repository.insertVisits(tx, kept(stages), bulk ? [] : kept(current));
     await this.repository.insertEvents(tx, kept(events));
-    if (bulk) await this.repository.afterBulkBatch(tx, [...inserted], kept(stages));
+    if (bulk) await this.repository.afterBulkBatch(tx, [...inserted], stages.length > 0);
     return { imported: inserted.size, existing: existing.size, rejected };
   }
 }

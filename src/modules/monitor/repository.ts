@@ -30,6 +30,36 @@ function ticketCondition(filters: MonitorFilters): RawBuilder<boolean> {
   return sql<boolean>`(${sql.join(parts, sql` and `)})`;
 }
 
+const DAY = 86_400_000;
+const utcDay = (at: Date) => at.toISOString().slice(0, 10);
+
+export type HistogramRow = {
+  definition_id: string;
+  bucket: number;
+  business_bucket: number | null;
+  n: number;
+  total_ms: number;
+  on_time: number;
+};
+
+/** Stage definitions in scope: a project's definitions are its own, so a project filter needs no ticket row. */
+function definitionScope(filters: MonitorFilters, column: RawBuilder<unknown> | ReturnType<typeof sql.ref>): RawBuilder<boolean> {
+  return filters.projectId
+    ? sql<boolean>`${column} in (select id from stage_definitions where project_id = ${filters.projectId})`
+    : sql<boolean>`true`;
+}
+
+/** Whether visits can be filtered by their definitions alone (no ticket column but the project is filtered). */
+export function visitsByDefinitionAlone(filters: MonitorFilters): boolean {
+  return tallyAnswers(filters) && !filters.priorities?.length;
+}
+
+/** How visits (`stages s`) are filtered: by their definitions alone when no other ticket column is filtered. */
+function visitScope(filters: MonitorFilters): { join: RawBuilder<unknown>; where: RawBuilder<boolean> } {
+  if (visitsByDefinitionAlone(filters)) return { join: sql``, where: definitionScope(filters, sql.ref('s.definition_id')) };
+  return { join: sql`join tickets t on t.id = s.ticket_id`, where: ticketCondition(filters) };
+}
+
 /** Whether the open-ticket tally (keyed by project, status, priority and stage) can answer for these filters. */
 export function tallyAnswers(filters: MonitorFilters): boolean {
   return !filters.project && !filters.customer && !filters.assignedTo;
@@ -67,7 +97,7 @@ export class MonitorRepository {
     const { rows } = await sql<OpenByStage & { status: string | null; by_status: boolean }>`
       select grouping(x.status) = 0 as by_status, x.status, d.id as definition_id, d.key,
         coalesce(d.name, x.stage_label, 'no stage') as name, p.key as project_key, sum(x.n) as count
-      from open_ticket_tally x
+      from open_ticket_now x
       left join stage_definitions d on d.id = x.definition_id
       left join projects p on p.id = d.project_id
       where ${sql.join(parts, sql` and `)}
@@ -157,18 +187,30 @@ export class MonitorRepository {
     return query.orderBy('p.key').orderBy('d.position').execute();
   }
 
-  /** Per definition: visits open now and overdue now. */
+  /** Per definition: visits open now and overdue now (index-only counts when no ticket column is filtered). */
   async openStageCounts(db: Executor, filters: MonitorFilters, now: Date) {
+    const { join, where } = visitScope(filters);
     const { rows } = await sql<{ definition_id: string; in_stage_now: number; overdue_now: number }>`
       select s.definition_id, count(*) as in_stage_now, count(*) filter (where s.due_at <= ${now}) as overdue_now
-      from stages s join tickets t on t.id = s.ticket_id
-      where s.definition_id is not null and s.stage_end_time is null and ${ticketCondition(filters)}
+      from stages s ${join}
+      where s.definition_id is not null and s.stage_end_time is null and ${where}
       group by s.definition_id`.execute(db);
     return rows;
   }
 
+  /** Visits that ended in the window, per the duration tally's whole days: enough to choose how to compute. */
+  async endedVisitsAbout(db: Executor, filters: MonitorFilters, window: Window): Promise<number> {
+    const { rows } = await sql<{ n: number | null }>`
+      select sum(n) as n from stage_duration_now
+      where day >= ${utcDay(window.from)}::date and day <= ${utcDay(window.to)}::date and ${definitionScope(filters, sql.ref('definition_id'))}`.execute(
+      db,
+    );
+    return Number(rows[0]?.n ?? 0);
+  }
+
   /** Per definition, over visits that ended in the window: exact percentiles (`percentile_cont`), mean, share on time. */
   async completedStageStats(db: Executor, filters: MonitorFilters, window: Window) {
+    const { join, where } = visitScope(filters);
     const { rows } = await sql<{
       definition_id: string;
       completed: number;
@@ -182,9 +224,8 @@ export class MonitorRepository {
       with visits as (
         select s.definition_id, s.due_at, s.stage_end_time,
           extract(epoch from (s.stage_end_time - s.stage_start_time)) * 1000 as ms, s.business_ms
-        from stages s join tickets t on t.id = s.ticket_id
-        where s.definition_id is not null and s.stage_end_time >= ${window.from} and s.stage_end_time < ${window.to}
-          and ${ticketCondition(filters)}
+        from stages s ${join}
+        where s.definition_id is not null and s.stage_end_time >= ${window.from} and s.stage_end_time < ${window.to} and ${where}
       )
       select definition_id, count(*) as completed,
         percentile_cont(0.5) within group (order by ms) as p50_ms,
@@ -194,6 +235,37 @@ export class MonitorRepository {
         percentile_cont(0.9) within group (order by business_ms) as p90_business_ms,
         (count(*) filter (where due_at is null or stage_end_time <= due_at))::float8 / count(*) as within_target
       from visits group by definition_id`.execute(db);
+    return rows;
+  }
+
+  /**
+   * The durations of visits that ended in the window as log-scale histograms per definition: whole UTC days from the
+   * duration tally, the window's partial first and last days bucketed from the visits themselves. Only for filters
+   * the tally answers (`tallyAnswers` without priorities).
+   */
+  async endedVisitHistogram(db: Executor, filters: MonitorFilters, window: Window) {
+    const firstWholeDay = new Date(Math.ceil(window.from.getTime() / DAY) * DAY);
+    const wholeDaysEnd = new Date(Math.max(firstWholeDay.getTime(), Math.floor(window.to.getTime() / DAY) * DAY));
+    const scope = definitionScope(filters, sql.ref('s.definition_id'));
+    const { rows } = await sql<HistogramRow>`
+      select definition_id, bucket, business_bucket, sum(n)::integer as n, sum(total_ms)::float8 as total_ms, sum(on_time)::integer as on_time
+      from (
+        select definition_id, bucket, business_bucket, n, total_ms, on_time from stage_duration_now
+        where day >= ${utcDay(firstWholeDay)}::date and day < ${utcDay(wholeDaysEnd)}::date
+          and ${definitionScope(filters, sql.ref('definition_id'))}
+        union all
+        select s.definition_id, duration_bucket(s.ms), duration_bucket(s.business_ms), 1, s.ms,
+          case when s.due_at is null or s.stage_end_time <= s.due_at then 1 else 0 end
+        from (
+          select s.definition_id, s.due_at, s.stage_end_time, s.business_ms::float8 as business_ms,
+            extract(epoch from (s.stage_end_time - s.stage_start_time))::float8 * 1000 as ms
+          from stages s
+          where s.definition_id is not null and ${scope}
+            and ((s.stage_end_time >= ${window.from} and s.stage_end_time < ${firstWholeDay < window.to ? firstWholeDay : window.to})
+              or (s.stage_end_time >= ${wholeDaysEnd} and s.stage_end_time < ${window.to}))
+        ) s
+      ) visits
+      group by definition_id, bucket, business_bucket`.execute(db);
     return rows;
   }
 
@@ -216,27 +288,21 @@ export class MonitorRepository {
     return rows;
   }
 
-  /**
-   * Tickets in each stage at the end of each UTC day, from the entries/exits rollup (a running sum, no scan of stages);
-   * a day may have several rows until the tallies are folded.
-   */
+  /** Tickets in each stage at the end of each UTC day, from the entries/exits tally (a running sum, no scan of stages). */
   async flow(db: Executor, projectId: string, from: string, to: string) {
     const { rows } = await sql<{ definition_id: string; day: string; count: number }>`
       with days as (select generate_series(${from}::date, ${to}::date, '1 day'::interval)::date as day),
       defs as (select id, final from stage_definitions where project_id = ${projectId} and not archived),
       base as (
         select f.definition_id, sum(case when d.final then f.entered else f.entered - f.exited end) as n
-        from stage_flow_daily f join defs d on d.id = f.definition_id where f.day < ${from}::date group by f.definition_id
+        from stage_flow_now f join defs d on d.id = f.definition_id where f.day < ${from}::date group by f.definition_id
       )
       select d.id as definition_id, to_char(days.day, 'YYYY-MM-DD') as day,
         (coalesce(b.n, 0) + sum(coalesce(case when d.final then f.entered else f.entered - f.exited end, 0))
           over (partition by d.id order by days.day))::integer as count
       from defs d cross join days
       left join base b on b.definition_id = d.id
-      left join (
-        select definition_id, day, sum(entered) as entered, sum(exited) as exited from stage_flow_daily
-        where definition_id in (select id from defs) and day between ${from}::date and ${to}::date group by 1, 2
-      ) f on f.definition_id = d.id and f.day = days.day
+      left join stage_flow_now f on f.definition_id = d.id and f.day = days.day
       order by d.id, days.day`.execute(db);
     return rows;
   }

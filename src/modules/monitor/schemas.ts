@@ -96,6 +96,10 @@ export const StageStats = Type.Object({
   p50_business_ms: Ms('Median business time in stage'),
   p90_business_ms: Ms('90th percentile business time in stage'),
   within_target: Nullable(Type.Number({ description: 'Share (0–1) of ended visits that ended by their due time' })),
+  percentiles: Type.Union([Type.Literal('exact'), Type.Literal('histogram')], {
+    description:
+      'exact: percentiles over every ended visit; histogram (over 20,000 ended visits in the window): from log-scale buckets, within 4.4 % of the exact value. Counts, means and shares are always exact.',
+  }),
 });
 
 export const ThroughputBucket = Type.Object({

@@ -7,7 +7,8 @@ import type { ServiceContext } from '../../services.js';
 import { assertCan, type Actor } from '../access/policy.js';
 import { ProjectsRepository } from '../projects/repository.js';
 import { ResultCache } from './result-cache.js';
-import { MonitorRepository, tallyAnswers, type MonitorFilters, type Window } from './repository.js';
+import { statsFromHistogram } from './histogram.js';
+import { MonitorRepository, tallyAnswers, visitsByDefinitionAlone, type MonitorFilters, type Window } from './repository.js';
 import type { MonitorQueryType } from './schemas.js';
 
 const DAY = 86_400_000;
@@ -15,6 +16,7 @@ const DEFAULT_WINDOW_DAYS = 30;
 const MAX_WINDOW_DAYS = 1000;
 /** Open tickets by age: 0–1 day, 1–3, 3–7, 7–14, 14–30, 30+. */
 const AGING_EDGES = [0, 1, 3, 7, 14, 30] as const;
+const EXACT_PERCENTILES_UP_TO = 20_000;
 
 const iso = (value: Date | null | undefined) => (value ? value.toISOString() : null);
 const number = (value: unknown) => (value === null || value === undefined ? null : Number(value));
@@ -156,10 +158,10 @@ export class MonitorService {
       const [definitions, open, completed] = await Promise.all([
         this.monitor.definitions(this.db, projectId),
         this.monitor.openStageCounts(this.db, filters, now),
-        this.monitor.completedStageStats(this.db, filters, window),
+        this.completedStageStats(filters, window),
       ]);
       const openBy = new Map(open.map((row) => [row.definition_id, row]));
-      const doneBy = new Map(completed.map((row) => [row.definition_id, row]));
+      const doneBy = new Map(completed.rows.map((row) => [row.definition_id, row]));
       return definitions.map((definition) => {
         const live = openBy.get(definition.id);
         const done = doneBy.get(definition.id);
@@ -179,9 +181,25 @@ export class MonitorService {
           p50_business_ms: number(done?.p50_business_ms),
           p90_business_ms: number(done?.p90_business_ms),
           within_target: number(done?.within_target),
+          percentiles: completed.percentiles,
         };
       });
     });
+  }
+
+  /**
+   * Exact statistics over the window's ended visits while they are few; beyond EXACT_PERCENTILES_UP_TO (a busy month
+   * of a million tickets holds ~400,000), percentiles from the duration tally's histograms, which reads a few
+   * thousand rows where the exact ones sort every visit.
+   */
+  private async completedStageStats(filters: MonitorFilters, window: Window) {
+    if (visitsByDefinitionAlone(filters) && (await this.monitor.endedVisitsAbout(this.db, filters, window)) > EXACT_PERCENTILES_UP_TO) {
+      return {
+        percentiles: 'histogram' as const,
+        rows: statsFromHistogram(await this.monitor.endedVisitHistogram(this.db, filters, window)),
+      };
+    }
+    return { percentiles: 'exact' as const, rows: await this.monitor.completedStageStats(this.db, filters, window) };
   }
 
   throughput(actor: Actor, query: MonitorQueryType, interval: 'day' | 'week') {

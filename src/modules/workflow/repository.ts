@@ -1,7 +1,8 @@
 import { sql } from 'kysely';
 import type { Executor, Tx } from '../../db/database.js';
 import { keysetPage } from '../../db/keyset.js';
-import type { NewStageRow, StageDefinitionRow, StageRow, TicketEventRow } from '../../db/types.js';
+import type { NewStageRow, StageRow, TicketEventRow } from '../../db/types.js';
+import type { StageDefinitionRow } from '../projects/repository.js';
 
 const historyOrder = [{ column: 'id', kind: 'integer' }] as const;
 
