@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../../ids.js';
 import type { Readable } from 'node:stream';
 import type { Clock } from '../../clock.js';
 import type { Db, Tx } from '../../db/database.js';
@@ -157,7 +157,7 @@ export class ImportService {
         reject(row.line, `visits.${unknownKey}.key: project ${input.project ?? '(none)'} has no stage ${row.visits[unknownKey]!.key}`);
         continue;
       }
-      const id = input.id ?? randomUUID();
+      const id = input.id ?? newId();
       const visits = [...row.visits].sort((a, b) => a.stage_start_time.getTime() - b.stage_start_time.getTime());
       // Without its own creation time, an imported ticket began with its first visit.
       const createdAt = input.created_at ?? visits[0]?.stage_start_time ?? now;
@@ -166,7 +166,7 @@ export class ImportService {
       let openDue: Date | null = null;
       const visitNumbers = new Map<string | null, number>();
       for (const visit of visits) {
-        const stageId = randomUUID();
+        const stageId = newId();
         const end = visit.stage_end_time ?? null;
         const last = end ?? visit.stage_start_time;
         if (last > updatedAt) updatedAt = last;

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../../ids.js';
 import nodemailer, { type Transporter } from 'nodemailer';
 import type { Clock } from '../../clock.js';
 import type { MailConfig } from '../../config.js';
@@ -90,7 +90,7 @@ export class Mailer {
   async queue(tx: Tx, input: MailInput): Promise<{ delivery: MailDeliveryRow; created: boolean } | null> {
     const address = normalizeAddress(input.to);
     if (await this.repository.isSuppressed(tx, address, '*')) return null;
-    const id = randomUUID();
+    const id = newId();
     const unsubscribeUrl = await this.unsubscribeUrl(tx, { address, event: input.event ?? '*' });
     const now = this.#clock.now();
     const row = await this.repository.insertDelivery(tx, {

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../../ids.js';
 import { ticketColumns } from '../tickets/repository.js';
 import type { Executor, Tx } from '../../db/database.js';
 import { keysetPage, type SortKey } from '../../db/keyset.js';
@@ -75,7 +75,7 @@ export class OpsRepository {
     return tx
       .insertInto('log_entries')
       .values({
-        id: randomUUID(),
+        id: newId(),
         ticket_id: entry.ticketId,
         action: entry.action,
         status: entry.success ? 'success' : 'failed',

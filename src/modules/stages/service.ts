@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../../ids.js';
 import type { Clock } from '../../clock.js';
 import type { Db, Tx } from '../../db/database.js';
 import type { StageRow, StageRowUpdate, StageType } from '../../db/types.js';
@@ -147,7 +147,7 @@ export class StagesService {
       const majorId = await this.checkShape(tx, null, type, input.major_stage_id, times);
       const now = this.clock.now();
       const row = await this.stages.insert(tx, {
-        id: randomUUID(),
+        id: newId(),
         stage_type: type,
         major_stage_id: majorId,
         stage_description: input.stage_description ?? null,

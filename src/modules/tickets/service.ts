@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../../ids.js';
 import type { Clock } from '../../clock.js';
 import type { Db, Tx } from '../../db/database.js';
 import type { TicketRow, TicketRowUpdate, TicketStatus } from '../../db/types.js';
@@ -188,7 +188,7 @@ export class TicketsService {
       const now = this.clock.now();
       const status: TicketStatus = input.status ?? 'new';
       const ticket = await this.tickets.insert(tx, {
-        id: input.id ?? randomUUID(),
+        id: input.id ?? newId(),
         ...Object.fromEntries(editableFields.map((field) => [field, input[field] ?? null]).filter(([, value]) => value !== null)),
         ...(input.metadata ? { metadata: JSON.stringify(input.metadata) } : {}),
         status,

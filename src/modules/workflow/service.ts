@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { newId } from '../../ids.js';
 import type { Clock } from '../../clock.js';
 import type { Db, Tx } from '../../db/database.js';
 import type { StageRow, TicketRow, TicketRowUpdate } from '../../db/types.js';
@@ -137,7 +137,7 @@ export class WorkflowService {
           ? { atRiskAt: null, dueAt: null }
           : stageMoments(workflow.calendar, definition.target_minutes, workflow.project.at_risk_threshold, at);
         const stage = await this.workflow.insertStage(tx, {
-          id: randomUUID(),
+          id: newId(),
           stage_type: majorStageId ? 'minor' : 'major',
           major_stage_id: majorStageId,
           stage_description: definition.name,

@@ -74,12 +74,12 @@ test('NDJSON: good rows imported with their visits, bad rows reported by line an
   assert.equal(current.stage_start_time, '2026-01-05T10:00:00.000Z');
   assert.equal(current.stage_end_time, null);
 
-  // What the row triggers keep (bulk mode does it per batch): project, flow rollup, change log.
+  // What the row triggers keep (bulk mode does it per batch): project, flow tally, change log.
   const { sql } = await import('kysely');
   const row = (
     await sql<{ project_id: string | null; flow: number; changes: number }>`
     select t.project_id,
-      (select sum(f.entered)::int from stage_flow_daily f join stage_definitions d on d.id = f.definition_id where d.key in ('intake', 'fix')) as flow,
+      (select sum(f.entered)::int from stage_flow_now f join stage_definitions d on d.id = f.definition_id where d.key in ('intake', 'fix')) as flow,
       (select count(*)::int from change_log c where c.ticket_id = t.id) as changes
     from tickets t where t.id = ${ticket.id}`.execute(t.database.db)
   ).rows[0]!;
