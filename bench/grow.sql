@@ -39,15 +39,8 @@ from ticket_events e join ticket_map tm on tm.old_id = e.ticket_id;
 insert into change_log (entity, op, entity_id, ticket_id, project_id)
 select 'ticket', 'insert', t.id, t.id, t.project_id from tickets t join ticket_map m on m.new_id = t.id;
 
--- The flow rollup, recounted from every visit (its trigger was off).
-delete from stage_flow_daily;
-insert into stage_flow_daily (definition_id, day, entered, exited)
-select definition_id, day, sum(entered), sum(exited) from (
-  select definition_id, (stage_start_time at time zone 'UTC')::date as day, 1 as entered, 0 as exited from stages where definition_id is not null
-  union all
-  select definition_id, (stage_end_time at time zone 'UTC')::date, 0, 1 from stages where definition_id is not null and stage_end_time is not null
-) moves group by definition_id, day;
-select open_ticket_tally_recount();
+-- The tallies, recounted from every ticket and visit (their triggers were off).
+select recount_tallies();
 commit;
 
 -- OPS exchanges for the copies, as bench/data.ts makes them for the originals.

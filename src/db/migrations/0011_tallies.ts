@@ -122,14 +122,16 @@ export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`create table stage_duration_tally (${durationKey}, unique nulls not distinct (definition_id, day, bucket, business_bucket))`.execute(
     db,
   );
+  // By day too: a window over every project reads its days, not the whole tally.
+  await sql`create index stage_duration_tally_day on stage_duration_tally (day)`.execute(db);
   await sql`create table stage_duration_delta (${durationKey})`.execute(db);
+  // Not grouped (unlike the views above): its readers group by fewer columns than its key, and a grouped view would
+  // first build every (definition, day, bucket) group of the whole tally before their filter could apply.
   await sql`
     create view stage_duration_now as
-    select definition_id, day, bucket, business_bucket, sum(n) as n, sum(total_ms) as total_ms, sum(on_time) as on_time from (
-      select definition_id, day, bucket, business_bucket, n, total_ms, on_time from stage_duration_tally
-      union all
-      select definition_id, day, bucket, business_bucket, n, total_ms, on_time from stage_duration_delta
-    ) rows group by definition_id, day, bucket, business_bucket having sum(n) <> 0`.execute(db);
+    select definition_id, day, bucket, business_bucket, n, total_ms, on_time from stage_duration_tally
+    union all
+    select definition_id, day, bucket, business_bucket, n, total_ms, on_time from stage_duration_delta`.execute(db);
   await sql`
     create function duration_bucket(ms double precision) returns smallint language sql immutable parallel safe as $$
       select floor(${sql.lit(DURATION_BUCKETS_PER_DOUBLING)} * ln(greatest(ms, 0) + 1) / ln(2))::smallint

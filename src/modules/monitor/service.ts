@@ -205,8 +205,11 @@ export class MonitorService {
   throughput(actor: Actor, query: MonitorQueryType, interval: 'day' | 'week') {
     return this.cached(actor, 'throughput', { query, interval }, async () => {
       const { filters, window } = await this.filters(actor, query);
-      const rows = await this.monitor.throughput(this.db, filters, window, interval);
-      return rows.map((row) => ({ period: row.period, created: Number(row.created), closed: Number(row.closed) }));
+      const [created, closed] = await Promise.all([
+        this.monitor.throughput(this.db, filters, window, interval, 'created'),
+        this.monitor.throughput(this.db, filters, window, interval, 'closed'),
+      ]);
+      return created.map((row, index) => ({ period: row.period, created: Number(row.n), closed: Number(closed[index]!.n) }));
     });
   }
 
