@@ -22,6 +22,8 @@ const { values } = parseArgs({
     'skip-data': { type: 'boolean', default: false },
     connections: { type: 'string', default: '10' },
     seconds: { type: 'string' },
+    /** Run the server compiled (`npm run build:server`, then node dist/src/server.js) instead of through tsx. */
+    compiled: { type: 'boolean', default: false },
     /** Only the endpoints whose name matches this regular expression (the baseline always runs). */
     only: { type: 'string' },
   },
@@ -307,6 +309,10 @@ async function main() {
 
   // 3. The real server; cold start = spawn until /readyz answers.
   const port = await freePort();
+  if (values.compiled) {
+    const build = spawnSync('npm', ['run', 'build:server'], { cwd: root, stdio: 'inherit' });
+    if (build.status !== 0) throw new Error('npm run build:server failed');
+  }
   const coldStart = performance.now();
   const env: Record<string, string> = {
     PORT: String(port),
@@ -317,7 +323,8 @@ async function main() {
     OPS_WAIT_MS: '0',
   };
   if (dataDir) env.DATA_DIR = dataDir;
-  const server = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const serverArgs = values.compiled ? ['dist/src/server.js'] : ['--import', 'tsx', 'src/server.ts'];
+  const server = spawn(process.execPath, serverArgs, {
     cwd: root,
     env: { ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
@@ -421,6 +428,7 @@ async function main() {
       date: new Date().toISOString(),
       database: kind,
       quick,
+      server: values.compiled ? 'compiled (node dist/src/server.js)' : 'tsx src/server.ts',
       tickets,
       tickets_existing_before: existing,
       connections,
@@ -441,7 +449,7 @@ async function main() {
       endpoints: measured,
       total_seconds: Math.round((Date.now() - started) / 1000),
     };
-    const file = path.join(root, 'bench/results', `${date}-${kind}${quick ? '-quick' : ''}`);
+    const file = path.join(root, 'bench/results', `${date}-${kind}${values.compiled ? '-compiled' : ''}${quick ? '-quick' : ''}`);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(`${file}.json`, JSON.stringify(summary, null, 2) + '\n');
     fs.writeFileSync(`${file}.md`, markdown(summary));
@@ -462,7 +470,7 @@ function markdown(s: Record<string, any>): string {
   return [
     `# Stageline benchmark — ${s.date.slice(0, 10)}, ${s.database}${s.quick ? ' (quick)' : ''}`,
     '',
-    `${s.tickets} tickets, ${s.connections} connections, ${s.seconds_per_endpoint} s per endpoint; ${s.machine.cpus} CPUs (${s.machine.cpu}), ${s.machine.memory_gb} GB; load average at the end ${s.machine.load_average.join(' / ')}${s.machine.load_average[0] > 1.5 ? ' (a busy machine: other work was running)' : ''}.`,
+    `${s.tickets} tickets, ${s.connections} connections, ${s.seconds_per_endpoint} s per endpoint, server run by ${s.server}; ${s.machine.cpus} CPUs (${s.machine.cpu}), ${s.machine.memory_gb} GB; load average at the end ${s.machine.load_average.join(' / ')}${s.machine.load_average[0] > 1.5 ? ' (a busy machine: other work was running)' : ''}.`,
     '',
     '| endpoint | req/s | × baseline | p50 ms | p90 ms | p97.5 ms | p99 ms | errors | non-2xx | first ms | one alone ms | server RSS MB |',
     '|---|---|---|---|---|---|---|---|---|---|---|---|',

@@ -1,3 +1,4 @@
+import { jsonArrayFrom } from 'kysely/helpers/postgres';
 import { sql, type Selectable, type Insertable, type Updateable } from 'kysely';
 import type { Executor, Tx } from '../../db/database.js';
 import { keysetPage } from '../../db/keyset.js';
@@ -24,6 +25,20 @@ export class ProjectsRepository {
 
   findById(db: Executor, id: string): Promise<ProjectRow | undefined> {
     return db.selectFrom('projects').selectAll().where('id', '=', id).executeTakeFirst();
+  }
+
+  /** A project with its stage definitions in workflow order (archived ones last), in one round trip. */
+  findWithDefinitions(db: Executor, id: string): Promise<(ProjectRow & { definitions: StageDefinitionRow[] }) | undefined> {
+    return db
+      .selectFrom('projects')
+      .selectAll('projects')
+      .select((eb) =>
+        jsonArrayFrom(
+          eb.selectFrom('stage_definitions').selectAll().whereRef('project_id', '=', 'projects.id').orderBy('archived').orderBy('position'),
+        ).as('definitions'),
+      )
+      .where('id', '=', id)
+      .executeTakeFirst();
   }
 
   lock(tx: Tx, id: string): Promise<ProjectRow | undefined> {

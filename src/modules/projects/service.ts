@@ -108,9 +108,9 @@ export class ProjectsService {
 
   /** A project's workflow by project id, for transitions and the timeline (archived definitions included). */
   async workflowOf(db: Executor, projectId: string): Promise<Workflow | undefined> {
-    const project = await this.projects.findById(db, projectId);
-    if (!project) return undefined;
-    const definitions = (await this.projects.definitionsOf(db, [projectId])).get(projectId) ?? [];
+    const found = await this.projects.findWithDefinitions(db, projectId);
+    if (!found) return undefined;
+    const { definitions, ...project } = found;
     return {
       project,
       calendar: project.calendar as Calendar | null,

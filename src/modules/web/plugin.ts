@@ -8,7 +8,14 @@ import { boardRoutes } from './board.js';
 /** Where the dashboard lives; every page is under it, so no dashboard URL can shadow an API or older-system route. */
 export const dashboardBase = '/app/';
 
-export const defaultDashboardDir = path.resolve(import.meta.dirname, '../../../web/dist');
+/** The nearest folder above this file with a package.json: this file runs from src/, or compiled from dist/src/. */
+function projectRoot(): string {
+  let dir = import.meta.dirname;
+  while (!fs.existsSync(path.join(dir, 'package.json')) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+  return dir;
+}
+
+export const defaultDashboardDir = path.join(projectRoot(), 'web', 'dist');
 
 export type DashboardOptions = {
   /** The built dashboard (`vite build` output). */

@@ -19,37 +19,18 @@ export class WorkflowRepository {
       .execute();
   }
 
-  openVisitsOf(tx: Tx, ticketId: string): Promise<StageRow[]> {
-    return tx
-      .selectFrom('stages')
-      .selectAll()
-      .where('ticket_id', '=', ticketId)
-      .where('definition_id', 'is not', null)
-      .where('stage_end_time', 'is', null)
-      .orderBy('number')
-      .forNoKeyUpdate()
-      .execute();
+  /**
+   * Every visit of the ticket, locked for the transition that reads them: its open visits, whether it has any and
+   * how often it was in each stage come from this one round trip (a ticket has a handful of visits).
+   */
+  visitsForTransition(tx: Tx, ticketId: string): Promise<StageRow[]> {
+    return tx.selectFrom('stages').selectAll().where('ticket_id', '=', ticketId).orderBy('number').forNoKeyUpdate().execute();
   }
 
   /** Definitions by id, archived or not, of any project (a ticket that moved projects has visits of its old workflow). */
   definitionsByIds(db: Executor, ids: readonly string[]): Promise<StageDefinitionRow[]> {
     if (ids.length === 0) return Promise.resolve([]);
     return db.selectFrom('stage_definitions').selectAll().where('id', 'in', ids).execute();
-  }
-
-  async visitCount(tx: Tx, ticketId: string, definitionId: string): Promise<number> {
-    const row = await tx
-      .selectFrom('stages')
-      .select((eb) => eb.fn.countAll<number>().as('visits'))
-      .where('ticket_id', '=', ticketId)
-      .where('definition_id', '=', definitionId)
-      .executeTakeFirstOrThrow();
-    return Number(row.visits);
-  }
-
-  async hasVisits(tx: Tx, ticketId: string): Promise<boolean> {
-    const row = await tx.selectFrom('stages').select('id').where('ticket_id', '=', ticketId).limit(1).executeTakeFirst();
-    return row !== undefined;
   }
 
   insertStage(tx: Tx, row: NewStageRow): Promise<StageRow> {

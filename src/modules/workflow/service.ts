@@ -72,7 +72,10 @@ export class WorkflowService {
         );
       }
       const definitionOf = new Map(workflow.definitions.map((definition) => [definition.id, definition]));
-      const open = await this.workflow.openVisitsOf(tx, ticket.id);
+      const visits = await this.workflow.visitsForTransition(tx, ticket.id);
+      const open = visits.filter((stage) => stage.definition_id !== null && stage.stage_end_time === null);
+      const visitsOf = new Map<string, number>();
+      for (const stage of visits) if (stage.definition_id) visitsOf.set(stage.definition_id, (visitsOf.get(stage.definition_id) ?? 0) + 1);
       const innermost = open.find((stage) => stage.stage_type === 'minor') ?? open[0];
       // A visit of another project's workflow (the ticket moved projects) is no stage here: it starts this workflow.
       const current = innermost ? definitionOf.get(innermost.definition_id!) : undefined;
@@ -99,7 +102,7 @@ export class WorkflowService {
       }
 
       const parent = target.parent_id ? definitionOf.get(target.parent_id) : undefined;
-      const firstTransition = !(await this.workflow.hasVisits(tx, ticket.id));
+      const firstTransition = visits.length === 0;
       // A minor stage lives inside its major: moving between minors of one major keeps the major open.
       const keep = open.filter((stage) => parent && stage.stage_type === 'major' && stage.definition_id === parent.id);
       const closing = open.filter((stage) => !keep.includes(stage));
@@ -132,7 +135,8 @@ export class WorkflowService {
 
       const entered: StageRow[] = [];
       const open_ = async (definition: StageDefinitionRow, majorStageId: string | null) => {
-        const visit = (await this.workflow.visitCount(tx, ticket.id, definition.id)) + 1;
+        const visit = (visitsOf.get(definition.id) ?? 0) + 1;
+        visitsOf.set(definition.id, visit);
         const moments = definition.final
           ? { atRiskAt: null, dueAt: null }
           : stageMoments(workflow.calendar, definition.target_minutes, workflow.project.at_risk_threshold, at);
