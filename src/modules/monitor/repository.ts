@@ -31,7 +31,8 @@ function ticketCondition(filters: MonitorFilters): RawBuilder<boolean> {
 }
 
 const DAY = 86_400_000;
-const utcDay = (at: Date) => at.toISOString().slice(0, 10);
+/** The UTC day of a moment, as YYYY-MM-DD: the day the tallies and the flow chart count it in. */
+export const utcDay = (at: Date) => at.toISOString().slice(0, 10);
 
 export type HistogramRow = {
   definition_id: string;

@@ -8,7 +8,7 @@ import { assertCan, type Actor } from '../access/policy.js';
 import { ProjectsRepository } from '../projects/repository.js';
 import { ResultCache } from './result-cache.js';
 import { statsFromHistogram } from './histogram.js';
-import { MonitorRepository, tallyAnswers, visitsByDefinitionAlone, type MonitorFilters, type Window } from './repository.js';
+import { MonitorRepository, tallyAnswers, utcDay, visitsByDefinitionAlone, type MonitorFilters, type Window } from './repository.js';
 import type { MonitorQueryType } from './schemas.js';
 
 const DAY = 86_400_000;
@@ -217,10 +217,9 @@ export class MonitorService {
     return this.cached(actor, 'flow', query, async () => {
       const { projectId, window } = await this.filters(actor, query);
       if (!projectId) invalid([{ field: 'project', problem: 'is required: cumulative flow is per project workflow' }]);
-      const day = (at: Date) => at.toISOString().slice(0, 10);
       const [definitions, rows] = await Promise.all([
         this.monitor.definitions(this.db, projectId),
-        this.monitor.flow(this.db, projectId, day(window.from), day(window.to)),
+        this.monitor.flow(this.db, projectId, utcDay(window.from), utcDay(window.to)),
       ]);
       const byDefinition = new Map<string, { day: string; count: number }[]>();
       for (const row of rows) {
