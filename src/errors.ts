@@ -11,6 +11,10 @@ export const errorStatus = {
   RATE_LIMITED: 429,
   INTERNAL: 500,
   UPSTREAM_UNAVAILABLE: 503,
+  /** The database cannot be reached right now; the client should retry (answers carry Retry-After). */
+  DATABASE_UNAVAILABLE: 503,
+  /** The database has no room left to write (disk full); reads still work. */
+  INSUFFICIENT_STORAGE: 507,
 } as const;
 
 export type ErrorCode = keyof typeof errorStatus;
