@@ -3,6 +3,7 @@ import { btree_gin } from '@electric-sql/pglite/contrib/btree_gin';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
+import { Availability } from './availability.js';
 import { lockDataDir } from './lock.js';
 import { migrateToLatest } from './migrate.js';
 import { PGliteDialect } from './pglite-dialect.js';
@@ -21,6 +22,8 @@ export type NotificationHandler = (payload: string) => void;
 export interface Database {
   readonly kind: DatabaseKind;
   readonly db: Db;
+  /** Tells when the server stops and starts answering (always available for the embedded database). */
+  readonly availability: Availability;
   /** Subscribes to NOTIFY on a channel; returns the unsubscribe function. */
   listen(channel: string, handler: NotificationHandler): Promise<() => Promise<void>>;
   close(): Promise<void>;
@@ -40,13 +43,29 @@ const parsers = {
 const pgliteExtensions = { pg_trgm, btree_gin };
 
 export type OpenOptions =
-  | { databaseUrl: string; poolSize?: number; migrate?: boolean }
+  | {
+      databaseUrl: string;
+      poolSize?: number;
+      migrate?: boolean;
+      /**
+       * Longest a statement may take before the caller gets an error (a dead connection must not hang a request);
+       * 0 = no limit, for batch tools. Migrations always run without one.
+       */
+      queryTimeoutMs?: number;
+    }
   | { dataDir: string; migrate?: boolean }
   /** A PGlite built by the caller (tests load a migrated template into memory). */
   | { pglite: PGlite; migrate?: boolean };
 
 export async function openDatabase(options: OpenOptions): Promise<Database> {
-  const database = 'databaseUrl' in options ? await openPostgres(options.databaseUrl, options.poolSize ?? 10) : await openPGlite(options);
+  if ('databaseUrl' in options) {
+    const connection = { databaseUrl: options.databaseUrl, poolSize: options.poolSize ?? 10, queryTimeoutMs: options.queryTimeoutMs };
+    // A migration may rebuild an index over a million rows: it runs on a pool of its own, without the query timeout.
+    if (options.migrate !== false)
+      await withDatabase(await openPostgres({ ...connection, poolSize: 1, queryTimeoutMs: 0 }), migrateToLatest);
+    return openPostgres(connection);
+  }
+  const database = await openPGlite(options);
   if (options.migrate !== false) {
     try {
       await migrateToLatest(database.db);
@@ -56,6 +75,14 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     }
   }
   return database;
+}
+
+async function withDatabase(database: Database, use: (db: Db) => Promise<void>): Promise<void> {
+  try {
+    await use(database.db);
+  } finally {
+    await database.close();
+  }
 }
 
 async function openPGlite(options: { dataDir: string } | { pglite: PGlite }): Promise<Database> {
@@ -77,6 +104,7 @@ async function openPGlite(options: { dataDir: string } | { pglite: PGlite }): Pr
   return {
     kind: 'pglite',
     db,
+    availability: new Availability(),
     async listen(channel, handler) {
       const unsubscribe = await client.listen(channel, handler);
       return async () => {
@@ -98,11 +126,19 @@ export function pgliteOptions() {
   return { extensions: pgliteExtensions, parsers };
 }
 
-async function openPostgres(databaseUrl: string, poolSize: number): Promise<Database> {
+/** Bounds for a PostgreSQL server that stops answering: no request waits longer than these for it. */
+const CONNECT_TIMEOUT_MS = 5_000;
+const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
+
+async function openPostgres(options: { databaseUrl: string; poolSize: number; queryTimeoutMs?: number }): Promise<Database> {
+  const availability = new Availability();
+  const queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
   const pool = new pg.Pool({
-    connectionString: databaseUrl,
-    max: poolSize,
-    connectionTimeoutMillis: 5000,
+    connectionString: options.databaseUrl,
+    max: options.poolSize,
+    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    keepAlive: true,
+    ...(queryTimeoutMs > 0 ? { query_timeout: queryTimeoutMs } : {}),
     types: {
       getTypeParser: ((oid: number, format?: string) =>
         oid in parsers
@@ -110,8 +146,22 @@ async function openPostgres(databaseUrl: string, poolSize: number): Promise<Data
           : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
     },
   });
-  // An idle client's error (server restart) must not crash the process; the pool replaces it.
-  pool.on('error', () => {});
+  // A connection the server closes (restart, pg_terminate_backend, network) emits 'error' on its client. pg-pool
+  // listens only while the client is idle; a checked-out client without a listener would crash the process, so
+  // every client gets one for its whole life. The pool then drops the broken client and opens a new one on demand.
+  const open = new Set<pg.PoolClient>();
+  let allClosed = () => {};
+  pool.on('connect', (client) => {
+    open.add(client);
+    client.on('error', (error) => availability.lost(error));
+    availability.reached();
+  });
+  // pool.end() resolves before its connections have closed; close() waits for them (a database can then be dropped).
+  pool.on('remove', (client) => {
+    open.delete(client);
+    if (open.size === 0) allClosed();
+  });
+  pool.on('error', (error) => availability.lost(error));
   try {
     const client = await pool.connect();
     client.release();
@@ -119,32 +169,117 @@ async function openPostgres(databaseUrl: string, poolSize: number): Promise<Data
     await pool.end();
     throw new DatabaseUnavailableError(`cannot reach the PostgreSQL server at DATABASE_URL: ${(error as Error).message}`);
   }
-  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool }) });
-  const listeners = new Set<pg.Client>();
+  const observedPool = {
+    connect: () =>
+      pool.connect().catch((error: unknown) => {
+        availability.lost(error);
+        throw error;
+      }),
+    end: () => pool.end(),
+  };
+  const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: observedPool }) });
+  const listeners = new Set<ChannelListener>();
   let closed = false;
   return {
     kind: 'postgres',
     db,
+    availability,
     async listen(channel, handler) {
-      // LISTEN needs a connection of its own that stays open, outside the pool.
-      const client = new pg.Client({ connectionString: databaseUrl });
-      client.on('error', () => {});
-      await client.connect();
-      client.on('notification', (message) => {
-        if (message.channel === channel) handler(message.payload ?? '');
-      });
-      await client.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
-      listeners.add(client);
+      const listener = new ChannelListener(options.databaseUrl, channel, handler, availability);
+      await listener.start();
+      listeners.add(listener);
       return async () => {
-        listeners.delete(client);
-        await client.end();
+        listeners.delete(listener);
+        await listener.stop();
       };
     },
     async close() {
       if (closed) return;
       closed = true;
-      await Promise.all([...listeners].map((client) => client.end()));
+      await Promise.all([...listeners].map((listener) => listener.stop()));
+      const closing = new Promise<void>((resolve) => (allClosed = resolve));
       await db.destroy();
+      if (open.size > 0) await closing;
     },
   };
+}
+
+const RELISTEN_FIRST_MS = 500;
+const RELISTEN_MAX_MS = 10_000;
+
+/**
+ * LISTEN on a connection of its own that stays open, outside the pool. When the server closes it, the listener
+ * connects again (backing off while the server is away), LISTENs again and calls the handler once with an empty
+ * payload: notifications sent while it was away are lost, so its consumers must look again (they read by cursor).
+ */
+class ChannelListener {
+  #client: pg.Client | null = null;
+  #retry: NodeJS.Timeout | null = null;
+  #delayMs = RELISTEN_FIRST_MS;
+  #stopped = false;
+
+  constructor(
+    private readonly databaseUrl: string,
+    private readonly channel: string,
+    private readonly handler: NotificationHandler,
+    private readonly availability: Availability,
+  ) {}
+
+  async start(): Promise<void> {
+    const client = new pg.Client({ connectionString: this.databaseUrl, connectionTimeoutMillis: CONNECT_TIMEOUT_MS, keepAlive: true });
+    client.on('error', (error) => this.#lost(client, error));
+    client.on('end', () => this.#lost(client, null));
+    client.on('notification', (message) => {
+      if (message.channel === this.channel) this.handler(message.payload ?? '');
+    });
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${pg.escapeIdentifier(this.channel)}`);
+    } catch (error) {
+      client.end().catch(() => {});
+      throw error;
+    }
+    if (this.#stopped) {
+      await client.end();
+      return;
+    }
+    this.#client = client;
+    this.#delayMs = RELISTEN_FIRST_MS;
+  }
+
+  #lost(client: pg.Client, error: Error | null): void {
+    if (client !== this.#client) return;
+    this.#client = null;
+    if (error) this.availability.lost(error);
+    client.end().catch(() => {});
+    if (!this.#stopped) this.#scheduleRestart();
+  }
+
+  #scheduleRestart(): void {
+    this.#retry = setTimeout(() => {
+      this.#retry = null;
+      this.start().then(
+        () => {
+          if (this.#stopped) return;
+          this.availability.reached();
+          this.handler('');
+        },
+        (error: unknown) => {
+          this.availability.lost(error);
+          this.#delayMs = Math.min(this.#delayMs * 2, RELISTEN_MAX_MS);
+          if (!this.#stopped) this.#scheduleRestart();
+        },
+      );
+    }, this.#delayMs);
+    this.#retry.unref();
+  }
+
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    if (this.#retry) clearTimeout(this.#retry);
+    this.#retry = null;
+    const client = this.#client;
+    this.#client = null;
+    await client?.end();
+  }
 }

@@ -1,4 +1,5 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
+import { isDatabaseUnavailable } from '../db/availability.js';
 import { AppError, errorStatus, type ErrorCode, type ErrorDetail } from '../errors.js';
 
 type AjvError = {
@@ -58,6 +59,17 @@ export function errorBody(code: ErrorCode | string, message: string, details: Er
   return { success: false as const, message, error: { code, details }, ...extra, timestamp: new Date().toISOString() };
 }
 
+/** Seconds a client is asked to wait before trying again while the database is away. */
+const databaseRetryAfterSeconds = 5;
+
+/** 503 + Retry-After: the database is away, the request may succeed later (the outage itself is logged once, by the database). */
+export function sendDatabaseUnavailable(reply: FastifyReply) {
+  return reply
+    .status(errorStatus.DATABASE_UNAVAILABLE)
+    .header('retry-after', String(databaseRetryAfterSeconds))
+    .send(errorBody('DATABASE_UNAVAILABLE', 'the database cannot be reached right now; try again shortly', []));
+}
+
 /** One handler turns every failure into the error envelope, on both faces. */
 export function registerErrorHandler(app: FastifyInstance): void {
   app.setErrorHandler((error: FastifyError & { code?: string }, request, reply) => {
@@ -71,6 +83,10 @@ export function registerErrorHandler(app: FastifyInstance): void {
           ? `${details[0].field}: ${details[0].problem}`
           : `invalid input: ${details.map((d) => `${d.field} ${d.problem}`).join('; ')}`;
       return reply.status(400).send(errorBody('VALIDATION_FAILED', message, details));
+    }
+    if (isDatabaseUnavailable(error)) {
+      request.log.debug({ err: error }, 'database unavailable');
+      return sendDatabaseUnavailable(reply);
     }
     const pgCode = typeof error.code === 'string' ? postgresCodes[error.code] : undefined;
     if (pgCode) {

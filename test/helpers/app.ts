@@ -3,7 +3,7 @@ import { buildApp, type App } from '../../src/app.js';
 import { ManualClock } from '../../src/clock.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Database } from '../../src/db/database.js';
-import { freshDatabase } from './database.js';
+import { freshDatabase, type FreshDatabaseOptions } from './database.js';
 
 type Body = InjectOptions['payload'];
 type Headers = Record<string, string>;
@@ -74,8 +74,8 @@ const testEnv = {
 };
 
 /** An app on a fresh database, a manual clock and an admin client. */
-export async function testApp(overrides: Record<string, string> = {}): Promise<TestApp> {
-  const database = await freshDatabase();
+export async function testApp(overrides: Record<string, string> = {}, databaseOptions: FreshDatabaseOptions = {}): Promise<TestApp> {
+  const database = await freshDatabase(databaseOptions);
   const config = loadConfig({ ...testEnv, ...overrides });
   const clock = new ManualClock();
   let app: App;

@@ -37,7 +37,12 @@ async function pgliteTemplate(): Promise<Blob> {
   return new Blob([fs.readFileSync(file)]);
 }
 
-async function postgresDatabase(adminUrl: string): Promise<Database> {
+export type FreshDatabaseOptions = {
+  /** PostgreSQL only: the URL the app connects with, from the test database's own (e.g. through a proxy). */
+  connectUrl?: (url: string) => string;
+};
+
+async function postgresDatabase(adminUrl: string, options: FreshDatabaseOptions): Promise<Database> {
   const admin = new pg.Client({ connectionString: adminUrl });
   await admin.connect();
   const template = `stageline_template_${migrationsHash()}`;
@@ -56,10 +61,12 @@ async function postgresDatabase(adminUrl: string): Promise<Database> {
   } finally {
     await admin.end();
   }
-  const database = await openDatabase({ databaseUrl: withDatabase(adminUrl, name), poolSize: 5, migrate: false });
+  const url = withDatabase(adminUrl, name);
+  const database = await openDatabase({ databaseUrl: options.connectUrl?.(url) ?? url, poolSize: 5, migrate: false });
   return {
     kind: database.kind,
     db: database.db,
+    availability: database.availability,
     listen: (channel, handler) => database.listen(channel, handler),
     async close() {
       await database.close();
@@ -71,16 +78,16 @@ async function postgresDatabase(adminUrl: string): Promise<Database> {
   };
 }
 
-function withDatabase(url: string, database: string): string {
+export function withDatabase(url: string, database: string): string {
   const parsed = new URL(url);
   parsed.pathname = `/${database}`;
   return parsed.toString();
 }
 
 /** A fresh, migrated database for one test file: PGlite by default, PostgreSQL with TEST_DATABASE_URL. */
-export async function freshDatabase(): Promise<Database> {
+export async function freshDatabase(options: FreshDatabaseOptions = {}): Promise<Database> {
   const url = process.env.TEST_DATABASE_URL;
-  if (url) return postgresDatabase(url);
+  if (url) return postgresDatabase(url, options);
   const pglite = await PGlite.create({ ...pgliteOptions(), loadDataDir: await pgliteTemplate() });
   return openDatabase({ pglite, migrate: false });
 }

@@ -1,4 +1,5 @@
 import type { Clock } from '../../clock.js';
+import { unlessUnavailable } from '../../db/availability.js';
 import type { Db, Tx } from '../../db/database.js';
 import type { TicketEventRow, TicketRow } from '../../db/types.js';
 import type { ChangeFeed } from '../events/feed.js';
@@ -97,16 +98,20 @@ export class EventDispatcher {
     return changes.length;
   }
 
-  /** Dispatches on every change-log notification and every `intervalMs`, until `stop()`. */
+  /**
+   * Dispatches on every change-log notification and every `intervalMs`, until `stop()`. While the database is
+   * away a run fails quietly; the next notification (the feed sends one when it reconnects) or tick catches up.
+   */
   async start(feed: ChangeFeed, onError: (error: unknown) => void, intervalMs = 5_000): Promise<void> {
     if (this.#timer || this.#consumers.size === 0) return;
+    const reportError = unlessUnavailable(onError);
     const run = () => {
       if (this.#running) {
         this.#again = true;
         return;
       }
       this.#running = this.dispatch()
-        .catch(onError)
+        .catch(reportError)
         .finally(() => {
           this.#running = null;
           if (this.#again) {

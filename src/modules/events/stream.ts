@@ -1,5 +1,6 @@
 import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
+import { isDatabaseUnavailable } from '../../db/availability.js';
 import type { ChangeCursor, Change } from './repository.js';
 import { eventIdOf } from './service.js';
 
@@ -74,7 +75,8 @@ export class ChangeStream {
         if (changes.length < BATCH) return;
       }
     } catch (error) {
-      if (this.closed) return;
+      // The database is away: keep the stream open (its heartbeat too); the next poll or wake-up reads on from the cursor.
+      if (this.closed || isDatabaseUnavailable(error)) return;
       this.onError(error);
       await this.close();
     }

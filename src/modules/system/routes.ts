@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import { collectDefaultMetrics, Histogram } from 'prom-client';
 import { Type } from 'typebox';
 import { ErrorBody } from '../../http/envelope.js';
-import { errorBody } from '../../http/error-handler.js';
+import { sendDatabaseUnavailable } from '../../http/error-handler.js';
 
 const Health = Type.Object({ status: Type.String() });
 
@@ -28,6 +28,17 @@ export const requestMetrics = fp(async (app: FastifyInstance) => {
 });
 
 export const systemRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  // One warning when the database goes away and one line when it is back, however many requests fail between.
+  const stopWatching = app.database.availability.onChange((change) => {
+    if (change.state === 'lost')
+      app.log.warn(
+        { err: { message: change.error.message, code: (change.error as { code?: string }).code } },
+        'database unreachable; answering 503 until it is back',
+      );
+    else app.log.info({ down_ms: change.downMs }, 'database reachable again');
+  });
+  app.addHook('onClose', async () => stopWatching());
+
   app.get('/healthz', { schema: { tags: ['system'], summary: 'The process is up', response: { 200: Health } } }, async () => ({
     status: 'ok',
   }));
@@ -35,12 +46,13 @@ export const systemRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/readyz',
     { schema: { tags: ['system'], summary: 'The database answers', response: { 200: Health, 503: ErrorBody } } },
-    async (_request, reply) => {
+    async (request, reply) => {
       try {
         await sql`select 1`.execute(app.database.db);
         return { status: 'ready' };
       } catch (error) {
-        return reply.status(503).send(errorBody('UPSTREAM_UNAVAILABLE', `database is not answering: ${(error as Error).message}`, []));
+        request.log.debug({ err: error }, 'readiness check failed');
+        return sendDatabaseUnavailable(reply);
       }
     },
   );
