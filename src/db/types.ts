@@ -288,7 +288,7 @@ export interface OutboxTable {
   finished_at: Timestamp | null;
 }
 
-export type OpsLogAction = 'send' | 'retry' | 'query' | 'callback' | 'poll';
+export type OpsLogAction = 'send' | 'retry' | 'query' | 'callback' | 'poll' | 'interrupted';
 
 /** One exchange with OPS; kept after its ticket is deleted. */
 export interface LogEntriesTable {

@@ -1,7 +1,7 @@
 import { Type } from 'typebox';
 import { DateTime, Nullable } from '../../http/schema-helpers.js';
 
-const actions = ['send', 'retry', 'query', 'callback', 'poll'] as const;
+const actions = ['send', 'retry', 'query', 'callback', 'poll', 'interrupted'] as const;
 
 export const HandOff = Type.Object({
   id: Type.Integer(),

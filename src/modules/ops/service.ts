@@ -1,7 +1,8 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../../clock.js';
 import type { OpsConfig } from '../../config.js';
-import type { Db, Tx } from '../../db/database.js';
+import { unlessUnavailable } from '../../db/availability.js';
+import type { Db, Executor, Tx } from '../../db/database.js';
 import type { OpsLogAction, OutboxRow, TicketRow, TicketRowUpdate, TicketStatus } from '../../db/types.js';
 import { AppError, fail } from '../../errors.js';
 import type { ServiceContext } from '../../services.js';
@@ -78,6 +79,7 @@ export class OpsService {
     outbox.register<SendPayload, SendResult, SendContext>(opsSendKind, {
       deliver: (job) => this.#deliver(job),
       record: (tx, job, delivery, recorded) => this.#recordDelivery(tx, job, delivery, recorded),
+      interrupted: (db, job, attempt) => this.#recordInterrupted(db, job, attempt),
       heldUntil: () => this.breaker.heldUntil(),
       backoff: {
         baseMs: this.#config.retryBaseMs,
@@ -175,6 +177,20 @@ export class OpsService {
       retryable: exchange.retryable,
       context: { exchange },
     };
+  }
+
+  /** OPS may have received the cut-off call (it deduplicates by the job's idempotency key): the log says so. */
+  async #recordInterrupted(db: Executor, job: OutboxJob<SendPayload>, attempt: { number: number; startedAt: Date }) {
+    await this.#repository.insertLog(db, {
+      ticketId: job.payload.ticketId,
+      action: 'interrupted',
+      success: false,
+      at: this.#clock.now(),
+      attempt: attempt.number,
+      error:
+        `attempt ${attempt.number} (${job.payload.action}), begun ${attempt.startedAt.toISOString()}, was cut off before its ` +
+        'outcome was recorded (the worker stopped or lost the database); OPS may have received it',
+    });
   }
 
   async #recordDelivery(tx: Tx, job: OutboxJob<SendPayload>, delivery: Delivery<SendResult, SendContext>, recorded: Recorded) {
@@ -368,9 +384,10 @@ export class OpsService {
     this.#outbox.start(1000);
     const intervalMs = this.#config.syncIntervalSeconds * 1000;
     if (intervalMs === 0) return;
+    const reportError = unlessUnavailable(onError);
     const tick = () => {
       this.#polling = this.pollOnce()
-        .catch(onError)
+        .catch(reportError)
         .finally(() => {
           this.#polling = null;
           if (this.#pollTimer) this.#pollTimer = setTimeout(tick, intervalMs).unref();

@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../clock.js';
+import { unlessUnavailable } from '../../db/availability.js';
 import type { Db, Executor, Tx } from '../../db/database.js';
 import type { OutboxRow } from '../../db/types.js';
 import { retryDelayMs, type BackoffPolicy } from './backoff.js';
-import { OutboxRepository } from './repository.js';
+import { OutboxRepository, type ClaimedRow } from './repository.js';
 
 export type OutboxJob<P = Record<string, unknown>> = Omit<OutboxRow, 'payload'> & { payload: P };
 
@@ -26,6 +27,11 @@ export type Recorded = { state: 'done' } | { state: 'retrying'; nextAttemptAt: D
 export interface OutboxHandler<P, R, C = unknown> {
   deliver(job: OutboxJob<P>): Promise<Delivery<R, C>>;
   record(tx: Tx, job: OutboxJob<P>, delivery: Delivery<R, C>, recorded: Recorded): Promise<void>;
+  /**
+   * Records that the job's previous attempt (number `attempt`, begun at `startedAt`) was cut off before its outcome
+   * was recorded (the worker crashed or lost the database); runs before the new attempt.
+   */
+  interrupted?(db: Executor, job: OutboxJob<P>, attempt: { number: number; startedAt: Date }): Promise<void>;
   /** When set and it answers a time, delivery is held back until then without using an attempt (circuit open). */
   heldUntil?(): Date | null;
   backoff?: BackoffPolicy;
@@ -67,6 +73,7 @@ export class Outbox {
   #intervalMs = 1000;
   #lastPurge = 0;
   readonly #random: () => number;
+  readonly #onError: (error: unknown, job?: OutboxRow) => void;
 
   constructor(
     private readonly db: Db,
@@ -74,6 +81,7 @@ export class Outbox {
     private readonly options: OutboxOptions,
   ) {
     this.#random = options.random ?? Math.random;
+    this.#onError = unlessUnavailable(options.onError ?? (() => {}));
   }
 
   register<P, R, C>(kind: string, handler: OutboxHandler<P, R, C>): void {
@@ -156,7 +164,7 @@ export class Outbox {
       claimed = await this.runDue();
       await this.#purgeNowAndThen();
     } catch (error) {
-      this.options.onError?.(error);
+      this.#onError(error);
     } finally {
       this.#running = false;
     }
@@ -176,7 +184,7 @@ export class Outbox {
     return [...this.#handlers].filter(([, handler]) => (handler.heldUntil?.()?.getTime() ?? 0) <= now).map(([kind]) => kind);
   }
 
-  async #claim(kinds: string[], onlyId?: number): Promise<OutboxRow[]> {
+  async #claim(kinds: string[], onlyId?: number): Promise<ClaimedRow[]> {
     const now = this.clock.now();
     return this.repository.claim(this.db, {
       kinds,
@@ -193,10 +201,12 @@ export class Outbox {
     return promise.finally(() => this.#inFlight.delete(promise));
   }
 
-  async #attempt(row: OutboxRow): Promise<Recorded | undefined> {
+  async #attempt(claimed: ClaimedRow): Promise<Recorded | undefined> {
+    const { interrupted_at: interruptedAt, ...row } = claimed;
     const handler = this.#handlers.get(row.kind)!;
     const job = row as OutboxJob<never>;
     const token = row.claim_token!;
+    if (interruptedAt) await handler.interrupted?.(this.db, job, { number: row.attempts - 1, startedAt: interruptedAt });
     const held = handler.heldUntil?.();
     if (held && held.getTime() > this.clock.now().getTime()) {
       await this.repository.releaseClaim(this.db, row.id, token, held, this.clock.now());
@@ -207,7 +217,7 @@ export class Outbox {
       delivery = await handler.deliver(job);
     } catch (error) {
       // A handler bug must not lose the job: count it as a failed attempt.
-      this.options.onError?.(error, row);
+      this.#onError(error, row);
       delivery = {
         ok: false,
         error: `internal error: ${(error as Error).message}`,
@@ -247,7 +257,7 @@ export class Outbox {
       });
     } catch (error) {
       // Not recorded: the lease runs out and the job is delivered again (same idempotency key).
-      this.options.onError?.(error, row);
+      this.#onError(error, row);
       return undefined;
     }
   }

@@ -12,6 +12,9 @@ export type NewJob = {
   runAt: Date;
 };
 
+/** A claimed job; `interrupted_at` is when the previous claim began if that attempt never recorded its outcome. */
+export type ClaimedRow = OutboxRow & { interrupted_at: Date | null };
+
 export type JobUpdate = {
   state: 'pending' | 'done' | 'dead';
   nextAttemptAt?: Date;
@@ -62,7 +65,8 @@ export class OutboxRepository {
   /**
    * Claims up to `limit` due jobs of the given kinds (or the one job `onlyId`): each gets an attempt,
    * a claim token and a lease — its next_attempt_at moves to the lease's end, so if the worker dies
-   * before recording, the job becomes due again then. SKIP LOCKED lets workers claim side by side.
+   * before recording, the job becomes due again then. SKIP LOCKED lets workers claim side by side. A job that still
+   * holds a claim token was claimed before and never finished or released: that attempt was cut off.
    */
   async claim(
     db: Executor,
@@ -74,21 +78,22 @@ export class OutboxRepository {
       token: string;
       onlyId?: number;
     },
-  ): Promise<OutboxRow[]> {
+  ): Promise<ClaimedRow[]> {
     if (options.kinds.length === 0) return [];
     const only = options.onlyId === undefined ? sql`` : sql`and id = ${options.onlyId}`;
-    const result = await sql<OutboxRow>`
+    const result = await sql<ClaimedRow>`
       update outbox
-         set attempts = attempts + 1, claim_token = ${options.token}, claimed_at = ${options.now},
+         set attempts = outbox.attempts + 1, claim_token = ${options.token}, claimed_at = ${options.now},
              next_attempt_at = ${options.leaseUntil}, updated_at = ${options.now}
-       where id in (
-         select id from outbox
-          where state = 'pending' and next_attempt_at <= ${options.now}
-            and kind in (${sql.join(options.kinds)}) ${only}
-          order by next_attempt_at, id
-          limit ${options.limit}
-          for update skip locked)
-      returning *`.execute(db);
+        from (
+          select id, claim_token as previous_token, claimed_at as previous_claimed_at from outbox
+           where state = 'pending' and next_attempt_at <= ${options.now}
+             and kind in (${sql.join(options.kinds)}) ${only}
+           order by next_attempt_at, id
+           limit ${options.limit}
+           for update skip locked) due
+       where outbox.id = due.id
+      returning outbox.*, case when due.previous_token is not null then due.previous_claimed_at end as interrupted_at`.execute(db);
     return result.rows;
   }
 

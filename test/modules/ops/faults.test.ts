@@ -208,6 +208,54 @@ test('the process dies between delivering and recording: redelivered after the l
   assert.equal(done.attempts, 2);
 });
 
+test('an attempt cut off by a crash shows in the OPS log as interrupted, before the attempt that takes it up again', async () => {
+  const ticket = await t.create.ticket({ subject: 'Cut off' });
+  assert.equal((await t.api.post(`/api/ops/${ticket.id}?wait=false`)).statusCode, 202);
+  const job = await handOffOf(ticket.id);
+  const claimedAt = t.clock.now();
+  // The worker that claimed attempt 1 dies mid-call: nothing is recorded, the lease runs out.
+  await outbox().repository.claim(t.database.db, {
+    kinds: ['ops.send'],
+    limit: 1,
+    now: claimedAt,
+    leaseUntil: new Date(claimedAt.getTime() + leaseMs),
+    token: 'worker-that-dies',
+    onlyId: job.id,
+  });
+  t.clock.advance(leaseMs);
+  await outbox().runDue();
+
+  const entries = await logs(t, ticket.id);
+  assert.deepEqual(
+    entries.map((entry) => [entry.action, entry.attempt, entry.status]),
+    [
+      ['interrupted', 1, 'failed'],
+      ['send', 2, 'success'],
+    ],
+  );
+  assert.match(entries[0].error!, new RegExp(`attempt 1 \\(send\\), begun ${claimedAt.toISOString().replace(/\./g, '\\.')}, was cut off`));
+  const listed = await t.api.get(`/api/logs?ticket_id=${ticket.id}&action=interrupted`);
+  assert.equal(listed.statusCode, 200, listed.body);
+  assert.equal(listed.json().data.length, 1);
+  assert.equal(listed.json().data[0].action, 'interrupted');
+});
+
+test('a finished or released attempt is not reported as interrupted', async () => {
+  const ticket = await t.create.ticket({ subject: 'Retried normally' });
+  stub.answer(() => ({ status: 503 }));
+  assert.equal((await t.api.post(`/api/ops/${ticket.id}?wait=false`)).statusCode, 202);
+  await outbox().runDue();
+  stub.answer(() => ok);
+  await retryNow();
+  assert.deepEqual(
+    (await logs(t, ticket.id)).map((entry) => [entry.action, entry.attempt]),
+    [
+      ['send', 1],
+      ['send', 2],
+    ],
+  );
+});
+
 test('workers racing for the same hand-off: one delivery', async () => {
   const ticket = await t.create.ticket({ subject: 'Race' });
   assert.equal((await t.api.post(`/api/ops/${ticket.id}?wait=false`)).statusCode, 202);
