@@ -16,9 +16,10 @@ const expectedErrors = [ConfigError, DataDirInUseError, DatabaseUnavailableError
 
 async function main(): Promise<void> {
   const demo = process.argv.includes('--demo');
-  // The demo's admin is the first admin (unless ADMIN_EMAIL says otherwise): no second admin with a generated password.
+  // The demo's admin is the first admin (unless ADMIN_EMAIL or ADMIN_PASSWORD say otherwise): no second admin.
+  const demoAdmin = demo && !process.env.ADMIN_EMAIL && !process.env.ADMIN_PASSWORD;
   const config = loadConfig(
-    demo ? { ADMIN_EMAIL: demoUsers[0].email, ADMIN_PASSWORD: demoUsers[0].password, ...process.env } : process.env,
+    demoAdmin ? { ...process.env, ADMIN_EMAIL: demoUsers[0].email, ADMIN_PASSWORD: demoUsers[0].password } : process.env,
   );
   const database = await openConfiguredDatabase(config);
   let app: Awaited<ReturnType<typeof buildApp>>;

@@ -46,6 +46,8 @@ before(async () => {
     OPS_URL: ops.url,
     OPS_SYNC_INTERVAL: '0',
     OPS_CALLBACK_SECRET: callbackSecret,
+    // The pages send to OPS and then ask for the status: the send must land first, even on a loaded machine.
+    OPS_WAIT_MS: '20000',
     WEBHOOK_ALLOW_PRIVATE: 'true',
     WEBHOOK_MAX_ATTEMPTS: '1',
   });
