@@ -11,6 +11,7 @@ import type { Database } from './db/database.js';
 import { ErrorBodySchema } from './http/envelope.js';
 import { errorBody, registerErrorHandler } from './http/error-handler.js';
 import { registerValidators } from './http/validators.js';
+import { loggerOptions } from './logging.js';
 import type { Actor } from './modules/access/policy.js';
 import { auditRoutes } from './modules/audit/routes.js';
 import { authPlugin } from './modules/auth/plugin.js';
@@ -75,7 +76,7 @@ export async function buildApp(options: AppOptions) {
   const { config, database } = options;
   const clock = options.clock ?? systemClock;
   const app = Fastify({
-    logger: options.logger ?? { level: config.logLevel, redact: ['req.headers.authorization', 'req.headers.cookie'] },
+    logger: options.logger ?? (await loggerOptions(config)),
     bodyLimit: config.bodyLimitBytes,
     // Fastify accepts a hop count at run time though its types list only boolean and strings.
     trustProxy: config.trustProxy as boolean | string,

@@ -3,6 +3,8 @@ import { ConfigError, loadConfig, type Config } from './config.js';
 import { DatabaseUnavailableError, openDatabase, type Database } from './db/database.js';
 import { DataDirInUseError } from './db/lock.js';
 import { MigrationError } from './db/migrate.js';
+import { announceSignIn } from './first-run.js';
+import { demoUsers } from './modules/users/demo.js';
 
 async function openConfiguredDatabase(config: Config): Promise<Database> {
   return config.databaseUrl
@@ -13,12 +15,17 @@ async function openConfiguredDatabase(config: Config): Promise<Database> {
 const expectedErrors = [ConfigError, DataDirInUseError, DatabaseUnavailableError, MigrationError];
 
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const demo = process.argv.includes('--demo');
+  // The demo's admin is the first admin (unless ADMIN_EMAIL or ADMIN_PASSWORD say otherwise): no second admin.
+  const demoAdmin = demo && !process.env.ADMIN_EMAIL && !process.env.ADMIN_PASSWORD;
+  const config = loadConfig(
+    demoAdmin ? { ...process.env, ADMIN_EMAIL: demoUsers[0].email, ADMIN_PASSWORD: demoUsers[0].password } : process.env,
+  );
   const database = await openConfiguredDatabase(config);
   let app: Awaited<ReturnType<typeof buildApp>>;
   try {
     app = await buildApp({ config, database, backgroundJobs: true });
-    if (process.argv.includes('--demo')) {
+    if (demo) {
       const { loadDemoData } = await import('./demo.js');
       await loadDemoData(app);
     }
@@ -57,10 +64,12 @@ async function main(): Promise<void> {
   }
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.port;
+  const url = `http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port}`;
   app.log.info(
     { port, database: database.kind === 'pglite' ? `embedded PGlite in ${config.dataDir}` : 'PostgreSQL server (DATABASE_URL)' },
-    `Stageline is listening on http://${config.host === '0.0.0.0' ? 'localhost' : config.host}:${port} (dashboard at /app/, API docs at /docs)`,
+    `Stageline is listening on ${url} (dashboard at /app/, API docs at /docs)`,
   );
+  announceSignIn(app, url, { demo });
 }
 
 main().catch((error: unknown) => {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { ConfigError, loadConfig } from '../../src/config.js';
+import { ConfigError, loadConfig, settingGroups } from '../../src/config.js';
 
 test('defaults: port 4040 on every interface, embedded database in ./data', () => {
   const config = loadConfig({});
@@ -21,4 +21,13 @@ test('every bad value is named in one error', () => {
     },
   );
   assert.throws(() => loadConfig({ PORT: '70000' }), /PORT must be a whole number from 0 to 65535/);
+});
+
+test('LOG_FORMAT is checked like every other setting; each variable is declared once', () => {
+  assert.equal(loadConfig({}).logFormat, 'auto');
+  assert.equal(loadConfig({ LOG_FORMAT: 'json' }).logFormat, 'json');
+  assert.throws(() => loadConfig({ LOG_FORMAT: 'xml' }), /LOG_FORMAT must be one of auto, pretty, json, got "xml"/);
+  const names = settingGroups().flatMap((group) => group.settings.map((setting) => setting.name));
+  assert.equal(new Set(names).size, names.length);
+  assert.ok(names.length >= 45, `${names.length} settings`);
 });

@@ -167,9 +167,12 @@ export class AuthService {
     };
   }
 
+  /** The first admin's generated password until the server has shown it (`takeGeneratedAdmin`). */
+  private generatedAdmin: { email: string; password: string } | null = null;
+
   /**
-   * On first start (no users), the first admin from ADMIN_EMAIL + ADMIN_PASSWORD, or with a generated password
-   * printed once in the log.
+   * On first start (no users), the first admin from ADMIN_EMAIL + ADMIN_PASSWORD, or with a generated password that
+   * is never logged: the server shows it once to the person who started it (`takeGeneratedAdmin`).
    */
   async bootstrap(log: FastifyBaseLogger): Promise<void> {
     const generated = this.settings.adminPassword === null ? randomSecret(18) : null;
@@ -199,13 +202,21 @@ export class AuthService {
     });
     if (!created) return;
     if (generated) {
+      this.generatedAdmin = { email: created.email, password: generated };
       log.warn(
         { email: created.email },
-        `first admin created: sign in as ${created.email} with password ${generated} (shown only this once; change it, or set ADMIN_PASSWORD)`,
+        `first admin created: ${created.email} with a generated password (never logged; change it after signing in)`,
       );
     } else {
       log.info({ email: created.email }, 'first admin created from ADMIN_EMAIL and ADMIN_PASSWORD');
     }
+  }
+
+  /** The first admin made at this start with a generated password, once; later calls answer null. */
+  takeGeneratedAdmin(): { email: string; password: string } | null {
+    const admin = this.generatedAdmin;
+    this.generatedAdmin = null;
+    return admin;
   }
 
   private idleSince(now: Date): Date {

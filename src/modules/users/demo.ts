@@ -3,7 +3,7 @@ import type { Role } from '../access/policy.js';
 import { systemActor } from '../access/policy.js';
 import type { UsersService } from './service.js';
 
-/** One user per role for `npm run demo`; the README lists these. Never use them outside a demo. */
+/** One user per role for `npm run demo` (the first is the demo's first admin); printed at start. Never use them outside a demo. */
 export const demoUsers: { email: string; password: string; role: Role; name: string }[] = [
   { email: 'admin@demo.stageline.local', password: 'demo-admin-password', role: 'admin', name: 'Demo Admin' },
   { email: 'agent@demo.stageline.local', password: 'demo-agent-password', role: 'agent', name: 'Demo Agent' },
@@ -27,5 +27,5 @@ export async function createDemoUsers(users: UsersService, log: FastifyBaseLogge
       ...(demo.role === 'customer' && customerEmails.length > 0 ? { customer_emails: customerEmails } : {}),
     });
   }
-  log.info({ users: demoUsers.map(({ email, role }) => ({ email, role })) }, 'demo users ready (passwords in the README)');
+  log.info({ users: demoUsers.map(({ email, role }) => ({ email, role })) }, 'demo users ready (passwords: docs/getting-started.md)');
 }

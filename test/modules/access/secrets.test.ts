@@ -110,20 +110,29 @@ describe('no password, token or session id in plain text', () => {
 });
 
 describe('bootstrap', () => {
-  test('first start without ADMIN_PASSWORD prints a generated password once; it signs in', async () => {
+  test('first start without ADMIN_PASSWORD generates a password, never logged, handed out once; it signs in', async () => {
     const db = await database();
     const first = await loggedApp(db, {});
-    const line = first.lines.find((l) => l.includes('first admin created'));
-    assert.ok(line, 'the generated password is logged');
-    const password = /with password (\S+) /.exec(JSON.parse(line).msg)![1];
-    const login = await first.app.inject({ method: 'POST', url: '/api/auth/login', payload: { email: 'admin@stageline.local', password } });
+    assert.ok(
+      first.lines.some((l) => l.includes('first admin created')),
+      'the log says the admin was made',
+    );
+    const generated = first.app.services.auth.takeGeneratedAdmin()!;
+    assert.equal(generated.email, 'admin@stageline.local');
+    assert.ok(!first.log().includes(generated.password), 'the password is not in the log');
+    assert.equal(first.app.services.auth.takeGeneratedAdmin(), null, 'handed out once');
+    const login = await first.app.inject({
+      method: 'POST',
+      url: '/api/auth/login',
+      payload: { email: 'admin@stageline.local', password: generated.password },
+    });
     assert.equal(login.statusCode, 200);
     assert.equal(login.json().data.user.role, 'admin');
     await first.app.close();
     const second = await loggedApp(db, {});
     apps.push(second.app);
     assert.ok(!second.log().includes('first admin created'), 'only on the first start');
-    assert.ok(!second.log().includes(password));
+    assert.equal(second.app.services.auth.takeGeneratedAdmin(), null);
   });
 
   test('ADMIN_API_TOKEN: exactly that value works; a new value replaces the old one (and ANONYMOUS_ROLE warns)', async () => {
