@@ -26,6 +26,8 @@ const { values } = parseArgs({
     compiled: { type: 'boolean', default: false },
     /** Only the endpoints whose name matches this regular expression (the baseline always runs). */
     only: { type: 'string' },
+    /** The lookups' Accept-Encoding, as browsers send it; `--accept-encoding identity` measures uncompressed answers. */
+    'accept-encoding': { type: 'string', default: 'gzip, br' },
   },
 });
 const quick = values.quick;
@@ -33,6 +35,7 @@ const tickets = Number(values.tickets ?? (quick ? 20_000 : 1_000_000));
 const seconds = Number(values.seconds ?? (quick ? 2 : 10));
 const connections = Number(values.connections);
 const only = values.only ? new RegExp(values.only) : null;
+const acceptEncoding = values['accept-encoding'];
 const databaseUrl = process.env.DATABASE_URL || null;
 const kind = databaseUrl ? 'postgres' : 'pglite';
 const token = process.env.ADMIN_API_TOKEN || 'bench-admin-token-0123456789abcdef';
@@ -125,7 +128,7 @@ async function load(
   const firstStarted = performance.now();
   const first = await fetch(`${base}${paths[0]}`, {
     method,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'accept-encoding': acceptEncoding },
     ...(body ? { body: body(counter++) } : {}),
   });
   await first.arrayBuffer();
@@ -134,7 +137,7 @@ async function load(
     url: base,
     connections,
     duration,
-    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+    headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'accept-encoding': acceptEncoding },
     requests: [
       {
         method,

@@ -1,15 +1,18 @@
+import compress from '@fastify/compress';
 import cors from '@fastify/cors';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import Fastify, { type FastifyReply, type FastifyServerOptions } from 'fastify';
 import { randomUUID } from 'node:crypto';
+import { constants as zlibConstants } from 'node:zlib';
 import { Registry } from 'prom-client';
 import { systemClock, type Clock } from './clock.js';
 import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import { ErrorBodySchema } from './http/envelope.js';
 import { errorBody, registerErrorHandler } from './http/error-handler.js';
+import { openApiOptions } from './http/openapi.js';
 import { registerValidators } from './http/validators.js';
 import { loggerOptions } from './logging.js';
 import type { Actor } from './modules/access/policy.js';
@@ -25,7 +28,6 @@ import { eventRoutes } from './modules/events/routes.js';
 import { searchRoutes } from './modules/search/routes.js';
 import { viewRoutes } from './modules/views/routes.js';
 import { notificationRoutes } from './modules/notifications/routes.js';
-import { webhookOpenApi } from './modules/webhooks/openapi.js';
 import { webhookRoutes } from './modules/webhooks/routes.js';
 import { exportRoutes } from './modules/export/routes.js';
 import { legacyStageRoutes } from './modules/stages/legacy-routes.js';
@@ -61,15 +63,6 @@ export type AppOptions = {
   logger?: FastifyServerOptions['logger'];
   /** Start background work (OPS delivery worker and poller); the server sets it, tests drive the work by hand. */
   backgroundJobs?: boolean;
-};
-
-export const apiInfo = {
-  title: 'Stageline API',
-  version: '0.1.0',
-  description:
-    'Where every support ticket is, how long it has been there, what is late, and its hand-off to OPS. ' +
-    "Routes under /api answer the `{ success, message, data, timestamp }` envelope; the older systems' routes " +
-    '(/tickets, /stages) answer bare JSON as their clients expect.',
 };
 
 export async function buildApp(options: AppOptions) {
@@ -124,35 +117,17 @@ export async function buildApp(options: AppOptions) {
   for (const schema of [ErrorBodySchema, TicketSchema, StageSchema, LegacyStageSchema, LegacyTicketSchema]) app.addSchema(schema);
 
   await app.register(cors, { origin: '*', exposedHeaders: ['x-total-count', 'link', 'x-request-id', 'etag'] });
-  await app.register(swagger, {
-    // Shared schemas keep their own names in components (ErrorBody, not def-0).
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, index) => String(json.$id ?? `def-${index}`) },
-    openapi: {
-      openapi: '3.1.0',
-      info: apiInfo,
-      tags: [
-        { name: 'tickets', description: 'Tickets (Stageline API)' },
-        { name: 'stages', description: 'Stage records (Stageline API)' },
-        { name: 'projects', description: 'Projects and their stage workflows, calendars and targets' },
-        { name: 'workflow', description: 'Stage transitions, ticket history, comments and timelines' },
-        { name: 'monitor', description: 'Dashboard numbers: overview, delayed tickets, stage statistics, throughput, flow, aging' },
-        { name: 'events', description: 'Live updates (Server-Sent Events)' },
-        { name: 'search', description: 'The search box: field terms and ranked full text; saved views; streaming export' },
-        { name: 'ops', description: 'Hand-offs to OPS, their status and the log of every exchange' },
-        { name: 'legacy', description: "The older systems' routes, in their wire format" },
-        { name: 'accounts', description: 'Sign-in, users and roles, API tokens, the audit log' },
-        { name: 'system', description: 'Health, readiness, metrics' },
-        {
-          name: 'notifications',
-          description: 'E-mail notifications: preferences, watchers, view subscriptions, the mail log, unsubscribe',
-        },
-        { name: 'webhooks', description: 'Outgoing webhooks: receivers, deliveries, redelivery, ping (payloads: see `webhooks`)' },
-      ],
-      // What Stageline POSTs to webhook receivers (OpenAPI 3.1 `webhooks`), and the event body they share.
-      webhooks: webhookOpenApi.webhooks,
-      components: { schemas: webhookOpenApi.schemas },
-    },
+  // Before every route and the static files: JSON, CSV and NDJSON above 1 KB in br or gzip as the client accepts
+  // (never without Accept-Encoding, so the older clients get the same bytes). Event streams stay uncompressed:
+  // a compressor would hold events back until its buffer fills.
+  await app.register(compress, {
+    threshold: 1024,
+    encodings: ['br', 'gzip', 'deflate'],
+    customTypes: /^text\/(?!event-stream)|[+/](?:json|x-ndjson)(?:;|$)/,
+    brotliOptions: { params: { [zlibConstants.BROTLI_PARAM_QUALITY]: 4 } },
+    globalDecompression: false,
   });
+  await app.register(swagger, openApiOptions(config));
   await app.register(swaggerUi, { routePrefix: '/docs' });
 
   // Before every route: each one is authenticated and checked against its access rule.

@@ -27,7 +27,8 @@ declare module 'fastify' {
   }
 }
 
-const unsafeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+/** Methods that change something: a session-authenticated request with one must carry the CSRF header. */
+export const unsafeMethods = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 const unlimitedRoutes = new Set(['/healthz', '/readyz']);
 
 export function sessionCookieOptions(expires?: Date) {

@@ -23,6 +23,11 @@ const { cursor: _stageCursor, count: _stageCount, ...stageFilters } = stageFilte
 const TicketExportQuery = Type.Object({ ...ticketFilters, ...settings(ticketExportColumns) }, { additionalProperties: false });
 const StageExportQuery = Type.Object({ ...stageFilters, ...settings(stageExportColumns) }, { additionalProperties: false });
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
+/** A stream, never serialised by Fastify: the schemas only tell the contract (and its clients) what comes back. */
+const download200 = (what: string) => ({
+  description: `${what}: CSV with a header row (format=csv, the default) or one JSON object a line (format=ndjson)`,
+  content: { 'text/csv': { schema: Type.String() }, 'application/x-ndjson': { schema: Type.String() } },
+});
 
 function download(reply: FastifyReply, name: string, format: ExportFormat, date: Date, stream: Readable) {
   return reply
@@ -40,7 +45,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['tickets'],
         summary: 'Every matching ticket as CSV or NDJSON, streamed (same filters, q and view as the list)',
         querystring: TicketExportQuery,
-        response: errors,
+        response: { 200: download200('The tickets'), ...errors },
       },
     },
     async (request, reply) => {
@@ -59,7 +64,7 @@ export const exportRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['stages'],
         summary: 'Every matching stage record (start, end, due: ready for a Gantt) as CSV or NDJSON, streamed',
         querystring: StageExportQuery,
-        response: errors,
+        response: { 200: download200('The stage records'), ...errors },
       },
     },
     async (request, reply) => {

@@ -59,7 +59,17 @@ export const systemRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/metrics',
-    { schema: { tags: ['system'], summary: 'Prometheus metrics', produces: ['text/plain'] } },
+    {
+      schema: {
+        tags: ['system'],
+        summary: 'Prometheus metrics (public when METRICS_PUBLIC=true)',
+        response: {
+          200: { description: 'The Prometheus text format', content: { 'text/plain': { schema: Type.String() } } },
+          401: ErrorBody,
+          403: ErrorBody,
+        },
+      },
+    },
     async (_request, reply) => {
       reply.header('content-type', app.metrics.contentType);
       return app.metrics.metrics();

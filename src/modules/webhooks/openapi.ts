@@ -30,14 +30,21 @@ const headers = [
   { name: 'user-agent', in: 'header', required: true, schema: { type: 'string', const: 'Stageline-Webhooks/1' } },
 ];
 
+/** `ticket.created` → `ticketCreatedEvent`: unique beside the routes' operationIds. */
+function operationId(type: string): string {
+  return `${type.replace(/[._](\w)/g, (_match, letter: string) => letter.toUpperCase())}Event`;
+}
+
 function operation(type: string, description: string) {
   return {
     post: {
+      operationId: operationId(type),
       summary: type,
       description:
         `${description}. Answer 2xx within WEBHOOK_TIMEOUT_MS to acknowledge; any other answer (and no answer) is retried with ` +
         'backoff, except 410 Gone, which disables the hook at once. Deliveries may repeat: deduplicate on `id`.',
       tags: ['webhooks'],
+      security: [{ webhookSignature: [] }],
       parameters: headers,
       requestBody: {
         required: true,
@@ -59,4 +66,14 @@ export const webhookOpenApi = {
     ['ping', operation('ping', 'Sent by `POST /api/webhooks/:id/ping` to test the URL and secret')],
   ]),
   schemas: { WebhookEvent: documentRefs(WebhookEvent) },
+  securitySchemes: {
+    webhookSignature: {
+      type: 'apiKey' as const,
+      in: 'header',
+      name: signatureHeader,
+      description:
+        'Every delivery is signed with the hook\'s secret: `t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<raw body>")>`. ' +
+        'The receiver recomputes it over the raw body, compares in constant time and refuses an old `t`.',
+    },
+  },
 };

@@ -17,12 +17,6 @@ type ErrorEnvelope = {
   data?: unknown;
 };
 
-/** Cookie-authenticated writes carry the CSRF token the server set in a readable cookie. */
-function csrfToken(): string | undefined {
-  const match = /(?:^|;\s*)stageline_csrf=([^;]+)/.exec(document.cookie);
-  return match ? decodeURIComponent(match[1]) : undefined;
-}
-
 export async function toApiError(response: Response): Promise<ApiError> {
   let body: ErrorEnvelope = {};
   try {
@@ -39,52 +33,20 @@ export async function toApiError(response: Response): Promise<ApiError> {
   );
 }
 
-export type Query = Record<string, string | number | boolean | undefined | null>;
+export type Query = Record<string, unknown>;
 
-export function withQuery(path: string, query: Query = {}): string {
+/** Query values the server reads as absent are left out, as a form would (no `?q=&status=`); arrays repeat the key. */
+export function queryString(query: Query): string {
   const params = new URLSearchParams();
   for (const [key, value] of Object.entries(query)) {
-    if (value !== undefined && value !== null && value !== '') params.set(key, String(value));
+    if (value === undefined || value === null || value === '') continue;
+    for (const item of [value].flat()) params.append(key, String(item));
   }
-  const text = params.toString();
+  return params.toString();
+}
+
+/** A plain link with its query (downloads); API calls go through `api` in client.ts. */
+export function withQuery(path: string, query: Query = {}): string {
+  const text = queryString(query);
   return text ? `${path}?${text}` : path;
-}
-
-/** The request headers every call sends: JSON, and the CSRF token on writes. */
-export function requestHeaders(method: string, hasBody: boolean): Record<string, string> {
-  const headers: Record<string, string> = { accept: 'application/json' };
-  if (hasBody) headers['content-type'] = 'application/json';
-  const token = method === 'GET' ? undefined : csrfToken();
-  if (token) headers['x-csrf-token'] = token;
-  return headers;
-}
-
-export type Envelope<T> = { success: true; message: string; data: T; timestamp: string };
-export type Page = { limit: number; next_cursor: string | null; total?: number };
-export type ListEnvelope<T> = Envelope<T[]> & { page: Page };
-
-/** One call to the Stageline API: unwraps the envelope, throws ApiError on any non-2xx. */
-export async function call<T>(method: string, path: string, body?: unknown): Promise<Envelope<T> | ListEnvelope<never>> {
-  const response = await fetch(path, {
-    method,
-    credentials: 'same-origin',
-    headers: requestHeaders(method, body !== undefined),
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  if (!response.ok) throw await toApiError(response);
-  if (response.status === 204) return { success: true, message: 'done', data: undefined as T, timestamp: '' };
-  return (await response.json()) as Envelope<T>;
-}
-
-export async function getData<T>(path: string, query?: Query): Promise<T> {
-  return ((await call<T>('GET', withQuery(path, query))) as Envelope<T>).data;
-}
-
-export async function getList<T>(path: string, query?: Query): Promise<{ items: T[]; page: Page }> {
-  const answer = (await call<T[]>('GET', withQuery(path, query))) as unknown as ListEnvelope<T>;
-  return { items: answer.data, page: answer.page };
-}
-
-export async function send<T>(method: 'POST' | 'PUT' | 'PATCH' | 'DELETE', path: string, body?: unknown): Promise<T> {
-  return ((await call<T>(method, path, body)) as Envelope<T>).data;
 }

@@ -1,6 +1,7 @@
 import { useQuery, useQueryClient } from '@tanstack/react-query';
 import { createContext, useContext, type ReactNode } from 'react';
-import { ApiError, getData, send } from './http';
+import { api, dataOf } from './client';
+import { ApiError } from './http';
 import type { Me, Role } from './types';
 
 type Session = { me: Me | null; loading: boolean; error: unknown; logout(): Promise<void> };
@@ -11,7 +12,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
   const queryClient = useQueryClient();
   const query = useQuery({
     queryKey: ['me'],
-    queryFn: async () => (await getData<{ user: Me }>('/api/me')).user,
+    queryFn: async () => (await dataOf(api.GET('/api/me'))).user,
     staleTime: 60_000,
   });
   const unauthenticated = query.error instanceof ApiError && query.error.status === 401;
@@ -20,7 +21,7 @@ export function SessionProvider({ children }: { children: ReactNode }) {
     loading: query.isPending && !query.isError,
     error: unauthenticated ? null : query.error,
     async logout() {
-      await send('POST', '/api/auth/logout', {}).catch(() => undefined);
+      await api.POST('/api/auth/logout').catch(() => undefined);
       queryClient.clear();
       window.location.assign(`${import.meta.env.BASE_URL}login`);
     },

@@ -6,6 +6,14 @@ type Data<P extends keyof paths, M extends 'get' | 'post' = 'get', S extends 200
 }
   ? D
   : never;
+/** The JSON body a route takes. */
+export type RequestBody<P extends keyof paths, M extends 'post' | 'put' | 'patch'> = paths[P][M] extends {
+  requestBody?: { content: { 'application/json': infer B } };
+}
+  ? B
+  : never;
+/** The query a GET route takes, for filters kept as loose strings in the page's URL (the server checks them). */
+export type QueryOf<P extends keyof paths> = paths[P]['get'] extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;
 type Item<P extends keyof paths> = Data<P> extends (infer I)[] ? I : never;
 
 export type Role = 'admin' | 'agent' | 'viewer' | 'customer';
@@ -28,6 +36,7 @@ export type CreatedToken = Data<'/api/tokens', 'post', 201>;
 export type BoardData = Data<'/api/board'>;
 export type BoardCard = BoardData['cards'][number];
 export type Overview = Data<'/api/monitor/overview'>;
+export type Flow = Data<'/api/monitor/flow'>;
 export type DelayedTicket = Item<'/api/monitor/delayed'>;
 export type SearchHelp = Data<'/api/search/help'>;
 export type SavedView = Data<'/api/views/{id}'>;

@@ -1,14 +1,13 @@
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import { getList } from '../api/http';
-import type { Project } from '../api/types';
+import { api, dataOf } from '../api/client';
 import type { MonitorFilters } from '../lib/useFilters';
 
 export function useProjects(enabled = true) {
   return useQuery({
     enabled,
     queryKey: ['projects'],
-    queryFn: async () => (await getList<Project>('/api/projects', { limit: 200 })).items,
+    queryFn: () => dataOf(api.GET('/api/projects', { params: { query: { limit: 200 } } })),
     staleTime: 60_000,
   });
 }

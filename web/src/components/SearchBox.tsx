@@ -1,6 +1,6 @@
 import { useQuery } from '@tanstack/react-query';
 import { useEffect, useId, useLayoutEffect, useRef, useState, type KeyboardEvent } from 'react';
-import { getData } from '../api/http';
+import { api, dataOf } from '../api/client';
 import type { SearchHelp } from '../api/types';
 import { fixedValues, snippetParts, tokenAt } from '../lib/search';
 
@@ -11,7 +11,7 @@ export function useSearchHelp(enabled: boolean) {
   return useQuery({
     enabled,
     queryKey: ['search-help'],
-    queryFn: () => getData<SearchHelp>('/api/search/help'),
+    queryFn: () => dataOf(api.GET('/api/search/help')),
     staleTime: Infinity,
   });
 }

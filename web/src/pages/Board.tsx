@@ -2,7 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useEffect, useMemo, useRef, useState, type DragEvent, type KeyboardEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
-import { getData, send } from '../api/http';
+import { api, dataOf } from '../api/client';
 import { may, useSession } from '../api/session';
 import type { BoardCard, BoardData, Project, StageDefinition } from '../api/types';
 import { DelayBadge, PriorityBadge } from '../components/Badges';
@@ -69,7 +69,7 @@ function ProjectBoard({ project, view }: { project: Project; view?: string }) {
   const queryKey = ['board', project.key, view ?? ''];
   const board = useQuery({
     queryKey,
-    queryFn: () => getData<BoardData>('/api/board', { project: project.key, ...(view ? { view } : {}) }),
+    queryFn: () => dataOf(api.GET('/api/board', { params: { query: { project: project.key, ...(view ? { view } : {}) } } })),
   });
   const [dragging, setDragging] = useState<Ticket | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
@@ -87,7 +87,7 @@ function ProjectBoard({ project, view }: { project: Project; view?: string }) {
 
   const move = useMutation({
     mutationFn: ({ ticket, to }: { ticket: Ticket; to: StageDefinition }) =>
-      send('POST', `/api/tickets/${encodeURIComponent(ticket.id)}/transitions`, { to: to.key }),
+      api.POST('/api/tickets/{id}/transitions', { params: { path: { id: ticket.id } }, body: { to: to.key } }),
     // Move the card at once; the server's answer (or the live stream) confirms or puts it back.
     onMutate: async ({ ticket, to }) => {
       await queryClient.cancelQueries({ queryKey });

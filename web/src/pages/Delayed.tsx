@@ -1,8 +1,8 @@
 import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
 import { Link } from 'react-router';
-import { getData } from '../api/http';
-import type { DelayedTicket } from '../api/types';
+import { api, dataOf } from '../api/client';
+import type { QueryOf } from '../api/types';
 import { DelayBadge, PriorityBadge } from '../components/Badges';
 import { MonitorFilterBar } from '../components/Filters';
 import { Empty, ErrorState, Loading } from '../components/States';
@@ -17,7 +17,7 @@ export default function Delayed() {
   const { changed } = useLive();
   const delayed = useQuery({
     queryKey: ['monitor', 'delayed', query],
-    queryFn: () => getData<DelayedTicket[]>('/api/monitor/delayed', query),
+    queryFn: () => dataOf(api.GET('/api/monitor/delayed', { params: { query: query as QueryOf<'/api/monitor/delayed'> } })),
   });
   const rows = (delayed.data ?? []).filter((row) => !filters.state || row.delay_state === filters.state);
 

@@ -1,7 +1,8 @@
 import { useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { useNavigate, useSearchParams } from 'react-router';
-import { ApiError, send } from '../api/http';
+import { api } from '../api/client';
+import { ApiError } from '../api/http';
 
 export default function Login() {
   const [params] = useSearchParams();
@@ -16,7 +17,7 @@ export default function Login() {
     setBusy(true);
     setError(null);
     try {
-      await send('POST', '/api/auth/login', { email: form.get('email'), password: form.get('password') });
+      await api.POST('/api/auth/login', { body: { email: String(form.get('email')), password: String(form.get('password')) } });
       await queryClient.resetQueries({ queryKey: ['me'] });
       const next = params.get('next');
       void navigate(next && next.startsWith('/') && !next.startsWith('//') ? next : '/', { replace: true });

@@ -1,9 +1,9 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useRef, useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router';
-import { send } from '../api/http';
+import { api, dataOf } from '../api/client';
 import { useSession } from '../api/session';
-import type { Ticket } from '../api/types';
+import type { RequestBody } from '../api/types';
 import { ErrorState } from '../components/States';
 import { ProjectSelect } from '../components/Filters';
 
@@ -15,7 +15,7 @@ export function NewTicket() {
   const queryClient = useQueryClient();
   const [project, setProject] = useState('');
   const create = useMutation({
-    mutationFn: (body: Record<string, unknown>) => send<Ticket>('POST', '/api/tickets', body),
+    mutationFn: (body: RequestBody<'/api/tickets', 'post'>) => dataOf(api.POST('/api/tickets', { body })),
     onSuccess: (ticket) => {
       dialog.current?.close();
       void queryClient.invalidateQueries();

@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState, type FormEvent } from 'react';
-import { getData, send } from '../api/http';
+import { api, dataOf } from '../api/client';
 import type { DeliveryMode, NotificationPreferences } from '../api/types';
 import { ErrorState, Loading } from '../components/States';
 import { eventLabel } from '../lib/events';
@@ -18,13 +18,12 @@ export default function Notifications() {
   const queryClient = useQueryClient();
   const preferences = useQuery({
     queryKey: ['me', 'notifications'],
-    queryFn: () => getData<NotificationPreferences>('/api/me/notifications'),
+    queryFn: () => dataOf(api.GET('/api/me/notifications')),
   });
   const [draft, setDraft] = useState<NotificationPreferences | null>(null);
   useEffect(() => setDraft(preferences.data ?? null), [preferences.data]);
   const save = useMutation({
-    mutationFn: (body: Pick<NotificationPreferences, 'digestMinutes' | 'events'>) =>
-      send<NotificationPreferences>('PUT', '/api/me/notifications', body),
+    mutationFn: (body: Pick<NotificationPreferences, 'digestMinutes' | 'events'>) => dataOf(api.PUT('/api/me/notifications', { body })),
     onSuccess: (saved) => queryClient.setQueryData(['me', 'notifications'], saved),
   });
 

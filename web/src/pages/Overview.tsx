@@ -1,8 +1,8 @@
 import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
 import { Link } from 'react-router';
-import { getData } from '../api/http';
-import type { Overview as OverviewData } from '../api/types';
+import { api, dataOf } from '../api/client';
+import type { Flow, Overview as OverviewData, QueryOf } from '../api/types';
 import { useSession } from '../api/session';
 import { Chart } from '../components/Chart';
 import { MonitorFilterBar } from '../components/Filters';
@@ -14,8 +14,10 @@ import Tickets from './Tickets';
 
 type Row = Record<string, unknown>;
 
-function useMonitor<T = Row>(name: string, query: Record<string, string | undefined>) {
-  return useQuery({ queryKey: ['monitor', name, query], queryFn: () => getData<T>(`/api/monitor/${name}`, query) });
+type MonitorQuery = QueryOf<'/api/monitor/overview'>;
+
+function useMonitor<T>(name: string, query: MonitorQuery, fetch: (query: MonitorQuery) => Promise<T>) {
+  return useQuery({ queryKey: ['monitor', name, query], queryFn: () => fetch(query) });
 }
 
 function Counter({ label, value, tone, to }: { label: string; value: number | undefined; tone?: string; to?: string }) {
@@ -49,16 +51,16 @@ export default function Overview() {
 
 function PipelineOverview() {
   const [filters, set] = useUrlState(monitorFilterKeys);
-  const query = useMemo(() => monitorQuery(filters), [filters]);
-  const overview = useMonitor<OverviewData>('overview', query);
-  const stages = useMonitor<Row[]>('stages', query);
-  const throughput = useMonitor<Row[]>('throughput', query);
+  const query = useMemo(() => monitorQuery(filters) as MonitorQuery, [filters]);
+  const overview = useMonitor('overview', query, (query) => dataOf(api.GET('/api/monitor/overview', { params: { query } })));
+  const stages = useMonitor('stages', query, (query) => dataOf(api.GET('/api/monitor/stages', { params: { query } })));
+  const throughput = useMonitor('throughput', query, (query) => dataOf(api.GET('/api/monitor/throughput', { params: { query } })));
   const flow = useQuery({
     queryKey: ['monitor', 'flow', query],
-    queryFn: () => getData<Flow>('/api/monitor/flow', query),
+    queryFn: () => dataOf(api.GET('/api/monitor/flow', { params: { query: query as QueryOf<'/api/monitor/flow'> } })),
     enabled: Boolean(filters.project),
   });
-  const aging = useMonitor<Row[]>('aging', query);
+  const aging = useMonitor('aging', query, (query) => dataOf(api.GET('/api/monitor/aging', { params: { query } })));
 
   const data = overview.data;
   const byStatus: Record<string, number> = data?.by_status ?? {};
@@ -186,12 +188,6 @@ function ThroughputChart({ rows }: { rows: Row[] }) {
   );
   return <Chart option={option} label="Tickets created and closed per period" />;
 }
-
-type Flow = {
-  project_key: string;
-  days: string[];
-  stages: { key: string; name: string; final: boolean; points: { day: string; count: number }[] }[];
-};
 
 function FlowChart({ flow }: { flow: Flow }) {
   const option = useMemo(

@@ -1,7 +1,8 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
-import { ApiError, getData, send } from '../api/http';
+import { api, dataOf } from '../api/client';
+import { ApiError } from '../api/http';
 import { may, useSession } from '../api/session';
 import type { Project, Ticket, Timeline as TimelineData } from '../api/types';
 import { DelayBadge, PriorityBadge, StatusBadge } from '../components/Badges';
@@ -18,13 +19,13 @@ import { Timeline } from './ticket/Timeline';
 import { Watchers } from './ticket/Watchers';
 
 export function useTicket(id: string) {
-  return useQuery({ queryKey: ['ticket', id], queryFn: () => getData<Ticket>(`/api/tickets/${encodeURIComponent(id)}`) });
+  return useQuery({ queryKey: ['ticket', id], queryFn: () => dataOf(api.GET('/api/tickets/{id}', { params: { path: { id } } })) });
 }
 
 export function useTimeline(id: string) {
   return useQuery({
     queryKey: ['timeline', id],
-    queryFn: () => getData<TimelineData>(`/api/tickets/${encodeURIComponent(id)}/timeline`),
+    queryFn: () => dataOf(api.GET('/api/tickets/{id}/timeline', { params: { path: { id } } })),
   });
 }
 
@@ -118,7 +119,8 @@ function StagePanel({ ticket, timeline, canMove }: { ticket: Ticket; timeline: T
     due: current?.due_at ?? null,
   };
   const move = useMutation({
-    mutationFn: (to: string) => send('POST', `/api/tickets/${encodeURIComponent(ticket.id)}/transitions`, note ? { to, note } : { to }),
+    mutationFn: (to: string) =>
+      api.POST('/api/tickets/{id}/transitions', { params: { path: { id: ticket.id } }, body: note ? { to, note } : { to } }),
     onSuccess: () => {
       setNote('');
       void queryClient.invalidateQueries();

@@ -1,9 +1,9 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useCallback, useState } from 'react';
 import { Link } from 'react-router';
-import { getList } from '../api/http';
+import { api, pageOf } from '../api/client';
 import { may, useSession } from '../api/session';
-import { statuses, type SavedView, type Ticket, type TicketSort, type ViewColumn } from '../api/types';
+import { statuses, type QueryOf, type SavedView, type TicketSort, type ViewColumn } from '../api/types';
 import { DebouncedInput, PrioritySelect, ProjectSelect } from '../components/Filters';
 import { Pager } from '../components/Pager';
 import { SearchBox } from '../components/SearchBox';
@@ -49,7 +49,13 @@ export default function Tickets() {
   const query = useQuery({
     queryKey: ['tickets', filters, cursors.at(-1)],
     queryFn: () =>
-      getList<Ticket>('/api/tickets', { ...listFilters, sort: chosenSort, limit: pageSize, cursor: cursors.at(-1), count: true }),
+      pageOf(
+        api.GET('/api/tickets', {
+          params: {
+            query: { ...listFilters, sort: chosenSort, limit: pageSize, cursor: cursors.at(-1), count: true } as QueryOf<'/api/tickets'>,
+          },
+        }),
+      ),
     placeholderData: keepPreviousData,
   });
   const problem = searchProblem(query.error);

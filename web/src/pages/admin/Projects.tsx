@@ -1,6 +1,6 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useState } from 'react';
-import { send } from '../../api/http';
+import { api, dataOf } from '../../api/client';
 import type { Project } from '../../api/types';
 import { useProjects } from '../../components/Filters';
 import { ErrorState, Loading } from '../../components/States';
@@ -95,8 +95,10 @@ export function Projects() {
   const save = useMutation({
     mutationFn: () =>
       draft.id
-        ? send<Project>('PATCH', `/api/projects/${encodeURIComponent(draft.id)}`, { ...toBody(draft), version: draft.version })
-        : send<Project>('POST', '/api/projects', toBody(draft)),
+        ? dataOf(
+            api.PATCH('/api/projects/{id}', { params: { path: { id: draft.id } }, body: { ...toBody(draft), version: draft.version } }),
+          )
+        : dataOf(api.POST('/api/projects', { body: toBody(draft) })),
     onSuccess: (project) => {
       void queryClient.invalidateQueries({ queryKey: ['projects'] });
       setSelected(project.id);

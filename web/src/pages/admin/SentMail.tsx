@@ -1,8 +1,8 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { Fragment, useState } from 'react';
 import { Link } from 'react-router';
-import { getData, getList } from '../../api/http';
-import type { MailDelivery, MailDeliveryDetail } from '../../api/types';
+import { api, dataOf, pageOf } from '../../api/client';
+import type { MailDelivery, QueryOf } from '../../api/types';
 import { DebouncedInput } from '../../components/Filters';
 import { Pager } from '../../components/Pager';
 import { Empty, ErrorState, Loading, QueryState } from '../../components/States';
@@ -20,7 +20,14 @@ export function SentMail() {
   const [openId, setOpenId] = useState<string | null>(null);
   const mail = useQuery({
     queryKey: ['mail', status, to, cursors.at(-1)],
-    queryFn: () => getList<MailDelivery>('/api/notifications/deliveries', { status, to, limit: pageSize, cursor: cursors.at(-1) }),
+    queryFn: () =>
+      pageOf(
+        api.GET('/api/notifications/deliveries', {
+          params: {
+            query: { status: status as QueryOf<'/api/notifications/deliveries'>['status'], to, limit: pageSize, cursor: cursors.at(-1) },
+          },
+        }),
+      ),
     placeholderData: keepPreviousData,
   });
   const filter = (change: () => void) => {
@@ -102,7 +109,7 @@ export function SentMail() {
 function MailMessage({ id }: { id: string }) {
   const message = useQuery({
     queryKey: ['mail', 'one', id],
-    queryFn: () => getData<MailDeliveryDetail>(`/api/notifications/deliveries/${encodeURIComponent(id)}`),
+    queryFn: () => dataOf(api.GET('/api/notifications/deliveries/{id}', { params: { path: { id } } })),
   });
   const [part, setPart] = useState<'html' | 'text'>('html');
   if (message.isPending) return <Loading />;

@@ -1,26 +1,29 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import type { FormEvent } from 'react';
-import { getList, send } from '../../api/http';
-import type { CreatedToken, Token } from '../../api/types';
+import { api, dataOf, pageOf } from '../../api/client';
+import type { RequestBody } from '../../api/types';
 import { ErrorState, QueryState } from '../../components/States';
 import { Time } from '../../components/Time';
 
 export function Tokens() {
   const queryClient = useQueryClient();
-  const tokens = useQuery({ queryKey: ['tokens'], queryFn: () => getList<Token>('/api/tokens', { limit: 500 }) });
+  const tokens = useQuery({ queryKey: ['tokens'], queryFn: () => pageOf(api.GET('/api/tokens', { params: { query: { limit: 500 } } })) });
   const refresh = () => void queryClient.invalidateQueries({ queryKey: ['tokens'] });
   const create = useMutation({
-    mutationFn: (body: Record<string, unknown>) => send<CreatedToken>('POST', '/api/tokens', body),
+    mutationFn: (body: RequestBody<'/api/tokens', 'post'>) => dataOf(api.POST('/api/tokens', { body })),
     onSuccess: refresh,
   });
-  const revoke = useMutation({ mutationFn: (id: string) => send('DELETE', `/api/tokens/${encodeURIComponent(id)}`), onSuccess: refresh });
+  const revoke = useMutation({
+    mutationFn: (id: string) => api.DELETE('/api/tokens/{id}', { params: { path: { id } } }),
+    onSuccess: refresh,
+  });
 
   const submit = (event: FormEvent<HTMLFormElement>) => {
     event.preventDefault();
     const form = Object.fromEntries(new FormData(event.currentTarget)) as Record<string, string>;
     create.mutate({
       name: form.name,
-      scope: form.scope,
+      scope: form.scope === 'read' ? 'read' : 'read-write',
       ...(form.expires_at ? { expires_at: new Date(`${form.expires_at}T23:59:59`).toISOString() } : {}),
     });
   };

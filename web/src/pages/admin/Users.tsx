@@ -1,7 +1,7 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import { getList, send } from '../../api/http';
-import type { Role, User } from '../../api/types';
+import { api, pageOf } from '../../api/client';
+import type { RequestBody, Role } from '../../api/types';
 import { ErrorState, QueryState } from '../../components/States';
 import { Time } from '../../components/Time';
 
@@ -9,11 +9,15 @@ const roles: Role[] = ['admin', 'agent', 'viewer', 'customer'];
 
 export function Users() {
   const queryClient = useQueryClient();
-  const users = useQuery({ queryKey: ['users'], queryFn: () => getList<User>('/api/users', { limit: 500 }) });
+  const users = useQuery({ queryKey: ['users'], queryFn: () => pageOf(api.GET('/api/users', { params: { query: { limit: 500 } } })) });
   const refresh = () => void queryClient.invalidateQueries({ queryKey: ['users'] });
-  const create = useMutation({ mutationFn: (body: Record<string, unknown>) => send('POST', '/api/users', body), onSuccess: refresh });
+  const create = useMutation({
+    mutationFn: (body: RequestBody<'/api/users', 'post'>) => api.POST('/api/users', { body }),
+    onSuccess: refresh,
+  });
   const update = useMutation({
-    mutationFn: ({ id, ...body }: { id: string } & Partial<User>) => send('PATCH', `/api/users/${encodeURIComponent(id)}`, body),
+    mutationFn: ({ id, ...body }: { id: string } & RequestBody<'/api/users/{id}', 'patch'>) =>
+      api.PATCH('/api/users/{id}', { params: { path: { id } }, body }),
     onSuccess: refresh,
   });
   const [role, setRole] = useState<Role>('agent');

@@ -1,12 +1,12 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { Fragment, useEffect, useState, type FormEvent } from 'react';
-import { getList, send } from '../../api/http';
-import type { CreatedWebhook, Webhook, WebhookDelivery, WebhookEvent } from '../../api/types';
+import { api, dataOf, pageOf } from '../../api/client';
+import type { CreatedWebhook, RequestBody, Webhook, WebhookDelivery, WebhookEvent } from '../../api/types';
 import { ErrorState, QueryState } from '../../components/States';
 import { Time } from '../../components/Time';
 import { eventLabel, webhookEvents } from '../../lib/events';
 
-type Patch = { enabled?: boolean; rotateSecret?: true };
+type Patch = RequestBody<'/api/webhooks/{id}', 'patch'>;
 type Shown = { url: string; secret: string; rotated: boolean };
 
 const statusClass: Record<string, string> = { delivered: 'ok', failed: 'bad', retrying: 'warn', queued: '' };
@@ -24,27 +24,30 @@ function readable(body: string): string {
 /** Admin → Webhooks: receivers of ticket events, their signing secrets, and every delivery's exchange. */
 export function Webhooks() {
   const queryClient = useQueryClient();
-  const hooks = useQuery({ queryKey: ['webhooks'], queryFn: () => getList<Webhook>('/api/webhooks', { limit: 200 }) });
+  const hooks = useQuery({
+    queryKey: ['webhooks'],
+    queryFn: () => pageOf(api.GET('/api/webhooks', { params: { query: { limit: 200 } } })),
+  });
   const [selected, setSelected] = useState<string | null>(null);
   const [shown, setShown] = useState<Shown | null>(null);
   const refresh = () => void queryClient.invalidateQueries({ queryKey: ['webhooks'] });
   const update = useMutation({
     mutationFn: ({ id, patch }: { id: string; patch: Patch }) =>
-      send<Webhook & { secret?: string }>('PATCH', `/api/webhooks/${encodeURIComponent(id)}`, patch),
+      dataOf(api.PATCH('/api/webhooks/{id}', { params: { path: { id } }, body: patch })),
     onSuccess: (hook) => {
       if (hook.secret) setShown({ url: hook.url, secret: hook.secret, rotated: true });
       refresh();
     },
   });
   const remove = useMutation({
-    mutationFn: (id: string) => send('DELETE', `/api/webhooks/${encodeURIComponent(id)}`),
+    mutationFn: (id: string) => api.DELETE('/api/webhooks/{id}', { params: { path: { id } } }),
     onSuccess: (_answer, id) => {
       if (selected === id) setSelected(null);
       refresh();
     },
   });
   const ping = useMutation({
-    mutationFn: (id: string) => send<WebhookDelivery>('POST', `/api/webhooks/${encodeURIComponent(id)}/ping`),
+    mutationFn: (id: string) => dataOf(api.POST('/api/webhooks/{id}/ping', { params: { path: { id } } })),
     onSuccess: (_delivery, id) => {
       setSelected(id);
       void queryClient.invalidateQueries({ queryKey: ['webhook-deliveries', id] });
@@ -151,7 +154,7 @@ function NewWebhook({ onCreated }: { onCreated(hook: CreatedWebhook): void }) {
   const [events, setEvents] = useState<WebhookEvent[]>([]);
   const [problem, setProblem] = useState<string | null>(null);
   const create = useMutation({
-    mutationFn: (body: { url: string; description: string; events: WebhookEvent[] }) => send<CreatedWebhook>('POST', '/api/webhooks', body),
+    mutationFn: (body: RequestBody<'/api/webhooks', 'post'>) => dataOf(api.POST('/api/webhooks', { body })),
   });
   const all = events.includes('*');
   const toggle = (event: WebhookEvent) => setEvents(events.includes(event) ? events.filter((e) => e !== event) : [...events, event]);
@@ -245,7 +248,7 @@ function DeliveryLog({ hook }: { hook: Webhook }) {
   const [open, setOpen] = useState<string | null>(null);
   const deliveries = useQuery({
     queryKey,
-    queryFn: () => getList<WebhookDelivery>(`/api/webhooks/${encodeURIComponent(hook.id)}/deliveries`, { limit: 50 }),
+    queryFn: () => pageOf(api.GET('/api/webhooks/{id}/deliveries', { params: { path: { id: hook.id }, query: { limit: 50 } } })),
     // While something is on its way, look again soon; the log then settles.
     refetchInterval: (query) => (query.state.data?.items.some(unfinished) ? 2000 : false),
   });
@@ -256,7 +259,7 @@ function DeliveryLog({ hook }: { hook: Webhook }) {
   }, [settled, queryClient]);
   const redeliver = useMutation({
     mutationFn: (delivery: WebhookDelivery) =>
-      send<WebhookDelivery>('POST', `/api/webhooks/${encodeURIComponent(hook.id)}/deliveries/${encodeURIComponent(delivery.id)}/redeliver`),
+      dataOf(api.POST('/api/webhooks/{id}/deliveries/{delivery}/redeliver', { params: { path: { id: hook.id, delivery: delivery.id } } })),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey }),
   });
 

@@ -1,6 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type KeyboardEvent } from 'react';
-import { ApiError, send } from '../../api/http';
+import { api, dataOf } from '../../api/client';
+import { ApiError } from '../../api/http';
 import { statuses, type Ticket } from '../../api/types';
 import { Time } from '../../components/Time';
 
@@ -63,10 +64,12 @@ function FieldRow({ field, ticket, editable }: { field: Field; ticket: Ticket; e
   const [draft, setDraft] = useState<string | null>(null);
   const save = useMutation({
     mutationFn: (value: string) =>
-      send<Ticket>('PATCH', `/api/tickets/${encodeURIComponent(ticket.id)}`, {
-        [field.key]: value === '' && !field.required ? null : value,
-        version: ticket.version,
-      }),
+      dataOf(
+        api.PATCH('/api/tickets/{id}', {
+          params: { path: { id: ticket.id } },
+          body: { [field.key]: value === '' && !field.required ? null : value, version: ticket.version },
+        }),
+      ),
     onSuccess: (updated) => {
       queryClient.setQueryData(['ticket', ticket.id], updated);
       setDraft(null);

@@ -1,6 +1,6 @@
 import { useInfiniteQuery, useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
-import { getList, send } from '../../api/http';
+import { api, pageOf } from '../../api/client';
 import type { HistoryEvent } from '../../api/types';
 import { Empty, ErrorState, Loading } from '../../components/States';
 import { Time } from '../../components/Time';
@@ -62,10 +62,11 @@ function describe(event: HistoryEvent): React.ReactNode {
 }
 
 export function History({ ticketId, internal }: { ticketId: string; internal: boolean }) {
-  const base = `/api/tickets/${encodeURIComponent(ticketId)}`;
+  const path = { id: ticketId };
   const history = useInfiniteQuery({
     queryKey: ['history', ticketId],
-    queryFn: ({ pageParam }) => getList<HistoryEvent>(`${base}/history`, { limit: 100, cursor: pageParam }),
+    queryFn: ({ pageParam }) =>
+      pageOf(api.GET('/api/tickets/{id}/history', { params: { path, query: { limit: 100, cursor: pageParam } } })),
     initialPageParam: undefined as string | undefined,
     getNextPageParam: (last) => last.page.next_cursor ?? undefined,
   });
@@ -74,7 +75,10 @@ export function History({ ticketId, internal }: { ticketId: string; internal: bo
   const [internalNote, setInternalNote] = useState(false);
   const comment = useMutation({
     mutationFn: () =>
-      send('POST', `${base}/comments`, { body: text, ...(internal ? { visibility: internalNote ? 'internal' : 'public' } : {}) }),
+      api.POST('/api/tickets/{id}/comments', {
+        params: { path },
+        body: { body: text, ...(internal ? { visibility: internalNote ? 'internal' : 'public' } : {}) },
+      }),
     onSuccess: () => {
       setText('');
       void queryClient.invalidateQueries({ queryKey: ['history', ticketId] });

@@ -1,35 +1,28 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { ApiError, getData, getList, send } from '../../api/http';
-import type { LogEntry, Ticket } from '../../api/types';
+import { api, dataOf, pageOf } from '../../api/client';
+import { ApiError } from '../../api/http';
+import type { Ticket } from '../../api/types';
 import { Empty, ErrorState, Loading } from '../../components/States';
 import { Time } from '../../components/Time';
-
-type HandOff = {
-  ticketId?: string;
-  opsId?: string;
-  status?: string;
-  attempts?: number;
-  next_attempt_at?: string | null;
-  timestamp?: string;
-};
-type OpsStatus = { ticketId: string; status: string; updated?: string; details?: string };
 
 const withOps = ['sent', 'in_progress', 'delayed'];
 
 /** The OPS hand-off: send (or resend), ask OPS for the status, and every exchange in the communication log. */
 export function OpsPanel({ ticket, canSend }: { ticket: Ticket; canSend: boolean }) {
-  const id = encodeURIComponent(ticket.id);
+  const path = { id: ticket.id };
   const queryClient = useQueryClient();
   const refresh = () => void queryClient.invalidateQueries();
   const logs = useQuery({
     queryKey: ['logs', ticket.id],
-    queryFn: () => getList<LogEntry>(`/api/tickets/${id}/logs`, { limit: 50 }),
+    queryFn: () => pageOf(api.GET('/api/tickets/{id}/logs', { params: { path, query: { limit: 50 } } })),
   });
   const handOff = useMutation({
-    mutationFn: (force: boolean) => send<HandOff>('POST', `/api/ops/${id}${force ? '?force=true' : ''}`),
+    // 200: OPS took it (opsId); 202: queued for another attempt (status, attempts, next_attempt_at).
+    mutationFn: async (force: boolean) =>
+      (await api.POST('/api/ops/{id}', { params: { path, query: { wait: true, force } }, body: {} })).data!.data,
     onSettled: refresh,
   });
-  const status = useMutation({ mutationFn: () => getData<OpsStatus>(`/api/status/${id}`), onSettled: refresh });
+  const status = useMutation({ mutationFn: () => dataOf(api.GET('/api/status/{id}', { params: { path } })), onSettled: refresh });
   const alreadySent = withOps.includes(ticket.status);
   const sendNow = () => {
     if (alreadySent && !window.confirm('This ticket is already with OPS. Send it again?')) return;
@@ -62,10 +55,10 @@ export function OpsPanel({ ticket, canSend }: { ticket: Ticket; canSend: boolean
       <div aria-live="polite">
         {handOff.data && (
           <p className="notice">
-            {handOff.data.opsId
+            {'opsId' in handOff.data
               ? `Accepted by OPS as ${handOff.data.opsId}.`
-              : `Hand-off ${handOff.data.status ?? 'queued'} (attempt ${handOff.data.attempts ?? 0})`}
-            {handOff.data.next_attempt_at && (
+              : `Hand-off ${handOff.data.status} (attempt ${handOff.data.attempts})`}
+            {'next_attempt_at' in handOff.data && handOff.data.next_attempt_at && (
               <>
                 {' '}
                 — next attempt <Time iso={handOff.data.next_attempt_at} />

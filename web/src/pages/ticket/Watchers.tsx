@@ -1,19 +1,24 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { getData, send } from '../../api/http';
+import { api, dataOf } from '../../api/client';
 import { may, useSession } from '../../api/session';
-import type { Watcher } from '../../api/types';
 import { ErrorState } from '../../components/States';
 
 /** Watch / Unwatch for the viewer, and who else gets mail about the ticket (agents and admins may remove them). */
 export function Watchers({ ticketId }: { ticketId: string }) {
   const { me } = useSession();
   const queryClient = useQueryClient();
-  const path = `/api/tickets/${encodeURIComponent(ticketId)}/watchers`;
+  const path = { id: ticketId };
   const queryKey = ['watchers', ticketId];
-  const watchers = useQuery({ queryKey, queryFn: () => getData<Watcher[]>(path) });
+  const watchers = useQuery({ queryKey, queryFn: () => dataOf(api.GET('/api/tickets/{id}/watchers', { params: { path } })) });
   const change = useMutation({
     mutationFn: ({ method, userId }: { method: 'POST' | 'DELETE'; userId?: string }) =>
-      send<Watcher[]>(method, userId ? `${path}/${encodeURIComponent(userId)}` : path, method === 'POST' ? {} : undefined),
+      dataOf(
+        method === 'POST'
+          ? api.POST('/api/tickets/{id}/watchers', { params: { path }, body: {} })
+          : userId
+            ? api.DELETE('/api/tickets/{id}/watchers/{userId}', { params: { path: { ...path, userId } } })
+            : api.DELETE('/api/tickets/{id}/watchers', { params: { path } }),
+      ),
     onSuccess: (list) => queryClient.setQueryData(queryKey, list),
   });
   const list = watchers.data ?? [];

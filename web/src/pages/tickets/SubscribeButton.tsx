@@ -1,15 +1,19 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
-import { getData, send } from '../../api/http';
-import type { ViewSubscription } from '../../api/types';
+import { api, dataOf } from '../../api/client';
 
 /** Mail about tickets that match a view: subscribe or stop, one button that says which it is. */
 export function SubscribeButton({ viewId }: { viewId: string }) {
   const queryClient = useQueryClient();
-  const path = `/api/views/${encodeURIComponent(viewId)}/subscriptions`;
+  const params = { path: { id: viewId } };
   const queryKey = ['view-subscription', viewId];
-  const subscription = useQuery({ queryKey, queryFn: () => getData<ViewSubscription>(path) });
+  const subscription = useQuery({ queryKey, queryFn: () => dataOf(api.GET('/api/views/{id}/subscriptions', { params })) });
   const change = useMutation({
-    mutationFn: (subscribe: boolean) => send<ViewSubscription>(subscribe ? 'POST' : 'DELETE', path, subscribe ? {} : undefined),
+    mutationFn: (subscribe: boolean) =>
+      dataOf(
+        subscribe
+          ? api.POST('/api/views/{id}/subscriptions', { params, body: {} })
+          : api.DELETE('/api/views/{id}/subscriptions', { params }),
+      ),
     onSuccess: (answer) => queryClient.setQueryData(queryKey, answer),
   });
   const subscribed = subscription.data?.subscribed ?? false;

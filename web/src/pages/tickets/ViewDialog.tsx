@@ -1,7 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router';
-import { send } from '../../api/http';
+import { api, dataOf } from '../../api/client';
 import { may, useSession } from '../../api/session';
 import type { SavedView, TicketSort } from '../../api/types';
 import { ErrorState } from '../../components/States';
@@ -39,12 +39,12 @@ export function ViewDialog({ draft, view, onClose }: { draft: ViewDraft | null; 
   const save = useMutation({
     mutationFn: (body: ViewDraft) =>
       view
-        ? send<SavedView>('PATCH', `/api/views/${encodeURIComponent(view.id)}`, { ...body, version: view.version })
-        : send<SavedView>('POST', '/api/views', body),
+        ? dataOf(api.PATCH('/api/views/{id}', { params: { path: { id: view.id } }, body: { ...body, version: view.version } }))
+        : dataOf(api.POST('/api/views', { body })),
     onSuccess: (saved) => finish(viewPath(saved)),
   });
   const remove = useMutation({
-    mutationFn: (id: string) => send('DELETE', `/api/views/${encodeURIComponent(id)}`),
+    mutationFn: (id: string) => api.DELETE('/api/views/{id}', { params: { path: { id } } }),
     onSuccess: () => finish('/tickets'),
   });
 

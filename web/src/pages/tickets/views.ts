@@ -1,19 +1,19 @@
 import { useQueries, useQuery } from '@tanstack/react-query';
-import { getData, getList } from '../../api/http';
-import type { SavedView, ViewCount } from '../../api/types';
+import { api, dataOf } from '../../api/client';
+import type { SavedView } from '../../api/types';
 
 /** Counts refresh with the live stream (every change refreshes what is on screen) and at least once a minute. */
 const countRefreshMs = 60_000;
 
 export function useViews() {
-  return useQuery({ queryKey: ['views'], queryFn: async () => (await getList<SavedView>('/api/views', { limit: 200 })).items });
+  return useQuery({ queryKey: ['views'], queryFn: () => dataOf(api.GET('/api/views', { params: { query: { limit: 200 } } })) });
 }
 
 export function useView(id: string) {
   return useQuery({
     enabled: id !== '',
     queryKey: ['views', id],
-    queryFn: () => getData<SavedView>(`/api/views/${encodeURIComponent(id)}`),
+    queryFn: () => dataOf(api.GET('/api/views/{id}', { params: { path: { id } } })),
   });
 }
 
@@ -22,7 +22,7 @@ export function useViewCounts(views: readonly SavedView[]): Map<string, number> 
   const counts = useQueries({
     queries: views.map((view) => ({
       queryKey: ['view-count', view.id],
-      queryFn: () => getData<ViewCount>(`/api/views/${encodeURIComponent(view.id)}/count`),
+      queryFn: () => dataOf(api.GET('/api/views/{id}/count', { params: { path: { id: view.id } } })),
       refetchInterval: countRefreshMs,
     })),
   });
