@@ -13,6 +13,8 @@ import type { Database } from './db/database.js';
 import { ErrorBodySchema } from './http/envelope.js';
 import { errorBody, registerErrorHandler } from './http/error-handler.js';
 import { openApiOptions } from './http/openapi.js';
+import { registerInputGuard, undecodablePathDetails } from './http/input-guard.js';
+import { registerRequestBodies } from './http/request-body.js';
 import { registerValidators } from './http/validators.js';
 import { loggerOptions } from './logging.js';
 import type { Actor } from './modules/access/policy.js';
@@ -78,11 +80,12 @@ export async function buildApp(options: AppOptions) {
     forceCloseConnections: 'idle',
     // Long ids must reach the services (which answer 404), not die in the router with a 414.
     routerOptions: { maxParamLength: 2048 },
-    frameworkErrors: (error, _request, reply) => {
+    frameworkErrors: (error, request, reply) => {
       const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 400;
+      const details = error.code === 'FST_ERR_BAD_URL' ? undecodablePathDetails(request) : [{ field: 'url', problem: error.message }];
       void (reply as FastifyReply)
         .status(status === 414 ? 404 : status)
-        .send(errorBody(status === 414 ? 'NOT_FOUND' : 'VALIDATION_FAILED', error.message, [{ field: 'url', problem: error.message }]));
+        .send(errorBody(status === 414 ? 'NOT_FOUND' : 'VALIDATION_FAILED', error.message, details));
     },
   }).withTypeProvider<TypeBoxTypeProvider>();
   registerValidators(app);
@@ -98,15 +101,8 @@ export async function buildApp(options: AppOptions) {
     reply.header('x-request-id', request.id);
   });
 
-  // Old clients send `Content-Type: application/json` with an empty body on DELETE; that is no body, not bad JSON.
-  const jsonParser = app.getDefaultJsonParser('error', 'error');
-  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
-    if (body === '' || (typeof body === 'string' && body.trim() === '' && request.method === 'DELETE')) {
-      done(null, undefined);
-      return;
-    }
-    void jsonParser(request, body as string, done);
-  });
+  registerRequestBodies(app);
+  registerInputGuard(app);
 
   registerErrorHandler(app);
   // A successful write through this process retires the dashboard's kept aggregates at once (writes made by another

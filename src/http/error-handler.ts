@@ -51,6 +51,15 @@ const postgresCodes: Record<string, { code: ErrorCode; message: string }> = {
   '22007': { code: 'VALIDATION_FAILED', message: 'a date/time value is invalid' },
   '22008': { code: 'VALIDATION_FAILED', message: 'a date/time value is out of range' },
   '22P02': { code: 'VALIDATION_FAILED', message: 'a value has the wrong form' },
+  // Input the checks before validation (http/input-guard.ts) missed: text or numbers the database cannot hold.
+  '22003': { code: 'VALIDATION_FAILED', message: 'a number is out of the range the data can hold' },
+  '22021': { code: 'VALIDATION_FAILED', message: 'a value holds characters the database cannot store (NUL, invalid UTF-8)' },
+  '22P05': { code: 'VALIDATION_FAILED', message: 'a value holds characters the database cannot store (NUL, invalid UTF-8)' },
+  '22023': { code: 'VALIDATION_FAILED', message: 'a value is not one the database accepts' },
+  '22025': { code: 'VALIDATION_FAILED', message: 'a value holds an invalid escape sequence' },
+  '2201B': { code: 'VALIDATION_FAILED', message: 'a pattern is not a valid regular expression' },
+  '54000': { code: 'VALIDATION_FAILED', message: 'a value is too long to be stored or compared' },
+  '54001': { code: 'VALIDATION_FAILED', message: 'the request is too complex; ask for fewer values at once' },
   '40001': { code: 'CONFLICT', message: 'a concurrent change got in the way; try again' },
   '40P01': { code: 'CONFLICT', message: 'a concurrent change got in the way; try again' },
 };
@@ -97,7 +106,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
     const status = error.statusCode ?? 500;
     if (status >= 400 && status < 500) {
       const code = statusCodes.get(status) ?? 'VALIDATION_FAILED';
-      const field = status === 413 || status === 415 || status === 400 ? 'body' : 'request';
+      const field = status === 415 ? 'header content-type' : status === 413 || status === 400 ? 'body' : 'request';
       return reply.status(status).send(errorBody(code, error.message, [{ field, problem: error.message }]));
     }
     request.log.error({ err: error }, 'unhandled error');

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { InjectOptions } from 'fastify';
+import type { App } from '../../src/app.js';
 import type { Client } from './app.js';
 
 /** A small seeded PRNG (mulberry32), so a failing case can be replayed. */
@@ -118,3 +119,89 @@ export async function fuzzRoute(
   }
   return statuses;
 }
+
+/** What a route takes, read from the app's route table: new routes are fuzzed without being listed anywhere. */
+export type RouteInputs = {
+  method: string;
+  url: string;
+  query: string[];
+  params: string[];
+  /** Body fields: the body schema's, or for an open body (the older systems' routes) the answer's. */
+  body: string[];
+  /** The media type to send a body as. */
+  bodyType: string;
+  /** Server-Sent Events: a request that passes validation never ends. */
+  streams: boolean;
+};
+
+type Schema = { $ref?: string; properties?: Record<string, unknown>; anyOf?: Schema[]; type?: string };
+
+function propertiesOf(schema: Schema | undefined, shared: Record<string, Schema>): string[] {
+  if (!schema) return [];
+  if (schema.$ref) return propertiesOf(shared[schema.$ref.replace(/#.*$/, '')], shared);
+  if (schema.anyOf) return [...new Set(schema.anyOf.flatMap((branch) => propertiesOf(branch, shared)))];
+  return Object.keys(schema.properties ?? {});
+}
+
+export function routeInputs(app: App): RouteInputs[] {
+  const shared = app.getSchemas() as Record<string, Schema>;
+  return app.protectedRoutes
+    .filter((route) => route.method !== 'HEAD')
+    .map((route) => {
+      const schema = (route.schema ?? {}) as Record<string, unknown> & { response?: Record<string, Schema> };
+      const body = schema.body as Schema | undefined;
+      const answer = schema.response?.[201] ?? schema.response?.[200];
+      return {
+        method: route.method,
+        url: route.url,
+        query: propertiesOf(schema.querystring as Schema, shared),
+        params: propertiesOf(schema.params as Schema, shared),
+        body: body === undefined ? [] : propertiesOf(body, shared).length ? propertiesOf(body, shared) : propertiesOf(answer, shared),
+        bodyType: (schema.consumes as string[] | undefined)?.[0] ?? 'application/json',
+        streams: JSON.stringify(schema.response ?? {}).includes('text/event-stream'),
+      };
+    });
+}
+
+/** A route's URL with its path parameters filled: `name` gets `value`, the others `fallback`. */
+export function fillPath(url: string, fallback: string, name?: string, value?: string): string {
+  return url.replace(/:(\w+)/g, (_match, param: string) => (param === name ? value! : fallback)).replace('*', 'x');
+}
+
+/** Query and path values (as sent, percent-encoded) PostgreSQL cannot store or compare: each must answer 400. */
+export const unstorableUrlValues = ['%00', 'a%00b', '%C0%AE', '%ED%A0%80', '%FF', '%E2%82'];
+/** Values it can hold but that are out of range somewhere: any answer but a 5xx. */
+export const awkwardUrlValues = [
+  'x'.repeat(5_000),
+  '%F0%9F%92%A5'.repeat(1_000),
+  '99999999999999999999',
+  '9223372036854775808',
+  '2147483648',
+  '-2147483649',
+  '1e400',
+  '-0',
+  'NaN',
+  '%25',
+];
+/** JSON body values (as JSON text) the database cannot store: each must answer 400 naming the field. */
+export const unstorableJsonValues = [
+  '"\\u0000"',
+  '"a\\u0000b"',
+  '"\\ud800"',
+  '"x\\udc00"',
+  '["\\u0000"]',
+  '{"k":"\\ud800"}',
+  '{"k\\u0000":1}',
+];
+/** JSON values it can hold or that are out of range somewhere: any answer but a 5xx. */
+export const awkwardJsonValues = [
+  JSON.stringify('x'.repeat(100_000)),
+  JSON.stringify('丂'.repeat(3_000)),
+  '1e400',
+  '-1e400',
+  '99999999999999999999',
+  '9223372036854775808',
+  '2147483648',
+  '-0',
+  '0.5',
+];

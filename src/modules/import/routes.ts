@@ -45,6 +45,7 @@ export const importRoutes: FastifyPluginAsyncTypebox = async (app) => {
         tags: ['tickets'],
         summary: 'Import tickets with their stage visits (NDJSON or CSV; idempotent by external_id)',
         querystring: ImportQuery,
+        consumes: ['application/x-ndjson', 'text/csv', 'text/plain'],
         body: Type.String({ description: 'NDJSON (Content-Type: application/x-ndjson) or CSV with a header row (text/csv)' }),
         response: { 200: Envelope(ImportReportSchema), 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 413: ErrorBody, 415: ErrorBody },
       },

@@ -214,7 +214,8 @@ export const notificationRoutes: FastifyPluginAsyncTypebox = async (app) => {
         summary: 'The unsubscribe link in every mail: a small HTML page that asks to confirm with one button',
         querystring: UnsubscribeQuery,
         produces: ['text/html'],
-        response: { 200: Type.String({ description: 'An HTML page' }), 400: Type.String(), 403: Type.String() },
+        // A link that fails its checks gets a page; a query refused before (bad characters) the error envelope.
+        response: { 200: Type.String({ description: 'An HTML page' }), 400: Type.Union([ErrorBody, Type.String()]), 403: Type.String() },
       },
     },
     async (request, reply) => {

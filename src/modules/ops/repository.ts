@@ -4,7 +4,7 @@ import type { Executor, Tx } from '../../db/database.js';
 import { keysetPage, type SortKey } from '../../db/keyset.js';
 import type { LogEntryRow, OpsLogAction, TicketRow } from '../../db/types.js';
 import { TicketsRepository } from '../tickets/repository.js';
-import { isWellFormedId } from '../tickets/validation.js';
+import { isWellFormedId, numberRef } from '../tickets/validation.js';
 
 export type NewLogEntry = {
   ticketId: string;
@@ -42,8 +42,9 @@ export class OpsRepository {
   /** `42` is ticket number 42; a well-formed id is that id; anything else names no ticket. */
   async findTicket(db: Executor, ref: string, lock = false): Promise<TicketRow | undefined> {
     let id = ref;
-    if (/^\d{1,15}$/.test(ref)) {
-      const byNumber = await this.tickets.findByNumber(db, Number(ref));
+    if (/^\d+$/.test(ref)) {
+      const number = numberRef(ref);
+      const byNumber = number === undefined ? undefined : await this.tickets.findByNumber(db, number);
       if (!byNumber || !lock) return byNumber;
       id = byNumber.id;
     } else if (!isWellFormedId(ref)) return undefined;
