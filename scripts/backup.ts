@@ -9,8 +9,7 @@ import { PGlite } from '@electric-sql/pglite';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import { parseArgs } from 'node:util';
+import { parseArgs, promisify } from 'node:util';
 import pg from 'pg';
 import { ConfigError, loadConfig } from '../src/config.js';
 import { pgliteOptions } from '../src/db/database.js';
@@ -274,13 +273,19 @@ async function main(argv: string[]): Promise<void> {
     }
     return;
   }
-  console.error('usage: npm run backup -- [--out FILE]\n       npm run restore -- FILE [--clean]');
+  console.error(usage);
   process.exitCode = 2;
 }
 
+const usage = 'usage: npm run backup -- [--out FILE]\n       npm run restore -- FILE [--clean]';
+
 main(process.argv.slice(2)).catch((error: unknown) => {
-  const expected =
-    error instanceof BackupError || error instanceof ConfigError || (error as { code?: string }).code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION';
+  if (String((error as { code?: string }).code).startsWith('ERR_PARSE_ARGS')) {
+    console.error(`${(error as Error).message}\n${usage}`);
+    process.exitCode = 2;
+    return;
+  }
+  const expected = error instanceof BackupError || error instanceof ConfigError;
   console.error(`stageline: ${expected ? (error as Error).message : ((error as Error).stack ?? String(error))}`);
   process.exitCode = 1;
 });
