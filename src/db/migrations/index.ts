@@ -11,6 +11,7 @@ import * as m0009 from './0009_webhooks.js';
 import * as m0010 from './0010_search_document.js';
 import * as m0011 from './0011_tallies.js';
 import * as m0012 from './0012_monitor_indexes.js';
+import * as m0013 from './0013_forecast.js';
 
 export type MigrationModule = { up(db: Kysely<unknown>): Promise<void> };
 
@@ -28,4 +29,5 @@ export const migrations: Record<string, MigrationModule> = {
   '0010_search_document': m0010,
   '0011_tallies': m0011,
   '0012_monitor_indexes': m0012,
+  '0013_forecast': m0013,
 };
