@@ -41,7 +41,7 @@ const round = (p: number) => Math.round(p * 1000) / 1000;
  * visits that lasted at least as long, then stages and durations as the project's tickets actually moved — against
  * the business time its overall target has left.
  */
-export function forecastOne(context: ForecastContext, subject: ForecastSubject, now: Date): Forecast {
+export function forecastOne(context: ForecastContext, subject: ForecastSubject, now: Date, parts = { ticket: true }): Forecast {
   const { model, calendar } = context;
   const elapsedOf = (from: Date, to: Date) => (calendar ? businessMs(calendar, from, to) : Math.max(0, to.getTime() - from.getTime()));
   const visit = subject.visit;
@@ -74,6 +74,7 @@ export function forecastOne(context: ForecastContext, subject: ForecastSubject, 
   else if (visits < MIN_VISITS) out.stage_reason = `${Math.round(visits)} ended visits of this stage; a forecast needs ${MIN_VISITS}`;
   else out.stage_breach_probability = round(found!.durations.conditionalExceed(elapsed, elapsedOf(visit.start, visit.dueAt)));
 
+  if (!parts.ticket) return out;
   if (visits < MIN_VISITS || exits < MIN_VISITS) {
     out.ticket_reason = `${Math.round(visits)} ended visits of this stage and ${exits} moves out of it; a forecast needs ${MIN_VISITS} of each`;
     return out;
