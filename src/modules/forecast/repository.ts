@@ -97,3 +97,82 @@ export class ForecastRepository {
     return rows;
   }
 }
+
+/** What a forecast reads of a ticket row. */
+export type ForecastTicket = {
+  id: string;
+  status: string;
+  priority: string;
+  project_id: string | null;
+  current_stage_id: string | null;
+  sla_used_ms: number | string;
+  sla_segment_start: Date | null;
+  sla_due_at: Date | null;
+};
+
+export type StoredForecast = {
+  ticket_id: string;
+  project_id: string;
+  stage_id: string;
+  probability: number;
+  stage_probability: number | null;
+  ticket_probability: number | null;
+  expected_finish_at: string | null;
+};
+
+export type BreachLikely = { ticket_id: string; type: string; event_id: number };
+
+export class ForecastScanRepository {
+  /** A page of a project's open tickets after `afterId` (by id). */
+  async openTickets(db: Executor, projectId: string, afterId: string, limit: number): Promise<ForecastTicket[]> {
+    const { rows } = await sql<ForecastTicket>`
+      select id, status, priority, project_id, current_stage_id, sla_used_ms, sla_segment_start, sla_due_at from tickets
+      where project_id = ${projectId} and status <> 'closed' and id > ${afterId} order by id limit ${limit}`.execute(db);
+    return rows;
+  }
+
+  /** Keeps the page's forecasts (and drops those of its tickets that now have none). */
+  async store(db: Executor, ticketIds: readonly string[], forecasts: readonly StoredForecast[], at: Date): Promise<void> {
+    await sql`delete from ticket_forecasts where ticket_id = any(${ticketIds as string[]}::text[])
+      and ticket_id <> all(${forecasts.map((f) => f.ticket_id)}::text[])`.execute(db);
+    if (forecasts.length === 0) return;
+    await sql`
+      insert into ticket_forecasts as f (ticket_id, project_id, stage_id, probability, stage_probability, ticket_probability, expected_finish_at, computed_at)
+      select ticket_id, project_id, stage_id, probability, stage_probability, ticket_probability, expected_finish_at, ${at}
+      from jsonb_to_recordset(${JSON.stringify(forecasts)}::jsonb) as r(ticket_id text, project_id text, stage_id text, probability real,
+        stage_probability real, ticket_probability real, expected_finish_at timestamptz)
+      on conflict (ticket_id) do update set project_id = excluded.project_id, stage_id = excluded.stage_id, probability = excluded.probability,
+        stage_probability = excluded.stage_probability, ticket_probability = excluded.ticket_probability,
+        expected_finish_at = excluded.expected_finish_at, computed_at = excluded.computed_at`.execute(db);
+  }
+
+  /** Forecasts of tickets closed since, gone. */
+  async dropClosed(db: Executor): Promise<void> {
+    await sql`delete from ticket_forecasts f using tickets t where t.id = f.ticket_id and t.status = 'closed'`.execute(db);
+  }
+
+  /**
+   * Marks each still-open visit whose forecast reached the threshold and records `breach_likely` in its ticket's history —
+   * once per visit: the UPDATE claims the unmarked rows, so another process scanning at the same time records none twice.
+   */
+  async recordLikely(db: Executor, likely: readonly StoredForecast[], threshold: number, at: Date): Promise<BreachLikely[]> {
+    if (likely.length === 0) return [];
+    const { rows } = await sql<BreachLikely>`
+      with r as (
+        select * from jsonb_to_recordset(${JSON.stringify(likely)}::jsonb) as r(ticket_id text, stage_id text, probability real,
+          stage_probability real, ticket_probability real, expected_finish_at timestamptz)
+      ), claimed as (
+        update stages s set breach_likely_at = ${at} from r
+        where s.id = r.stage_id and s.ticket_id = r.ticket_id and s.breach_likely_at is null and s.stage_end_time is null
+        returning s.id, s.ticket_id, s.definition_id, s.visit
+      )
+      insert into ticket_events (ticket_id, type, actor_name, visibility, data, created_at)
+      select c.ticket_id, 'breach_likely', 'system', 'public',
+        jsonb_build_object('scope', 'ticket', 'stage_id', c.id, 'key', d.key, 'name', d.name, 'visit', c.visit,
+          'probability', r.probability, 'stage_probability', r.stage_probability, 'ticket_probability', r.ticket_probability,
+          'expected_finish_at', r.expected_finish_at, 'threshold', ${threshold}::real), ${at}
+      from claimed c join r on r.stage_id = c.id join stage_definitions d on d.id = c.definition_id
+      returning ticket_id, type, id as event_id`.execute(db);
+    return rows;
+  }
+}

@@ -3,12 +3,21 @@ import type { Db } from '../../db/database.js';
 import { Periodic } from '../../periodic.js';
 import type { ServiceContext } from '../../services.js';
 import type { Calendar } from '../projects/calendar.js';
-import type { TicketView } from '../tickets/service.js';
 import { forecastOne, type Forecast, type ForecastContext } from './forecast.js';
 import { ForecastModel } from './model.js';
-import { ForecastRepository, HISTORY_DAYS } from './repository.js';
+import {
+  ForecastRepository,
+  ForecastScanRepository,
+  HISTORY_DAYS,
+  type BreachLikely,
+  type ForecastTicket,
+  type StoredForecast,
+} from './repository.js';
 
 export const REFRESH_INTERVAL_MS = 10 * 60_000;
+/** How often every open ticket's forecast is stored and checked against its project's threshold. */
+export const SCAN_INTERVAL_MS = 2 * 60_000;
+const SCAN_BATCH = 500;
 const DAY_MS = 86_400_000;
 
 type Built = { refreshedAt: number; context: ForecastContext; stageIds: Set<string> };
@@ -22,8 +31,10 @@ export class ForecastService {
   private readonly db: Db;
   private readonly clock: Clock;
   private readonly repository = new ForecastRepository();
+  private readonly scans = new ForecastScanRepository();
   private readonly built = new Map<string, Built>();
   private periodic: Periodic | null = null;
+  private scanner: Periodic | null = null;
 
   constructor(context: ServiceContext) {
     this.db = context.database.db;
@@ -43,7 +54,7 @@ export class ForecastService {
   }
 
   /** Each open ticket's forecast by ticket id; a ticket in no project with a workflow (or closed) has none. */
-  async forTickets(tickets: readonly TicketView[]): Promise<Map<string, Forecast | null>> {
+  async forTickets(tickets: readonly ForecastTicket[]): Promise<Map<string, Forecast | null>> {
     const out = new Map<string, Forecast | null>();
     const open = tickets.filter((ticket) => ticket.status !== 'closed' && ticket.project_id !== null);
     for (const ticket of tickets) out.set(ticket.id, null);
@@ -78,8 +89,64 @@ export class ForecastService {
     return out;
   }
 
-  async forTicket(ticket: TicketView): Promise<Forecast | null> {
+  async forTicket(ticket: ForecastTicket): Promise<Forecast | null> {
     return (await this.forTickets([ticket])).get(ticket.id) ?? null;
+  }
+
+  /**
+   * Stores every open ticket's forecast (the Delayed view and the ticket list sort and filter by it) and records
+   * `breach_likely` for each visit whose forecast first reaches its project's threshold. Safe in several processes.
+   */
+  async scan(): Promise<BreachLikely[]> {
+    const recorded: BreachLikely[] = [];
+    await this.scans.dropClosed(this.db);
+    const projects = await this.repository.models(this.db, await this.repository.projectIds(this.db), false);
+    for (const project of projects) {
+      if (!project.refreshed_at) continue;
+      for (let after = ''; ;) {
+        const tickets = await this.scans.openTickets(this.db, project.project_id, after, SCAN_BATCH);
+        if (tickets.length === 0) break;
+        after = tickets.at(-1)!.id;
+        const forecasts = await this.forTickets(tickets);
+        const now = this.clock.now();
+        const stored: StoredForecast[] = [];
+        for (const ticket of tickets) {
+          const forecast = forecasts.get(ticket.id);
+          const probabilities = [forecast?.stage_breach_probability, forecast?.ticket_breach_probability].filter(
+            (p): p is number => typeof p === 'number',
+          );
+          if (!forecast || probabilities.length === 0 || !ticket.current_stage_id) continue;
+          stored.push({
+            ticket_id: ticket.id,
+            project_id: project.project_id,
+            stage_id: ticket.current_stage_id,
+            probability: Math.max(...probabilities),
+            stage_probability: forecast.stage_breach_probability,
+            ticket_probability: forecast.ticket_breach_probability,
+            expected_finish_at: forecast.expected_finish_at,
+          });
+        }
+        const threshold = project.breach_likely_threshold;
+        recorded.push(
+          ...(await this.db.transaction().execute(async (tx) => {
+            await this.scans.store(
+              tx,
+              tickets.map((ticket) => ticket.id),
+              stored,
+              now,
+            );
+            return this.scans.recordLikely(
+              tx,
+              stored.filter((forecast) => forecast.probability >= threshold),
+              threshold,
+              now,
+            );
+          })),
+        );
+        if (tickets.length < SCAN_BATCH) break;
+      }
+    }
+    return recorded;
   }
 
   /** The projects' built models, rebuilt where a refresh has happened since; a project never refreshed has none. */
@@ -112,14 +179,16 @@ export class ForecastService {
     return out;
   }
 
-  /** Refreshes every `intervalMs` (and once at start) until `stop()`; only the running server starts this. */
-  start(onError: (error: unknown) => void, intervalMs = REFRESH_INTERVAL_MS): void {
+  /** Refreshes every `intervalMs` (and once at start) and scans every `scanIntervalMs` until `stop()`; only the server starts this. */
+  start(onError: (error: unknown) => void, intervalMs = REFRESH_INTERVAL_MS, scanIntervalMs = SCAN_INTERVAL_MS): void {
     this.periodic ??= new Periodic(() => this.refresh(), onError);
     this.periodic.start(intervalMs);
+    this.scanner ??= new Periodic(() => this.scan(), onError);
+    this.scanner.start(scanIntervalMs);
     this.refresh().catch(onError);
   }
 
   async stop(): Promise<void> {
-    await this.periodic?.stop();
+    await Promise.all([this.periodic?.stop(), this.scanner?.stop()]);
   }
 }

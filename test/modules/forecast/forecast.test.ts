@@ -162,3 +162,21 @@ test('lists add forecasts on request', async () => {
   assert.equal(res.statusCode, 200, res.body);
   for (const ticket of res.json().data) assert.equal(typeof ticket.forecast.stage_breach_probability, 'number');
 });
+
+test('breach_likely is recorded once per visit when the forecast first reaches the project threshold', async () => {
+  const patched = await t.api.patch('/api/projects/SYN', { breach_likely_threshold: 0.6 });
+  assert.equal(patched.statusCode, 200, patched.body);
+  assert.equal(patched.json().data.breach_likely_threshold, 0.6);
+  const likely = openInTriage('SYN', 220 * MINUTE);
+  const unlikely = openInTriage('SYN', 5 * MINUTE);
+  await importRows([likely, unlikely]);
+  const [first, second] = [await t.app.services.forecast.scan(), await t.app.services.forecast.scan()];
+  assert.ok(first.some((event) => event.ticket_id === likely.id));
+  assert.ok(!first.some((event) => event.ticket_id === unlikely.id));
+  assert.equal(second.length, 0);
+  const history = (await t.api.get(`/api/tickets/${likely.id}/history`)).json().data;
+  const events = history.filter((event: { type: string }) => event.type === 'breach_likely');
+  assert.equal(events.length, 1);
+  assert.ok(events[0].data.probability >= 0.6);
+  assert.equal(events[0].data.key, 'triage');
+});
