@@ -176,3 +176,40 @@ export class ForecastScanRepository {
     return rows;
   }
 }
+
+export type LikelyRow = {
+  id: string;
+  number: number;
+  subject: string | null;
+  project: string | null;
+  priority: string;
+  status: string;
+  assigned_to: string | null;
+  at_risk_from: Date | null;
+  overdue_from: Date | null;
+  probability: number;
+  stage_probability: number | null;
+  ticket_probability: number | null;
+  expected_finish_at: Date | null;
+  computed_at: Date;
+  stage_key: string | null;
+  stage_name: string | null;
+  stage_due_at: Date | null;
+};
+
+/** Open tickets whose last stored forecast reaches their project's threshold, most likely first (the index's order per project). */
+export async function likelyToBreach(db: Executor, projectKey: string | undefined, limit: number): Promise<LikelyRow[]> {
+  const { rows } = await sql<LikelyRow>`
+    select t.id, t.number, t.subject, t.project, t.priority, t.status, t.assigned_to, t.at_risk_from, t.overdue_from,
+      f.probability, f.stage_probability, f.ticket_probability, f.expected_finish_at, f.computed_at,
+      d.key as stage_key, d.name as stage_name, s.due_at as stage_due_at
+    from ticket_forecasts f
+    join projects p on p.id = f.project_id
+    join tickets t on t.id = f.ticket_id and t.status <> 'closed' and t.project_id = f.project_id
+    left join stages s on s.id = f.stage_id
+    left join stage_definitions d on d.id = s.definition_id
+    where f.probability >= p.breach_likely_threshold ${projectKey === undefined ? sql`` : sql`and p.key = ${projectKey}`}
+    order by f.probability desc, f.ticket_id
+    limit ${limit}`.execute(db);
+  return rows;
+}

@@ -8,6 +8,7 @@ import { ForecastModel } from './model.js';
 import {
   ForecastRepository,
   ForecastScanRepository,
+  likelyToBreach,
   HISTORY_DAYS,
   type BreachLikely,
   type ForecastTicket,
@@ -147,6 +148,11 @@ export class ForecastService {
       }
     }
     return recorded;
+  }
+
+  /** Open tickets likely to breach (by their stored forecasts), most likely first. */
+  likely(projectKey: string | undefined, limit: number) {
+    return likelyToBreach(this.db, projectKey, limit);
   }
 
   /** The projects' built models, rebuilt where a refresh has happened since; a project never refreshed has none. */

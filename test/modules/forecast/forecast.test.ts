@@ -180,3 +180,20 @@ test('breach_likely is recorded once per visit when the forecast first reaches t
   assert.ok(events[0].data.probability >= 0.6);
   assert.equal(events[0].data.key, 'triage');
 });
+
+test('Delayed "likely to breach": tickets at or above the threshold, most likely first', async () => {
+  await t.app.services.forecast.scan();
+  const res = await t.api.get('/api/monitor/likely?project=SYN');
+  assert.equal(res.statusCode, 200, res.body);
+  const items = res.json().data;
+  assert.ok(items.length > 0);
+  const probabilities = items.map((item: { probability: number }) => item.probability);
+  assert.deepEqual(
+    probabilities,
+    [...probabilities].sort((a, b) => b - a),
+  );
+  assert.ok(probabilities.every((p: number) => p >= 0.6));
+  // Predicted before the fixed at-risk threshold: some of them are still on track.
+  assert.ok(items.some((item: { delay_state: string }) => item.delay_state === 'on_track'));
+  assert.equal((await t.api.get('/api/monitor/likely?limit=0')).statusCode, 400);
+});
