@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { testApp, type TestApp } from '../../helpers/app.js';
-import { LogNormal, MINUTE, seeded } from './synthetic.js';
+import { importRows as importSynthetic, LogNormal, MINUTE, seeded, syntheticProject } from './synthetic.js';
 
 const NOW = Date.parse('2026-06-05T12:00:00Z'); // a Friday
 const durations: Record<string, LogNormal> = {
@@ -16,29 +16,9 @@ let t: TestApp;
 const random = seeded(5);
 let counter = 0;
 
-const project = (key: string, extra: Record<string, unknown> = {}) => ({
-  key,
-  name: key,
-  ticket_target_minutes: 900,
-  stages: [
-    { key: 'intake', name: 'Intake', target_minutes: 60 },
-    { key: 'triage', name: 'Triage', target_minutes: 240 },
-    { key: 'waiting', name: 'Waiting', target_minutes: 2880, pauses: true },
-    { key: 'fix', name: 'Fix', target_minutes: 600 },
-    { key: 'closed', name: 'Closed', final: true },
-  ],
-  ...extra,
-});
+const project = syntheticProject;
 
-const importRows = async (rows: unknown[]) => {
-  const res = await t.api.request({
-    method: 'POST',
-    url: '/api/import',
-    payload: rows.map((row) => JSON.stringify(row)).join('\n'),
-    headers: { 'content-type': 'application/x-ndjson' },
-  });
-  assert.equal(res.json().data.rejected, 0, res.body);
-};
+const importRows = (rows: unknown[]) => importSynthetic(t, rows);
 
 /** Tickets along `path` (stage keys; a key twice is a revisit), ending before NOW, each closed. */
 function history(projectKey: string, n: number, path: string[]) {

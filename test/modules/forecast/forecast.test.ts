@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { testApp, type TestApp } from '../../helpers/app.js';
-import { LogNormal, MINUTE, seeded } from './synthetic.js';
+import { importRows as importSynthetic, LogNormal, MINUTE, seeded, syntheticProject } from './synthetic.js';
 
 /** A fixed path intake → triage → fix → closed, each stage's duration log-normal with known parameters. */
 const truth = { intake: new LogNormal(40, 0.6), triage: new LogNormal(120, 0.8), fix: new LogNormal(300, 0.7) };
@@ -14,30 +14,9 @@ let t: TestApp;
 const random = seeded(23);
 let counter = 0;
 
-const importRows = async (rows: unknown[]) => {
-  const res = await t.api.request({
-    method: 'POST',
-    url: '/api/import',
-    payload: rows.map((row) => JSON.stringify(row)).join('\n'),
-    headers: { 'content-type': 'application/x-ndjson' },
-  });
-  assert.equal(res.statusCode, 200, res.body);
-  assert.equal(res.json().data.rejected, 0, res.body);
-};
+const importRows = (rows: unknown[]) => importSynthetic(t, rows);
 
-const project = (key: string, extra: Record<string, unknown> = {}) => ({
-  key,
-  name: key,
-  ticket_target_minutes: TICKET_TARGET_MINUTES,
-  stages: [
-    { key: 'intake', name: 'Intake', target_minutes: 60 },
-    { key: 'triage', name: 'Triage', target_minutes: 240 },
-    { key: 'waiting', name: 'Waiting', target_minutes: 2880, pauses: true },
-    { key: 'fix', name: 'Fix', target_minutes: 600 },
-    { key: 'closed', name: 'Closed', final: true },
-  ],
-  ...extra,
-});
+const project = syntheticProject;
 
 /** `n` tickets that went the whole path, ending before NOW. */
 function history(projectKey: string, n: number) {

@@ -1,4 +1,7 @@
 /** Synthetic history with known duration distributions, for the forecast's tests. */
+import assert from 'node:assert/strict';
+import type { TestApp } from '../../helpers/app.js';
+
 export const MINUTE = 60_000;
 
 export function seeded(seed: number): () => number {
@@ -45,4 +48,31 @@ export class LogNormal {
       if (value > elapsed) return value;
     }
   }
+}
+
+/** The tests' workflow: intake → triage → (waiting, which pauses the overall clock) → fix → closed; 900 min overall. */
+export const syntheticProject = (key: string, extra: Record<string, unknown> = {}) => ({
+  key,
+  name: key,
+  ticket_target_minutes: 900,
+  stages: [
+    { key: 'intake', name: 'Intake', target_minutes: 60 },
+    { key: 'triage', name: 'Triage', target_minutes: 240 },
+    { key: 'waiting', name: 'Waiting', target_minutes: 2880, pauses: true },
+    { key: 'fix', name: 'Fix', target_minutes: 600 },
+    { key: 'closed', name: 'Closed', final: true },
+  ],
+  ...extra,
+});
+
+/** Imports rows as NDJSON; every one must be accepted. */
+export async function importRows(t: TestApp, rows: unknown[]): Promise<void> {
+  const res = await t.api.request({
+    method: 'POST',
+    url: '/api/import',
+    payload: rows.map((row) => JSON.stringify(row)).join('\n'),
+    headers: { 'content-type': 'application/x-ndjson' },
+  });
+  assert.equal(res.statusCode, 200, res.body);
+  assert.equal(res.json().data.rejected, 0, res.body);
 }
