@@ -25,6 +25,7 @@ import { importRoutes } from './modules/import/routes.js';
 import { opsRoutes } from './modules/ops/routes.js';
 import { projectRoutes } from './modules/projects/routes.js';
 import { workflowRoutes } from './modules/workflow/routes.js';
+import { forecastRoutes } from './modules/forecast/routes.js';
 import { monitorRoutes } from './modules/monitor/routes.js';
 import { eventRoutes } from './modules/events/routes.js';
 import { searchRoutes } from './modules/search/routes.js';
@@ -141,6 +142,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(projectRoutes, { prefix: '/api' });
   await app.register(workflowRoutes, { prefix: '/api', backgroundJobs: options.backgroundJobs ?? false });
   await app.register(monitorRoutes, { prefix: '/api', backgroundJobs: options.backgroundJobs ?? false });
+  await app.register(forecastRoutes, { prefix: '/api', backgroundJobs: options.backgroundJobs ?? false });
   await app.register(eventRoutes, { prefix: '/api', backgroundJobs: options.backgroundJobs ?? false });
   await app.register(searchRoutes, { prefix: '/api' });
   await app.register(viewRoutes, { prefix: '/api' });

@@ -6,6 +6,7 @@ import { AuditLog } from './modules/audit/service.js';
 import type { TokenWithUser } from './modules/auth/repository.js';
 import { AuthService } from './modules/auth/service.js';
 import { TokensService } from './modules/auth/tokens.js';
+import { ForecastService } from './modules/forecast/service.js';
 import { ImportService } from './modules/import/service.js';
 import { OpsService } from './modules/ops/service.js';
 import { EventDispatcher } from './modules/dispatch/dispatcher.js';
@@ -50,6 +51,7 @@ export function createServices(context: ServiceContext) {
   const workflow = new WorkflowService(context, { tickets, projects });
   const sweeper = new DelaySweeper(context);
   const monitor = new MonitorService(context);
+  const forecast = new ForecastService(context);
   const events = new EventsService(context);
   const outbox = new Outbox(context.database.db, context.clock, {
     // Longer than any one call of any kind takes, so a live attempt's claim never runs out under it.
@@ -74,6 +76,7 @@ export function createServices(context: ServiceContext) {
     workflow,
     sweeper,
     monitor,
+    forecast,
     events,
     audit,
     auth,

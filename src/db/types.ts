@@ -134,6 +134,8 @@ export interface ProjectsTable {
   description: string | null;
   calendar: ColumnType<Record<string, unknown> | null, string | null, string | null>;
   at_risk_threshold: Generated<number>;
+  /** A ticket whose forecast breach probability reaches this is "likely to breach" (issue 23). */
+  breach_likely_threshold: Generated<number>;
   ticket_target_minutes: number | null;
   transitions: ColumnType<unknown[] | null, string | null, string | null>;
   created_at: Timestamp;

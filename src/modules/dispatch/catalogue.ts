@@ -12,6 +12,7 @@ export const eventTypes = [
   'ticket.deleted',
   'ticket.at_risk',
   'ticket.overdue',
+  'ticket.breach_likely',
   'stage.entered',
   'stage.left',
   'stage.at_risk',
@@ -32,6 +33,8 @@ export const eventDescriptions: Record<EventType, string> = {
   'ticket.deleted': 'The ticket was deleted',
   'ticket.at_risk': "The ticket's overall target is close",
   'ticket.overdue': "The ticket's overall target has passed",
+  'ticket.breach_likely':
+    "The forecast says the ticket will likely miss its stage's or overall target (probability at or above the project's threshold; once per visit)",
   'stage.entered': 'The ticket entered a stage',
   'stage.left': 'The ticket left a stage',
   'stage.at_risk': "The current stage's target is close",
@@ -68,6 +71,8 @@ export function publicTypeOf(event: DomainEvent): EventType | null {
       return `${scope}.at_risk`;
     case 'overdue':
       return `${scope}.overdue`;
+    case 'breach_likely':
+      return 'ticket.breach_likely';
     case 'comment':
       return 'comment.added';
     case 'ops_sent':

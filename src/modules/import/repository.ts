@@ -1,6 +1,9 @@
 import { sql } from 'kysely';
 import type { Tx } from '../../db/database.js';
 import { CHANGE_CHANNEL } from '../../db/migrations/0002_workflows.js';
+import type { Calendar } from '../projects/calendar.js';
+import type { ProjectRow, StageDefinitionRow } from '../projects/repository.js';
+import type { ImportWorkflow } from './replay.js';
 
 /**
  * The row triggers on the imported tables whose work `insertBatch` does set-based in bulk mode. Any other trigger
@@ -40,8 +43,14 @@ export type ImportTicketRow = {
   created_at: string;
   updated_at: string;
   closed_at: string | null;
-  /** The open visits' earliest due time, set up front so the stages trigger finds nothing to change. */
+  /** The open visits' earliest at-risk and due times, set up front so the stages trigger finds nothing to change. */
+  stage_at_risk_at: string | null;
   stage_due_at: string | null;
+  /** The overall SLA clock as the visits' transitions would have left it (see replay.ts). */
+  sla_used_ms: number;
+  sla_segment_start: string | null;
+  sla_at_risk_at: string | null;
+  sla_due_at: string | null;
   /** Only in bulk mode (no foreign-key triggers), where the ticket can name a stage inserted after it. */
   current_stage_id: string | null;
 };
@@ -55,6 +64,9 @@ export type ImportStageRow = {
   stage_start_time: string;
   stage_end_time: string | null;
   due_at: string | null;
+  at_risk_at: string | null;
+  business_ms: number | null;
+  paused: boolean;
   contact_emails: string[];
   created_at: string;
   updated_at: string;
@@ -80,19 +92,40 @@ export class ImportRepository {
     return new Set(rows.map((row) => row.external_id));
   }
 
-  /** Stage definitions of the named projects (by key or name), as `project \0 stage key` → definition id. */
-  async definitions(tx: Tx, projects: readonly string[]): Promise<Map<string, string>> {
-    const found = new Map<string, string>();
-    if (projects.length === 0) return found;
-    const { rows } = await sql<{ project_key: string; project_name: string; key: string; id: string }>`
-      select p.key as project_key, p.name as project_name, d.key, d.id
+  /**
+   * The workflows of the named projects (by key or name), each under both names, with its stage definitions
+   * (archived ones too: a live definition's parent may be one); `definitions` maps `project \0 stage key` → definition id.
+   */
+  async workflows(
+    tx: Tx,
+    projects: readonly string[],
+  ): Promise<{ workflowOf: Map<string, ImportWorkflow>; definitions: Map<string, string> }> {
+    const workflowOf = new Map<string, ImportWorkflow>();
+    const definitions = new Map<string, string>();
+    if (projects.length === 0) return { workflowOf, definitions };
+    const { rows } = await sql<
+      StageDefinitionRow & { project_key: string; project_name: string } & Pick<
+          ProjectRow,
+          'calendar' | 'at_risk_threshold' | 'ticket_target_minutes'
+        >
+    >`
+      select p.key as project_key, p.name as project_name, p.calendar, p.at_risk_threshold, p.ticket_target_minutes, d.*
       from stage_definitions d join projects p on p.id = d.project_id
-      where (p.key = any(${projects as string[]}::text[]) or p.name = any(${projects as string[]}::text[])) and not d.archived`.execute(tx);
-    for (const row of rows) {
-      found.set(`${row.project_name}\u0000${row.key}`, row.id);
-      found.set(`${row.project_key}\u0000${row.key}`, row.id);
+      where p.key = any(${projects as string[]}::text[]) or p.name = any(${projects as string[]}::text[])`.execute(tx);
+    for (const { project_key, project_name, calendar, at_risk_threshold, ticket_target_minutes, ...definition } of rows) {
+      const workflow = workflowOf.get(project_key) ?? {
+        calendar: calendar as Calendar | null,
+        atRiskThreshold: at_risk_threshold,
+        ticketTargetMinutes: ticket_target_minutes,
+        definitionOf: new Map(),
+      };
+      workflow.definitionOf.set(definition.id, definition);
+      workflowOf.set(project_key, workflow).set(project_name, workflow);
+      if (definition.archived) continue;
+      definitions.set(`${project_name}\u0000${definition.key}`, definition.id);
+      definitions.set(`${project_key}\u0000${definition.key}`, definition.id);
     }
-    return found;
+    return { workflowOf, definitions };
   }
 
   /**
@@ -160,14 +193,17 @@ export class ImportRepository {
     if (rows.length === 0) return new Set();
     const { rows: inserted } = await sql<{ id: string }>`
       insert into tickets (id, external_id, subject, description, status, priority, category, project, customer_name,
-        customer_email, customer_phone, contact_person, helpdeskurl, assigned_to, metadata, created_at, updated_at, closed_at, stage_at_risk_at, stage_due_at, current_stage_id, project_id)
+        customer_email, customer_phone, contact_person, helpdeskurl, assigned_to, metadata, created_at, updated_at, closed_at, stage_at_risk_at, stage_due_at, current_stage_id,
+        sla_used_ms, sla_segment_start, sla_at_risk_at, sla_due_at, project_id)
       select id, external_id, subject, description, status, priority, category, project, customer_name,
-        customer_email, customer_phone, contact_person, helpdeskurl, assigned_to, metadata, created_at, updated_at, closed_at, stage_due_at, stage_due_at, current_stage_id,
+        customer_email, customer_phone, contact_person, helpdeskurl, assigned_to, metadata, created_at, updated_at, closed_at, stage_at_risk_at, stage_due_at, current_stage_id,
+        sla_used_ms, sla_segment_start, sla_at_risk_at, sla_due_at,
         (select p.id from projects p where p.key = r.project or p.name = r.project order by p.key = r.project desc limit 1)
       from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(id text, external_id text, subject text, description text,
         status text, priority text, category text, project text, customer_name text, customer_email text,
         customer_phone text, contact_person text, helpdeskurl text, assigned_to text, metadata jsonb,
-        created_at timestamptz, updated_at timestamptz, closed_at timestamptz, stage_due_at timestamptz, current_stage_id text)
+        created_at timestamptz, updated_at timestamptz, closed_at timestamptz, stage_at_risk_at timestamptz, stage_due_at timestamptz, current_stage_id text,
+        sla_used_ms bigint, sla_segment_start timestamptz, sla_at_risk_at timestamptz, sla_due_at timestamptz)
       on conflict do nothing
       returning id`.execute(tx);
     return new Set(inserted.map((row) => row.id));
@@ -183,12 +219,14 @@ export class ImportRepository {
     const json = JSON.stringify(stages);
     await sql`
       insert into stages (id, ticket_id, definition_id, visit, stage_type, stage_description, stage_start_time,
-        stage_end_time, due_at, contact_emails, created_at, updated_at)
+        stage_end_time, due_at, at_risk_at, business_ms, paused, contact_emails, created_at, updated_at)
       select id, ticket_id, definition_id, visit, 'major', stage_description, stage_start_time,
-        stage_end_time, due_at, contact_emails, created_at, updated_at
+        stage_end_time, due_at, at_risk_at, business_ms, paused, contact_emails, created_at, updated_at
       from jsonb_to_recordset(${json}::jsonb) as r(id text, ticket_id text, definition_id text, visit integer,
         stage_description text, stage_start_time timestamptz, stage_end_time timestamptz, due_at timestamptz,
-        contact_emails text[], created_at timestamptz, updated_at timestamptz)`.execute(tx);
+        at_risk_at timestamptz, business_ms bigint, paused boolean, contact_emails text[], created_at timestamptz, updated_at timestamptz)`.execute(
+      tx,
+    );
     await sql`
       insert into ticket_stages (ticket_id, stage_id, position)
       select ticket_id, id, row_number() over (partition by ticket_id order by stage_start_time, id) - 1

@@ -5,6 +5,7 @@ import type { Db, Tx } from '../../db/database.js';
 import type { ServiceContext } from '../../services.js';
 import { assertCan, type Actor } from '../access/policy.js';
 import { ImportRepository, type ImportEventRow, type ImportStageRow, type ImportTicketRow } from './repository.js';
+import { replayVisits } from './replay.js';
 import { readRows, validateRow, type ImportFormat, type ImportRow } from './rows.js';
 
 export type ImportOptions = { format: ImportFormat; strict: boolean; batchSize?: number };
@@ -140,7 +141,7 @@ export class ImportService {
     const fresh = unique.filter((row) => !existing.has(row.externalId));
 
     const projects = [...new Set(fresh.flatMap((row) => (row.ticket.project ? [row.ticket.project] : [])))];
-    const definitions = await this.repository.definitions(tx, projects);
+    const { workflowOf, definitions } = await this.repository.workflows(tx, projects);
     const now = this.clock.now();
     const bulk = await this.repository.enterBulkMode(tx);
     const tickets: ImportTicketRow[] = [];
@@ -163,34 +164,57 @@ export class ImportService {
       const createdAt = input.created_at ?? visits[0]?.stage_start_time ?? now;
       let updatedAt = createdAt;
       let openStage: string | null = null;
-      let openDue: Date | null = null;
       const visitNumbers = new Map<string | null, number>();
-      for (const visit of visits) {
+      const keyed = visits.map((visit) => ({
+        definitionId: visit.key === null ? null : definitions.get(`${input.project}\u0000${visit.key}`)!,
+        start: visit.stage_start_time,
+        end: visit.stage_end_time ?? null,
+        dueAt: visit.due_at ?? null,
+      }));
+      const workflow = input.project ? workflowOf.get(input.project) : undefined;
+      const noWorkflow = { calendar: null, atRiskThreshold: 1, ticketTargetMinutes: null, definitionOf: new Map() };
+      const replay = replayVisits(workflow ?? noWorkflow, createdAt, keyed);
+      const open = { atRisk: null as Date | null, due: null as Date | null };
+      const earliest = (a: Date | null, b: Date | null) => (a && (!b || a < b) ? a : b);
+      visits.forEach((visit, index) => {
         const stageId = newId();
-        const end = visit.stage_end_time ?? null;
+        // A ticket closed by its final visit stays on it, as after the transition into it.
+        if (index === visits.length - 1 && replay.ticket.status?.status === 'closed') openStage = stageId;
+        const timed = replay.visits[index]!;
+        const end = timed.end;
         const last = end ?? visit.stage_start_time;
         if (last > updatedAt) updatedAt = last;
-        if (!end) openStage = stageId;
-        if (!end && visit.due_at && (!openDue || visit.due_at < openDue)) openDue = visit.due_at;
+        if (!end) {
+          openStage = stageId;
+          open.due = earliest(timed.dueAt, open.due);
+          open.atRisk = earliest(timed.atRiskAt ?? timed.dueAt, open.atRisk);
+        }
         const number = (visitNumbers.get(visit.key) ?? 0) + 1;
         visitNumbers.set(visit.key, number);
         stages.push({
           id: stageId,
           ticket_id: id,
-          definition_id: visit.key === null ? null : definitions.get(`${input.project}\u0000${visit.key}`)!,
+          definition_id: keyed[index]!.definitionId,
           visit: number,
           stage_description: visit.stage_description ?? null,
           stage_start_time: iso(visit.stage_start_time),
           stage_end_time: end && iso(end),
-          due_at: visit.due_at ? iso(visit.due_at) : null,
+          due_at: timed.dueAt && iso(timed.dueAt),
+          at_risk_at: timed.atRiskAt && iso(timed.atRiskAt),
+          business_ms: timed.businessMs,
+          paused: timed.paused,
           contact_emails: visit.contact_emails ?? [],
           created_at: iso(visit.stage_start_time),
           updated_at: iso(last),
         });
-      }
+      });
       if (openStage) current.push({ ticket_id: id, stage_id: openStage });
       if (openStage) currentOf.set(id, openStage);
-      const status = input.status ?? 'new';
+      // The visits decide the status as the transitions would have: a final one closes, any other opens a new ticket.
+      const moved = replay.ticket.status;
+      const given = input.status ?? 'new';
+      const status = !moved ? given : moved.status === 'closed' ? 'closed' : given === 'new' || given === 'closed' ? 'open' : given;
+      const { sla } = replay.ticket;
       lineOf.set(id, row.line);
       tickets.push({
         id,
@@ -210,8 +234,13 @@ export class ImportService {
         metadata: input.metadata ?? {},
         created_at: iso(createdAt),
         updated_at: iso(updatedAt),
-        closed_at: status === 'closed' ? iso(updatedAt) : null,
-        stage_due_at: openDue && iso(openDue),
+        closed_at: status === 'closed' ? iso(moved?.closedAt ?? updatedAt) : null,
+        stage_at_risk_at: open.atRisk && iso(open.atRisk),
+        stage_due_at: open.due && iso(open.due),
+        sla_used_ms: sla.usedMs,
+        sla_segment_start: sla.segmentStart && iso(sla.segmentStart),
+        sla_at_risk_at: sla.atRiskAt && iso(sla.atRiskAt),
+        sla_due_at: sla.dueAt && iso(sla.dueAt),
         current_stage_id: null,
       });
       events.push({

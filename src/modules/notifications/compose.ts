@@ -69,6 +69,15 @@ export function describe(notice: Notice, audience: Audience, youAreAssignee: boo
       return { title: "The ticket's target is close", details: [`Due ${shown(first.at)}`], quote: null };
     case 'ticket.overdue':
       return { title: "The ticket's target has passed", details: [`Was due ${shown(first.at)}`], quote: null };
+    case 'ticket.breach_likely':
+      return {
+        title: 'The ticket is likely to miss its target',
+        details: [
+          `Breach probability ${shown(first.probability)} in stage ${stage}`,
+          `Expected to finish ${shown(first.expected_finish_at)}`,
+        ],
+        quote: null,
+      };
     case 'comment.added':
       return {
         title: `${events[0].visibility === 'internal' ? 'Internal comment' : 'Comment'}${by}`,

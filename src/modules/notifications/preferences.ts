@@ -22,7 +22,13 @@ const onByDefault = new Set<EventType>([
 ]);
 
 /** Alerts that come in bursts (a sweep marks many stages at once): never one mail each, always batched. */
-export const batchedEvents = new Set<EventType>(['stage.at_risk', 'stage.overdue', 'ticket.at_risk', 'ticket.overdue']);
+export const batchedEvents = new Set<EventType>([
+  'stage.at_risk',
+  'stage.overdue',
+  'ticket.at_risk',
+  'ticket.overdue',
+  'ticket.breach_likely',
+]);
 
 /** "Immediate" alerts are still gathered over this window, so a sweep sends one mail per reader, not a storm. */
 export const alertBatchMinutes = 5;

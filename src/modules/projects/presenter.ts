@@ -27,6 +27,7 @@ export function presentProject(project: ProjectView): ProjectOut {
     description: project.description,
     calendar: project.calendar as Calendar | null,
     at_risk_threshold: project.at_risk_threshold,
+    breach_likely_threshold: project.breach_likely_threshold,
     ticket_target_minutes: project.ticket_target_minutes,
     transitions: project.transitions as Transition[] | null,
     stages: presentStageDefinitions(project.definitions),

@@ -94,6 +94,13 @@ const projectFields = {
       description: 'Share of a target used that makes it at risk (default 0.8)',
     }),
   ),
+  breach_likely_threshold: Type.Optional(
+    Type.Number({
+      exclusiveMinimum: 0,
+      maximum: 1,
+      description: 'Forecast breach probability at which a ticket is "likely to breach" (default 0.7; see docs/forecast.md)',
+    }),
+  ),
   ticket_target_minutes: Type.Optional(
     Nullable(
       Type.Integer({
@@ -134,6 +141,7 @@ export const ProjectPatch = Type.Object(
     description: projectFields.description,
     calendar: projectFields.calendar,
     at_risk_threshold: projectFields.at_risk_threshold,
+    breach_likely_threshold: projectFields.breach_likely_threshold,
     ticket_target_minutes: projectFields.ticket_target_minutes,
     transitions: projectFields.transitions,
     stages: Type.Optional(projectFields.stages),
@@ -166,6 +174,7 @@ export const Project = Type.Object({
   description: Nullable(Type.String()),
   calendar: Nullable(CalendarSchema),
   at_risk_threshold: Type.Number(),
+  breach_likely_threshold: Type.Number(),
   ticket_target_minutes: Nullable(Type.Integer()),
   transitions: Nullable(Type.Array(TransitionSchema)),
   stages: Type.Array(StageDefinition),

@@ -1,4 +1,5 @@
 import type { Actor } from '../access/policy.js';
+import type { Forecast } from '../forecast/forecast.js';
 import { delayOf } from '../workflow/delay.js';
 import type { TicketOut } from './schemas.js';
 import type { TicketView } from './service.js';
@@ -6,7 +7,7 @@ import type { TicketView } from './service.js';
 const iso = (value: Date | null) => (value ? value.toISOString() : null);
 
 /** A ticket as the `/api` face shows it; customers never see who it is assigned to or its metadata. */
-export function presentTicket(ticket: TicketView, actor: Actor): TicketOut {
+export function presentTicket(ticket: TicketView, actor: Actor, forecast?: Forecast | null): TicketOut {
   const out: TicketOut = {
     id: ticket.id,
     number: ticket.number,
@@ -35,6 +36,7 @@ export function presentTicket(ticket: TicketView, actor: Actor): TicketOut {
   out.due_at = iso(ticket.overdue_from);
   out.at_risk_at = iso(ticket.at_risk_from);
   if (ticket.evaluated_at) Object.assign(out, delayOf(ticket, ticket.evaluated_at));
+  if (forecast !== undefined) out.forecast = forecast;
   if (ticket.search_rank !== undefined) {
     out.rank = ticket.search_rank / 1_000_000;
     out.snippet = ticket.search_snippet ?? null;

@@ -24,8 +24,9 @@ export const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const page = await tickets.list(request.actor, ticketListOptions(request.query, request.query.limit ?? 50));
+      const forecasts = request.query.forecast ? await app.services.forecast.forTickets(page.items) : undefined;
       return okList(
-        page.items.map((ticket) => presentTicket(ticket, request.actor)),
+        page.items.map((ticket) => presentTicket(ticket, request.actor, forecasts?.get(ticket.id))),
         { limit: request.query.limit ?? 50, next_cursor: page.nextCursor, ...(page.total !== undefined ? { total: page.total } : {}) },
         `${page.items.length} ticket(s)`,
       );
@@ -55,7 +56,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request, reply) => {
       const ticket = await tickets.get(request.actor, request.params.id);
       reply.header('etag', `"${ticket.version}"`);
-      return ok(presentTicket(ticket, request.actor));
+      return ok(presentTicket(ticket, request.actor, await app.services.forecast.forTicket(ticket)));
     },
   );
 

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { DateTime, Nullable } from '../../http/schema-helpers.js';
+import { ForecastSchema } from '../forecast/schemas.js';
 import { priorities, ticketStatuses } from './validation.js';
 
 export const TicketStatusSchema = Type.Enum([...ticketStatuses]);
@@ -45,6 +46,7 @@ export const TicketSchema = Type.Object(
     overdue_by: Type.Optional(Nullable(Type.Integer({ description: 'Seconds past the earliest due moment, while overdue' }))),
     due_at: Type.Optional(Nullable(DateTime('Earliest due moment of the open stages and the overall target'))),
     at_risk_at: Type.Optional(Nullable(DateTime('When it is (or was) at risk'))),
+    forecast: Type.Optional(Nullable(ForecastSchema)),
     rank: Type.Optional(Type.Number({ description: 'How well it matches the words in `q` (lists searching for words)' })),
     snippet: Type.Optional(
       Nullable(
@@ -158,7 +160,11 @@ export const ticketFilterQuery = {
 };
 
 export const TicketListQuery = Type.Object(
-  { ...ticketFilterQuery, limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })) },
+  {
+    ...ticketFilterQuery,
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
+    forecast: Type.Optional(Type.Boolean({ description: 'Add each open ticket’s delivery forecast' })),
+  },
   { additionalProperties: false },
 );
 export type TicketListQueryType = Static<typeof TicketListQuery>;

@@ -15,6 +15,7 @@ export const webhookEvents = [
   'ticket.deleted',
   'ticket.at_risk',
   'ticket.overdue',
+  'ticket.breach_likely',
   'stage.entered',
   'stage.left',
   'stage.at_risk',

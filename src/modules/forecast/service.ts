@@ -1,0 +1,200 @@
+import type { Clock } from '../../clock.js';
+import type { Db } from '../../db/database.js';
+import { Periodic } from '../../periodic.js';
+import type { ServiceContext } from '../../services.js';
+import type { Calendar } from '../projects/calendar.js';
+import { forecastOne, type Forecast, type ForecastContext } from './forecast.js';
+import { ForecastModel } from './model.js';
+import {
+  ForecastRepository,
+  ForecastScanRepository,
+  likelyToBreach,
+  HISTORY_DAYS,
+  type BreachLikely,
+  type ForecastTicket,
+  type StoredForecast,
+} from './repository.js';
+
+export const REFRESH_INTERVAL_MS = 10 * 60_000;
+/** How often every open ticket's forecast is stored and checked against its project's threshold. */
+export const SCAN_INTERVAL_MS = 2 * 60_000;
+const SCAN_BATCH = 500;
+const DAY_MS = 86_400_000;
+
+type Built = { refreshedAt: number; context: ForecastContext; stageIds: Set<string> };
+
+/**
+ * Forecasts for open tickets (issue 23). A project's model is rebuilt from its history by a periodic refresh (one
+ * grouped scan of the visits ended in the last HISTORY_DAYS); a request reads when each model was refreshed (one small
+ * query), builds a changed one once per process, and forecasts its tickets in memory.
+ */
+export class ForecastService {
+  private readonly db: Db;
+  private readonly clock: Clock;
+  private readonly repository = new ForecastRepository();
+  private readonly scans = new ForecastScanRepository();
+  private readonly built = new Map<string, Built>();
+  private periodic: Periodic | null = null;
+  private scanner: Periodic | null = null;
+
+  constructor(context: ServiceContext) {
+    this.db = context.database.db;
+    this.clock = context.clock;
+  }
+
+  /** Rebuilds every project's model from its history. */
+  async refresh(): Promise<number> {
+    const now = this.clock.now();
+    const since = new Date(now.getTime() - HISTORY_DAYS * DAY_MS);
+    const projects = await this.repository.projectIds(this.db);
+    for (const projectId of projects) {
+      const model = await this.repository.modelInput(this.db, projectId, since);
+      await this.repository.saveModel(this.db, projectId, model, now);
+    }
+    return projects.length;
+  }
+
+  /** Each open ticket's forecast by ticket id; a ticket in no project with a workflow (or closed) has none. */
+  async forTickets(tickets: readonly ForecastTicket[]): Promise<Map<string, Forecast | null>> {
+    const out = new Map<string, Forecast | null>();
+    const open = tickets.filter((ticket) => ticket.status !== 'closed' && ticket.project_id !== null);
+    for (const ticket of tickets) out.set(ticket.id, null);
+    if (open.length === 0) return out;
+    const contexts = await this.contexts([...new Set(open.map((ticket) => ticket.project_id!))]);
+    const visits = await this.repository.currentVisits(
+      this.db,
+      open.flatMap((ticket) => (ticket.current_stage_id ? [ticket.current_stage_id] : [])),
+    );
+    const visitOf = new Map(visits.map((visit) => [visit.ticket_id, visit]));
+    const now = this.clock.now();
+    for (const ticket of open) {
+      const built = contexts.get(ticket.project_id!);
+      if (!built) continue;
+      const visit = visitOf.get(ticket.id);
+      // A visit of another project's workflow (the ticket moved) is no stage of this one.
+      const own = visit && built.stageIds.has(visit.definition_id) ? visit : undefined;
+      out.set(
+        ticket.id,
+        forecastOne(
+          built.context,
+          {
+            id: ticket.id,
+            priority: ticket.priority,
+            visit: own ? { definitionId: own.definition_id, start: own.stage_start_time, dueAt: own.due_at } : null,
+            sla: { usedMs: Number(ticket.sla_used_ms), segmentStart: ticket.sla_segment_start, dueAt: ticket.sla_due_at },
+          },
+          now,
+        ),
+      );
+    }
+    return out;
+  }
+
+  async forTicket(ticket: ForecastTicket): Promise<Forecast | null> {
+    return (await this.forTickets([ticket])).get(ticket.id) ?? null;
+  }
+
+  /**
+   * Stores every open ticket's forecast (the Delayed view and the ticket list sort and filter by it) and records
+   * `breach_likely` for each visit whose forecast first reaches its project's threshold. Safe in several processes.
+   */
+  async scan(): Promise<BreachLikely[]> {
+    const recorded: BreachLikely[] = [];
+    await this.scans.dropClosed(this.db);
+    const projects = await this.repository.models(this.db, await this.repository.projectIds(this.db), false);
+    for (const project of projects) {
+      if (!project.refreshed_at) continue;
+      for (let after = ''; ;) {
+        const tickets = await this.scans.openTickets(this.db, project.project_id, after, SCAN_BATCH);
+        if (tickets.length === 0) break;
+        after = tickets.at(-1)!.id;
+        const forecasts = await this.forTickets(tickets);
+        const now = this.clock.now();
+        const stored: StoredForecast[] = [];
+        for (const ticket of tickets) {
+          const forecast = forecasts.get(ticket.id);
+          const probabilities = [forecast?.stage_breach_probability, forecast?.ticket_breach_probability].filter(
+            (p): p is number => typeof p === 'number',
+          );
+          if (!forecast || probabilities.length === 0 || !ticket.current_stage_id) continue;
+          stored.push({
+            ticket_id: ticket.id,
+            project_id: project.project_id,
+            stage_id: ticket.current_stage_id,
+            probability: Math.max(...probabilities),
+            stage_probability: forecast.stage_breach_probability,
+            ticket_probability: forecast.ticket_breach_probability,
+            expected_finish_at: forecast.expected_finish_at,
+          });
+        }
+        const threshold = project.breach_likely_threshold;
+        recorded.push(
+          ...(await this.db.transaction().execute(async (tx) => {
+            await this.scans.store(
+              tx,
+              tickets.map((ticket) => ticket.id),
+              stored,
+              now,
+            );
+            return this.scans.recordLikely(
+              tx,
+              stored.filter((forecast) => forecast.probability >= threshold),
+              threshold,
+              now,
+            );
+          })),
+        );
+        if (tickets.length < SCAN_BATCH) break;
+      }
+    }
+    return recorded;
+  }
+
+  /** Open tickets likely to breach (by their stored forecasts), most likely first. */
+  likely(projectKey: string | undefined, limit: number) {
+    return likelyToBreach(this.db, projectKey, limit);
+  }
+
+  /** The projects' built models, rebuilt where a refresh has happened since; a project never refreshed has none. */
+  private async contexts(projectIds: string[]): Promise<Map<string, Built>> {
+    const rows = await this.repository.models(this.db, projectIds, false);
+    const stale = rows.filter((row) => row.refreshed_at && this.built.get(row.project_id)?.refreshedAt !== row.refreshed_at.getTime());
+    const fresh = await this.repository.models(
+      this.db,
+      stale.map((row) => row.project_id),
+      true,
+    );
+    for (const row of fresh) {
+      if (!row.input || !row.stages || !row.refreshed_at) continue;
+      const model = new ForecastModel(row.input, row.stages);
+      const pausing = new Set(row.stages.filter((stage) => stage.pauses).map((stage) => stage.id));
+      this.built.set(row.project_id, {
+        refreshedAt: row.refreshed_at.getTime(),
+        stageIds: new Set(row.stages.map((stage) => stage.id)),
+        context: { model, calendar: null, ticketTargetMinutes: null, pauses: (id) => pausing.has(id) },
+      });
+    }
+    const out = new Map<string, Built>();
+    for (const row of rows) {
+      const built = this.built.get(row.project_id);
+      if (!built || !row.refreshed_at) continue;
+      // The project's calendar and target as they are now; the history as of the last refresh.
+      built.context = { ...built.context, calendar: row.calendar as Calendar | null, ticketTargetMinutes: row.ticket_target_minutes };
+      out.set(row.project_id, built);
+    }
+    return out;
+  }
+
+  /** Refreshes every `intervalMs` (and once at start) and scans every `scanIntervalMs` until `stop()`; only the server starts this. */
+  start(onError: (error: unknown) => void, intervalMs = REFRESH_INTERVAL_MS, scanIntervalMs = SCAN_INTERVAL_MS): void {
+    this.periodic ??= new Periodic(() => this.refresh(), onError);
+    this.periodic.start(intervalMs);
+    this.scanner ??= new Periodic(() => this.scan(), onError);
+    this.scanner.start(scanIntervalMs);
+    this.refresh().catch(onError);
+  }
+
+  async stop(): Promise<void> {
+    await Promise.all([this.periodic?.stop(), this.scanner?.stop()]);
+  }
+}
