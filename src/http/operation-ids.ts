@@ -59,6 +59,8 @@ export const operationIds: Record<string, string> = {
   'GET /api/monitor/throughput': 'getThroughput',
   'GET /api/monitor/flow': 'getFlow',
   'GET /api/monitor/aging': 'getAging',
+  'GET /api/monitor/likely': 'listLikelyToBreach',
+  'POST /api/forecast/refresh': 'refreshForecastModels',
   'GET /api/events': 'streamEvents',
 
   // Search and saved views
