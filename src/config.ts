@@ -4,6 +4,8 @@ export type Config = {
   port: number;
   host: string;
   dataDir: string;
+  /** Writes to the embedded database answer 507 while its disk has less than this many MiB free (0: off). */
+  dataDirMinFreeMb: number;
   /** A PostgreSQL server; when unset the embedded PGlite database in `dataDir` is used. */
   databaseUrl: string | null;
   /** Connections to the PostgreSQL server (not used with the embedded database). */
@@ -244,6 +246,7 @@ export function loadConfig(env: Env = process.env): Config {
     port,
     host: env.HOST || '0.0.0.0',
     dataDir: path.resolve(env.DATA_DIR || './data'),
+    dataDirMinFreeMb: integer(env, 'DATA_DIR_MIN_FREE_MB', 64, 0, 1_048_576, problems),
     databaseUrl: databaseUrl(env, problems),
     databasePoolSize: integer(env, 'DATABASE_POOL_SIZE', 20, 1, 1000, problems),
     ops: opsConfig(env, problems),

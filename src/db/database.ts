@@ -6,6 +6,7 @@ import pg from 'pg';
 import { lockDataDir } from './lock.js';
 import { migrateToLatest } from './migrate.js';
 import { PGliteDialect } from './pglite-dialect.js';
+import { PGliteHost } from './pglite-host.js';
 import type { DB } from './types.js';
 
 export type Db = Kysely<DB>;
@@ -41,7 +42,8 @@ const pgliteExtensions = { pg_trgm, btree_gin };
 
 export type OpenOptions =
   | { databaseUrl: string; poolSize?: number; migrate?: boolean }
-  | { dataDir: string; migrate?: boolean }
+  /** minFreeBytes: writes answer 507 below this much free space on the data directory's disk (default 0: no check). */
+  | { dataDir: string; minFreeBytes?: number; migrate?: boolean }
   /** A PGlite built by the caller (tests load a migrated template into memory). */
   | { pglite: PGlite; migrate?: boolean };
 
@@ -58,36 +60,38 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
   return database;
 }
 
-async function openPGlite(options: { dataDir: string } | { pglite: PGlite }): Promise<Database> {
+async function openPGlite(options: { dataDir: string; minFreeBytes?: number } | { pglite: PGlite }): Promise<Database> {
   let unlock = () => {};
-  let client: PGlite;
+  let host: PGliteHost;
   if ('pglite' in options) {
-    client = options.pglite;
+    host = new PGliteHost(options.pglite, { reopen: null, dataDir: null, minFreeBytes: 0 });
   } else {
-    unlock = lockDataDir(options.dataDir);
+    const { dataDir } = options;
+    unlock = lockDataDir(dataDir);
+    const open = () => PGlite.create({ dataDir, ...pgliteOptions() });
     try {
-      client = await PGlite.create({ dataDir: options.dataDir, ...pgliteOptions() });
+      host = new PGliteHost(await open(), {
+        reopen: open,
+        dataDir,
+        minFreeBytes: options.minFreeBytes ?? 0,
+        log: (message, error) => console.error(`stageline: ${message}${error ? `: ${(error as Error).message}` : ''}`),
+      });
     } catch (error) {
       unlock();
       throw error;
     }
   }
-  const db = new Kysely<DB>({ dialect: new PGliteDialect(client) });
+  const db = new Kysely<DB>({ dialect: new PGliteDialect(host) });
   let closed = false;
   return {
     kind: 'pglite',
     db,
-    async listen(channel, handler) {
-      const unsubscribe = await client.listen(channel, handler);
-      return async () => {
-        if (!client.closed) await unsubscribe();
-      };
-    },
+    listen: (channel, handler) => host.listen(channel, handler),
     async close() {
       if (closed) return;
       closed = true;
       await db.destroy();
-      if (!client.closed) await client.close();
+      await host.close();
       unlock();
     },
   };

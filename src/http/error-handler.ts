@@ -54,6 +54,17 @@ const postgresCodes: Record<string, { code: ErrorCode; message: string }> = {
   '40P01': { code: 'CONFLICT', message: 'a concurrent change got in the way; try again' },
 };
 
+// Class 53 (insufficient resources: 53100 disk full, …): the database cannot take the write; reads still work.
+const storageFull = {
+  code: 'INSUFFICIENT_STORAGE' as const,
+  message: 'the database is out of storage (disk full): the change was not saved; reads still work, writes resume once space is freed',
+};
+
+function postgresCode(code: unknown) {
+  if (typeof code !== 'string') return undefined;
+  return postgresCodes[code] ?? (/^53[0-9A-Z]{3}$/.test(code) ? storageFull : undefined);
+}
+
 export function errorBody(code: ErrorCode | string, message: string, details: ErrorDetail[], extra: Record<string, unknown> = {}) {
   return { success: false as const, message, error: { code, details }, ...extra, timestamp: new Date().toISOString() };
 }
@@ -72,9 +83,9 @@ export function registerErrorHandler(app: FastifyInstance): void {
           : `invalid input: ${details.map((d) => `${d.field} ${d.problem}`).join('; ')}`;
       return reply.status(400).send(errorBody('VALIDATION_FAILED', message, details));
     }
-    const pgCode = typeof error.code === 'string' ? postgresCodes[error.code] : undefined;
+    const pgCode = postgresCode(error.code);
     if (pgCode) {
-      request.log.info({ err: error }, 'database rejected a request');
+      request.log[pgCode === storageFull ? 'warn' : 'info']({ err: error }, 'database rejected a request');
       const status = errorStatus[pgCode.code];
       return reply.status(status).send(errorBody(pgCode.code, pgCode.message, []));
     }
