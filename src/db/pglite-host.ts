@@ -1,11 +1,7 @@
 import fs from 'node:fs';
 import type { PGlite } from '@electric-sql/pglite';
 import { DatabaseUnavailableError, type NotificationHandler } from './database.js';
-
-/** SQLSTATE 53100 (disk_full), so the one error handler answers 507 whichever database said it. */
-export class DiskFullError extends Error {
-  readonly code = '53100';
-}
+import { DiskFullError, isOutOfStorage } from './storage.js';
 
 export type PGliteHostOptions = {
   /** Opens the data directory again after a fatal error; null: the instance is not ours to reopen (tests). */
@@ -30,11 +26,6 @@ export function isFatalPGliteError(error: unknown): boolean {
   const { severity, name } = (error ?? {}) as { severity?: unknown; name?: unknown };
   // RuntimeError: the WebAssembly trapped (abort); ExitStatus: Postgres called exit().
   return severity === 'PANIC' || severity === 'FATAL' || name === 'RuntimeError' || name === 'ExitStatus';
-}
-
-function isDiskFull(error: unknown): boolean {
-  const { code, message } = (error ?? {}) as { code?: unknown; message?: unknown };
-  return code === '53100' || code === 'ENOSPC' || (typeof message === 'string' && /no space left on device/i.test(message));
 }
 
 /**
@@ -136,7 +127,9 @@ export class PGliteHost {
       // Postgres recovering on a disk that is still full could fail as badly as what it recovers from.
       const free = await this.#freeBytes(true);
       if (free < REOPEN_MIN_FREE_BYTES) {
-        throw new DiskFullError(`only ${Math.floor(free / 2 ** 20)} MiB free; the embedded database reopens once space is freed`);
+        throw new DiskFullError(
+          `only ${Math.floor(free / 2 ** 20)} MiB free; the embedded database reopens once ${REOPEN_MIN_FREE_BYTES / 2 ** 20} MiB are free`,
+        );
       }
       const client = await this.options.reopen!();
       if (this.#closed) {
@@ -168,7 +161,7 @@ export class PGliteHost {
 
   /** What a request is told when the database failed or cannot be opened: 507 for a full disk, else 503. */
   unavailable(error: unknown): Error {
-    if (isDiskFull(error)) return new DiskFullError(`the disk of the data directory is full: ${(error as Error).message}`);
+    if (isOutOfStorage(error)) return new DiskFullError(`the disk of the data directory is full: ${(error as Error).message}`);
     return new DatabaseUnavailableError(`the embedded database is unavailable: ${(error as Error).message}`);
   }
 }

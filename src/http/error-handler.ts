@@ -1,4 +1,5 @@
 import type { FastifyError, FastifyInstance } from 'fastify';
+import { isOutOfStorage } from '../db/storage.js';
 import { AppError, errorStatus, type ErrorCode, type ErrorDetail } from '../errors.js';
 
 type AjvError = {
@@ -54,16 +55,11 @@ const postgresCodes: Record<string, { code: ErrorCode; message: string }> = {
   '40P01': { code: 'CONFLICT', message: 'a concurrent change got in the way; try again' },
 };
 
-// Class 53 (insufficient resources: 53100 disk full, …): the database cannot take the write; reads still work.
+// Out of storage (SQLSTATE class 53, e.g. 53100 disk full): the database cannot take the write.
 const storageFull = {
   code: 'INSUFFICIENT_STORAGE' as const,
-  message: 'the database is out of storage (disk full): the change was not saved; reads still work, writes resume once space is freed',
+  message: 'the database is out of storage (disk full): nothing was saved; writes work again once space is freed on its disk',
 };
-
-function postgresCode(code: unknown) {
-  if (typeof code !== 'string') return undefined;
-  return postgresCodes[code] ?? (/^53[0-9A-Z]{3}$/.test(code) ? storageFull : undefined);
-}
 
 export function errorBody(code: ErrorCode | string, message: string, details: ErrorDetail[], extra: Record<string, unknown> = {}) {
   return { success: false as const, message, error: { code, details }, ...extra, timestamp: new Date().toISOString() };
@@ -83,7 +79,7 @@ export function registerErrorHandler(app: FastifyInstance): void {
           : `invalid input: ${details.map((d) => `${d.field} ${d.problem}`).join('; ')}`;
       return reply.status(400).send(errorBody('VALIDATION_FAILED', message, details));
     }
-    const pgCode = postgresCode(error.code);
+    const pgCode = isOutOfStorage(error) ? storageFull : typeof error.code === 'string' ? postgresCodes[error.code] : undefined;
     if (pgCode) {
       request.log[pgCode === storageFull ? 'warn' : 'info']({ err: error }, 'database rejected a request');
       const status = errorStatus[pgCode.code];

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import Fastify from 'fastify';
-import { DiskFullError } from '../../src/db/pglite-host.js';
+import { DiskFullError } from '../../src/db/storage.js';
 import { registerErrorHandler } from '../../src/http/error-handler.js';
 
 // Out of storage, as the PostgreSQL server (SQLSTATE class 53) or the embedded database's guard says it: 507.
