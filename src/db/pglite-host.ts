@@ -18,7 +18,9 @@ export type PGliteHostOptions = {
 const FREE_SPACE_TTL_MS = 1000;
 /** Reopening replays the WAL and may start a new 16 MiB WAL segment: not tried with less room than this. */
 const REOPEN_MIN_FREE_BYTES = 17 * 2 ** 20;
+/** After a failed reopen, the next try waits this long, doubling per failed start-up (which blocks for seconds). */
 const REOPEN_RETRY_MS = 1000;
+const REOPEN_RETRY_MAX_MS = 60_000;
 const WRITE_STATEMENT = /^\s*(insert|update|delete|merge|copy)\b|^\s*with\b[\s\S]*\b(insert|update|delete)\b/i;
 
 /** A PANIC or FATAL leaves the WebAssembly Postgres in a state where its next query spins forever. */
@@ -42,7 +44,8 @@ export function isFatalPGliteError(error: unknown): boolean {
 export class PGliteHost {
   #client: PGlite | null;
   #reopening: Promise<PGlite> | null = null;
-  #lastFailure: { at: number; error: unknown } | null = null;
+  #lastFailure: { at: number; error: unknown; waitMs: number } | null = null;
+  #failedStarts = 0;
   #free = { bytes: Infinity, checkedAt: 0 };
   #subscriptions = new Set<{ channel: string; handler: NotificationHandler; unsubscribe: (() => Promise<void>) | null }>();
   #closed = false;
@@ -61,7 +64,7 @@ export class PGliteHost {
     if (!this.options.reopen) throw new DatabaseUnavailableError('the embedded database stopped after a fatal error');
     if (!this.#reopening) {
       const failure = this.#lastFailure;
-      if (failure && Date.now() - failure.at < REOPEN_RETRY_MS) throw this.unavailable(failure.error);
+      if (failure && Date.now() - failure.at < failure.waitMs) throw this.unavailable(failure.error);
       this.#reopening = this.#reopen().finally(() => (this.#reopening = null));
     }
     const waitMs = this.options.reopenWaitMs ?? 10_000;
@@ -131,7 +134,13 @@ export class PGliteHost {
           `only ${Math.floor(free / 2 ** 20)} MiB free; the embedded database reopens once ${REOPEN_MIN_FREE_BYTES / 2 ** 20} MiB are free`,
         );
       }
-      const client = await this.options.reopen!();
+      let client: PGlite;
+      try {
+        client = await this.options.reopen!();
+      } catch (error) {
+        this.#failedStarts++;
+        throw error;
+      }
       if (this.#closed) {
         await client.close();
         throw new DatabaseUnavailableError('the embedded database is closed');
@@ -141,10 +150,12 @@ export class PGliteHost {
       }
       this.#client = client;
       this.#lastFailure = null;
+      this.#failedStarts = 0;
       this.options.log?.('the embedded database was reopened');
       return client;
     } catch (error) {
-      this.#lastFailure = { at: Date.now(), error };
+      const waitMs = Math.min(REOPEN_RETRY_MAX_MS, REOPEN_RETRY_MS * 2 ** this.#failedStarts);
+      this.#lastFailure = { at: Date.now(), error, waitMs };
       this.options.log?.('reopening the embedded database failed; the next request tries again', error);
       throw error;
     }
