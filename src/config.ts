@@ -109,6 +109,13 @@ export const settings = {
   dataDir: setting('DATA_DIR', '`./data`', 'directory of the embedded database (used when `DATABASE_URL` is unset)', (raw) =>
     path.resolve(raw ?? './data'),
   ),
+  dataDirMinFreeMb: integer(
+    'DATA_DIR_MIN_FREE_MB',
+    64,
+    0,
+    1_048_576,
+    "writes to the embedded database answer 507 while the data directory's disk has less than this many MiB free, so PGlite never meets a full disk mid-write; reads keep working (0: off)",
+  ),
   databaseUrl: setting(
     'DATABASE_URL',
     '—',

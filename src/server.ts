@@ -9,7 +9,7 @@ import { demoUsers } from './modules/users/demo.js';
 async function openConfiguredDatabase(config: Config): Promise<Database> {
   return config.databaseUrl
     ? openDatabase({ databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize })
-    : openDatabase({ dataDir: config.dataDir });
+    : openDatabase({ dataDir: config.dataDir, minFreeBytes: config.dataDirMinFreeMb * 2 ** 20 });
 }
 
 const expectedErrors = [ConfigError, DataDirInUseError, DatabaseUnavailableError, MigrationError];

@@ -25,9 +25,13 @@ const unavailableMessages = [
   /^Client has encountered a connection error and is not queryable/,
 ];
 
+/** Thrown by Stageline itself when the database cannot be used right now (unreachable, reopening, closed). */
+export class DatabaseUnavailableError extends Error {}
+
 /** True when the error says the database is unreachable right now (a retry later may succeed). */
 export function isDatabaseUnavailable(error: unknown): boolean {
   for (let current = error, depth = 0; current instanceof Error && depth < 5; current = current.cause, depth++) {
+    if (current instanceof DatabaseUnavailableError) return true;
     const code = (current as { code?: unknown }).code;
     if (typeof code === 'string' && (unavailableStates.has(code) || code.startsWith('08') || unavailableErrnos.has(code))) return true;
     if (unavailableMessages.some((pattern) => pattern.test(current.message))) return true;

@@ -3,10 +3,11 @@ import { btree_gin } from '@electric-sql/pglite/contrib/btree_gin';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
-import { Availability } from './availability.js';
+import { Availability, DatabaseUnavailableError } from './availability.js';
 import { lockDataDir } from './lock.js';
 import { migrateToLatest } from './migrate.js';
 import { PGliteDialect } from './pglite-dialect.js';
+import { PGliteHost } from './pglite-host.js';
 import type { DB } from './types.js';
 
 export type Db = Kysely<DB>;
@@ -29,7 +30,7 @@ export interface Database {
   close(): Promise<void>;
 }
 
-export class DatabaseUnavailableError extends Error {}
+export { DatabaseUnavailableError };
 
 const INT8 = 20;
 const DATE = 1082;
@@ -53,7 +54,8 @@ export type OpenOptions =
        */
       queryTimeoutMs?: number;
     }
-  | { dataDir: string; migrate?: boolean }
+  /** minFreeBytes: writes answer 507 below this much free space on the data directory's disk (default 0: no check). */
+  | { dataDir: string; minFreeBytes?: number; migrate?: boolean }
   /** A PGlite built by the caller (tests load a migrated template into memory). */
   | { pglite: PGlite; migrate?: boolean };
 
@@ -85,37 +87,39 @@ async function withDatabase(database: Database, use: (db: Db) => Promise<void>):
   }
 }
 
-async function openPGlite(options: { dataDir: string } | { pglite: PGlite }): Promise<Database> {
+async function openPGlite(options: { dataDir: string; minFreeBytes?: number } | { pglite: PGlite }): Promise<Database> {
   let unlock = () => {};
-  let client: PGlite;
+  let host: PGliteHost;
   if ('pglite' in options) {
-    client = options.pglite;
+    host = new PGliteHost(options.pglite, { reopen: null, dataDir: null, minFreeBytes: 0 });
   } else {
-    unlock = lockDataDir(options.dataDir);
+    const { dataDir } = options;
+    unlock = lockDataDir(dataDir);
+    const open = () => PGlite.create({ dataDir, ...pgliteOptions() });
     try {
-      client = await PGlite.create({ dataDir: options.dataDir, ...pgliteOptions() });
+      host = new PGliteHost(await open(), {
+        reopen: open,
+        dataDir,
+        minFreeBytes: options.minFreeBytes ?? 0,
+        log: (message, error) => console.error(`stageline: ${message}${error ? `: ${(error as Error).message}` : ''}`),
+      });
     } catch (error) {
       unlock();
       throw error;
     }
   }
-  const db = new Kysely<DB>({ dialect: new PGliteDialect(client) });
+  const db = new Kysely<DB>({ dialect: new PGliteDialect(host) });
   let closed = false;
   return {
     kind: 'pglite',
     db,
     availability: new Availability(),
-    async listen(channel, handler) {
-      const unsubscribe = await client.listen(channel, handler);
-      return async () => {
-        if (!client.closed) await unsubscribe();
-      };
-    },
+    listen: (channel, handler) => host.listen(channel, handler),
     async close() {
       if (closed) return;
       closed = true;
       await db.destroy();
-      if (!client.closed) await client.close();
+      await host.close();
       unlock();
     },
   };

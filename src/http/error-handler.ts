@@ -1,5 +1,6 @@
 import type { FastifyError, FastifyInstance, FastifyReply } from 'fastify';
 import { isDatabaseUnavailable } from '../db/availability.js';
+import { isOutOfStorage } from '../db/storage.js';
 import { AppError, errorStatus, type ErrorCode, type ErrorDetail } from '../errors.js';
 
 type AjvError = {
@@ -64,6 +65,12 @@ const postgresCodes: Record<string, { code: ErrorCode; message: string }> = {
   '40P01': { code: 'CONFLICT', message: 'a concurrent change got in the way; try again' },
 };
 
+// Out of storage (SQLSTATE class 53, e.g. 53100 disk full): the database cannot take the write.
+const storageFull = {
+  code: 'INSUFFICIENT_STORAGE' as const,
+  message: 'the database is out of storage (disk full): nothing was saved; writes work again once space is freed on its disk',
+};
+
 export function errorBody(code: ErrorCode | string, message: string, details: ErrorDetail[], extra: Record<string, unknown> = {}) {
   return { success: false as const, message, error: { code, details }, ...extra, timestamp: new Date().toISOString() };
 }
@@ -97,9 +104,9 @@ export function registerErrorHandler(app: FastifyInstance): void {
       request.log.debug({ err: error }, 'database unavailable');
       return sendDatabaseUnavailable(reply);
     }
-    const pgCode = typeof error.code === 'string' ? postgresCodes[error.code] : undefined;
+    const pgCode = isOutOfStorage(error) ? storageFull : typeof error.code === 'string' ? postgresCodes[error.code] : undefined;
     if (pgCode) {
-      request.log.info({ err: error }, 'database rejected a request');
+      request.log[pgCode === storageFull ? 'warn' : 'info']({ err: error }, 'database rejected a request');
       const status = errorStatus[pgCode.code];
       return reply.status(status).send(errorBody(pgCode.code, pgCode.message, []));
     }

@@ -4,6 +4,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../../clock.js';
 import type { AuthConfig, Config } from '../../config.js';
 import type { Db, Tx } from '../../db/database.js';
+import { unlessOutOfStorage } from '../../db/storage.js';
 import type { UserRow } from '../../db/types.js';
 import { AppError } from '../../errors.js';
 import { anonymousActor, systemActor, type Actor } from '../access/policy.js';
@@ -159,7 +160,9 @@ export class AuthService {
     }
     // Written at most every few seconds of activity, not on every request.
     const granularity = Math.min(MINUTE, (this.settings.sessionIdleMinutes * MINUTE) / 10);
-    if (now.getTime() - session.last_seen_at.getTime() >= granularity) await this.sessions.touch(this.db, id, now);
+    if (now.getTime() - session.last_seen_at.getTime() >= granularity) {
+      await this.sessions.touch(this.db, id, now).catch(unlessOutOfStorage);
+    }
     return {
       actor: actorOf(user, 'session', 'read-write', ip),
       sessionId: id,

@@ -4,6 +4,7 @@ import type { Clock } from '../../clock.js';
 import type { Config } from '../../config.js';
 import type { Db } from '../../db/database.js';
 import { decodeCursor, encodeCursor } from '../../db/keyset.js';
+import { unlessOutOfStorage } from '../../db/storage.js';
 import type { ApiTokenRow } from '../../db/types.js';
 import { AppError, invalid, notFound } from '../../errors.js';
 import { assertCan, can, systemActor, type Actor } from '../access/policy.js';
@@ -64,7 +65,7 @@ export class TokensService {
     const { token: row, user } = found;
     if (row.revoked_at !== null || (row.expires_at !== null && row.expires_at <= now) || user.disabled_at !== null) return null;
     if (row.last_used_at === null || now.getTime() - row.last_used_at.getTime() >= MINUTE) {
-      await this.tokens.touch(this.db, row.id, now);
+      await this.tokens.touch(this.db, row.id, now).catch(unlessOutOfStorage);
       row.last_used_at = now;
     }
     return actorOf(user, 'token', row.scope, ip);
