@@ -93,6 +93,7 @@ const ignored = {
   overdue_by: Type.Optional(Type.Unknown()),
   due_at: Type.Optional(Type.Unknown()),
   at_risk_at: Type.Optional(Type.Unknown()),
+  forecast: Type.Optional(Type.Unknown()),
 };
 
 export const TicketCreate = Type.Object(
