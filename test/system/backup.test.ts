@@ -155,7 +155,7 @@ test('backup: embedded refuses while the database is in use; a server backup is 
     assert.equal(result.code, 0, result.output);
   } else {
     assert.equal(result.code, 1, result.output);
-    assert.match(result.output, /already in use by process \d+: stop the Stageline server first/);
+    assert.match(result.output, /already in use by Stageline process \d+ \(.*\): stop the Stageline server first/);
     assert.ok(!fs.existsSync(backupFile), 'no file from a refused backup');
     await database.close();
     const stopped = await npm('backup', '--out', backupFile);
