@@ -4,6 +4,7 @@ import type { Page } from 'playwright-core';
 import { LogNormal, MINUTE, seeded, syntheticProject } from '../modules/forecast/synthetic.js';
 import {
   adminEmail,
+  eventually,
   adminPassword,
   launchBrowser,
   screenshot,
@@ -143,5 +144,19 @@ describe('delivery forecast in Chromium', () => {
     const card = page.locator('[data-ticket="fc-late"]');
     await card.waitFor();
     assert.match((await card.innerText()).replace(/\s+/g, ' '), /Stage \d+%.*Ticket \d+%.*Finish in/);
+  });
+
+  test('Admin → Projects sets the breach-likely threshold as a percentage', async () => {
+    await page.goto(`${server.baseUrl}/app/admin/projects`);
+    await page.getByRole('combobox', { name: 'Project' }).selectOption({ label: 'thin' });
+    const threshold = page.getByRole('spinbutton', { name: /Likely to breach at \(%\)/ });
+    // The draft follows the selection once the project is read.
+    assert.equal(await eventually(() => page.getByRole('textbox', { name: 'Name' }).first().inputValue(), 'thin'), 'thin');
+    assert.equal(await threshold.inputValue(), '70');
+    await threshold.fill('55');
+    await page.getByRole('button', { name: 'Save workflow' }).click();
+    await page.getByText('Saved.').waitFor();
+    const projects = (await server.api('GET', '/api/projects')).body.data as { key: string; breach_likely_threshold: number }[];
+    assert.equal(projects.find((project) => project.key === 'thin')?.breach_likely_threshold, 0.55);
   });
 });

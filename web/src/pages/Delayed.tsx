@@ -1,6 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
-import { Link } from 'react-router';
 import { api, dataOf } from '../api/client';
 import type { QueryOf } from '../api/types';
 import { DelayBadge, PriorityBadge } from '../components/Badges';
@@ -10,7 +9,7 @@ import { Time } from '../components/Time';
 import { formatDuration } from '../lib/time';
 import { monitorFilterKeys, monitorQuery, useUrlState } from '../lib/useFilters';
 import { useLive } from '../live/events';
-import { LikelyToBreach } from './delayed/LikelyToBreach';
+import { LikelyToBreach, TicketCell } from './delayed/LikelyToBreach';
 
 export default function Delayed() {
   const [filters, set] = useUrlState([...monitorFilterKeys, 'state'] as const);
@@ -72,11 +71,7 @@ export default function Delayed() {
             <tbody>
               {rows.map((row) => (
                 <tr key={row.id} className={changed.has(row.id) ? 'flash' : undefined}>
-                  <td data-label="Ticket">
-                    <Link to={`/tickets/${encodeURIComponent(row.id)}`}>
-                      #{row.number} {row.subject ?? row.customer_name}
-                    </Link>
-                  </td>
+                  <TicketCell id={row.id} number={row.number} label={row.subject ?? row.customer_name} />
                   <td data-label="State">
                     <DelayBadge state={row.delay_state} />
                   </td>

@@ -8,6 +8,30 @@ import { Time } from '../../components/Time';
 import type { MonitorFilters } from '../../lib/useFilters';
 import { useLive } from '../../live/events';
 
+/** A list's first cell: the ticket's number and subject, linking to its page. */
+export function TicketCell({ id, number, label }: { id: string; number: number; label: string | null }) {
+  return (
+    <td data-label="Ticket">
+      <Link to={`/tickets/${encodeURIComponent(id)}`}>
+        #{number} {label}
+      </Link>
+    </td>
+  );
+}
+
+const headers = [
+  'Ticket',
+  'Breach probability',
+  'Stage breach',
+  'Ticket breach',
+  'Stage',
+  'Stage due',
+  'Expected finish',
+  'State now',
+  'Priority',
+  'Assignee',
+];
+
 /**
  * Open tickets whose forecast breach probability reaches their project's threshold (Admin → Projects), most likely
  * first: the tickets to act on before they are late. The list is the forecast scan's, made every 2 minutes.
@@ -34,26 +58,17 @@ export function LikelyToBreach({ filters }: { filters: MonitorFilters }) {
       <table aria-label="Likely to breach">
         <thead>
           <tr>
-            <th scope="col">Ticket</th>
-            <th scope="col">Breach probability</th>
-            <th scope="col">Stage breach</th>
-            <th scope="col">Ticket breach</th>
-            <th scope="col">Stage</th>
-            <th scope="col">Stage due</th>
-            <th scope="col">Expected finish</th>
-            <th scope="col">State now</th>
-            <th scope="col">Priority</th>
-            <th scope="col">Assignee</th>
+            {headers.map((header) => (
+              <th key={header} scope="col">
+                {header}
+              </th>
+            ))}
           </tr>
         </thead>
         <tbody>
           {rows.map((row) => (
             <tr key={row.id} className={changed.has(row.id) ? 'flash' : undefined}>
-              <td data-label="Ticket">
-                <Link to={`/tickets/${encodeURIComponent(row.id)}`}>
-                  #{row.number} {row.subject ?? row.id}
-                </Link>
-              </td>
+              <TicketCell id={row.id} number={row.number} label={row.subject ?? row.id} />
               <td data-label="Breach probability">
                 <strong>{formatProbability(row.probability)}</strong>
               </td>
