@@ -111,6 +111,7 @@ describe('delivery forecast in Chromium', () => {
     assert.match(text, /Expected finish \(median\) in \d+ (hours?|hr\.?|min\.?|minutes?)/);
     assert.match(text, /Finished with 90% probability in \d+/);
     assert.match(text, /Based on 300 ended visits of this stage/);
+    await page.locator('.chart svg').first().waitFor();
     await screenshot(page, 'forecast-ticket');
   });
 
@@ -144,6 +145,16 @@ describe('delivery forecast in Chromium', () => {
     const card = page.locator('[data-ticket="fc-late"]');
     await card.waitFor();
     assert.match((await card.innerText()).replace(/\s+/g, ' '), /Stage \d+%.*Ticket \d+%.*Finish in/);
+    await screenshot(page, 'forecast-board');
+  });
+
+  test('the ticket list shows the forecast column when asked', async () => {
+    await page.goto(`${server.baseUrl}/app/tickets?project=fc`);
+    await page.getByRole('checkbox', { name: 'Show forecast' }).check();
+    const row = page.getByRole('row').filter({ hasText: 'Refund stuck in triage' });
+    await row.locator('.row-forecast').waitFor();
+    assert.match((await row.innerText()).replace(/\s+/g, ' '), /Stage \d+% Ticket \d+% Finish in/);
+    await screenshot(page, 'forecast-list');
   });
 
   test('Admin → Projects sets the breach-likely threshold as a percentage', async () => {

@@ -255,7 +255,13 @@ export default function Tickets() {
                         ))}
                         {withForecast && (
                           <td data-label="Forecast">
-                            <ForecastLine forecast={ticket.forecast} className="row-forecast" />
+                            {ticket.status === 'closed' ? (
+                              <span className="muted" title="Closed: no forecast">
+                                —
+                              </span>
+                            ) : (
+                              <ForecastLine forecast={ticket.forecast} className="row-forecast" />
+                            )}
                           </td>
                         )}
                       </tr>
