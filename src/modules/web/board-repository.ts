@@ -51,3 +51,20 @@ export async function boardRows(db: Executor, projectId: string, now: Date, limi
     .limit(limit + 1)
     .execute();
 }
+
+export type StoredCardForecast = {
+  ticket_id: string;
+  stage_probability: number | null;
+  ticket_probability: number | null;
+  expected_finish_at: Date | null;
+  computed_at: Date;
+};
+
+/** The cards' forecasts as the scan last stored them (a board of thousands is not simulated per request). */
+export async function storedForecasts(db: Executor, ticketIds: readonly string[]): Promise<StoredCardForecast[]> {
+  if (ticketIds.length === 0) return [];
+  const { rows } = await sql<StoredCardForecast>`
+    select ticket_id, stage_probability, ticket_probability, expected_finish_at, computed_at from ticket_forecasts
+    where ticket_id = any(${ticketIds as string[]}::text[])`.execute(db);
+  return rows;
+}

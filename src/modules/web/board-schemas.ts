@@ -9,6 +9,7 @@ export const BoardQuery = Type.Object(
       Type.String({ maxLength: 1000, description: 'Only the cards this search matches (the same syntax as the tickets list)' }),
     ),
     view: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: "Only the cards of this saved view's query" })),
+    forecast: Type.Optional(Type.Boolean({ description: 'Add each card’s last stored delivery forecast (made every 2 minutes)' })),
   },
   { additionalProperties: false },
 );
@@ -30,6 +31,19 @@ export const BoardCard = Type.Object({
   ),
   delay_state: Type.Union([Type.Literal('on_track'), Type.Literal('at_risk'), Type.Literal('overdue')]),
   overdue_by: Nullable(Type.Integer({ description: 'Seconds past due' })),
+  forecast: Type.Optional(
+    Nullable(
+      Type.Object(
+        {
+          stage_breach_probability: Nullable(Type.Number({ minimum: 0, maximum: 1 })),
+          ticket_breach_probability: Nullable(Type.Number({ minimum: 0, maximum: 1 })),
+          expected_finish_at: Nullable(DateTime('Median moment it reaches a final stage')),
+          forecast_at: DateTime('When the forecast was made'),
+        },
+        { description: 'With forecast=true: the last stored forecast (the ticket page has the full one); null when none was made' },
+      ),
+    ),
+  ),
 });
 export type BoardCardOut = Static<typeof BoardCard>;
 

@@ -6,7 +6,7 @@ import { Envelope, ErrorBody, ok } from '../../http/envelope.js';
 import { assertCan, type Actor } from '../access/policy.js';
 import type { DelayState } from '../workflow/delay.js';
 import { resolveSearch } from '../search/resolve.js';
-import { boardRows, findProject } from './board-repository.js';
+import { boardRows, findProject, storedForecasts } from './board-repository.js';
 import { Board, BoardQuery, type BoardCardOut, type BoardQueryType } from './board-schemas.js';
 
 export async function loadBoard(db: Executor, clock: Clock, actor: Actor, query: BoardQueryType) {
@@ -38,6 +38,27 @@ export async function loadBoard(db: Executor, clock: Clock, actor: Actor, query:
     delay_state: (row.delay_state as DelayState | null) ?? 'on_track',
     overdue_by: row.delay_state === 'overdue' && row.overdue_from ? Math.floor((now.getTime() - row.overdue_from.getTime()) / 1000) : null,
   }));
+  if (query.forecast) {
+    const stored = new Map(
+      (
+        await storedForecasts(
+          db,
+          cards.map((card) => card.id),
+        )
+      ).map((row) => [row.ticket_id, row]),
+    );
+    for (const card of cards) {
+      const row = stored.get(card.id);
+      card.forecast = row
+        ? {
+            stage_breach_probability: row.stage_probability,
+            ticket_breach_probability: row.ticket_probability,
+            expected_finish_at: row.expected_finish_at ? row.expected_finish_at.toISOString() : null,
+            forecast_at: row.computed_at.toISOString(),
+          }
+        : null;
+    }
+  }
   return { project, now: now.toISOString(), cards, truncated: rows.length > limit };
 }
 

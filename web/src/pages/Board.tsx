@@ -7,6 +7,7 @@ import { may, useSession } from '../api/session';
 import type { BoardCard, BoardData, Project, StageDefinition } from '../api/types';
 import { DelayBadge, PriorityBadge } from '../components/Badges';
 import { ProjectSelect, useProjects } from '../components/Filters';
+import { ForecastLine } from '../components/Forecast';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { useNow } from '../components/Time';
 import { formatDuration, formatExact } from '../lib/time';
@@ -69,7 +70,8 @@ function ProjectBoard({ project, view }: { project: Project; view?: string }) {
   const queryKey = ['board', project.key, view ?? ''];
   const board = useQuery({
     queryKey,
-    queryFn: () => dataOf(api.GET('/api/board', { params: { query: { project: project.key, ...(view ? { view } : {}) } } })),
+    queryFn: () =>
+      dataOf(api.GET('/api/board', { params: { query: { project: project.key, forecast: true, ...(view ? { view } : {}) } } })),
   });
   const [dragging, setDragging] = useState<Ticket | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
@@ -327,6 +329,7 @@ const Card = memo(function Card({
           </span>
         )}
       </div>
+      <ForecastLine forecast={ticket.forecast} />
     </div>
   );
 });

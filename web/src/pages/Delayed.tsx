@@ -1,6 +1,5 @@
 import { useQuery } from '@tanstack/react-query';
 import { useMemo } from 'react';
-import { Link } from 'react-router';
 import { api, dataOf } from '../api/client';
 import type { QueryOf } from '../api/types';
 import { DelayBadge, PriorityBadge } from '../components/Badges';
@@ -10,12 +9,15 @@ import { Time } from '../components/Time';
 import { formatDuration } from '../lib/time';
 import { monitorFilterKeys, monitorQuery, useUrlState } from '../lib/useFilters';
 import { useLive } from '../live/events';
+import { LikelyToBreach, TicketCell } from './delayed/LikelyToBreach';
 
 export default function Delayed() {
   const [filters, set] = useUrlState([...monitorFilterKeys, 'state'] as const);
   const query = useMemo(() => ({ ...monitorQuery(filters), limit: 500 }), [filters]);
   const { changed } = useLive();
+  const likely = filters.state === 'likely';
   const delayed = useQuery({
+    enabled: !likely,
     queryKey: ['monitor', 'delayed', query],
     queryFn: () => dataOf(api.GET('/api/monitor/delayed', { params: { query: query as QueryOf<'/api/monitor/delayed'> } })),
   });
@@ -24,20 +26,27 @@ export default function Delayed() {
   return (
     <section aria-labelledby="delayed-title">
       <h1 id="delayed-title">Delayed tickets</h1>
-      <p className="muted">Overdue and at-risk tickets, most late first.</p>
+      <p className="muted">
+        {likely
+          ? "Open tickets whose forecast breach probability reaches their project's threshold, most likely first."
+          : 'Overdue and at-risk tickets, most late first.'}
+      </p>
       <MonitorFilterBar filters={filters} set={set} />
       <div className="segmented" role="group" aria-label="Show">
         {[
           ['', 'All late'],
           ['overdue', 'Overdue'],
           ['at_risk', 'At risk'],
+          ['likely', 'Likely to breach'],
         ].map(([value, label]) => (
           <button key={value} type="button" aria-pressed={filters.state === value} onClick={() => set({ state: value })}>
             {label}
           </button>
         ))}
       </div>
-      {delayed.isPending ? (
+      {likely ? (
+        <LikelyToBreach filters={filters} />
+      ) : delayed.isPending ? (
         <Loading />
       ) : delayed.isError ? (
         <ErrorState error={delayed.error} retry={() => void delayed.refetch()} />
@@ -62,11 +71,7 @@ export default function Delayed() {
             <tbody>
               {rows.map((row) => (
                 <tr key={row.id} className={changed.has(row.id) ? 'flash' : undefined}>
-                  <td data-label="Ticket">
-                    <Link to={`/tickets/${encodeURIComponent(row.id)}`}>
-                      #{row.number} {row.subject ?? row.customer_name}
-                    </Link>
-                  </td>
+                  <TicketCell id={row.id} number={row.number} label={row.subject ?? row.customer_name} />
                   <td data-label="State">
                     <DelayBadge state={row.delay_state} />
                   </td>

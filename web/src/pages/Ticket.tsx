@@ -7,6 +7,7 @@ import { may, useSession } from '../api/session';
 import type { Project, Ticket, Timeline as TimelineData } from '../api/types';
 import { DelayBadge, PriorityBadge, StatusBadge } from '../components/Badges';
 import { useProjects } from '../components/Filters';
+import { ForecastPanel } from '../components/Forecast';
 import { ErrorState, Loading } from '../components/States';
 import { Time, useNow } from '../components/Time';
 import { formatDuration } from '../lib/time';
@@ -150,6 +151,7 @@ function StagePanel({ ticket, timeline, canMove }: { ticket: Ticket; timeline: T
           <span className="muted">Not in a workflow stage yet.</span>
         )}
       </p>
+      <ForecastPanel forecast={ticket.forecast} />
       {canMove && project && targets.length > 0 && (
         <div className="move">
           <label>

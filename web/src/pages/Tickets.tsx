@@ -7,6 +7,7 @@ import { statuses, type QueryOf, type SavedView, type TicketSort, type ViewColum
 import { DebouncedInput, PrioritySelect, ProjectSelect } from '../components/Filters';
 import { Pager } from '../components/Pager';
 import { SearchBox } from '../components/SearchBox';
+import { ForecastLine } from '../components/Forecast';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { filtersAsQuery, searchProblem } from '../lib/search';
 import { useUrlState } from '../lib/useFilters';
@@ -36,6 +37,9 @@ export default function Tickets() {
   const { me } = useSession();
   const { changed } = useLive();
   const [filters, set] = useUrlState(filterKeys);
+  // Not a filter: whether each row carries its delivery forecast (docs/forecast.md).
+  const [{ forecast: forecastShown }, setForecast] = useUrlState(['forecast'] as const);
+  const withForecast = forecastShown === '1';
   const [cursors, setCursors] = useState<string[]>([]);
   const view = useView(filters.view);
   const [chosen, toggle] = useColumns(view.data);
@@ -47,12 +51,19 @@ export default function Tickets() {
   const sort = (chosenSort || view.data?.sort || (filters.q.trim() ? '-rank' : '-created_at')) as TicketSort;
 
   const query = useQuery({
-    queryKey: ['tickets', filters, cursors.at(-1)],
+    queryKey: ['tickets', filters, cursors.at(-1), withForecast],
     queryFn: () =>
       pageOf(
         api.GET('/api/tickets', {
           params: {
-            query: { ...listFilters, sort: chosenSort, limit: pageSize, cursor: cursors.at(-1), count: true } as QueryOf<'/api/tickets'>,
+            query: {
+              ...listFilters,
+              sort: chosenSort,
+              limit: pageSize,
+              cursor: cursors.at(-1),
+              count: true,
+              ...(withForecast ? { forecast: true } : {}),
+            } as QueryOf<'/api/tickets'>,
           },
         }),
       ),
@@ -175,6 +186,16 @@ export default function Tickets() {
                 ))}
               </fieldset>
             </details>
+            {staff && (
+              <label className="check">
+                <input
+                  type="checkbox"
+                  checked={withForecast}
+                  onChange={(event) => setForecast({ forecast: event.target.checked ? '1' : '' })}
+                />{' '}
+                Show forecast
+              </label>
+            )}
           </form>
 
           <div className="list-tools">
@@ -221,6 +242,7 @@ export default function Tickets() {
                           </th>
                         );
                       })}
+                      {withForecast && <th scope="col">Forecast (breach probability, finish)</th>}
                     </tr>
                   </thead>
                   <tbody>
@@ -231,6 +253,17 @@ export default function Tickets() {
                             {column.render(ticket)}
                           </td>
                         ))}
+                        {withForecast && (
+                          <td data-label="Forecast">
+                            {ticket.status === 'closed' ? (
+                              <span className="muted" title="Closed: no forecast">
+                                —
+                              </span>
+                            ) : (
+                              <ForecastLine forecast={ticket.forecast} className="row-forecast" />
+                            )}
+                          </td>
+                        )}
                       </tr>
                     ))}
                   </tbody>

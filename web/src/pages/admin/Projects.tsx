@@ -14,6 +14,8 @@ type Draft = {
   name: string;
   description: string;
   at_risk_threshold: string;
+  /** A percentage (the API takes a share). */
+  breach_likely_percent: string;
   ticket_target_minutes: string;
   calendar: Calendar | null;
   stages: StageDraft[];
@@ -28,6 +30,7 @@ const emptyDraft = (): Draft => ({
   name: '',
   description: '',
   at_risk_threshold: '0.8',
+  breach_likely_percent: '70',
   ticket_target_minutes: '',
   calendar: null,
   stages: [{ key: 'intake', name: 'Intake', parent: '', target_minutes: '60', pauses: false, final: false }],
@@ -42,6 +45,7 @@ function toDraft(project: Project): Draft {
     name: project.name,
     description: project.description ?? '',
     at_risk_threshold: String(project.at_risk_threshold ?? 0.8),
+    breach_likely_percent: String(Math.round((project.breach_likely_threshold ?? 0.7) * 1000) / 10),
     ticket_target_minutes: project.ticket_target_minutes ? String(project.ticket_target_minutes) : '',
     calendar: (project.calendar as Calendar | null) ?? null,
     stages: (project.stages ?? [])
@@ -64,6 +68,7 @@ function toBody(draft: Draft) {
     name: draft.name,
     description: draft.description || null,
     at_risk_threshold: Number(draft.at_risk_threshold),
+    breach_likely_threshold: Number(draft.breach_likely_percent) / 100,
     ticket_target_minutes: draft.ticket_target_minutes ? Number(draft.ticket_target_minutes) : null,
     calendar: draft.calendar,
     stages: draft.stages.map((stage) => ({
@@ -164,6 +169,22 @@ export function Projects() {
             value={draft.at_risk_threshold}
             onChange={(e) => setDraft({ ...draft, at_risk_threshold: e.target.value })}
           />
+        </label>
+        <label>
+          Likely to breach at (%)
+          <input
+            type="number"
+            min="1"
+            max="100"
+            step="any"
+            required
+            value={draft.breach_likely_percent}
+            onChange={(e) => setDraft({ ...draft, breach_likely_percent: e.target.value })}
+            aria-describedby="breach-likely-help"
+          />
+          <span id="breach-likely-help" className="muted small">
+            Forecast breach probability that lists a ticket under Delayed → Likely to breach
+          </span>
         </label>
         <label>
           Ticket target (min)
