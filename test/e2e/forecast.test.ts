@@ -150,7 +150,9 @@ describe('delivery forecast in Chromium', () => {
 
   test('the ticket list shows the forecast column when asked', async () => {
     await page.goto(`${server.baseUrl}/app/tickets?project=fc`);
-    await page.getByRole('checkbox', { name: 'Show forecast' }).check();
+    // The box is driven by the URL (?forecast=1), so it turns checked a render after the click: click, then wait
+    // for what it shows, rather than check() (which insists on the state at once).
+    await page.getByRole('checkbox', { name: 'Show forecast' }).click();
     const row = page.getByRole('row').filter({ hasText: 'Refund stuck in triage' });
     await row.locator('.row-forecast').waitFor();
     assert.match((await row.innerText()).replace(/\s+/g, ' '), /Stage \d+% Ticket \d+% Finish in/);
