@@ -81,11 +81,25 @@ export function SearchBox({
   const [active, setActive] = useState(-1);
   const nextCaret = useRef<number | null>(null);
 
-  useEffect(() => setDraft(value), [value]);
+  // What this box last searched for: when that comes back as `value` (the URL caught up), the box may already hold
+  // newer typing (a suggestion taken meanwhile), which must not be overwritten; any other new value (back button, a
+  // saved view) replaces the draft.
+  const searched = useRef<string | null>(null);
+  const search = (text: string) => {
+    searched.current = text;
+    onSearch(text);
+  };
+  useEffect(() => {
+    if (value === searched.current) searched.current = null;
+    else setDraft(value);
+  }, [value]);
   useEffect(() => {
     const text = draft.trim();
     if (!live || text === value || unfinished(text)) return;
-    const timer = setTimeout(() => onSearch(text), 350);
+    const timer = setTimeout(() => {
+      searched.current = text;
+      onSearch(text);
+    }, 350);
     return () => clearTimeout(timer);
   }, [live, draft, value, onSearch]);
   // After taking a suggestion the caret goes to the end of what was inserted.
@@ -135,7 +149,7 @@ export function SearchBox({
       event.preventDefault();
       if (showing && active >= 0 && active < count) return take(hints.options[active]);
       setOpen(false);
-      onSearch(draft.trim());
+      search(draft.trim());
     }
   };
 
