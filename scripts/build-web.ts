@@ -74,9 +74,36 @@ export async function buildWeb(): Promise<void> {
   console.log(`dashboard built in web/dist (initial JavaScript ${Math.round(initial / 1024)} KB gzipped)`);
 }
 
-/** Builds the dashboard unless web/dist already matches its sources. */
+/**
+ * One build at a time across processes (test files run side by side, each asking for the dashboard): a directory
+ * made atomically is the lock; a lock older than ten minutes was left by a build that died.
+ */
+async function withBuildLock(work: () => Promise<void>): Promise<void> {
+  const lock = path.join(webDir, '.build-lock');
+  for (;;) {
+    try {
+      fs.mkdirSync(lock);
+      break;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+      const age = Date.now() - (fs.statSync(lock, { throwIfNoEntry: false })?.mtimeMs ?? Date.now());
+      if (age > 600_000) fs.rmSync(lock, { recursive: true, force: true });
+      await new Promise((resolve) => setTimeout(resolve, 200));
+    }
+  }
+  try {
+    await work();
+  } finally {
+    fs.rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** Builds the dashboard unless web/dist already matches its sources (another process may be building it). */
 export async function ensureWebBuilt(): Promise<void> {
-  if (isStale(sourcesHash())) await buildWeb();
+  if (!isStale(sourcesHash())) return;
+  await withBuildLock(async () => {
+    if (isStale(sourcesHash())) await buildWeb();
+  });
 }
 
 if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) {
