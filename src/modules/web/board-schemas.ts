@@ -1,6 +1,7 @@
 import { FieldValueSchema } from '../fields/schemas.js';
 import { Type, type Static } from 'typebox';
 import { DateTime, Nullable } from '../../http/schema-helpers.js';
+import { judgementProperties } from '../workflow/delay.js';
 
 export const BoardQuery = Type.Object(
   {
@@ -27,11 +28,21 @@ export const BoardCard = Type.Object({
   status: Type.String(),
   version: Type.Integer(),
   stage: Type.Union(
-    [Type.Object({ key: Type.String(), name: Type.String(), started_at: Nullable(DateTime()), due_at: Nullable(DateTime()) }), Type.Null()],
+    [
+      Type.Object({
+        key: Type.String(),
+        name: Type.String(),
+        started_at: Nullable(DateTime()),
+        due_at: Nullable(DateTime("This stage visit's due moment (the card's `stage_due_at`)")),
+      }),
+      Type.Null(),
+    ],
     { description: 'The workflow stage the ticket is in; null when in none' },
   ),
-  delay_state: Type.Union([Type.Literal('on_track'), Type.Literal('at_risk'), Type.Literal('overdue')]),
-  overdue_by: Nullable(Type.Integer({ description: 'Seconds past due' })),
+  ...judgementProperties,
+  delay_state: Type.Union([Type.Literal('on_track'), Type.Literal('at_risk'), Type.Literal('overdue')], {
+    description: 'The worse of `stage_state` and `ticket_state` (a board shows open tickets only, so never null)',
+  }),
   fields: Type.Record(Type.String(), FieldValueSchema, { description: 'The values of the custom fields marked show_on_card' }),
   forecast: Type.Optional(
     Nullable(

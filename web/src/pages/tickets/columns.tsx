@@ -60,6 +60,12 @@ export const sortLabels: Record<TicketSort, string> = {
   '-number': 'Highest number',
   number: 'Lowest number',
   '-rank': 'Best match',
+  '-stage_overdue_by': 'Most late against stage target',
+  stage_overdue_by: 'Least late against stage target',
+  '-ticket_overdue_by': 'Most late against ticket target',
+  ticket_overdue_by: 'Least late against ticket target',
+  '-delay': 'Most late',
+  delay: 'Least late',
 };
 
 /** The columns a role may pick from (customers are not shown internal fields). */
