@@ -15,6 +15,7 @@ import { errorBody, registerErrorHandler } from './http/error-handler.js';
 import { openApiOptions } from './http/openapi.js';
 import { registerInputGuard, undecodablePathDetails } from './http/input-guard.js';
 import { registerRequestBodies } from './http/request-body.js';
+import { registerReadYourWrites } from './http/read-your-writes.js';
 import { registerValidators } from './http/validators.js';
 import { loggerOptions } from './logging.js';
 import type { Actor } from './modules/access/policy.js';
@@ -111,9 +112,10 @@ export async function buildApp(options: AppOptions) {
   app.addHook('onResponse', async (request, reply) => {
     if (request.method !== 'GET' && request.method !== 'HEAD' && reply.statusCode < 300) app.services.monitor.forgetAnswers();
   });
+  registerReadYourWrites(app);
   for (const schema of [ErrorBodySchema, TicketSchema, StageSchema, LegacyStageSchema, LegacyTicketSchema]) app.addSchema(schema);
 
-  await app.register(cors, { origin: '*', exposedHeaders: ['x-total-count', 'link', 'x-request-id', 'etag'] });
+  await app.register(cors, { origin: '*', exposedHeaders: ['x-total-count', 'link', 'x-request-id', 'etag', 'stageline-lsn'] });
   // Before every route and the static files: JSON, CSV and NDJSON above 1 KB in br or gzip as the client accepts
   // (never without Accept-Encoding, so the older clients get the same bytes). Event streams stay uncompressed:
   // a compressor would hold events back until its buffer fills.

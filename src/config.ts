@@ -140,6 +140,34 @@ export const settings = {
     1000,
     'connections to the PostgreSQL server; requests, background jobs and the change feed share them, and a request waits at most 5 s for one',
   ),
+  databaseReadUrls: setting(
+    'DATABASE_READ_URL',
+    '—',
+    'read replicas of `DATABASE_URL` (streaming standbys), comma-separated: lists, search, export, the board, timelines and dashboard numbers read there, writes and whatever a write reads go to `DATABASE_URL`; a client reads its own writes (see [Scaling](scaling.md#read-replicas)); a replica that is down or behind is skipped. Needs `DATABASE_URL`',
+    (raw, problems, env): string[] => {
+      if (raw === undefined) return [];
+      const urls = raw
+        .split(',')
+        .map((part) => part.trim())
+        .filter((part) => part !== '');
+      for (const [index, value] of urls.entries()) {
+        if (!/^postgres(ql)?:\/\//i.test(value) || !URL.canParse(value)) {
+          problems.push(`DATABASE_READ_URL must be postgres:// URLs separated by commas; entry ${index + 1} is not one`);
+        }
+      }
+      if (urls.length > 0 && !env.DATABASE_URL) {
+        problems.push('DATABASE_READ_URL needs DATABASE_URL: the embedded database (PGlite) has no read replicas');
+      }
+      return urls;
+    },
+  ),
+  databaseReadMaxLagMs: integer(
+    'DATABASE_READ_MAX_LAG_MS',
+    5000,
+    0,
+    3_600_000,
+    'a read replica further behind the primary than this many ms serves no reads until it catches up',
+  ),
   logLevel: oneOf(
     'LOG_LEVEL',
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
