@@ -42,6 +42,8 @@ import { ticketRoutes } from './modules/tickets/routes.js';
 import { userRoutes } from './modules/users/routes.js';
 import { dashboardPlugin } from './modules/web/plugin.js';
 import { createServices, type Services } from './services.js';
+import { Periodic } from './periodic.js';
+import { partitionMaintenance } from './db/partitions.js';
 import { LegacyStageSchema } from './modules/stages/legacy.js';
 import { StageSchema } from './modules/stages/schemas.js';
 import { LegacyTicketSchema } from './modules/tickets/legacy.js';
@@ -158,6 +160,19 @@ export async function buildApp(options: AppOptions) {
   await app.register(dashboardPlugin);
 
   if (options.backgroundJobs) {
+    const partitions = partitionMaintenance(database, config);
+    const maintain = new Periodic(
+      () => partitions.maintain(clock.now()),
+      (error) => app.log.error({ err: error }, 'history partition maintenance failed'),
+    );
+    app.addHook('onReady', async () => {
+      // Once at start (months ahead exist before the first write of a new month), then hourly.
+      await partitions
+        .maintain(clock.now())
+        .catch((error: unknown) => app.log.error({ err: error }, 'history partition maintenance failed'));
+      maintain.start(3_600_000);
+    });
+    app.addHook('preClose', async () => maintain.stop());
     const { dispatcher, events } = app.services;
     app.addHook('onReady', async () => {
       await dispatcher.start(events.feed, (error) => app.log.error({ err: error }, 'handing ticket events to their consumers failed'));

@@ -339,6 +339,35 @@ export const settings = {
       'let webhook URLs reach loopback, private, link-local and other non-public addresses (off: refused, so an admin-supplied URL cannot reach into the server’s own network)',
     ),
   },
+  history: {
+    ticketHistoryMonths: integer(
+      'TICKET_HISTORY_RETENTION_MONTHS',
+      0,
+      0,
+      1200,
+      'months of ticket history (comments, changes, moves) kept before the current one; older months are dropped whole (see `PARTITION_RETENTION`); `0` keeps it all',
+    ),
+    auditLogMonths: integer(
+      'AUDIT_LOG_RETENTION_MONTHS',
+      0,
+      0,
+      1200,
+      'months of the audit log kept before the current one; older months are dropped whole; `0` keeps it all',
+    ),
+    opsLogMonths: integer(
+      'OPS_LOG_RETENTION_MONTHS',
+      0,
+      0,
+      1200,
+      'months of the OPS communication log kept before the current one; older months are dropped whole; `0` keeps it all',
+    ),
+    mode: oneOf(
+      'PARTITION_RETENTION',
+      ['drop', 'detach'],
+      'drop',
+      'what happens to a month past its retention: `drop` deletes it; `detach` turns it into an ordinary table (e.g. `audit_log_p2025_01`) to archive with `pg_dump -t` and drop by hand (see [Scaling](scaling.md#partitioned-history))',
+    ),
+  },
   mail: {
     smtpUrl: url(
       'SMTP_URL',
@@ -383,6 +412,7 @@ export const sections: Record<string, string> = {
   auth: 'Accounts, sessions and limits',
   ops: 'OPS hand-off',
   webhooks: 'Webhooks',
+  history: 'History retention',
   mail: 'E-mail notifications',
 };
 
