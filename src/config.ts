@@ -143,7 +143,7 @@ export const settings = {
   databaseReadUrls: setting(
     'DATABASE_READ_URL',
     '—',
-    'read replicas of `DATABASE_URL` (streaming standbys), comma-separated: lists, search, export, the board, timelines and dashboard numbers read there, writes and whatever a write reads go to `DATABASE_URL`; a client reads its own writes (see [Scaling](scaling.md#read-replicas)); a replica that is down or behind is skipped. Needs `DATABASE_URL`',
+    'read replicas of `DATABASE_URL` (streaming standbys), comma-separated: lists, search, export, the board, timelines and dashboard numbers read there, writes and whatever a write reads go to `DATABASE_URL`; a client reads its own writes (see [Scaling](scaling.md#3-read-replicas)); a replica that is down or behind is skipped. Needs `DATABASE_URL`',
     (raw, problems, env): string[] => {
       if (raw === undefined) return [];
       const urls = raw
@@ -365,7 +365,7 @@ export const settings = {
       'PARTITION_RETENTION',
       ['drop', 'detach'],
       'drop',
-      'what happens to a month past its retention: `drop` deletes it; `detach` turns it into an ordinary table (e.g. `audit_log_p2025_01`) to archive with `pg_dump -t` and drop by hand (see [Scaling](scaling.md#partitioned-history))',
+      'what happens to a month past its retention: `drop` deletes it; `detach` turns it into an ordinary table (e.g. `audit_log_p2025_01`) to archive with `pg_dump -t` and drop by hand (see [Scaling](scaling.md#4-partitioned-history))',
     ),
   },
   mail: {

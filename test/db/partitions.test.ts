@@ -8,7 +8,7 @@ import { openDatabase, pgliteOptions, type Database, type Db } from '../../src/d
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { migrations } from '../../src/db/migrations/index.js';
 import { PartitionMaintenance } from '../../src/db/partitions.js';
-import { withDatabase } from '../helpers/database.js';
+import { droppedOnClose, withDatabase } from '../helpers/database.js';
 
 // Migration 0017 on a database filled before it, partition pruning shown by EXPLAIN, and the monthly maintenance.
 const adminUrl = process.env.TEST_DATABASE_URL;
@@ -21,17 +21,7 @@ async function emptyDatabase(): Promise<Database> {
   await admin.connect();
   await admin.query(`create database ${pg.escapeIdentifier(name)}`);
   await admin.end();
-  const database = await openDatabase({ databaseUrl: withDatabase(adminUrl, name), poolSize: 2, migrate: false });
-  return {
-    ...database,
-    async close() {
-      await database.close();
-      const cleanup = new pg.Client({ connectionString: adminUrl });
-      await cleanup.connect();
-      await cleanup.query(`drop database if exists ${pg.escapeIdentifier(name)} with (force)`);
-      await cleanup.end();
-    },
-  };
+  return droppedOnClose(await openDatabase({ databaseUrl: withDatabase(adminUrl, name), poolSize: 2, migrate: false }), adminUrl, name);
 }
 
 async function migrateBefore(db: Db, first: string): Promise<void> {

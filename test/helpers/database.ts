@@ -72,6 +72,11 @@ async function postgresDatabase(adminUrl: string, options: FreshDatabaseOptions)
     migrate: false,
     ...(options.replicaUrl ? { readUrls: [withDatabase(options.replicaUrl, name)], maxReadLagMs: options.maxReadLagMs } : {}),
   });
+  return droppedOnClose(database, adminUrl, name);
+}
+
+/** The database, whose close also drops it from the test server. */
+export function droppedOnClose(database: Database, adminUrl: string, name: string): Database {
   return {
     ...database,
     async close() {
