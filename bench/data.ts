@@ -180,7 +180,7 @@ async function generateOpsLog(database: Database) {
     from tickets t
     cross join (values ('send', interval '1 minute'), ('query', interval '2 hours'), ('retry', interval '30 seconds')) as a(action, delay)
     where t.external_id like 'bench-%' and t.number % 5 = 0 and (a.action <> 'retry' or t.number % 15 = 0)
-    on conflict (id) do nothing`.execute(database.db);
+    on conflict (id, timestamp) do nothing`.execute(database.db);
   await sql`update tickets set ops_id = 'OPS-' || number where external_id like 'bench-%' and number % 5 = 0 and ops_id is null`.execute(
     database.db,
   );

@@ -28,6 +28,8 @@ const { values } = parseArgs({
     only: { type: 'string' },
     /** The lookups' Accept-Encoding, as browsers send it; `--accept-encoding identity` measures uncompressed answers. */
     'accept-encoding': { type: 'string', default: 'gzip, br' },
+    /** A streaming replica of DATABASE_URL: the server reads from it (DATABASE_READ_URL); compare with a run without. */
+    'read-url': { type: 'string' },
   },
 });
 const quick = values.quick;
@@ -39,6 +41,8 @@ const acceptEncoding = values['accept-encoding'];
 const databaseUrl = process.env.DATABASE_URL || null;
 const kind = databaseUrl ? 'postgres' : 'pglite';
 const token = process.env.ADMIN_API_TOKEN || 'bench-admin-token-0123456789abcdef';
+const readUrl = values['read-url'] ?? null;
+if (readUrl && !databaseUrl) throw new Error('--read-url needs DATABASE_URL (the embedded database has no replicas)');
 const dataDir = databaseUrl ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'stageline-bench-'));
 
 type Result = {
@@ -326,6 +330,7 @@ async function main() {
     OPS_WAIT_MS: '0',
   };
   if (dataDir) env.DATA_DIR = dataDir;
+  if (readUrl) env.DATABASE_READ_URL = readUrl;
   const serverArgs = values.compiled ? ['dist/src/server.js'] : ['--import', 'tsx', 'src/server.ts'];
   const server = spawn(process.execPath, serverArgs, {
     cwd: root,
@@ -336,6 +341,16 @@ async function main() {
   exited.catch(() => {});
   const base = `http://127.0.0.1:${port}`;
   await Promise.race([waitReady(base), exited]);
+  if (readUrl) {
+    // The replica must have replayed the data just loaded before it serves a read.
+    const serving = async () =>
+      ((await (await fetch(`${base}/readyz`)).json()) as { replicas?: { serving: boolean }[] }).replicas?.[0]?.serving;
+    const deadline = Date.now() + 120_000;
+    while (!(await serving())) {
+      if (Date.now() > deadline) throw new Error('the read replica did not catch up');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
   const coldStartMs = Math.round(performance.now() - coldStart);
   log(`server ready in ${coldStartMs} ms on ${base}`);
   const pid = server.pid!;
@@ -448,6 +463,8 @@ async function main() {
     const summary = {
       date: new Date().toISOString(),
       database: kind,
+      read_replica: readUrl !== null,
+      monitor_cache_seconds: Number(process.env.MONITOR_CACHE_SECONDS ?? 5),
       quick,
       server: values.compiled ? 'compiled (node dist/src/server.js)' : 'tsx src/server.ts',
       tickets,
@@ -471,7 +488,11 @@ async function main() {
       endpoints: measured,
       total_seconds: Math.round((Date.now() - started) / 1000),
     };
-    const file = path.join(root, 'bench/results', `${date}-${kind}${values.compiled ? '-compiled' : ''}${quick ? '-quick' : ''}`);
+    const file = path.join(
+      root,
+      'bench/results',
+      `${date}-${kind}${readUrl ? '-replica' : ''}${values.compiled ? '-compiled' : ''}${quick ? '-quick' : ''}`,
+    );
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(`${file}.json`, JSON.stringify(summary, null, 2) + '\n');
     fs.writeFileSync(`${file}.md`, markdown(summary));
@@ -490,7 +511,7 @@ function markdown(s: Record<string, any>): string {
       `| ${r.name} | ${r.requests_per_second} | ${r.ratio_to_baseline ?? ''} | ${r.p50_ms} | ${r.p90_ms} | ${r.p97_5_ms} | ${r.p99_ms} | ${r.errors} | ${r.non_2xx}${r.non_2xx_status ? ` (${r.non_2xx_status})` : ''} | ${r.first_request_ms ?? ''} | ${r.single_request_ms ?? ''} | ${r.server_rss_mb} |`,
   );
   return [
-    `# Stageline benchmark — ${s.date.slice(0, 10)}, ${s.database}${s.quick ? ' (quick)' : ''}`,
+    `# Stageline benchmark — ${s.date.slice(0, 10)}, ${s.database}${s.read_replica ? ', reads on a streaming replica' : ''}${s.quick ? ' (quick)' : ''}`,
     '',
     `${s.tickets} tickets, ${s.connections} connections, ${s.seconds_per_endpoint} s per endpoint, server run by ${s.server}; ${s.machine.cpus} CPUs (${s.machine.cpu}), ${s.machine.memory_gb} GB; load average at the end ${s.machine.load_average.join(' / ')}${s.machine.load_average[0] > 1.5 ? ' (a busy machine: other work was running)' : ''}.`,
     '',

@@ -15,6 +15,7 @@ import { errorBody, registerErrorHandler } from './http/error-handler.js';
 import { openApiOptions } from './http/openapi.js';
 import { registerInputGuard, undecodablePathDetails } from './http/input-guard.js';
 import { registerRequestBodies } from './http/request-body.js';
+import { registerReadYourWrites } from './http/read-your-writes.js';
 import { registerValidators } from './http/validators.js';
 import { loggerOptions } from './logging.js';
 import type { Actor } from './modules/access/policy.js';
@@ -42,6 +43,8 @@ import { ticketRoutes } from './modules/tickets/routes.js';
 import { userRoutes } from './modules/users/routes.js';
 import { dashboardPlugin } from './modules/web/plugin.js';
 import { createServices, type Services } from './services.js';
+import { Periodic } from './periodic.js';
+import { partitionMaintenance } from './db/partitions.js';
 import { LegacyStageSchema } from './modules/stages/legacy.js';
 import { StageSchema } from './modules/stages/schemas.js';
 import { LegacyTicketSchema } from './modules/tickets/legacy.js';
@@ -112,9 +115,10 @@ export async function buildApp(options: AppOptions) {
   app.addHook('onResponse', async (request, reply) => {
     if (request.method !== 'GET' && request.method !== 'HEAD' && reply.statusCode < 300) app.services.monitor.forgetAnswers();
   });
+  registerReadYourWrites(app);
   for (const schema of [ErrorBodySchema, TicketSchema, StageSchema, LegacyStageSchema, LegacyTicketSchema]) app.addSchema(schema);
 
-  await app.register(cors, { origin: '*', exposedHeaders: ['x-total-count', 'link', 'x-request-id', 'etag'] });
+  await app.register(cors, { origin: '*', exposedHeaders: ['x-total-count', 'link', 'x-request-id', 'etag', 'stageline-lsn'] });
   // Before every route and the static files: JSON, CSV and NDJSON above 1 KB in br or gzip as the client accepts
   // (never without Accept-Encoding, so the older clients get the same bytes). Event streams stay uncompressed:
   // a compressor would hold events back until its buffer fills.
@@ -158,6 +162,19 @@ export async function buildApp(options: AppOptions) {
   await app.register(dashboardPlugin);
 
   if (options.backgroundJobs) {
+    const partitions = partitionMaintenance(database, config);
+    const maintain = new Periodic(
+      () => partitions.maintain(clock.now()),
+      (error) => app.log.error({ err: error }, 'history partition maintenance failed'),
+    );
+    app.addHook('onReady', async () => {
+      // Once at start (months ahead exist before the first write of a new month), then hourly.
+      await partitions
+        .maintain(clock.now())
+        .catch((error: unknown) => app.log.error({ err: error }, 'history partition maintenance failed'));
+      maintain.start(3_600_000);
+    });
+    app.addHook('preClose', async () => maintain.stop());
     const { dispatcher, events } = app.services;
     app.addHook('onReady', async () => {
       await dispatcher.start(events.feed, (error) => app.log.error({ err: error }, 'handing ticket events to their consumers failed'));

@@ -140,6 +140,34 @@ export const settings = {
     1000,
     'connections to the PostgreSQL server; requests, background jobs and the change feed share them, and a request waits at most 5 s for one',
   ),
+  databaseReadUrls: setting(
+    'DATABASE_READ_URL',
+    '—',
+    'read replicas of `DATABASE_URL` (streaming standbys), comma-separated: lists, search, export, the board, timelines and dashboard numbers read there, writes and whatever a write reads go to `DATABASE_URL`; a client reads its own writes (see [Scaling](scaling.md#3-read-replicas)); a replica that is down or behind is skipped. Needs `DATABASE_URL`',
+    (raw, problems, env): string[] => {
+      if (raw === undefined) return [];
+      const urls = raw
+        .split(',')
+        .map((part) => part.trim())
+        .filter((part) => part !== '');
+      for (const [index, value] of urls.entries()) {
+        if (!/^postgres(ql)?:\/\//i.test(value) || !URL.canParse(value)) {
+          problems.push(`DATABASE_READ_URL must be postgres:// URLs separated by commas; entry ${index + 1} is not one`);
+        }
+      }
+      if (urls.length > 0 && !env.DATABASE_URL) {
+        problems.push('DATABASE_READ_URL needs DATABASE_URL: the embedded database (PGlite) has no read replicas');
+      }
+      return urls;
+    },
+  ),
+  databaseReadMaxLagMs: integer(
+    'DATABASE_READ_MAX_LAG_MS',
+    5000,
+    0,
+    3_600_000,
+    'a read replica further behind the primary than this many ms serves no reads until it catches up',
+  ),
   logLevel: oneOf(
     'LOG_LEVEL',
     ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'],
@@ -311,6 +339,35 @@ export const settings = {
       'let webhook URLs reach loopback, private, link-local and other non-public addresses (off: refused, so an admin-supplied URL cannot reach into the server’s own network)',
     ),
   },
+  history: {
+    ticketHistoryMonths: integer(
+      'TICKET_HISTORY_RETENTION_MONTHS',
+      0,
+      0,
+      1200,
+      'months of ticket history (comments, changes, moves) kept before the current one; older months are dropped whole (see `PARTITION_RETENTION`); `0` keeps it all',
+    ),
+    auditLogMonths: integer(
+      'AUDIT_LOG_RETENTION_MONTHS',
+      0,
+      0,
+      1200,
+      'months of the audit log kept before the current one; older months are dropped whole; `0` keeps it all',
+    ),
+    opsLogMonths: integer(
+      'OPS_LOG_RETENTION_MONTHS',
+      0,
+      0,
+      1200,
+      'months of the OPS communication log kept before the current one; older months are dropped whole; `0` keeps it all',
+    ),
+    mode: oneOf(
+      'PARTITION_RETENTION',
+      ['drop', 'detach'],
+      'drop',
+      'what happens to a month past its retention: `drop` deletes it; `detach` turns it into an ordinary table (e.g. `audit_log_p2025_01`) to archive with `pg_dump -t` and drop by hand (see [Scaling](scaling.md#4-partitioned-history))',
+    ),
+  },
   mail: {
     smtpUrl: url(
       'SMTP_URL',
@@ -355,6 +412,7 @@ export const sections: Record<string, string> = {
   auth: 'Accounts, sessions and limits',
   ops: 'OPS hand-off',
   webhooks: 'Webhooks',
+  history: 'History retention',
   mail: 'E-mail notifications',
 };
 

@@ -8,7 +8,12 @@ import { demoUsers } from './modules/users/demo.js';
 
 async function openConfiguredDatabase(config: Config): Promise<Database> {
   return config.databaseUrl
-    ? openDatabase({ databaseUrl: config.databaseUrl, poolSize: config.databasePoolSize })
+    ? openDatabase({
+        databaseUrl: config.databaseUrl,
+        poolSize: config.databasePoolSize,
+        readUrls: config.databaseReadUrls,
+        maxReadLagMs: config.databaseReadMaxLagMs,
+      })
     : openDatabase({ dataDir: config.dataDir, minFreeBytes: config.dataDirMinFreeMb * 2 ** 20 });
 }
 

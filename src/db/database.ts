@@ -8,6 +8,7 @@ import { lockDataDir } from './lock.js';
 import { migrateToLatest } from './migrate.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import { PGliteHost } from './pglite-host.js';
+import { ReadRouting, type ReadCounts, type ReadIdentity, type ReplicaStatus } from './replicas.js';
 import type { DB } from './types.js';
 
 export type Db = Kysely<DB>;
@@ -27,8 +28,22 @@ export interface Database {
   readonly availability: Availability;
   /** Subscribes to NOTIFY on a channel; returns the unsubscribe function. */
   listen(channel: string, handler: NotificationHandler): Promise<() => Promise<void>>;
+  /**
+   * Where a read that may be a moment old runs (lists, search, export, board, timelines, dashboard numbers): a read
+   * replica (DATABASE_READ_URL) that is up, within DATABASE_READ_MAX_LAG_MS and past this reader's last write, else
+   * the primary. Never for anything inside a write's transaction.
+   */
+  reader(who: ReadIdentity): Db;
+  /** For a connection `reader` gave: null for the primary, else the replica and the position it had replayed. */
+  positionOf(db: Db): string | null;
+  /** Replicas only: remembers the position of `who`'s write just committed; returns it, or null without replicas. */
+  recordWrite(who: ReadIdentity): Promise<string | null>;
+  /** The read replicas' state and where reads went, or null when there are none. */
+  replication(): { replicas: ReplicaStatus[]; reads: ReadCounts } | null;
   close(): Promise<void>;
 }
+
+export type { ReadIdentity, ReplicaStatus };
 
 export { DatabaseUnavailableError };
 
@@ -53,6 +68,10 @@ export type OpenOptions =
        * 0 = no limit, for batch tools. Migrations always run without one.
        */
       queryTimeoutMs?: number;
+      /** Read replicas of this server (streaming standbys); reads that may be a moment old go there. */
+      readUrls?: string[];
+      /** A replica further behind than this serves no reads (default 5000). */
+      maxReadLagMs?: number;
     }
   /** minFreeBytes: writes answer 507 below this much free space on the data directory's disk (default 0: no check). */
   | { dataDir: string; minFreeBytes?: number; migrate?: boolean }
@@ -65,7 +84,7 @@ export async function openDatabase(options: OpenOptions): Promise<Database> {
     // A migration may rebuild an index over a million rows: it runs on a pool of its own, without the query timeout.
     if (options.migrate !== false)
       await withDatabase(await openPostgres({ ...connection, poolSize: 1, queryTimeoutMs: 0 }), migrateToLatest);
-    return openPostgres(connection);
+    return openPostgres({ ...connection, readUrls: options.readUrls ?? [], maxReadLagMs: options.maxReadLagMs ?? 5_000 });
   }
   const database = await openPGlite(options);
   if (options.migrate !== false) {
@@ -115,6 +134,7 @@ async function openPGlite(options: { dataDir: string; minFreeBytes?: number } | 
     db,
     availability: new Availability(),
     listen: (channel, handler) => host.listen(channel, handler),
+    ...primaryOnly(db),
     async close() {
       if (closed) return;
       closed = true;
@@ -123,6 +143,11 @@ async function openPGlite(options: { dataDir: string; minFreeBytes?: number } | 
       unlock();
     },
   };
+}
+
+/** A database without replicas: every read runs on it. */
+export function primaryOnly(db: Db): Pick<Database, 'reader' | 'positionOf' | 'recordWrite' | 'replication'> {
+  return { reader: () => db, positionOf: () => null, recordWrite: async () => null, replication: () => null };
 }
 
 /** The options every PGlite of ours is created with (extensions, type parsers). */
@@ -134,7 +159,18 @@ export function pgliteOptions() {
 const CONNECT_TIMEOUT_MS = 5_000;
 const DEFAULT_QUERY_TIMEOUT_MS = 10_000;
 
-async function openPostgres(options: { databaseUrl: string; poolSize: number; queryTimeoutMs?: number }): Promise<Database> {
+const pgTypes: pg.CustomTypesConfig = {
+  getTypeParser: ((oid: number, format?: string) =>
+    oid in parsers ? parsers[oid as keyof typeof parsers] : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
+};
+
+async function openPostgres(options: {
+  databaseUrl: string;
+  poolSize: number;
+  queryTimeoutMs?: number;
+  readUrls?: string[];
+  maxReadLagMs?: number;
+}): Promise<Database> {
   const availability = new Availability();
   const queryTimeoutMs = options.queryTimeoutMs ?? DEFAULT_QUERY_TIMEOUT_MS;
   const pool = new pg.Pool({
@@ -143,12 +179,7 @@ async function openPostgres(options: { databaseUrl: string; poolSize: number; qu
     connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
     keepAlive: true,
     ...(queryTimeoutMs > 0 ? { query_timeout: queryTimeoutMs } : {}),
-    types: {
-      getTypeParser: ((oid: number, format?: string) =>
-        oid in parsers
-          ? parsers[oid as keyof typeof parsers]
-          : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
-    },
+    types: pgTypes,
   });
   // A connection the server closes (restart, pg_terminate_backend, network) emits 'error' on its client. pg-pool
   // listens only while the client is idle; a checked-out client without a listener would crash the process, so
@@ -184,10 +215,30 @@ async function openPostgres(options: { databaseUrl: string; poolSize: number; qu
   const db = new Kysely<DB>({ dialect: new PostgresDialect({ pool: observedPool }) });
   const listeners = new Set<ChannelListener>();
   let closed = false;
+  const routing = options.readUrls?.length
+    ? new ReadRouting(db, observedPool, {
+        urls: options.readUrls,
+        maxLagMs: options.maxReadLagMs ?? 5_000,
+        poolSize: options.poolSize,
+        queryTimeoutMs,
+        connectTimeoutMs: CONNECT_TIMEOUT_MS,
+        types: pgTypes,
+      })
+    : null;
+  // A replica that is down at start is no reason not to start: reads go to the primary until it answers.
+  await routing?.start();
   return {
     kind: 'postgres',
     db,
     availability,
+    ...(routing
+      ? {
+          reader: (who) => routing.reader(who),
+          positionOf: (reader) => routing.positionOf(reader),
+          recordWrite: (who) => routing.recordWrite(who),
+          replication: () => ({ replicas: routing.status(), reads: { ...routing.counts } }),
+        }
+      : primaryOnly(db)),
     async listen(channel, handler) {
       const listener = new ChannelListener(options.databaseUrl, channel, handler, availability);
       await listener.start();
@@ -201,6 +252,7 @@ async function openPostgres(options: { databaseUrl: string; poolSize: number; qu
       if (closed) return;
       closed = true;
       await Promise.all([...listeners].map((listener) => listener.stop()));
+      await routing?.close();
       const closing = new Promise<void>((resolve) => (allClosed = resolve));
       await db.destroy();
       if (open.size > 0) await closing;

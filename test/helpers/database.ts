@@ -40,6 +40,10 @@ async function pgliteTemplate(): Promise<Blob> {
 export type FreshDatabaseOptions = {
   /** PostgreSQL only: the URL the app connects with, from the test database's own (e.g. through a proxy). */
   connectUrl?: (url: string) => string;
+  /** PostgreSQL only: a streaming replica of the test server; the app reads from the same database there. */
+  replicaUrl?: string;
+  /** With `replicaUrl`: DATABASE_READ_MAX_LAG_MS. */
+  maxReadLagMs?: number;
 };
 
 async function postgresDatabase(adminUrl: string, options: FreshDatabaseOptions): Promise<Database> {
@@ -62,12 +66,19 @@ async function postgresDatabase(adminUrl: string, options: FreshDatabaseOptions)
     await admin.end();
   }
   const url = withDatabase(adminUrl, name);
-  const database = await openDatabase({ databaseUrl: options.connectUrl?.(url) ?? url, poolSize: 5, migrate: false });
+  const database = await openDatabase({
+    databaseUrl: options.connectUrl?.(url) ?? url,
+    poolSize: 5,
+    migrate: false,
+    ...(options.replicaUrl ? { readUrls: [withDatabase(options.replicaUrl, name)], maxReadLagMs: options.maxReadLagMs } : {}),
+  });
+  return droppedOnClose(database, adminUrl, name);
+}
+
+/** The database, whose close also drops it from the test server. */
+export function droppedOnClose(database: Database, adminUrl: string, name: string): Database {
   return {
-    kind: database.kind,
-    db: database.db,
-    availability: database.availability,
-    listen: (channel, handler) => database.listen(channel, handler),
+    ...database,
     async close() {
       await database.close();
       const cleanup = new pg.Client({ connectionString: adminUrl });

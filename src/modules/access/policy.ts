@@ -16,6 +16,8 @@ export type Actor = {
   customerEmails: string[];
   /** The caller's address, for the audit log (absent for the system). */
   ip?: string;
+  /** A WAL position the caller has seen (the `Stageline-LSN` header): its reads come from a replica past it. */
+  readAfter?: string;
 };
 
 export const systemActor: Actor = {

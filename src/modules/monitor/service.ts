@@ -1,6 +1,6 @@
 import { DateTime, IANAZone } from 'luxon';
 import type { Clock } from '../../clock.js';
-import type { Db } from '../../db/database.js';
+import type { Database, Db } from '../../db/database.js';
 import type { Priority } from '../../db/types.js';
 import { invalid } from '../../errors.js';
 import type { ServiceContext } from '../../services.js';
@@ -46,6 +46,7 @@ const number = (value: unknown) => (value === null || value === undefined ? null
 /** Dashboard numbers, all computed in SQL over indexes, partial indexes on open tickets and the flow rollup. */
 export class MonitorService {
   private readonly db: Db;
+  private readonly database: Database;
   private readonly clock: Clock;
   private readonly monitor = new MonitorRepository();
   private readonly projects = new ProjectsRepository();
@@ -54,6 +55,7 @@ export class MonitorService {
 
   constructor(context: ServiceContext) {
     this.db = context.database.db;
+    this.database = context.database;
     this.clock = context.clock;
     this.results = new ResultCache(context.clock, context.config.monitorCacheSeconds * 1000);
   }
@@ -73,12 +75,17 @@ export class MonitorService {
    * dashboard until the data changes or MONITOR_CACHE_SECONDS pass (at-risk and overdue move with time alone): at a
    * million tickets, some of these aggregates cost hundreds of milliseconds.
    */
-  private cached<T>(actor: Actor, name: string, question: unknown, compute: () => Promise<T>): Promise<T> {
+  private cached<T>(actor: Actor, name: string, question: unknown, compute: (db: Db) => Promise<T>): Promise<T> {
     assertCan(actor, 'monitor:read');
-    return this.results.get(`${name} ${JSON.stringify(question)}`, compute);
+    // With read replicas, an answer is kept per source and position: one computed on a replica that had not yet
+    // replayed someone's write is never handed to them (read-your-writes holds for the cache too).
+    const db = this.database.reader(actor);
+    const source = this.database.positionOf(db);
+    return this.results.get(`${name} ${JSON.stringify(question)}${source ? ` @${source}` : ''}`, () => compute(db));
   }
 
   private async filters(
+    db: Db,
     actor: Actor,
     query: MonitorQueryType,
   ): Promise<{ filters: MonitorFilters; projectId?: string; window: Window; now: Date }> {
@@ -93,7 +100,7 @@ export class MonitorService {
     else if (to.getTime() - from.getTime() > MAX_WINDOW_DAYS * DAY)
       problems.push({ field: 'from', problem: `the window may span at most ${MAX_WINDOW_DAYS} days` });
     if (problems.length) invalid(problems);
-    const project = query.project ? await this.projects.find(this.db, query.project) : undefined;
+    const project = query.project ? await this.projects.find(db, query.project) : undefined;
     const filters: MonitorFilters = {
       ...(project ? { projectId: project.id } : query.project ? { project: query.project } : {}),
       ...(query.customer ? { customer: query.customer } : {}),
@@ -104,17 +111,18 @@ export class MonitorService {
   }
 
   overview(actor: Actor, query: MonitorQueryType) {
-    return this.cached(actor, 'overview', query, async () => {
-      const { filters, window, now } = await this.filters(actor, query);
+    return this.cached(actor, 'overview', query, async (db) => {
+      const { filters, window, now } = await this.filters(db, actor, query);
       const startOfDay = DateTime.fromJSDate(now, { zone: window.timeZone }).startOf('day').toJSDate();
       const [counts, { byStatus, byStage }, oldest] = await Promise.all([
-        this.monitor.overviewCounts(this.db, filters, now, startOfDay),
+        this.monitor.overviewCounts(db, filters, now, startOfDay),
         tallyAnswers(filters)
-          ? this.monitor.openTally(this.db, filters)
-          : Promise.all([this.monitor.openByStatus(this.db, filters), this.monitor.openByStage(this.db, filters)]).then(
-              ([byStatus, byStage]) => ({ byStatus, byStage }),
-            ),
-        this.monitor.oldestOpen(this.db, filters),
+          ? this.monitor.openTally(db, filters)
+          : Promise.all([this.monitor.openByStatus(db, filters), this.monitor.openByStage(db, filters)]).then(([byStatus, byStage]) => ({
+              byStatus,
+              byStage,
+            })),
+        this.monitor.oldestOpen(db, filters),
       ]);
       const open = byStatus.reduce((sum, row) => sum + Number(row.count), 0);
       return {
@@ -141,12 +149,12 @@ export class MonitorService {
   }
 
   delayed(actor: Actor, query: MonitorQueryType, limit: number, sort: DelayedSort = 'delay', cursor?: string) {
-    return this.cached(actor, 'delayed', { query, limit, sort, cursor }, async () => {
-      const { filters, now } = await this.filters(actor, query);
+    return this.cached(actor, 'delayed', { query, limit, sort, cursor }, async (db) => {
+      const { filters, now } = await this.filters(db, actor, query);
       const after = cursor ? decodeDelayedCursor(cursor) : null;
       const [rows, total] = await Promise.all([
-        this.monitor.delayed(this.db, filters, now, limit, sort, after),
-        this.monitor.delayedCount(this.db, filters, now),
+        this.monitor.delayed(db, filters, now, limit, sort, after),
+        this.monitor.delayedCount(db, filters, now),
       ]);
       const page = rows.slice(0, limit);
       const last = page.at(-1);
@@ -189,12 +197,12 @@ export class MonitorService {
   }
 
   stages(actor: Actor, query: MonitorQueryType) {
-    return this.cached(actor, 'stages', query, async () => {
-      const { filters, projectId, window, now } = await this.filters(actor, query);
+    return this.cached(actor, 'stages', query, async (db) => {
+      const { filters, projectId, window, now } = await this.filters(db, actor, query);
       const [definitions, open, completed] = await Promise.all([
-        this.monitor.definitions(this.db, projectId),
-        this.monitor.openStageCounts(this.db, filters, now),
-        this.completedStageStats(filters, window),
+        this.monitor.definitions(db, projectId),
+        this.monitor.openStageCounts(db, filters, now),
+        this.completedStageStats(db, filters, window),
       ]);
       const openBy = new Map(open.map((row) => [row.definition_id, row]));
       const doneBy = new Map(completed.rows.map((row) => [row.definition_id, row]));
@@ -228,34 +236,34 @@ export class MonitorService {
    * of a million tickets holds ~400,000), percentiles from the duration tally's histograms, which reads a few
    * thousand rows where the exact ones sort every visit.
    */
-  private async completedStageStats(filters: MonitorFilters, window: Window) {
-    if (visitsByDefinitionAlone(filters) && (await this.monitor.endedVisitsAbout(this.db, filters, window)) > EXACT_PERCENTILES_UP_TO) {
+  private async completedStageStats(db: Db, filters: MonitorFilters, window: Window) {
+    if (visitsByDefinitionAlone(filters) && (await this.monitor.endedVisitsAbout(db, filters, window)) > EXACT_PERCENTILES_UP_TO) {
       return {
         percentiles: 'histogram' as const,
-        rows: statsFromHistogram(await this.monitor.endedVisitHistogram(this.db, filters, window)),
+        rows: statsFromHistogram(await this.monitor.endedVisitHistogram(db, filters, window)),
       };
     }
-    return { percentiles: 'exact' as const, rows: await this.monitor.completedStageStats(this.db, filters, window) };
+    return { percentiles: 'exact' as const, rows: await this.monitor.completedStageStats(db, filters, window) };
   }
 
   throughput(actor: Actor, query: MonitorQueryType, interval: 'day' | 'week') {
-    return this.cached(actor, 'throughput', { query, interval }, async () => {
-      const { filters, window } = await this.filters(actor, query);
+    return this.cached(actor, 'throughput', { query, interval }, async (db) => {
+      const { filters, window } = await this.filters(db, actor, query);
       const [created, closed] = await Promise.all([
-        this.monitor.throughput(this.db, filters, window, interval, 'created'),
-        this.monitor.throughput(this.db, filters, window, interval, 'closed'),
+        this.monitor.throughput(db, filters, window, interval, 'created'),
+        this.monitor.throughput(db, filters, window, interval, 'closed'),
       ]);
       return created.map((row, index) => ({ period: row.period, created: Number(row.n), closed: Number(closed[index]!.n) }));
     });
   }
 
   flow(actor: Actor, query: MonitorQueryType) {
-    return this.cached(actor, 'flow', query, async () => {
-      const { projectId, window } = await this.filters(actor, query);
+    return this.cached(actor, 'flow', query, async (db) => {
+      const { projectId, window } = await this.filters(db, actor, query);
       if (!projectId) invalid([{ field: 'project', problem: 'is required: cumulative flow is per project workflow' }]);
       const [definitions, rows] = await Promise.all([
-        this.monitor.definitions(this.db, projectId),
-        this.monitor.flow(this.db, projectId, utcDay(window.from), utcDay(window.to)),
+        this.monitor.definitions(db, projectId),
+        this.monitor.flow(db, projectId, utcDay(window.from), utcDay(window.to)),
       ]);
       const byDefinition = new Map<string, { day: string; count: number }[]>();
       for (const row of rows) {
@@ -279,9 +287,9 @@ export class MonitorService {
   }
 
   aging(actor: Actor, query: MonitorQueryType) {
-    return this.cached(actor, 'aging', query, async () => {
-      const { filters, now } = await this.filters(actor, query);
-      const counts = await this.monitor.aging(this.db, filters, now, AGING_EDGES);
+    return this.cached(actor, 'aging', query, async (db) => {
+      const { filters, now } = await this.filters(db, actor, query);
+      const counts = await this.monitor.aging(db, filters, now, AGING_EDGES);
       return AGING_EDGES.map((minDays, index) => {
         const maxDays = AGING_EDGES[index + 1] ?? null;
         return {

@@ -1,6 +1,6 @@
 import { newId } from '../../ids.js';
 import type { Clock } from '../../clock.js';
-import type { Db, Tx } from '../../db/database.js';
+import type { Database, Db, Tx } from '../../db/database.js';
 import type { StageRow, StageRowUpdate, StageType } from '../../db/types.js';
 import { AppError, fail, invalid, notFound, type ErrorDetail } from '../../errors.js';
 import type { ServiceContext } from '../../services.js';
@@ -34,11 +34,13 @@ export function isOverdue(stage: Pick<StageRow, 'stage_end_time' | 'due_at'>, no
 
 export class StagesService {
   private readonly db: Db;
+  private readonly database: Database;
   private readonly clock: Clock;
   private readonly stages = new StagesRepository();
 
   constructor(context: ServiceContext) {
     this.db = context.database.db;
+    this.database = context.database;
     this.clock = context.clock;
   }
 
@@ -100,10 +102,12 @@ export class StagesService {
       now: this.clock.now(),
       ...(visibility ? { customerEmails: visibility.customerEmails } : {}),
     };
-    const { rows, nextCursor } = await this.stages.list(this.db, filters, options.sort, options.limit, options.cursor);
-    const items = await this.views(this.db, rows);
+    // Lists and export read from a replica when one may serve this actor.
+    const db = this.database.reader(actor);
+    const { rows, nextCursor } = await this.stages.list(db, filters, options.sort, options.limit, options.cursor);
+    const items = await this.views(db, rows);
     if (!options.count) return { items, nextCursor };
-    return { items, nextCursor, total: await this.stages.count(this.db, filters) };
+    return { items, nextCursor, total: await this.stages.count(db, filters) };
   }
 
   /** Checks the rules that involve other rows and returns the resolved major stage id. */

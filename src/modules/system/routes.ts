@@ -2,12 +2,31 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import type { FastifyInstance } from 'fastify';
 import fp from 'fastify-plugin';
 import { sql } from 'kysely';
-import { collectDefaultMetrics, Histogram } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram } from 'prom-client';
 import { Type } from 'typebox';
 import { ErrorBody } from '../../http/envelope.js';
 import { sendDatabaseUnavailable } from '../../http/error-handler.js';
 
 const Health = Type.Object({ status: Type.String() });
+const Readiness = Type.Object({
+  status: Type.String(),
+  replicas: Type.Optional(
+    Type.Array(
+      Type.Object({
+        name: Type.String({ description: 'host:port/database' }),
+        up: Type.Boolean(),
+        serving: Type.Boolean({ description: 'up and within DATABASE_READ_MAX_LAG_MS: it takes reads' }),
+        lag_ms: Type.Union([Type.Integer(), Type.Null()]),
+        replay_lsn: Type.Union([Type.String(), Type.Null()]),
+        error: Type.Union([Type.String(), Type.Null()]),
+      }),
+      {
+        description:
+          'With DATABASE_READ_URL: each read replica. One that is down or behind does not make the server unready (reads go to the primary)',
+      },
+    ),
+  ),
+});
 
 /** Process metrics and a duration histogram of every request; not encapsulated, so it sees all routes. */
 export const requestMetrics = fp(async (app: FastifyInstance) => {
@@ -27,7 +46,47 @@ export const requestMetrics = fp(async (app: FastifyInstance) => {
   });
 });
 
+/** With read replicas: each one's state and lag, and where reads went. */
+function replicationMetrics(app: FastifyInstance): void {
+  if (!app.database.replication()) return;
+  const replicas = () => app.database.replication()?.replicas ?? [];
+  new Gauge({
+    name: 'stageline_database_replica_up',
+    help: 'Whether a read replica answers (1) or not (0)',
+    labelNames: ['replica'],
+    registers: [app.metrics],
+    collect() {
+      for (const replica of replicas()) this.set({ replica: replica.name }, replica.up ? 1 : 0);
+    },
+  });
+  new Gauge({
+    name: 'stageline_database_replica_lag_seconds',
+    help: 'How far a read replica is behind the primary (absent while it is down)',
+    labelNames: ['replica'],
+    registers: [app.metrics],
+    collect() {
+      this.reset();
+      for (const replica of replicas()) if (replica.lagMs !== null) this.set({ replica: replica.name }, replica.lagMs / 1000);
+    },
+  });
+  new Counter({
+    name: 'stageline_database_reads_total',
+    help: 'Reads that could use a replica, by where they ran (fallback: a replica failed and the primary answered)',
+    labelNames: ['target'],
+    registers: [app.metrics],
+    collect() {
+      const reads = app.database.replication()?.reads;
+      if (!reads) return;
+      this.reset();
+      this.inc({ target: 'replica' }, reads.replica);
+      this.inc({ target: 'primary' }, reads.primary);
+      this.inc({ target: 'fallback' }, reads.fallback);
+    },
+  });
+}
+
 export const systemRoutes: FastifyPluginAsyncTypebox = async (app) => {
+  replicationMetrics(app);
   // One warning when the database goes away and one line when it is back, however many requests fail between.
   const stopWatching = app.database.availability.onChange((change) => {
     if (change.state === 'lost')
@@ -45,11 +104,23 @@ export const systemRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.get(
     '/readyz',
-    { schema: { tags: ['system'], summary: 'The database answers', response: { 200: Health, 503: ErrorBody } } },
+    { schema: { tags: ['system'], summary: 'The database answers', response: { 200: Readiness, 503: ErrorBody } } },
     async (request, reply) => {
       try {
         await sql`select 1`.execute(app.database.db);
-        return { status: 'ready' };
+        const replication = app.database.replication();
+        if (!replication) return { status: 'ready' };
+        return {
+          status: 'ready',
+          replicas: replication.replicas.map((replica) => ({
+            name: replica.name,
+            up: replica.up,
+            serving: replica.serving,
+            lag_ms: replica.lagMs,
+            replay_lsn: replica.replayLsn,
+            error: replica.error,
+          })),
+        };
       } catch (error) {
         request.log.debug({ err: error }, 'readiness check failed');
         return sendDatabaseUnavailable(reply);

@@ -1,6 +1,6 @@
 import { newId } from '../../ids.js';
 import type { Clock } from '../../clock.js';
-import type { Db, Tx } from '../../db/database.js';
+import type { Database, Db, Executor, Tx } from '../../db/database.js';
 import type { TicketRow, TicketRowUpdate, TicketStatus } from '../../db/types.js';
 import { AppError, fail, invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../services.js';
@@ -57,6 +57,7 @@ function sameValue(a: unknown, b: unknown): boolean {
 
 export class TicketsService {
   private readonly db: Db;
+  private readonly database: Database;
   private readonly clock: Clock;
   private readonly tickets = new TicketsRepository();
   private readonly stages = new StagesRepository();
@@ -66,6 +67,7 @@ export class TicketsService {
     private readonly fields: FieldsService,
   ) {
     this.db = context.database.db;
+    this.database = context.database;
     this.clock = context.clock;
   }
 
@@ -112,21 +114,22 @@ export class TicketsService {
     return { ...ticket, stage_ids: stageIds.get(ticket.id) ?? [], evaluated_at: this.clock.now() };
   }
 
-  async get(actor: Actor, ref: string): Promise<TicketView> {
+  /** `db`: where to read it (a caller reading the rest from a replica passes that reader). */
+  async get(actor: Actor, ref: string, db: Executor = this.db): Promise<TicketView> {
     assertCan(actor, 'ticket:read');
     const key = this.keyOf(ref);
     // One round trip: the row comes with its stage ids.
-    const ticket = key && (await this.tickets.findWithStages(this.db, key));
+    const ticket = key && (await this.tickets.findWithStages(db, key));
     if (!ticket || !canSeeTicket(actor, ticket)) notFound('ticket', ref);
     const [visible] = await this.fields.visibleTo(actor, [ticket]);
     return { ...visible, evaluated_at: this.clock.now() };
   }
 
   /** The filters and order of a list: visibility, `q` and the saved view resolved for this actor now. */
-  private async listQuery(actor: Actor, options: Pick<TicketListOptions, 'filters' | 'sort'>) {
+  private async listQuery(db: Executor, actor: Actor, options: Pick<TicketListOptions, 'filters' | 'sort'>) {
     const visibility = ticketVisibility(actor);
     const { q, view, fields, ...plain } = options.filters;
-    const search = await resolveSearch(this.db, actor, this.clock.now(), { q, view, fields });
+    const search = await resolveSearch(db, actor, this.clock.now(), { q, view, fields });
     const filters: TicketFilters = { ...plain, search, ...(visibility ? { customerEmails: visibility.customerEmails } : {}) };
     const sort = options.sort ?? search.viewSort ?? (search.ranking ? rankSort : newestFirst);
     if (sort.key === 'rank' && !search.ranking) invalid([{ field: 'sort', problem: '-rank needs words to search for in q' }]);
@@ -136,17 +139,20 @@ export class TicketsService {
   /** How many tickets the filters (and `q`, view) match now, for this actor. */
   async count(actor: Actor, filters: TicketListOptions['filters']): Promise<number> {
     assertCan(actor, 'ticket:read');
-    return this.tickets.count(this.db, (await this.listQuery(actor, { filters })).filters);
+    const db = this.database.reader(actor);
+    return this.tickets.count(db, (await this.listQuery(db, actor, { filters })).filters);
   }
 
   async list(actor: Actor, options: TicketListOptions): Promise<TicketPage> {
     assertCan(actor, 'ticket:read');
-    const { filters, sort } = await this.listQuery(actor, options);
-    const { rows, nextCursor } = await this.tickets.list(this.db, filters, sort, options.limit, options.cursor);
+    // Lists, search and export read from a replica when one may serve this actor.
+    const db = this.database.reader(actor);
+    const { filters, sort } = await this.listQuery(db, actor, options);
+    const { rows, nextCursor } = await this.tickets.list(db, filters, sort, options.limit, options.cursor);
     const evaluatedAt = this.clock.now();
     const items = (await this.fields.visibleTo(actor, rows)).map((row) => ({ ...row, evaluated_at: evaluatedAt }));
     if (!options.count) return { items, nextCursor };
-    return { items, nextCursor, total: await this.tickets.count(this.db, filters) };
+    return { items, nextCursor, total: await this.tickets.count(db, filters) };
   }
 
   /** Stage refs (ids or numbers) → ids, with every unknown one named. */

@@ -89,6 +89,6 @@ export const boardRoutes: FastifyPluginAsyncTypebox = async (app) => {
         response: { 200: Envelope(Board), 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody },
       },
     },
-    async (request) => ok(await loadBoard(app.database.db, app.clock, request.actor, request.query)),
+    async (request) => ok(await loadBoard(app.database.reader(request.actor), app.clock, request.actor, request.query)),
   );
 };

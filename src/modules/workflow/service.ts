@@ -1,6 +1,6 @@
 import { newId } from '../../ids.js';
 import type { Clock } from '../../clock.js';
-import type { Db, Tx } from '../../db/database.js';
+import type { Database, Db, Tx } from '../../db/database.js';
 import type { StageRow, TicketRow, TicketRowUpdate } from '../../db/types.js';
 import { AppError, invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../services.js';
@@ -34,6 +34,7 @@ export function allowedTargets(workflow: Workflow, current: StageDefinitionRow |
 
 export class WorkflowService {
   private readonly db: Db;
+  private readonly database: Database;
   private readonly clock: Clock;
   private readonly workflow = new WorkflowRepository();
   private readonly ticketRows = new TicketsRepository();
@@ -43,6 +44,7 @@ export class WorkflowService {
     private readonly peers: Peers,
   ) {
     this.db = context.database.db;
+    this.database = context.database;
     this.clock = context.clock;
   }
 
@@ -289,10 +291,12 @@ export class WorkflowService {
   }
 
   async timeline(actor: Actor, ref: string) {
-    const ticket = await this.peers.tickets.get(actor, ref);
+    // The whole timeline from one source: a replica when one may serve this actor.
+    const db = this.database.reader(actor);
+    const ticket = await this.peers.tickets.get(actor, ref, db);
     const now = this.clock.now();
-    const workflow = await this.workflowOf(this.db, ticket);
-    const stages = await this.workflow.visitsOf(this.db, ticket.id);
+    const workflow = await this.workflowOf(db, ticket);
+    const stages = await this.workflow.visitsOf(db, ticket.id);
     const definitionOf = new Map((workflow?.definitions ?? []).map((definition) => [definition.id, definition]));
     const calendar = workflow?.calendar ?? null;
     const visits = stages
@@ -318,8 +322,9 @@ export class WorkflowService {
 
   /** A page of history; customers see only public entries. */
   async history(actor: Actor, ref: string, limit: number, cursor: string | undefined) {
-    const ticket = await this.peers.tickets.get(actor, ref);
-    return this.workflow.history(this.db, ticket.id, actor.role === 'customer', limit, cursor);
+    const db = this.database.reader(actor);
+    const ticket = await this.peers.tickets.get(actor, ref, db);
+    return this.workflow.history(db, ticket.id, actor.role === 'customer', limit, cursor);
   }
 
   async comment(actor: Actor, ref: string, input: CommentInputType) {
