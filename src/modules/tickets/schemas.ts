@@ -128,6 +128,8 @@ export const ticketSortValues = [
   'number',
   '-number',
   '-rank',
+  'breach_probability',
+  '-breach_probability',
 ] as const;
 
 /** The list filters, shared by both faces. */
@@ -153,7 +155,9 @@ export const ticketFilterQuery = {
   view: Type.Optional(Type.String({ description: 'A saved view id: its query (and sort, unless `sort` is given) apply too' })),
   sort: Type.Optional(
     Type.Enum([...ticketSortValues], {
-      description: "Default: the view's sort, else -rank (best match) when q has words, else -created_at",
+      description:
+        "Default: the view's sort, else -rank (best match) when q has words, else -created_at. -breach_probability: most likely " +
+        'to breach first, by the forecast stored every 2 minutes (lists only open tickets that have one)',
     }),
   ),
   cursor: Type.Optional(Type.String()),
@@ -165,6 +169,13 @@ export const TicketListQuery = Type.Object(
     ...ticketFilterQuery,
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
     forecast: Type.Optional(Type.Boolean({ description: 'Add each open ticket’s delivery forecast' })),
+    breach_probability_min: Type.Optional(
+      Type.Number({
+        minimum: 0,
+        maximum: 1,
+        description: 'Only open tickets whose stored forecast (the larger of stage and ticket breach probability) is at least this',
+      }),
+    ),
   },
   { additionalProperties: false },
 );

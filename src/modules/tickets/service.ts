@@ -115,7 +115,7 @@ export class TicketsService {
     const evaluatedAt = this.clock.now();
     const items = rows.map((row) => ({ ...row, evaluated_at: evaluatedAt }));
     if (!options.count) return { items, nextCursor };
-    return { items, nextCursor, total: await this.tickets.count(this.db, filters) };
+    return { items, nextCursor, total: await this.tickets.count(this.db, filters, sort.key === 'breach_probability') };
   }
 
   /** Stage refs (ids or numbers) → ids, with every unknown one named. */
