@@ -160,6 +160,13 @@ export const ticketFilterQuery = {
         'to breach first, by the forecast stored every 2 minutes (lists only open tickets that have one)',
     }),
   ),
+  breach_probability_min: Type.Optional(
+    Type.Number({
+      minimum: 0,
+      maximum: 1,
+      description: 'Only open tickets whose stored forecast (the larger of stage and ticket breach probability) is at least this',
+    }),
+  ),
   cursor: Type.Optional(Type.String()),
   count: Type.Optional(Type.Boolean()),
 };
@@ -169,13 +176,6 @@ export const TicketListQuery = Type.Object(
     ...ticketFilterQuery,
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
     forecast: Type.Optional(Type.Boolean({ description: 'Add each open ticket’s delivery forecast' })),
-    breach_probability_min: Type.Optional(
-      Type.Number({
-        minimum: 0,
-        maximum: 1,
-        description: 'Only open tickets whose stored forecast (the larger of stage and ticket breach probability) is at least this',
-      }),
-    ),
   },
   { additionalProperties: false },
 );
