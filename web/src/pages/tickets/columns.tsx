@@ -60,6 +60,8 @@ export const sortLabels: Record<TicketSort, string> = {
   '-number': 'Highest number',
   number: 'Lowest number',
   '-rank': 'Best match',
+  '-breach_probability': 'Most likely to breach',
+  breach_probability: 'Least likely to breach',
 };
 
 /** The columns a role may pick from (customers are not shown internal fields). */
