@@ -60,7 +60,7 @@ for (const [name, filters] of ticketFilters) {
 
 test('tickets: a page by breach probability walks the stored forecasts in index order', async () => {
   type ByForecast = {
-    filtered(db: Executor, filters: TicketFilters, byForecast: boolean): { select(column: string): { orderBy(...args: unknown[]): any } }; // eslint-disable-line @typescript-eslint/no-explicit-any
+    filtered(db: Executor, filters: TicketFilters, byForecast: boolean): { select(column: string): { orderBy(...args: unknown[]): any } };
   };
   // With another selective filter the planner may rightly start from that filter's index instead.
   for (const filters of [{}, { breachProbabilityMin: 0.7 }] as TicketFilters[]) {
