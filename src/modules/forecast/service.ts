@@ -38,6 +38,7 @@ export class ForecastService {
   private scanner: Periodic | null = null;
   private readonly databaseUrl: string | null;
   private historyDatabase: Promise<Database> | null = null;
+  private refreshing: Promise<number> | null = null;
 
   constructor(context: ServiceContext) {
     this.db = context.database.db;
@@ -57,8 +58,16 @@ export class ForecastService {
     return (await this.historyDatabase).db;
   }
 
-  /** Rebuilds every project's model from its history. */
-  async refresh(): Promise<number> {
+  /**
+   * Rebuilds every project's model from its history. A call while a rebuild runs (the timer's, another request's)
+   * joins it instead of starting a second one: they would queue for the history connection.
+   */
+  refresh(): Promise<number> {
+    this.refreshing ??= this.rebuild().finally(() => (this.refreshing = null));
+    return this.refreshing;
+  }
+
+  private async rebuild(): Promise<number> {
     const now = this.clock.now();
     const since = new Date(now.getTime() - HISTORY_DAYS * DAY_MS);
     const projects = await this.repository.projectIds(this.db);
