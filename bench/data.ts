@@ -72,6 +72,20 @@ function random(seed: number) {
   };
 }
 
+/**
+ * How long a visit of the stage at `position` lasts: log-normal, as service times are (most visits short, a long tail),
+ * around a median of 80 % of the stage's target (4 h × (position + 1)), shorter for high priority and longer for low.
+ * So about a fifth of high-priority visits and half of low-priority ones miss their target, and how long a visit has
+ * lasted says something about whether it will: what the forecast's backtest (docs/forecast.md) has to find.
+ */
+function stageLength(position: number, priority: string, rand: () => number): number {
+  const median = 0.8 * (position + 1) * 4 * HOUR * (priority === 'high' ? 0.6 : priority === 'low' ? 1.3 : 1);
+  const sigma = 0.5 + 0.1 * position;
+  // Box–Muller: a standard normal from two uniforms.
+  const normal = Math.sqrt(-2 * Math.log(1 - rand())) * Math.cos(2 * Math.PI * rand());
+  return median * Math.exp(sigma * normal);
+}
+
 function* ticketLines(count: number, seed: number, now: number): Generator<string> {
   const rand = random(seed);
   // Field values from a generator of their own, so the rest of the data set stays what it was before fields.
@@ -94,26 +108,24 @@ function* ticketLines(count: number, seed: number, now: number): Generator<strin
     const created = now - Math.floor(rand() ** 0.7 * 180 * DAY);
     const closed = created < now - 14 * DAY ? rand() < 0.9 : rand() < 0.3;
     const visitCount = closed ? 5 : 1 + Math.floor(rand() * 5);
+    const priority = rand() < 0.15 ? 'high' : rand() < 0.6 ? 'medium' : 'low';
     const visits: Record<string, unknown>[] = [];
     let at = created;
     for (let v = 0; v < visitCount; v += 1) {
       const start = at;
       const last = v === visitCount - 1;
-      const length = Math.floor((0.2 + rand() * 2) * (v + 1) * 4 * HOUR);
+      const length = Math.floor(stageLength(v, priority, rand));
       const ends = !last || closed;
       const end = ends ? Math.min(start + length, now) : null;
-      // Open visits: most are still within their target, some are overdue.
+      // Ended visits are due when the workflow's target says (as a live transition would time them); open visits:
+      // most are still within their target, some are overdue.
       const due =
-        last && !closed
-          ? rand() < 0.2
-            ? now - Math.floor(rand() * 3 * DAY) - HOUR
-            : now + Math.floor(rand() * 3 * DAY) + HOUR
-          : start + 8 * HOUR;
+        last && !closed ? (rand() < 0.2 ? now - Math.floor(rand() * 3 * DAY) - HOUR : now + Math.floor(rand() * 3 * DAY) + HOUR) : null;
       visits.push({
         key: stageKeys[v],
         stage_start_time: new Date(start).toISOString(),
         ...(end === null ? {} : { stage_end_time: new Date(end).toISOString() }),
-        due_at: new Date(Math.max(due, start)).toISOString(),
+        ...(due === null ? {} : { due_at: new Date(Math.max(due, start)).toISOString() }),
       });
       at = end ?? at;
     }
@@ -124,7 +136,7 @@ function* ticketLines(count: number, seed: number, now: number): Generator<strin
         subject: `${topic[0]!.toUpperCase()}${topic.slice(1)} ${pick(verbs)} (#${n})`,
         description: `Customer reports that the ${topic} ${pick(verbs)}. Steps to reproduce attached.`,
         status: closed ? 'closed' : pick(['open', 'open', 'in_progress', 'pending', 'new']),
-        priority: rand() < 0.15 ? 'high' : rand() < 0.6 ? 'medium' : 'low',
+        priority,
         category: pick(['bug', 'question', 'incident', 'request']),
         project: project(),
         customer_name: `Customer ${customer}`,
@@ -209,7 +221,10 @@ async function main() {
     ...(values['database-url'] ? { DATABASE_URL: values['database-url'] } : {}),
     ...(values['data-dir'] ? { DATA_DIR: values['data-dir'] } : {}),
   });
-  const database = await openDatabase(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir });
+  // A batch job: the OPS log's one statement over every ticket may take longer than a request's query timeout.
+  const database = await openDatabase(
+    config.databaseUrl ? { databaseUrl: config.databaseUrl, queryTimeoutMs: 0 } : { dataDir: config.dataDir },
+  );
   try {
     const report = await generateData(database, tickets);
     console.log(

@@ -30,6 +30,8 @@ const { values } = parseArgs({
     'accept-encoding': { type: 'string', default: 'gzip, br' },
     /** A streaming replica of DATABASE_URL: the server reads from it (DATABASE_READ_URL); compare with a run without. */
     'read-url': { type: 'string' },
+    /** Appended to the results' file name (e.g. a run of only some endpoints). */
+    label: { type: 'string' },
   },
 });
 const quick = values.quick;
@@ -380,6 +382,15 @@ async function main() {
     results.push(
       await load(base, pid, 'filtered list page', 'GET', ['/api/tickets?status=open,in_progress&project=web&priority=high&limit=50']),
     );
+    // What delivery forecasts add to a list page (issue 23): the same 50 open tickets without and with forecast=true,
+    // after the models are built (the server rebuilds them every 10 minutes; a request only reads and simulates).
+    if (!only || only.test('list page of 50')) {
+      const refreshed = await api('/api/forecast/refresh', { method: 'POST' });
+      if (refreshed.status !== 200) throw new Error(`forecast refresh: ${refreshed.status}`);
+    }
+    const listOf50 = '/api/tickets?status=open,in_progress&limit=50';
+    results.push(await load(base, pid, 'list page of 50 open tickets', 'GET', [listOf50]));
+    results.push(await load(base, pid, 'list page of 50 open tickets, forecast=true', 'GET', [`${listOf50}&forecast=true`]));
     results.push(
       await load(
         base,
@@ -491,7 +502,7 @@ async function main() {
     const file = path.join(
       root,
       'bench/results',
-      `${date}-${kind}${readUrl ? '-replica' : ''}${values.compiled ? '-compiled' : ''}${quick ? '-quick' : ''}`,
+      `${date}-${kind}${readUrl ? '-replica' : ''}${values.compiled ? '-compiled' : ''}${quick ? '-quick' : ''}${values.label ? `-${values.label}` : ''}`,
     );
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(`${file}.json`, JSON.stringify(summary, null, 2) + '\n');
@@ -502,6 +513,14 @@ async function main() {
     if (server.exitCode === null) await new Promise((resolve) => server.once('exit', resolve));
     if (dataDir) fs.rmSync(dataDir, { recursive: true, force: true });
   }
+}
+
+/** What forecast=true adds to a list page of 50, at the median and the 99th percentile (issue 23). */
+function forecastCost(endpoints: Result[]): string {
+  const plain = endpoints.find((r) => r.name === 'list page of 50 open tickets');
+  const withForecast = endpoints.find((r) => r.name === 'list page of 50 open tickets, forecast=true');
+  if (!plain || !withForecast) return '- Forecasts on a list page of 50: not measured';
+  return `- Forecasts on a list page of 50: + ${withForecast.p50_ms - plain.p50_ms} ms at p50, + ${withForecast.p99_ms - plain.p99_ms} ms at p99`;
 }
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the summary object built above
@@ -525,6 +544,7 @@ function markdown(s: Record<string, any>): string {
     `- Server peak RSS: ${s.server_peak_rss_mb} MB`,
     `- pgbench -S: ${s.pgbench_select_tps ?? 'n/a (embedded database)'} tps`,
     `- Create with 10 custom fields: ${s.create_with_10_fields_cost_ratio ?? 'n/a'}× the cost of a create without (req/s ratio)`,
+    forecastCost(s.endpoints as Result[]),
     `- SSE: ${s.sse ? `${s.sse.clients} clients connected in ${s.sse.connect_all_ms} ms; one change reached ${s.sse.delivered} of them, p50 ${s.sse.delivery_p50_ms} ms, p99 ${s.sse.delivery_p99_ms} ms` : 'n/a'}`,
     '',
     'Reproduce: `npm run bench` (DATABASE_URL for PostgreSQL; `-- --quick` for the CI-sized run).',

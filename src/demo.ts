@@ -93,12 +93,18 @@ const categories = ['bug', 'question', 'incident', 'request'];
 /** The happy path; some tickets detour (wait for the customer, fail verification). */
 const path = ['intake', 'triage', 'reproduce', 'root-cause', 'fix', 'verification', 'closed'];
 
+type DemoTicket = Parameters<App['services']['tickets']['create']>[1];
+/** One step of a demo ticket's life, made by the same service call the API makes. */
+type DemoStep = { move: { to: string; at: number; note?: string } } | { comment: { body: string; visibility: 'public' | 'internal' } };
+type DemoPlan = { ticket: DemoTicket; steps: DemoStep[] };
+
 /**
  * Loads a few hundred tickets over several projects and customers, moved through their workflows by
  * the same services the API uses, with visits done, running, at risk and overdue. Skipped when the
- * demo projects exist already, so restarting with `--demo` is harmless.
+ * demo projects exist already, so restarting with `--demo` is harmless. `concurrency` walks that many tickets at once
+ * (on a PostgreSQL server: the backtest's thousands of tickets); the story is the same, only ticket numbers differ.
  */
-export async function loadDemoData(app: App, options: { tickets?: number } = {}): Promise<void> {
+export async function loadDemoData(app: App, options: { tickets?: number; concurrency?: number } = {}): Promise<void> {
   const { services, clock, log } = app;
   const actor: Actor = { ...systemActor, name: 'demo' };
   await createDemoUsers(services.users, log, [customers[0].email, customers[1].email]);
@@ -109,15 +115,36 @@ export async function loadDemoData(app: App, options: { tickets?: number } = {})
   }
   for (const project of projects) await services.projects.create(actor, project);
 
+  const plans = planDemo(options.tickets ?? 240, clock.now().getTime());
+  let next = 0;
+  let done = 0;
+  const worker = async () => {
+    for (let i = next++; i < plans.length; i = next++) {
+      const { ticket: input, steps } = plans[i]!;
+      const ticket = await services.tickets.create(actor, input);
+      for (const step of steps) {
+        if ('move' in step) {
+          const { to, at, note } = step.move;
+          await services.workflow.transition(actor, ticket.id, { to, at: new Date(at).toISOString(), ...(note ? { note } : {}) });
+        } else await services.workflow.comment(actor, ticket.id, step.comment);
+      }
+      if (++done % 40 === 0) log.info(`demo data: ${done} of ${plans.length} tickets`);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 1) }, worker));
+  log.info({ projects: projects.map((project) => project.key), tickets: plans.length }, 'demo data loaded');
+}
+
+/** Every demo ticket and its steps, from the seeded generator: the same story on every run. */
+function planDemo(count: number, now: number): DemoPlan[] {
   const random = generator(4242);
-  const now = clock.now().getTime();
-  const count = options.tickets ?? 240;
+  const plans: DemoPlan[] = [];
   for (let i = 0; i < count; i++) {
     const project = random.pick(projects);
     const customer = random.pick(customers);
     // Older tickets are fewer and further along; a third of them came in during the last week.
     const createdAt = now - (random.next() < 0.33 ? random.between(0, 7) : random.between(7, 45)) * DAY;
-    const ticket = await services.tickets.create(actor, {
+    const ticket: DemoTicket = {
       subject: random.pick(subjects),
       description: 'Reported via the support portal. (demo data)',
       project: project.key,
@@ -130,29 +157,20 @@ export async function loadDemoData(app: App, options: { tickets?: number } = {})
       assigned_to: random.pick(agents),
       helpdeskurl: `https://helpdesk.example/tickets/${10_000 + i}`,
       created_at: new Date(createdAt).toISOString(),
-    });
-    await walk(app, actor, ticket.id, project, createdAt, now, random);
-    if ((i + 1) % 40 === 0) log.info(`demo data: ${i + 1} of ${count} tickets`);
+    };
+    plans.push({ ticket, steps: walk(project, createdAt, now, random) });
   }
-  log.info({ projects: projects.map((project) => project.key), tickets: count }, 'demo data loaded');
+  return plans;
 }
 
-/** Moves one ticket along its workflow until the next step would be in the future. */
-async function walk(
-  app: App,
-  actor: Actor,
-  ticketId: string,
-  project: ProjectCreateInput,
-  createdAt: number,
-  now: number,
-  random: ReturnType<typeof generator>,
-) {
+/** One ticket's moves along its workflow until the next step would be in the future. */
+function walk(project: ProjectCreateInput, createdAt: number, now: number, random: ReturnType<typeof generator>): DemoStep[] {
+  const steps: DemoStep[] = [];
   const targetOf = new Map(project.stages.map((stage) => [stage.key, stage.target_minutes ?? 60]));
-  const move = (to: string, at: number, note?: string) =>
-    app.services.workflow.transition(actor, ticketId, { to, at: new Date(at).toISOString(), ...(note ? { note } : {}) });
+  const move = (to: string, at: number, note?: string) => steps.push({ move: { to, at, ...(note ? { note } : {}) } });
   let at = createdAt + random.between(0.05, 2) * HOUR;
-  if (at > now) return;
-  await move('intake', at);
+  if (at > now) return steps;
+  move('intake', at);
   let step = 1;
   let detoured = false;
   while (step < path.length) {
@@ -160,31 +178,29 @@ async function walk(
     // Mostly within target, sometimes well past it (on the calendar's wall clock, roughly ×2 for office hours).
     const factor = random.next() < 0.75 ? random.between(0.2, 1.1) : random.between(1.2, 4);
     at += (targetOf.get(current) ?? 60) * 60_000 * factor * (project.calendar ? 2.2 : 1);
-    if (at > now) return;
+    if (at > now) return steps;
     let next = path[step];
     if (!detoured && current === 'verification' && random.next() < 0.2) {
       next = 'fix';
       detoured = true;
-      await move(next, at, 'Verification failed: the fix does not cover the mobile layout');
+      move(next, at, 'Verification failed: the fix does not cover the mobile layout');
       step = path.indexOf('fix') + 1;
       continue;
     }
     if (!detoured && current === 'triage' && random.next() < 0.25) {
       detoured = true;
-      await move('waiting', at, 'Asked the customer for logs and the exact time of the failure');
-      await app.services.workflow.comment(actor, ticketId, { body: 'Could you send us the browser console log?', visibility: 'public' });
+      move('waiting', at, 'Asked the customer for logs and the exact time of the failure');
+      steps.push({ comment: { body: 'Could you send us the browser console log?', visibility: 'public' } });
       at += random.between(4, 72) * HOUR;
-      if (at > now) return;
+      if (at > now) return steps;
       next = 'reproduce';
       step = path.indexOf('reproduce');
     }
     if (next === 'root-cause' && random.next() < 0.3) {
-      await app.services.workflow.comment(actor, ticketId, {
-        body: 'Reproduced on staging with the customer data set.',
-        visibility: 'internal',
-      });
+      steps.push({ comment: { body: 'Reproduced on staging with the customer data set.', visibility: 'internal' } });
     }
-    await move(next, at);
+    move(next, at);
     step += 1;
   }
+  return steps;
 }

@@ -84,8 +84,9 @@ export function forecastOne(context: ForecastContext, subject: ForecastSubject, 
   const pausing = context.pauses(visit.definitionId);
   const total = new Float64Array(PATHS);
   const counting = new Float64Array(PATHS);
+  const draw = found!.durations.samplerBeyond(elapsed);
   for (let path = 0; path < PATHS; path += 1) {
-    const rest = found!.durations.sampleBeyond(elapsed, random) - elapsed;
+    const rest = draw(random) - elapsed;
     const next = Math.floor(random() * PATHS);
     total[path] = rest + after.total[next]!;
     counting[path] = (pausing ? 0 : rest) + after.counting[next]!;

@@ -61,27 +61,36 @@ export class Durations {
     this.n = total;
   }
 
-  /** How many visits lasted at most `ms`. */
+  /** How many visits lasted at most `ms` (a binary search: a list page draws thousands of durations). */
   private countAtMost(ms: number): number {
-    let before = 0;
-    for (let i = 0; i < this.starts.length; i += 1) {
-      const n = this.cumulative[i]! - before;
-      if (ms < this.starts[i]!) return before;
-      if (ms < this.ends[i]!) return before + (n * (ms - this.starts[i]!)) / (this.ends[i]! - this.starts[i]!);
-      before = this.cumulative[i]!;
+    // The first bucket whose end is beyond `ms`.
+    let low = 0;
+    let high = this.starts.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (this.ends[mid]! <= ms) low = mid + 1;
+      else high = mid;
     }
-    return this.n;
+    if (low === this.starts.length) return this.n;
+    const before = low === 0 ? 0 : this.cumulative[low - 1]!;
+    if (ms < this.starts[low]!) return before;
+    return before + ((this.cumulative[low]! - before) * (ms - this.starts[low]!)) / (this.ends[low]! - this.starts[low]!);
   }
 
   /** The duration at cumulative count `count` (0 … n). */
   private atCount(count: number): number {
-    let before = 0;
-    for (let i = 0; i < this.starts.length; i += 1) {
-      const upTo = this.cumulative[i]!;
-      if (count <= upTo) return this.starts[i]! + ((this.ends[i]! - this.starts[i]!) * (count - before)) / (upTo - before);
-      before = upTo;
+    // The first bucket whose cumulative count reaches `count`.
+    let low = 0;
+    let high = this.cumulative.length;
+    while (low < high) {
+      const mid = (low + high) >>> 1;
+      if (this.cumulative[mid]! < count) low = mid + 1;
+      else high = mid;
     }
-    return this.ends.at(-1) ?? 0;
+    if (low === this.cumulative.length) return this.ends.at(-1) ?? 0;
+    const before = low === 0 ? 0 : this.cumulative[low - 1]!;
+    const upTo = this.cumulative[low]!;
+    return this.starts[low]! + ((this.ends[low]! - this.starts[low]!) * (count - before)) / (upTo - before);
   }
 
   /** P(D > `ms`), the survival function. */
@@ -102,10 +111,15 @@ export class Durations {
 
   /** One duration drawn from the visits that lasted longer than `elapsed` (a fresh visit: `elapsed` 0). */
   sampleBeyond(elapsed: number, random: () => number): number {
+    return this.samplerBeyond(elapsed)(random);
+  }
+
+  /** Draws of `sampleBeyond(elapsed, …)`, the count below `elapsed` found once for all of them. */
+  samplerBeyond(elapsed: number): (random: () => number) => number {
     const from = this.countAtMost(elapsed);
     // Past every visit seen: the remaining time is unknown; a quarter of what has passed already is a modest guess.
-    if (this.n - from < 1e-9) return elapsed * (1 + 0.5 * random());
-    return Math.max(elapsed, this.atCount(from + random() * (this.n - from)));
+    if (this.n - from < 1e-9) return (random) => elapsed * (1 + 0.5 * random());
+    return (random) => Math.max(elapsed, this.atCount(from + random() * (this.n - from)));
   }
 }
 

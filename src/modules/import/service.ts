@@ -208,6 +208,8 @@ export class ImportService {
       const replay = replayVisits(workflow ?? noWorkflow, createdAt, keyed);
       const open = { atRisk: null as Date | null, due: null as Date | null };
       const earliest = (a: Date | null, b: Date | null) => (a && (!b || a < b) ? a : b);
+      const moves: { at: Date; order: number; event: ImportEventRow }[] = [];
+      let from: string | null = null;
       visits.forEach((visit, index) => {
         const stageId = newId();
         // A ticket closed by its final visit stays on it, as after the transition into it.
@@ -223,6 +225,25 @@ export class ImportService {
         }
         const number = (visitNumbers.get(visit.key) ?? 0) + 1;
         visitNumbers.set(visit.key, number);
+        const definition = keyed[index]!.definitionId ? workflow?.definitionOf.get(keyed[index]!.definitionId!) : undefined;
+        if (definition) {
+          // The history a live transition writes (workflow service): entered at the start, left at the end (a final
+          // visit is a moment and is never left); at one moment what is left comes before what is entered.
+          const move = (type: string, at: Date, order: number, data: Record<string, unknown>) =>
+            moves.push({
+              at,
+              order,
+              event: { ticket_id: id, type, actor_id: actor.id, actor_name: actor.name, data, created_at: iso(at) },
+            });
+          const named = { stage_id: stageId, key: definition.key, name: definition.name, visit: number };
+          move('stage_entered', visit.stage_start_time, 1, {
+            ...named,
+            due_at: timed.dueAt && iso(timed.dueAt),
+            ...(from ? { from } : {}),
+          });
+          if (end && !definition.final) move('stage_left', end, 0, { ...named, business_ms: timed.businessMs });
+          from = definition.key;
+        }
         stages.push({
           id: stageId,
           ticket_id: id,
@@ -245,7 +266,10 @@ export class ImportService {
       // The visits decide the status as the transitions would have: a final one closes, any other opens a new ticket.
       const moved = replay.ticket.status;
       const given = input.status ?? 'new';
-      const status = !moved ? given : moved.status === 'closed' ? 'closed' : given === 'new' || given === 'closed' ? 'open' : given;
+      // A ticket given as closed whose visits have all ended was closed after its last one (as by PATCH status).
+      const closedAfter = given === 'closed' && openStage === null;
+      const status =
+        !moved || closedAfter ? given : moved.status === 'closed' ? 'closed' : given === 'new' || given === 'closed' ? 'open' : given;
       const { sla } = replay.ticket;
       lineOf.set(id, row.line);
       tickets.push({
@@ -284,6 +308,8 @@ export class ImportService {
         data: { subject: input.subject ?? null, status, priority: input.priority ?? 'medium', imported_from: row.externalId },
         created_at: iso(createdAt),
       });
+      moves.sort((a, b) => a.at.getTime() - b.at.getTime() || a.order - b.order);
+      events.push(...moves.map((move) => move.event));
     }
 
     if (bulk) for (const ticket of tickets) ticket.current_stage_id = currentOf.get(ticket.id) ?? null;

@@ -20,6 +20,7 @@ type ListQuery = {
   sort?: string;
   cursor?: string;
   count?: boolean;
+  breach_probability_min?: number;
 };
 
 function commaList<T extends string>(raw: string | undefined, field: string, allowed: readonly T[]): T[] | undefined {
@@ -62,6 +63,7 @@ export function ticketListOptions(query: ListQuery, limit: number, withFieldFilt
       updatedSince: time(query.updated_since, 'updated_since'),
       q: query.q || undefined,
       view: query.view || undefined,
+      ...(query.breach_probability_min !== undefined ? { breachProbabilityMin: query.breach_probability_min } : {}),
     },
     ...(query.sort ? { sort: sortFrom(query.sort) } : {}),
     limit,

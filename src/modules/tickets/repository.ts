@@ -21,6 +21,8 @@ export type TicketFilters = {
   search?: ResolvedSearch;
   /** Only tickets of these customer emails (a customer's own view); undefined: all tickets. */
   customerEmails?: string[];
+  /** Only open tickets whose stored forecast (the larger of stage and ticket breach probability) is at least this. */
+  breachProbabilityMin?: number;
 };
 
 export const ticketSorts = {
@@ -49,6 +51,11 @@ export const ticketSorts = {
   rank: [
     { column: 'search_rank', kind: 'integer' },
     { column: 'id', kind: 'text' },
+  ],
+  /** By the stored forecast (issue 23), along the `ticket_forecasts_breach` index; see `forecastJoin`. */
+  breach_probability: [
+    { column: 'breach_permille', kind: 'integer' },
+    { column: 'ticket_id', kind: 'text' },
   ],
 } as const satisfies Record<string, readonly SortKey[]>;
 
@@ -136,6 +143,17 @@ export const currentStageColumn = sql<CurrentStage | null>`(select json_build_ob
     'name', coalesce(d.name, s.stage_description), 'entered_at', coalesce(s.stage_start_time, s.created_at))
   from stages s left join stage_definitions d on d.id = s.definition_id where s.id = tickets.current_stage_id)`.as('current_stage');
 
+/**
+ * The open tickets' stored forecasts (made every 2 minutes by the forecast scan), joined on when a list sorts or filters
+ * by breach probability: only the columns no ticket column shares, so the list's unqualified names stay unambiguous;
+ * PostgreSQL flattens the subquery, so a page walks the (breach_permille, ticket_id) index of migration 0018.
+ */
+const storedForecasts = sql<{
+  ticket_id: string;
+  breach_permille: number;
+}>`(select ticket_id, breach_permille from ticket_forecasts)`.as('forecast');
+const forecastColumns = [sql<number>`forecast.breach_permille`.as('breach_permille'), sql<string>`forecast.ticket_id`.as('ticket_id')];
+
 export type TicketKey = { id: string } | { number: number };
 
 /** How many matches of a broad search are ranked (the newest ones); see `list`. */
@@ -222,8 +240,17 @@ export class TicketsRepository {
       .execute();
   }
 
-  private filtered(db: Executor, filters: TicketFilters) {
+  private filtered(db: Executor, filters: TicketFilters, byForecast = false) {
     let query = db.selectFrom('tickets');
+    if (byForecast || filters.breachProbabilityMin !== undefined) {
+      // The join's columns are read by name only (`storedForecasts`); the builder's type stays that of the tickets.
+      query = query.innerJoin(storedForecasts, (join) =>
+        join.onRef('forecast.ticket_id', '=', 'tickets.id').on('tickets.status', '<>', 'closed'),
+      ) as unknown as typeof query;
+      if (filters.breachProbabilityMin !== undefined) {
+        query = query.where(sql<boolean>`forecast.breach_permille >= ${Math.round(filters.breachProbabilityMin * 1000)}`);
+      }
+    }
     if (filters.statuses?.length) query = query.where('status', 'in', filters.statuses);
     // By rank, the generated column the (priority_rank, number) index is built on.
     if (filters.priorities?.length)
@@ -261,7 +288,9 @@ export class TicketsRepository {
       broad = (filters === requested && exact ? await this.matchesUpTo(db, requested, RANK_WINDOW + 1) : matches) > RANK_WINDOW;
     }
     const ranking = filters.search?.ranking;
-    let rows = this.filtered(db, filters).select(ticketColumns).select(stageIdsColumn).select(currentStageColumn);
+    const byForecast = sort.key === 'breach_probability';
+    let rows = this.filtered(db, filters, byForecast).select(ticketColumns).select(stageIdsColumn).select(currentStageColumn);
+    if (byForecast) rows = rows.select(forecastColumns);
     if (ranking && sort.key === 'rank' && broad) {
       const newest = this.filtered(db, filters).select('id').orderBy('number', 'desc').limit(RANK_WINDOW);
       rows = rows.where('id', 'in', newest);
@@ -292,8 +321,8 @@ export class TicketsRepository {
     return Number(row.n);
   }
 
-  async count(db: Executor, filters: TicketFilters): Promise<number> {
-    const row = await this.filtered(db, filters)
+  async count(db: Executor, filters: TicketFilters, byForecast = false): Promise<number> {
+    const row = await this.filtered(db, filters, byForecast)
       .select((eb) => eb.fn.countAll<number>().as('total'))
       .executeTakeFirstOrThrow();
     return Number(row.total);

@@ -170,6 +170,8 @@ export const ticketSortValues = [
   '-ticket_overdue_by',
   'delay',
   '-delay',
+  'breach_probability',
+  '-breach_probability',
 ] as const;
 
 /** The list filters, shared by both faces. */
@@ -196,7 +198,15 @@ export const ticketFilterQuery = {
   sort: Type.Optional(
     Type.Enum([...ticketSortValues], {
       description:
-        "Default: the view's sort, else -rank (best match) when q has words, else -created_at. By lateness, most late first: -stage_overdue_by (current stage's target), -ticket_overdue_by (whole ticket's target), -delay (whichever passes first); tickets without that target, and closed ones, come last",
+        "Default: the view's sort, else -rank (best match) when q has words, else -created_at. By lateness, most late first: -stage_overdue_by (current stage's target), -ticket_overdue_by (whole ticket's target), -delay (whichever passes first); tickets without that target, and closed ones, come last. -breach_probability: most likely " +
+        'to breach first, by the forecast stored every 2 minutes (lists only open tickets that have one)',
+    }),
+  ),
+  breach_probability_min: Type.Optional(
+    Type.Number({
+      minimum: 0,
+      maximum: 1,
+      description: 'Only open tickets whose stored forecast (the larger of stage and ticket breach probability) is at least this',
     }),
   ),
   cursor: Type.Optional(Type.String()),

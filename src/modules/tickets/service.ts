@@ -152,7 +152,7 @@ export class TicketsService {
     const evaluatedAt = this.clock.now();
     const items = (await this.fields.visibleTo(actor, rows)).map((row) => ({ ...row, evaluated_at: evaluatedAt }));
     if (!options.count) return { items, nextCursor };
-    return { items, nextCursor, total: await this.tickets.count(db, filters) };
+    return { items, nextCursor, total: await this.tickets.count(db, filters, sort.key === 'breach_probability') };
   }
 
   /** Stage refs (ids or numbers) → ids, with every unknown one named. */

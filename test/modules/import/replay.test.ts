@@ -96,3 +96,55 @@ test('an imported ticket paused in a waiting stage keeps its clock paused', asyn
   assert.equal(want.sla.paused, true);
   assert.deepEqual(await seen(imported), want);
 });
+
+/** The ticket's stage history (entered, left) as a reader of it sees it, without the visits' ids. */
+async function stageHistory(id: string) {
+  const history = (await t.api.get(`/api/tickets/${id}/history?limit=100`)).json().data as {
+    type: string;
+    created_at: string;
+    data: Record<string, unknown>;
+  }[];
+  return history
+    .filter((event) => event.type === 'stage_entered' || event.type === 'stage_left')
+    .map((event) => ({ type: event.type, created_at: event.created_at, data: { ...event.data, stage_id: undefined } }));
+}
+
+test('an imported ticket has the stage_entered and stage_left history its transitions would have written', async () => {
+  const moves = [
+    { to: 'intake', at: '2026-03-23T09:00:00Z' },
+    { to: 'triage', at: '2026-03-23T10:15:00Z' },
+    { to: 'fix', at: '2026-03-24T11:00:00Z' },
+    { to: 'triage', at: '2026-03-25T09:30:00Z' },
+    { to: 'closed', at: '2026-03-25T16:00:00Z' },
+  ];
+  const { live, imported } = await bothWays('history', '2026-03-23T08:30:00Z', moves, '2026-03-26T10:00:00Z');
+  const want = await stageHistory(live);
+  // Five entered (triage twice, its second visit numbered 2), four left (a final visit is never left).
+  assert.equal(want.filter((event) => event.type === 'stage_entered').length, 5);
+  assert.equal(want.filter((event) => event.type === 'stage_left').length, 4);
+  assert.deepEqual(await stageHistory(imported), want);
+});
+
+test('a ticket imported as closed whose visits all ended stays closed (closed after its last visit)', async () => {
+  const row = {
+    id: 'imported-closed-after',
+    external_id: 'ext-closed-after',
+    subject: 'closed after',
+    project: 'REP',
+    status: 'closed',
+    visits: [
+      { key: 'intake', stage_start_time: '2026-03-30T09:00:00Z', stage_end_time: '2026-03-30T10:00:00Z' },
+      { key: 'fix', stage_start_time: '2026-03-30T10:00:00Z', stage_end_time: '2026-03-31T12:00:00Z' },
+    ],
+  };
+  const res = await t.api.request({
+    method: 'POST',
+    url: '/api/import',
+    payload: JSON.stringify(row),
+    headers: { 'content-type': 'application/x-ndjson' },
+  });
+  assert.equal(res.json().data.imported, 1, res.body);
+  const ticket = (await t.api.get('/api/tickets/imported-closed-after')).json().data;
+  assert.equal(ticket.status, 'closed');
+  assert.equal(ticket.closed_at, '2026-03-31T12:00:00.000Z');
+});

@@ -74,6 +74,25 @@ for (const [name, filters] of ticketFilters) {
   });
 }
 
+test('tickets: a page by breach probability walks the stored forecasts in index order', async () => {
+  type ByForecast = {
+    filtered(db: Executor, filters: TicketFilters, byForecast: boolean): { select(column: string): { orderBy(...args: unknown[]): any } };
+  };
+  // With another selective filter the planner may rightly start from that filter's index instead.
+  for (const filters of [{}, { breachProbabilityMin: 0.7 }] as TicketFilters[]) {
+    const query = (new TicketsRepository() as unknown as ByForecast)
+      .filtered(t.database.db, filters, true)
+      .select('id')
+      .orderBy(sql.ref('breach_permille'), 'desc')
+      .orderBy(sql.ref('ticket_id'), 'desc')
+      .limit(51)
+      .compile();
+    const explained = await plan(query);
+    assert.match(explained, /ticket_forecasts_breach/, explained);
+    assert.doesNotMatch(explained, /Sort|Seq Scan/, explained);
+  }
+});
+
 const now = new Date('2026-03-01T00:00:00Z');
 const stageFilters: [string, StageFilters][] = [
   ['stage_type', { stageType: 'minor', now }],

@@ -140,6 +140,9 @@ function ProjectBoard({ project, view }: { project: Project; view?: string }) {
         {count} open ticket{count === 1 ? '' : 's'}
         {view ? ' in this view' : ''}
         {board.data.truncated ? ` (the ${count} most urgent)` : ''}.
+        {count > 0 &&
+          !board.data.cards.some((card) => card.forecast) &&
+          ' No delivery forecasts yet: a stage needs 30 ended visits in this project before its tickets get one.'}
         {canMove && ' Drag a card to another column, or focus it and press Shift+→ / Shift+← to move it along the workflow.'}
       </p>
       {problem && (
@@ -329,7 +332,8 @@ const Card = memo(function Card({
           </span>
         )}
       </div>
-      <ForecastLine forecast={ticket.forecast} />
+      {/* A card without a forecast shows nothing; the board says once when none has one. */}
+      {ticket.forecast && <ForecastLine forecast={ticket.forecast} />}
     </div>
   );
 });

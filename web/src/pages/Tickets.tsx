@@ -20,7 +20,7 @@ import { SubscribeButton } from './tickets/SubscribeButton';
 import { draftOf, ViewDialog, type ViewDraft } from './tickets/ViewDialog';
 import { useView } from './tickets/views';
 
-const filterKeys = ['q', 'view', 'status', 'priority', 'project', 'customer', 'assigned_to', 'sort'] as const;
+const filterKeys = ['q', 'view', 'status', 'priority', 'project', 'customer', 'assigned_to', 'sort', 'breach_probability_min'] as const;
 type Filters = Record<(typeof filterKeys)[number], string>;
 const pageSize = 50;
 
@@ -58,6 +58,7 @@ export default function Tickets() {
           params: {
             query: {
               ...listFilters,
+              breach_probability_min: listFilters.breach_probability_min ? Number(listFilters.breach_probability_min) : undefined,
               sort: chosenSort,
               limit: pageSize,
               cursor: cursors.at(-1),
@@ -195,6 +196,33 @@ export default function Tickets() {
                 />{' '}
                 Show forecast
               </label>
+            )}
+            {staff && (
+              <label>
+                Breach probability
+                <select
+                  value={filters.breach_probability_min}
+                  onChange={(event) => update({ breach_probability_min: event.target.value })}
+                  title="Open tickets whose forecast (made every 2 minutes) is at least this likely to miss a due time"
+                >
+                  <option value="">any</option>
+                  {['0.5', '0.7', '0.9'].map((p) => (
+                    <option key={p} value={p}>
+                      ≥ {Number(p) * 100} %
+                    </option>
+                  ))}
+                </select>
+              </label>
+            )}
+            {staff && (
+              <button
+                type="button"
+                className="link"
+                aria-pressed={sort === '-breach_probability'}
+                onClick={() => update({ sort: sort === '-breach_probability' ? '' : '-breach_probability' })}
+              >
+                Most likely to breach first
+              </button>
             )}
           </form>
 

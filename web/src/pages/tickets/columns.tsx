@@ -66,6 +66,8 @@ export const sortLabels: Record<TicketSort, string> = {
   ticket_overdue_by: 'Least late against ticket target',
   '-delay': 'Most late',
   delay: 'Least late',
+  '-breach_probability': 'Most likely to breach',
+  breach_probability: 'Least likely to breach',
 };
 
 /** The columns a role may pick from (customers are not shown internal fields). */
