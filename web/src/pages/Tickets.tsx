@@ -15,6 +15,7 @@ import { useLive } from '../live/events';
 import { NewTicket } from './NewTicket';
 import { columnsFor, sortLabels, toggled, useColumnChoice, visibleColumns } from './tickets/columns';
 import { ExportLinks } from './tickets/ExportLinks';
+import { FieldFilters, useFieldFilters } from './tickets/FieldFilters';
 import { mayChangeView, SavedViews } from './tickets/SavedViews';
 import { SubscribeButton } from './tickets/SubscribeButton';
 import { draftOf, ViewDialog, type ViewDraft } from './tickets/ViewDialog';
@@ -41,6 +42,7 @@ export default function Tickets() {
   const [{ forecast: forecastShown }, setForecast] = useUrlState(['forecast'] as const);
   const withForecast = forecastShown === '1';
   const [cursors, setCursors] = useState<string[]>([]);
+  const fieldFilters = useFieldFilters();
   const view = useView(filters.view);
   const [chosen, toggle] = useColumns(view.data);
   const [editing, setEditing] = useState<{ draft: ViewDraft; view?: SavedView } | null>(null);
@@ -51,13 +53,14 @@ export default function Tickets() {
   const sort = (chosenSort || view.data?.sort || (filters.q.trim() ? '-rank' : '-created_at')) as TicketSort;
 
   const query = useQuery({
-    queryKey: ['tickets', filters, cursors.at(-1), withForecast],
+    queryKey: ['tickets', filters, fieldFilters.values, cursors.at(-1), withForecast],
     queryFn: () =>
       pageOf(
         api.GET('/api/tickets', {
           params: {
             query: {
               ...listFilters,
+              ...fieldFilters.values,
               sort: chosenSort,
               limit: pageSize,
               cursor: cursors.at(-1),
@@ -84,7 +87,7 @@ export default function Tickets() {
   const sortBy = (key: TicketSort) => update({ sort: sort === key ? `-${key}` : key });
 
   // The dialog starts from what the list shows now: the view's search plus any filters added on top.
-  const extra = filtersAsQuery(filters);
+  const extra = filtersAsQuery(filters, fieldFilters.values);
   const onScreen = (base?: SavedView): ViewDraft => ({
     name: base?.name ?? '',
     query: [base?.query, extra].filter(Boolean).join(' '),
@@ -164,7 +167,23 @@ export default function Tickets() {
             <PrioritySelect value={filters.priority} onChange={(priority) => update({ priority })} />
             {internal && (
               <>
-                <ProjectSelect value={filters.project} onChange={(project) => update({ project })} />
+                <ProjectSelect
+                  value={filters.project}
+                  // Another project has other fields: its field filters go with it.
+                  onChange={(project) =>
+                    update({ project, ...Object.fromEntries(Object.keys(fieldFilters.values).map((key) => [key, ''])) })
+                  }
+                />
+                {filters.project && (
+                  <FieldFilters
+                    project={filters.project}
+                    values={fieldFilters.values}
+                    onChange={(changes) => {
+                      setCursors([]);
+                      fieldFilters.set(changes);
+                    }}
+                  />
+                )}
                 <label>
                   Customer
                   <DebouncedInput value={filters.customer} onChange={(customer) => update({ customer })} />
@@ -206,7 +225,7 @@ export default function Tickets() {
               {sortLabels[sort]}
             </span>
             <ExportLinks
-              query={{ ...listFilters, sort: chosenSort }}
+              query={{ ...listFilters, ...fieldFilters.values, sort: chosenSort }}
               columns={visible.map((column) => column.key)}
               disabled={problem !== null}
             />
