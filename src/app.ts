@@ -24,6 +24,7 @@ import { authRoutes } from './modules/auth/routes.js';
 import { importRoutes } from './modules/import/routes.js';
 import { opsRoutes } from './modules/ops/routes.js';
 import { projectRoutes } from './modules/projects/routes.js';
+import { fieldRoutes } from './modules/fields/routes.js';
 import { workflowRoutes } from './modules/workflow/routes.js';
 import { forecastRoutes } from './modules/forecast/routes.js';
 import { monitorRoutes } from './modules/monitor/routes.js';
@@ -140,6 +141,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(ticketRoutes, { prefix: '/api' });
   await app.register(stageRoutes, { prefix: '/api' });
   await app.register(projectRoutes, { prefix: '/api' });
+  await app.register(fieldRoutes, { prefix: '/api' });
   await app.register(workflowRoutes, { prefix: '/api', backgroundJobs: options.backgroundJobs ?? false });
   await app.register(monitorRoutes, { prefix: '/api', backgroundJobs: options.backgroundJobs ?? false });
   await app.register(forecastRoutes, { prefix: '/api', backgroundJobs: options.backgroundJobs ?? false });

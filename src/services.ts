@@ -6,6 +6,7 @@ import { AuditLog } from './modules/audit/service.js';
 import type { TokenWithUser } from './modules/auth/repository.js';
 import { AuthService } from './modules/auth/service.js';
 import { TokensService } from './modules/auth/tokens.js';
+import { FieldsService } from './modules/fields/service.js';
 import { ForecastService } from './modules/forecast/service.js';
 import { ImportService } from './modules/import/service.js';
 import { OpsService } from './modules/ops/service.js';
@@ -44,11 +45,12 @@ export function createServices(context: ServiceContext) {
   const credentials = new TtlCache<TokenWithUser>(context.clock, context.config.auth.tokenCacheSeconds * 1000, 10_000);
   const tokens = new TokensService(context, audit, credentials);
   const users = new UsersService(context, audit, credentials);
-  const tickets = new TicketsService(context);
+  const fields = new FieldsService(context);
+  const tickets = new TicketsService(context, fields);
   const views = new ViewsService(context, tickets);
   const stages = new StagesService(context);
   const projects = new ProjectsService(context);
-  const workflow = new WorkflowService(context, { tickets, projects });
+  const workflow = new WorkflowService(context, { tickets, projects, fields });
   const sweeper = new DelaySweeper(context);
   const monitor = new MonitorService(context);
   const forecast = new ForecastService(context);
@@ -69,6 +71,7 @@ export function createServices(context: ServiceContext) {
   const webhooks = new WebhooksService(context, { outbox, audit, mailer });
   dispatcher.register(webhooks);
   return {
+    fields,
     tickets,
     views,
     stages,

@@ -28,6 +28,8 @@ export interface TicketsTable {
   helpdeskurl: string | null;
   assigned_to: string | null;
   metadata: JsonWithDefault;
+  /** Custom field values by key (issue 25), typed by the project's `ticket_fields`. */
+  fields: JsonWithDefault;
   current_stage_id: string | null;
   /** The OPS system's id once a hand-off was accepted. */
   ops_id: string | null;
@@ -125,6 +127,7 @@ export interface DB {
   notification_keys: NotificationKeysTable;
   webhooks: WebhooksTable;
   webhook_deliveries: WebhookDeliveriesTable;
+  ticket_fields: TicketFieldsTable;
 }
 
 export interface ProjectsTable {
@@ -446,3 +449,24 @@ export interface WebhookDeliveriesTable {
   delivered_at: Timestamp | null;
 }
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
+
+export type FieldType =
+  'text' | 'long_text' | 'number' | 'date' | 'datetime' | 'select' | 'multi_select' | 'checkbox' | 'url' | 'email' | 'user';
+
+/** A custom ticket field of a project (issue 25); values live in `tickets.fields`. */
+export interface TicketFieldsTable {
+  project_id: string;
+  key: string;
+  label: string;
+  type: FieldType;
+  options: ColumnType<string[] | null, string | null, string | null>;
+  default_value: ColumnType<unknown, string | null, string | null>;
+  help_text: string | null;
+  customer_visible: Generated<boolean>;
+  position: Generated<number>;
+  required: ColumnType<unknown, string | null, string | null>;
+  show_on_card: Generated<boolean>;
+  archived_at: Date | null;
+  created_at: Timestamp;
+  updated_at: Timestamp;
+}

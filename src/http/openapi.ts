@@ -70,6 +70,7 @@ export function openApiOptions(config: Config): SwaggerOptions {
         { name: 'tickets', description: 'Tickets (Stageline API)' },
         { name: 'stages', description: 'Stage records (Stageline API)' },
         { name: 'projects', description: 'Projects and their stage workflows, calendars and targets' },
+        { name: 'fields', description: 'Custom ticket fields per project: typed, validated, searchable, able to gate a stage' },
         { name: 'workflow', description: 'Stage transitions, ticket history, comments and timelines' },
         { name: 'monitor', description: 'Dashboard numbers: overview, delayed tickets, stage statistics, throughput, flow, aging' },
         { name: 'events', description: 'Live updates (Server-Sent Events)' },

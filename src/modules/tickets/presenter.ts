@@ -24,6 +24,8 @@ export function presentTicket(ticket: TicketView, actor: Actor, forecast?: Forec
     helpdeskurl: ticket.helpdeskurl,
     current_stage_id: ticket.current_stage_id,
     stages: ticket.stage_ids,
+    // Already narrowed to the customer's fields by the service (FieldsService.visibleTo).
+    fields: (ticket.fields ?? {}) as TicketOut['fields'],
     ops_id: ticket.ops_id,
     ops_error: ticket.ops_error,
     created_at: ticket.created_at.toISOString(),

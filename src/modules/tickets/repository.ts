@@ -75,6 +75,7 @@ export const ticketColumns = [
   'helpdeskurl',
   'assigned_to',
   'metadata',
+  'fields',
   'current_stage_id',
   'ops_id',
   'ops_error',

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { DateTime, Nullable } from '../../http/schema-helpers.js';
+import { TicketFieldsSchema } from '../fields/schemas.js';
 import { ForecastSchema } from '../forecast/schemas.js';
 import { priorities, ticketStatuses } from './validation.js';
 
@@ -27,6 +28,7 @@ export const TicketSchema = Type.Object(
     helpdeskurl: Nullable(Type.String()),
     assigned_to: Type.Optional(Nullable(Type.String({ description: 'Not shown to customers' }))),
     metadata: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'Free JSON; not shown to customers' })),
+    fields: TicketFieldsSchema,
     current_stage_id: Nullable(Type.String()),
     stages: Type.Array(Type.String(), { description: "The ticket's stage ids, in order" }),
     ops_id: Nullable(Type.String({ description: "OPS system's id once a hand-off was accepted" })),
@@ -77,6 +79,7 @@ const editable = {
   helpdeskurl: Type.Optional(text(2000, { format: 'uri', pattern: '^[Hh][Tt][Tt][Pp][Ss]?://', description: 'An http(s) URL' })),
   assigned_to: Type.Optional(text(200)),
   metadata: Type.Optional(Nullable(Type.Object({}, { additionalProperties: true }))),
+  fields: Type.Optional(TicketFieldsSchema),
   current_stage_id: Type.Optional(Nullable(StageRefSchema)),
   stages: Type.Optional(Type.Array(StageRefSchema, { maxItems: 1000 })),
 };

@@ -5,6 +5,7 @@ import type { TicketRow, TicketRowUpdate, TicketStatus } from '../../db/types.js
 import { AppError, fail, invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../services.js';
 import { assertCan, canSeeTicket, ticketVisibility, type Actor } from '../access/policy.js';
+import type { FieldChange, FieldsService } from '../fields/service.js';
 import { StagesRepository } from '../stages/repository.js';
 import { resolveSearch } from '../search/resolve.js';
 import {
@@ -48,9 +49,26 @@ export class TicketsService {
   private readonly tickets = new TicketsRepository();
   private readonly stages = new StagesRepository();
 
-  constructor(context: ServiceContext) {
+  constructor(
+    context: ServiceContext,
+    private readonly fields: FieldsService,
+  ) {
     this.db = context.database.db;
     this.clock = context.clock;
+  }
+
+  /** The history entries of custom field changes, each with the field's label (internal unless customers see it). */
+  fieldEvents(actor: Actor, ticketId: string, changes: readonly FieldChange[], at?: Date): TicketEvent[] {
+    return changes.map((change) => ({
+      ...this.event(
+        actor,
+        ticketId,
+        'field_changed',
+        { field: `fields.${change.definition.key}`, label: change.definition.label, old: change.old, new: change.new },
+        !change.definition.customer_visible,
+      ),
+      ...(at ? { created_at: at } : {}),
+    }));
   }
 
   /** `42` means ticket number 42; a well-formed id that id; anything else no ticket at all. */
@@ -88,7 +106,8 @@ export class TicketsService {
     // One round trip: the row comes with its stage ids.
     const ticket = key && (await this.tickets.findWithStages(this.db, key));
     if (!ticket || !canSeeTicket(actor, ticket)) notFound('ticket', ref);
-    return { ...ticket, evaluated_at: this.clock.now() };
+    const [visible] = await this.fields.visibleTo(actor, [ticket]);
+    return { ...visible, evaluated_at: this.clock.now() };
   }
 
   /** The filters and order of a list: visibility, `q` and the saved view resolved for this actor now. */
@@ -113,7 +132,7 @@ export class TicketsService {
     const { filters, sort } = await this.listQuery(actor, options);
     const { rows, nextCursor } = await this.tickets.list(this.db, filters, sort, options.limit, options.cursor);
     const evaluatedAt = this.clock.now();
-    const items = rows.map((row) => ({ ...row, evaluated_at: evaluatedAt }));
+    const items = (await this.fields.visibleTo(actor, rows)).map((row) => ({ ...row, evaluated_at: evaluatedAt }));
     if (!options.count) return { items, nextCursor };
     return { items, nextCursor, total: await this.tickets.count(this.db, filters) };
   }
@@ -185,12 +204,15 @@ export class TicketsService {
         throw new AppError('CONFLICT', `ticket id ${input.id} is already taken`, [{ field: 'id', problem: 'is already taken' }]);
       }
       const { stageIds, currentStageId } = await this.stagePlan(tx, input, { stage_ids: [], current_stage_id: null });
+      const definitions = await this.fields.definitionsForProjectName(tx, input.project);
+      const fields = await this.fields.valuesForCreate(tx, actor, definitions, input.fields, definitions.length === 0);
       const now = this.clock.now();
       const status: TicketStatus = input.status ?? 'new';
       const ticket = await this.tickets.insert(tx, {
         id: input.id ?? newId(),
         ...Object.fromEntries(editableFields.map((field) => [field, input[field] ?? null]).filter(([, value]) => value !== null)),
         ...(input.metadata ? { metadata: JSON.stringify(input.metadata) } : {}),
+        ...(Object.keys(fields).length ? { fields: JSON.stringify(fields) } : {}),
         status,
         current_stage_id: currentStageId,
         created_at: input.created_at ?? now,
@@ -201,7 +223,8 @@ export class TicketsService {
       await this.tickets.appendEvents(tx, [
         this.event(actor, ticket.id, 'created', { subject: ticket.subject, status: ticket.status, priority: ticket.priority }),
       ]);
-      return { ...ticket, stage_ids: stageIds, evaluated_at: now };
+      const [visible] = await this.fields.visibleTo(actor, [ticket], tx);
+      return { ...visible, stage_ids: stageIds, evaluated_at: now };
     });
   }
 
@@ -227,6 +250,15 @@ export class TicketsService {
             : this.event(actor, ticket.id, 'field_changed', { field, old: ticket[field], new: next }, internalFields.has(field)),
         );
       }
+      if (input.fields !== undefined) {
+        const project = input.project !== undefined ? input.project : ticket.project;
+        const definitions = await this.fields.definitionsForProjectName(tx, project);
+        const merged = await this.fields.merge(tx, actor, definitions, ticket.fields, input.fields, definitions.length === 0);
+        if (merged.changes.length) {
+          changes.fields = JSON.stringify(merged.values);
+          events.push(...this.fieldEvents(actor, ticket.id, merged.changes));
+        }
+      }
       const now = this.clock.now();
       if (changes.status === 'closed') changes.closed_at = now;
       else if (changes.status !== undefined && ticket.status === 'closed') changes.closed_at = null;
@@ -243,10 +275,11 @@ export class TicketsService {
         await this.tickets.replaceStages(tx, ticket.id, stageIds);
         events.push(this.event(actor, ticket.id, 'field_changed', { field: 'stages', old: before.stage_ids, new: stageIds }));
       }
-      if (events.length === 0) return before;
+      if (events.length === 0) return (await this.fields.visibleTo(actor, [before], tx))[0];
       const updated = await this.tickets.update(tx, ticket.id, { ...changes, updated_at: now });
       await this.tickets.appendEvents(tx, events);
-      return { ...updated, stage_ids: stageIds, evaluated_at: now };
+      const [visible] = await this.fields.visibleTo(actor, [updated], tx);
+      return { ...visible, stage_ids: stageIds, evaluated_at: now };
     });
   }
 

@@ -32,6 +32,8 @@ export type TicketInput = {
   helpdeskurl?: string | null;
   assigned_to?: string | null;
   metadata?: Record<string, unknown>;
+  /** Custom field values by key (issue 25); checked against the project's definitions by the service. */
+  fields?: Record<string, unknown>;
   current_stage_id?: StageRef | null;
   stages?: StageRef[];
   created_at?: Date;
@@ -186,6 +188,12 @@ export function parseTicketInput(body: Record<string, unknown>, mode: Mode): Tic
     else if (containsNul(metadata)) problems.add('metadata', 'must not contain NUL characters');
     else if (JSON.stringify(metadata).length > 16_384) problems.add('metadata', 'must be at most 16 KiB of JSON');
     else input.metadata = metadata as Record<string, unknown>;
+  }
+
+  if (body.fields !== undefined) {
+    if (body.fields === null || typeof body.fields !== 'object' || Array.isArray(body.fields)) {
+      problems.add('fields', 'must be an object of field values by key');
+    } else input.fields = body.fields as Record<string, unknown>;
   }
 
   if (body.current_stage_id !== undefined) {

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { DateTime, Nullable } from '../../http/schema-helpers.js';
+import { TicketFieldsSchema } from '../fields/schemas.js';
 import { Ticket } from '../tickets/schemas.js';
 
 export const TransitionInput = Type.Object(
@@ -7,6 +8,7 @@ export const TransitionInput = Type.Object(
     to: Type.String({ minLength: 1, maxLength: 64, description: 'Target stage: its key or its definition id' }),
     note: Type.Optional(Type.String({ maxLength: 5000, description: 'Why; kept in the history' })),
     at: Type.Optional(DateTime('When it happened (default now); not in the future, not before the current stage began')),
+    fields: Type.Optional(TicketFieldsSchema),
   },
   { additionalProperties: false },
 );

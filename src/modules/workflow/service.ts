@@ -5,6 +5,7 @@ import type { StageRow, TicketRow, TicketRowUpdate } from '../../db/types.js';
 import { AppError, invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../services.js';
 import { assertCan, type Actor } from '../access/policy.js';
+import type { FieldsService } from '../fields/service.js';
 import { businessMs } from '../projects/calendar.js';
 import type { StageDefinitionRow } from '../projects/repository.js';
 import type { ProjectsService, Workflow } from '../projects/service.js';
@@ -18,7 +19,7 @@ import { presentVisit, timeInStage } from './visits.js';
 
 export type TransitionOutcome = { ticket: TicketView; left: VisitOut[]; entered: VisitOut[] };
 
-type Peers = { tickets: TicketsService; projects: ProjectsService };
+type Peers = { tickets: TicketsService; projects: ProjectsService; fields: FieldsService };
 
 /** Which stage keys the ticket may move to from where it is. */
 export function allowedTargets(workflow: Workflow, current: StageDefinitionRow | undefined): StageDefinitionRow[] {
@@ -106,7 +107,26 @@ export class WorkflowService {
       // A minor stage lives inside its major: moving between minors of one major keeps the major open.
       const keep = open.filter((stage) => parent && stage.stage_type === 'major' && stage.definition_id === parent.id);
       const closing = open.filter((stage) => !keep.includes(stage));
-      const events: TicketEvent[] = [];
+
+      // Custom fields (issue 25): values sent with the move are set first, then the gates judge the result.
+      const fieldDefinitions = await this.peers.fields.definitionsForProject(tx, workflow.project.id);
+      const merged = input.fields
+        ? await this.peers.fields.merge(tx, actor, fieldDefinitions, ticket.fields, input.fields, fieldDefinitions.length === 0)
+        : { values: ticket.fields, changes: [] };
+      const leaving = closing.map((stage) => definitionOf.get(stage.definition_id!) ?? foreignOf.get(stage.definition_id!)!);
+      const missing = this.peers.fields.missingForMove(fieldDefinitions, merged.values, {
+        leaving: leaving.map((definition) => ({ key: definition.key, name: definition.name })),
+        entering: { key: target.key, name: target.name, final: target.final },
+      });
+      if (missing.length) {
+        const labels = fieldDefinitions.filter((definition) => missing.some((detail) => detail.field === `fields.${definition.key}`));
+        throw new AppError(
+          'FIELDS_REQUIRED',
+          `ticket ${ticket.number} may not move to "${target.key}" without ${labels.map((definition) => definition.label).join(', ')}; send them in fields`,
+          missing,
+        );
+      }
+      const events: TicketEvent[] = [...this.peers.tickets.fieldEvents(actor, ticket.id, merged.changes, at)];
       const event = (type: string, data: Record<string, unknown>): TicketEvent => ({
         ticket_id: ticket.id,
         type,
@@ -179,6 +199,7 @@ export class WorkflowService {
 
       const changes = this.ticketChanges(ticket, workflow, target, parent, at, now, firstTransition);
       changes.current_stage_id = newest.id;
+      if (merged.changes.length) changes.fields = JSON.stringify(merged.values);
       if (changes.status && changes.status !== ticket.status) {
         events.push(event('status_changed', { old: ticket.status, new: changes.status }));
       }
