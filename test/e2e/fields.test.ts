@@ -27,7 +27,9 @@ async function assertAccessible(page: Page, what: string): Promise<void> {
       runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
       resultTypes: ['violations'],
     });
-    return result.violations.map((violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target.join(' ')).join('; ')})`);
+    return result.violations.map(
+      (violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target.join(' ')).join('; ')})`,
+    );
   });
   assert.deepEqual(violations, [], `axe on ${what}`);
 }
@@ -97,7 +99,13 @@ describe('custom ticket fields in Chromium', () => {
     const defined = (await server.api('GET', '/api/projects/support/fields')).body.data;
     assert.equal(defined.length, 1);
     assert.deepEqual(
-      { key: defined[0].key, type: defined[0].type, options: defined[0].options, required: defined[0].required, card: defined[0].show_on_card },
+      {
+        key: defined[0].key,
+        type: defined[0].type,
+        options: defined[0].options,
+        required: defined[0].required,
+        card: defined[0].show_on_card,
+      },
       { key: 'severity', type: 'select', options: ['low', 'high', 'critical'], required: { leave_stage: 'intake' }, card: true },
     );
     await screenshot(page, '61-admin-fields');
@@ -141,10 +149,10 @@ describe('custom ticket fields in Chromium', () => {
   test('ticket page: the move button asks for the field too, and the field edits in place', async () => {
     await page.goto(`${server.baseUrl}/app/tickets/${onPage.id}`);
     await page.getByRole('heading', { name: /Scanner driver crashes/ }).waitFor();
-    const fields = page.getByRole('region', { name: 'Fields' });
+    const fields = page.getByRole('region', { name: 'Fields', exact: true });
     await fields.getByText('Required to leave Intake').waitFor();
 
-    await page.getByRole('region', { name: 'Stage' }).getByRole('button', { name: 'Triage' }).click();
+    await page.getByRole('region', { name: 'Stage', exact: true }).getByRole('button', { name: 'Triage' }).click();
     const dialog = page.getByRole('dialog', { name: `Move #${onPage.number} to Triage` });
     await dialog.waitFor();
     // Moving without choosing: the server's problem is named by the control.
@@ -155,7 +163,7 @@ describe('custom ticket fields in Chromium', () => {
     await dialog.getByRole('combobox', { name: /Severity/ }).selectOption('critical');
     await dialog.getByRole('button', { name: 'Save and move to Triage' }).click();
     await dialog.waitFor({ state: 'hidden' });
-    await page.getByRole('region', { name: 'Stage' }).getByText('Triage', { exact: true }).waitFor();
+    await page.locator('.stage-panel strong', { hasText: 'Triage' }).waitFor();
     assert.deepEqual(await eventually(() => stagesVisited(onPage.id), ['intake', 'triage']), ['intake', 'triage']);
 
     // Inline edit with the field's own control.

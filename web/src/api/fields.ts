@@ -1,10 +1,10 @@
 import { useQuery } from '@tanstack/react-query';
 import { api, dataOf } from './client';
 import { ApiError } from './http';
-import type { FieldDefinition, FieldType } from './types';
+import type { FieldDefinition, FieldType, FieldValue } from './types';
 
-export type { FieldDefinition, FieldType } from './types';
-export type FieldValues = Record<string, unknown>;
+export type { FieldDefinition, FieldType, FieldValue } from './types';
+export type FieldValues = Record<string, FieldValue>;
 
 export const fieldTypes: { type: FieldType; label: string }[] = [
   { type: 'text', label: 'Text' },
@@ -105,7 +105,7 @@ export function toDraft(definition: Pick<FieldDefinition, 'type'>, value: unknow
 }
 
 /** The value the API takes for a draft; an empty one clears the field (null). */
-export function fromDraft(definition: Pick<FieldDefinition, 'type'>, draft: Draft): unknown {
+export function fromDraft(definition: Pick<FieldDefinition, 'type'>, draft: Draft): FieldValue {
   switch (definition.type) {
     case 'checkbox':
       return draft === true;

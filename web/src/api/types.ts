@@ -54,21 +54,8 @@ export type CreatedWebhook = Data<'/api/webhooks', 'post', 201>;
 export type WebhookEvent = Webhook['events'][number];
 export type WebhookDelivery = Item<'/api/webhooks/{id}/deliveries'>;
 
-export type FieldType =
-  'text' | 'long_text' | 'number' | 'date' | 'datetime' | 'select' | 'multi_select' | 'checkbox' | 'url' | 'email' | 'user';
 /** A project's custom ticket field (issue 25). */
-export type FieldDefinition = {
-  key: string;
-  label: string;
-  type: FieldType;
-  options: string[] | null;
-  default: unknown;
-  help_text: string | null;
-  customer_visible: boolean;
-  position: number;
-  required: null | 'always' | 'final' | { leave_stage: string };
-  show_on_card: boolean;
-  archived_at: string | null;
-  created_at: string;
-  updated_at: string;
-};
+export type FieldDefinition = Item<'/api/projects/{id}/fields'>;
+export type FieldType = FieldDefinition['type'];
+/** A custom field's value on a ticket: text, number, flag or choices; null clears it. */
+export type FieldValue = FieldDefinition['default'];

@@ -54,7 +54,7 @@ function GateDialog({ gate, onClose, onMoved }: { gate: GatedMove | null; onClos
     mutationFn: (fields: FieldValues) =>
       api.POST('/api/tickets/{id}/transitions', {
         params: { path: { id: gate!.ticket.id } },
-        body: { to: gate!.to.key, ...(gate!.note ? { note: gate!.note } : {}), fields } as never,
+        body: { to: gate!.to.key, ...(gate!.note ? { note: gate!.note } : {}), fields },
       }),
     onSuccess: () => {
       void queryClient.invalidateQueries();
