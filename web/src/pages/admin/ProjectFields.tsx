@@ -265,28 +265,30 @@ export function ProjectFields({ project }: { project: Project }) {
                   <td>{requiredLabel(field.required, stageName)}</td>
                   <td>{field.customer_visible ? 'see and set' : 'hidden'}</td>
                   <td>{field.show_on_card ? 'shown' : '—'}</td>
-                  <td className="actions">
-                    <button
-                      type="button"
-                      aria-label={`Edit field ${field.label}`}
-                      onClick={() => {
-                        save.reset();
-                        setEditor(editorOf(field));
-                      }}
-                    >
-                      Edit
-                    </button>
-                    <button
-                      type="button"
-                      aria-label={`Archive field ${field.label}`}
-                      disabled={archive.isPending}
-                      onClick={() => {
-                        if (window.confirm(`Archive the field “${field.label}”? Tickets keep their values in history.`))
-                          archive.mutate(field.key);
-                      }}
-                    >
-                      Archive
-                    </button>
+                  <td>
+                    <div className="row-actions">
+                      <button
+                        type="button"
+                        aria-label={`Edit field ${field.label}`}
+                        onClick={() => {
+                          save.reset();
+                          setEditor(editorOf(field));
+                        }}
+                      >
+                        Edit
+                      </button>
+                      <button
+                        type="button"
+                        aria-label={`Archive field ${field.label}`}
+                        disabled={archive.isPending}
+                        onClick={() => {
+                          if (window.confirm(`Archive the field “${field.label}”? Tickets keep their values in history.`))
+                            archive.mutate(field.key);
+                        }}
+                      >
+                        Archive
+                      </button>
+                    </div>
                   </td>
                 </tr>
               ))}
