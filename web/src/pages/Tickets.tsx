@@ -15,7 +15,9 @@ import { useLive } from '../live/events';
 import { NewTicket } from './NewTicket';
 import { columnsFor, sortLabels, toggled, useColumnChoice, visibleColumns } from './tickets/columns';
 import { ExportLinks } from './tickets/ExportLinks';
-import { FieldFilters, useFieldFilters } from './tickets/FieldFilters';
+import { FieldFilters, useFieldColumnDefinitions, useFieldColumns, useFieldFilters } from './tickets/FieldFilters';
+import { fieldsOf } from '../api/fields';
+import { FieldValue } from '../components/FieldControl';
 import { mayChangeView, SavedViews } from './tickets/SavedViews';
 import { SubscribeButton } from './tickets/SubscribeButton';
 import { draftOf, ViewDialog, type ViewDraft } from './tickets/ViewDialog';
@@ -43,6 +45,8 @@ export default function Tickets() {
   const withForecast = forecastShown === '1';
   const [cursors, setCursors] = useState<string[]>([]);
   const fieldFilters = useFieldFilters();
+  const [fieldColumnKeys, toggleFieldColumn] = useFieldColumns(filters.project);
+  const fieldColumns = useFieldColumnDefinitions(filters.project, fieldColumnKeys);
   const view = useView(filters.view);
   const [chosen, toggle] = useColumns(view.data);
   const [editing, setEditing] = useState<{ draft: ViewDraft; view?: SavedView } | null>(null);
@@ -204,6 +208,21 @@ export default function Tickets() {
                   </label>
                 ))}
               </fieldset>
+              {fieldColumns.all.length > 0 && (
+                <fieldset>
+                  <legend className="small muted">Fields of the project</legend>
+                  {fieldColumns.all.map((definition) => (
+                    <label key={definition.key} className="check">
+                      <input
+                        type="checkbox"
+                        checked={fieldColumnKeys.includes(definition.key)}
+                        onChange={() => toggleFieldColumn(definition.key)}
+                      />{' '}
+                      {definition.label}
+                    </label>
+                  ))}
+                </fieldset>
+              )}
             </details>
             {staff && (
               <label className="check">
@@ -226,7 +245,7 @@ export default function Tickets() {
             </span>
             <ExportLinks
               query={{ ...listFilters, ...fieldFilters.values, sort: chosenSort }}
-              columns={visible.map((column) => column.key)}
+              columns={[...visible.map((column) => column.key as string), ...fieldColumns.shown.map((field) => `field.${field.key}`)]}
               disabled={problem !== null}
             />
           </div>
@@ -261,6 +280,11 @@ export default function Tickets() {
                           </th>
                         );
                       })}
+                      {fieldColumns.shown.map((field) => (
+                        <th key={field.key} scope="col">
+                          {field.label}
+                        </th>
+                      ))}
                       {withForecast && <th scope="col">Forecast (breach probability, finish)</th>}
                     </tr>
                   </thead>
@@ -270,6 +294,11 @@ export default function Tickets() {
                         {visible.map((column) => (
                           <td key={column.key} data-label={column.label}>
                             {column.render(ticket)}
+                          </td>
+                        ))}
+                        {fieldColumns.shown.map((field) => (
+                          <td key={field.key} data-label={field.label}>
+                            <FieldValue definition={field} value={fieldsOf(ticket)[field.key]} />
                           </td>
                         ))}
                         {withForecast && (

@@ -1,4 +1,4 @@
-import { useCallback, useMemo } from 'react';
+import { useCallback, useMemo, useState } from 'react';
 import { useSearchParams } from 'react-router';
 import { activeFields, useFieldDefinitions, type FieldDefinition } from '../../api/fields';
 
@@ -77,4 +77,33 @@ export function FieldFilters({
       })}
     </>
   );
+}
+
+/** The custom field columns the viewer shows for a project, kept in this browser (one choice per project). */
+export function useFieldColumns(project: string) {
+  const storageKey = `stageline.field-columns.${project}`;
+  const read = () => {
+    try {
+      const saved = JSON.parse(localStorage.getItem(storageKey) ?? '[]') as unknown;
+      return Array.isArray(saved) ? saved.filter((key): key is string => typeof key === 'string') : [];
+    } catch {
+      return [];
+    }
+  };
+  const [state, setState] = useState<{ project: string; keys: string[] }>(() => ({ project, keys: project ? read() : [] }));
+  // Another project: its own choice.
+  const keys = state.project === project ? state.keys : project ? read() : [];
+  const toggle = (key: string) => {
+    const next = keys.includes(key) ? keys.filter((k) => k !== key) : [...keys, key];
+    setState({ project, keys: next });
+    localStorage.setItem(storageKey, JSON.stringify(next));
+  };
+  return [keys, toggle] as const;
+}
+
+/** The project's fields as list columns: those chosen, in the project's order. */
+export function useFieldColumnDefinitions(project: string, chosen: readonly string[]) {
+  const definitions = useFieldDefinitions(project || undefined);
+  const all = activeFields(definitions.data);
+  return { all, shown: all.filter((definition) => chosen.includes(definition.key)) };
 }
