@@ -63,7 +63,7 @@ export function createServices(context: ServiceContext) {
   });
   const ops = new OpsService(context, outbox);
   const mailer = new Mailer(context, outbox);
-  const imports = new ImportService(context);
+  const imports = new ImportService(context, fields);
   // Consumers of ticket history (notifications, webhooks) register here; the server runs it.
   const dispatcher = new EventDispatcher(context.database.db, context.clock);
   dispatcher.register(new Notifier(context.clock, mailer, new Digests(outbox, mailer)));

@@ -112,6 +112,12 @@ export class FieldsRepository {
     return db.selectFrom('ticket_fields').selectAll().where('project_id', 'in', projectIds).orderBy('position').orderBy('key').execute();
   }
 
+  async liveKeys(db: Executor, customerVisibleOnly: boolean): Promise<string[]> {
+    let query = db.selectFrom('ticket_fields').select('key').distinct().where('archived_at', 'is', null);
+    if (customerVisibleOnly) query = query.where('customer_visible', '=', true);
+    return (await query.orderBy('key').execute()).map((row) => row.key);
+  }
+
   find(db: Executor, projectId: string, key: string): Promise<FieldDefinitionRow | undefined> {
     return db.selectFrom('ticket_fields').selectAll().where('project_id', '=', projectId).where('key', '=', key).executeTakeFirst();
   }

@@ -181,6 +181,11 @@ export class FieldsService {
     return this.update(actor, projectRef, key, { archived: true });
   }
 
+  /** The live field keys the actor may see across projects, in key order (an export's `field.<key>` columns). */
+  async keysVisibleTo(actor: Actor): Promise<string[]> {
+    return this.fields.liveKeys(this.db, actor.role === 'customer');
+  }
+
   // ——— Values on tickets (called by the tickets and workflow services, inside their transactions) ———
 
   /** The fields of the project a ticket's `project` names; none when it names none. */

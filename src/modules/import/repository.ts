@@ -40,6 +40,8 @@ export type ImportTicketRow = {
   helpdeskurl: string | null;
   assigned_to: string | null;
   metadata: Record<string, unknown>;
+  /** Custom field values, checked against the project's definitions (issue 25). */
+  fields: Record<string, unknown>;
   created_at: string;
   updated_at: string;
   closed_at: string | null;
@@ -193,15 +195,15 @@ export class ImportRepository {
     if (rows.length === 0) return new Set();
     const { rows: inserted } = await sql<{ id: string }>`
       insert into tickets (id, external_id, subject, description, status, priority, category, project, customer_name,
-        customer_email, customer_phone, contact_person, helpdeskurl, assigned_to, metadata, created_at, updated_at, closed_at, stage_at_risk_at, stage_due_at, current_stage_id,
+        customer_email, customer_phone, contact_person, helpdeskurl, assigned_to, metadata, fields, created_at, updated_at, closed_at, stage_at_risk_at, stage_due_at, current_stage_id,
         sla_used_ms, sla_segment_start, sla_at_risk_at, sla_due_at, project_id)
       select id, external_id, subject, description, status, priority, category, project, customer_name,
-        customer_email, customer_phone, contact_person, helpdeskurl, assigned_to, metadata, created_at, updated_at, closed_at, stage_at_risk_at, stage_due_at, current_stage_id,
+        customer_email, customer_phone, contact_person, helpdeskurl, assigned_to, metadata, fields, created_at, updated_at, closed_at, stage_at_risk_at, stage_due_at, current_stage_id,
         sla_used_ms, sla_segment_start, sla_at_risk_at, sla_due_at,
         (select p.id from projects p where p.key = r.project or p.name = r.project order by p.key = r.project desc limit 1)
       from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(id text, external_id text, subject text, description text,
         status text, priority text, category text, project text, customer_name text, customer_email text,
-        customer_phone text, contact_person text, helpdeskurl text, assigned_to text, metadata jsonb,
+        customer_phone text, contact_person text, helpdeskurl text, assigned_to text, metadata jsonb, fields jsonb,
         created_at timestamptz, updated_at timestamptz, closed_at timestamptz, stage_at_risk_at timestamptz, stage_due_at timestamptz, current_stage_id text,
         sla_used_ms bigint, sla_segment_start timestamptz, sla_at_risk_at timestamptz, sla_due_at timestamptz)
       on conflict do nothing

@@ -12,14 +12,23 @@ export type SourceRow = { line: number; record: Record<string, unknown> } | { li
 
 /** A ticket's field as the API takes it; `stages`, `current_stage_id` and `version` come from the visits instead. */
 const ticketFields = ['id', ...editableFields, 'created_at'] as const;
-const rowFields = new Set<string>(['external_id', 'visits', ...ticketFields]);
+const rowFields = new Set<string>(['external_id', 'visits', 'fields', ...ticketFields]);
+/** A custom field's column (CSV) or key (NDJSON) beside a `fields` object: `field.<key>` (issue 25). */
+const fieldColumn = /^field\.(.+)$/;
 /** A visit is a stage record of the ticket; `key` names the stage definition in the ticket's project. */
 const visitFields = new Set(['key', 'stage_type', 'stage_description', 'stage_start_time', 'stage_end_time', 'due_at', 'contact_emails']);
 /** Cells of a CSV row that hold JSON. */
 const jsonColumns = new Set(['metadata', 'visits']);
 
 export type VisitInput = StageInput & { key: string | null; stage_start_time: Date };
-export type ImportRow = { line: number; externalId: string; ticket: TicketInput; visits: VisitInput[] };
+export type ImportRow = {
+  line: number;
+  externalId: string;
+  ticket: TicketInput;
+  visits: VisitInput[];
+  /** The custom field values came as CSV text: each is read by its field's type before it is checked. */
+  fieldsAsText: boolean;
+};
 
 /** Reads NDJSON (one JSON object a line; blank lines skipped) or CSV (a header row; one ticket a row). */
 export async function* readRows(source: Readable, format: ImportFormat): AsyncGenerator<SourceRow> {
@@ -81,6 +90,18 @@ const reason = (details: readonly { field: string; problem: string }[], prefix =
  */
 export function validateRow(line: number, record: Record<string, unknown>): ImportRow | { line: number; error: string } {
   const problems: string[] = [];
+  const columns = Object.keys(record).filter((name) => fieldColumn.test(name));
+  let fieldsAsText = false;
+  if (columns.length) {
+    const given = record.fields;
+    if (given !== undefined && (typeof given !== 'object' || given === null || Array.isArray(given))) {
+      problems.push('fields: must be an object of field values by key');
+    }
+    fieldsAsText = columns.some((name) => typeof record[name] === 'string');
+    const folded = { ...(given as Record<string, unknown> | undefined) };
+    for (const name of columns) folded[fieldColumn.exec(name)![1]!] = record[name];
+    record = { ...Object.fromEntries(Object.entries(record).filter(([name]) => !fieldColumn.test(name))), fields: folded };
+  }
   const unknown = Object.keys(record).filter((field) => !rowFields.has(field));
   if (unknown.length) problems.push(`${unknown.join(', ')}: unknown field${unknown.length > 1 ? 's' : ''}`);
   const externalId = record.external_id;
@@ -89,7 +110,7 @@ export function validateRow(line: number, record: Record<string, unknown>): Impo
   }
   let ticket: TicketInput | undefined;
   try {
-    ticket = parseTicketInput(Object.fromEntries(ticketFields.map((field) => [field, record[field]])), 'create');
+    ticket = parseTicketInput(Object.fromEntries([...ticketFields, 'fields'].map((field) => [field, record[field]])), 'create');
   } catch (error) {
     if (!(error instanceof AppError)) throw error;
     problems.push(reason(error.details));
@@ -121,5 +142,5 @@ export function validateRow(line: number, record: Record<string, unknown>): Impo
     });
   }
   if (problems.length || !ticket) return { line, error: problems.join('; ') };
-  return { line, externalId: externalId as string, ticket, visits };
+  return { line, externalId: externalId as string, ticket, visits, fieldsAsText };
 }

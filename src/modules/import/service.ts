@@ -3,7 +3,11 @@ import type { Readable } from 'node:stream';
 import type { Clock } from '../../clock.js';
 import type { Db, Tx } from '../../db/database.js';
 import type { ServiceContext } from '../../services.js';
+import { AppError } from '../../errors.js';
 import { assertCan, type Actor } from '../access/policy.js';
+import type { FieldDefinitionRow } from '../fields/repository.js';
+import { FieldsService } from '../fields/service.js';
+import { valueFromText } from '../fields/values.js';
 import { ImportRepository, type ImportEventRow, type ImportStageRow, type ImportTicketRow } from './repository.js';
 import { replayVisits } from './replay.js';
 import { readRows, validateRow, type ImportFormat, type ImportRow } from './rows.js';
@@ -42,7 +46,10 @@ export class ImportService {
   private readonly clock: Clock;
   private readonly repository = new ImportRepository();
 
-  constructor(context: ServiceContext) {
+  constructor(
+    context: ServiceContext,
+    private readonly fields: FieldsService = new FieldsService(context),
+  ) {
     this.db = context.database.db;
     this.clock = context.clock;
   }
@@ -123,6 +130,21 @@ export class ImportService {
     return report;
   }
 
+  /** A row's custom field values as the API checks them on create (CSV text read by each field's type first). */
+  private async fieldValues(tx: Tx, actor: Actor, definitions: readonly FieldDefinitionRow[], row: ImportRow) {
+    let given = row.ticket.fields;
+    if (given && row.fieldsAsText) {
+      const typeOf = new Map(definitions.map((definition) => [definition.key, definition.type]));
+      given = Object.fromEntries(
+        Object.entries(given).map(([key, value]) => [
+          key,
+          typeof value === 'string' && typeOf.has(key) ? valueFromText(typeOf.get(key)!, value) : value,
+        ]),
+      );
+    }
+    return this.fields.valuesForCreate(tx, actor, definitions, given, definitions.length === 0);
+  }
+
   /** Writes one batch; the outcome counts only once the batch's transaction commits. */
   private async write(tx: Tx, actor: Actor, batch: ImportRow[]): Promise<BatchOutcome> {
     const rejected: ImportError[] = [];
@@ -142,6 +164,8 @@ export class ImportService {
 
     const projects = [...new Set(fresh.flatMap((row) => (row.ticket.project ? [row.ticket.project] : [])))];
     const { workflowOf, definitions } = await this.repository.workflows(tx, projects);
+    const fieldsOf = new Map<string, FieldDefinitionRow[]>();
+    for (const project of projects) fieldsOf.set(project, await this.fields.definitionsForProjectName(tx, project));
     const now = this.clock.now();
     const bulk = await this.repository.enterBulkMode(tx);
     const tickets: ImportTicketRow[] = [];
@@ -156,6 +180,14 @@ export class ImportService {
       const unknownKey = row.visits.findIndex((visit) => visit.key !== null && !definitions.has(`${input.project}\u0000${visit.key}`));
       if (unknownKey >= 0) {
         reject(row.line, `visits.${unknownKey}.key: project ${input.project ?? '(none)'} has no stage ${row.visits[unknownKey]!.key}`);
+        continue;
+      }
+      let fieldValues: Record<string, unknown>;
+      try {
+        fieldValues = await this.fieldValues(tx, actor, fieldsOf.get(input.project ?? '') ?? [], row);
+      } catch (error) {
+        if (!(error instanceof AppError)) throw error;
+        reject(row.line, error.details.map((detail) => `${detail.field}: ${detail.problem}`).join('; '));
         continue;
       }
       const id = input.id ?? newId();
@@ -232,6 +264,7 @@ export class ImportService {
         helpdeskurl: input.helpdeskurl ?? null,
         assigned_to: input.assigned_to ?? null,
         metadata: input.metadata ?? {},
+        fields: fieldValues,
         created_at: iso(createdAt),
         updated_at: iso(updatedAt),
         closed_at: status === 'closed' ? iso(moved?.closedAt ?? updatedAt) : null,

@@ -21,7 +21,9 @@ export type FieldCondition =
   | { field: 'assignee'; values: string[]; unassigned: boolean }
   | { field: 'overdue' }
   | { field: 'at_risk' }
-  | { field: 'time'; column: TimeColumn; op: Comparison; at: Date };
+  | { field: 'time'; column: TimeColumn; op: Comparison; at: Date }
+  /** A custom field (issue 25): equal to one of the values (any type's form), or compared as a number or a date. */
+  | { field: 'custom'; key: string; op: '=' | Comparison; values: string[] };
 
 export type TextQuery = {
   /** `to_tsquery('simple', …)` input built from sanitized, quoted lexemes; null when the text has no words. */
@@ -73,6 +75,12 @@ export const searchFields: readonly FieldHelp[] = [
   { field: 'at_risk', values: 'true', example: 'at_risk:true', description: 'Open, at risk now and not yet overdue' },
   { field: 'created', values: timeHelp, example: 'created:>2026-01-01', description: 'Created before/after; an age counts back from now' },
   {
+    field: 'field.<key>',
+    values: 'values, comma-separated; or >, >=, <, <= followed by a number or a date (field.impact>3, field.due:<2026-12-01)',
+    example: 'field.severity:high',
+    description: "A custom field of the ticket's project (GET /api/projects/{id}/fields lists them)",
+  },
+  {
     field: 'updated',
     values: timeHelp,
     example: 'updated:<7d',
@@ -106,7 +114,8 @@ type Token =
 /** Splits the box into field terms, quoted phrases, words and `or`; a missing closing quote ends at the end. */
 export function tokenize(input: string): Token[] {
   const tokens: Token[] = [];
-  const pattern = /(-?)(?:([A-Za-z_]+):(?:"([^"]*)"?|([^\s"]*))|"([^"]*)"?|([^\s"]+))/gy;
+  // A custom field term may compare without a colon: field.impact>3.
+  const pattern = /(-?)(?:(field\.[A-Za-z0-9_]+(?=[:<>])|[A-Za-z_]+(?=:)):?(?:"([^"]*)"?|([^\s"]*))|"([^"]*)"?|([^\s"]+))/gy;
   let index = 0;
   while (index < input.length) {
     if (/\s/.test(input[index])) {
@@ -185,8 +194,30 @@ function timeConditions(term: string, column: TimeColumn, value: string, now: Da
   return [{ field: 'time', column, op, at: instant.toJSDate() }];
 }
 
+const customKey = /^[a-z][a-z0-9_]{0,39}$/;
+
+/** `field.<key>` with `value` (`high,low`, `>3`, `<=2026-12-01`): the search term and the list's `field.<key>=` filter. */
+export function customFieldCondition(term: string, key: string, raw: string): FieldCondition {
+  if (!customKey.test(key)) bad(term, `${key} is not a field key (lowercase a-z, digits and _)`);
+  const value = raw.trim();
+  const match = /^(>=|<=|>|<)(.*)$/.exec(value);
+  if (!match) return { field: 'custom', key, op: '=', values: commaValues(term, value) };
+  const operand = match[2].trim();
+  const numeric = /^-?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(operand);
+  if (!numeric && !/^\d{4}-\d{2}-\d{2}(T[0-9:.]+(Z|[+-]\d{2}:?\d{2})?)?$/.test(operand)) {
+    bad(term, `${match[1]} compares a number or a date (YYYY-MM-DD or an ISO date-time)`);
+  }
+  const normalised = !numeric && operand.includes('T') ? new Date(operand) : null;
+  if (normalised && Number.isNaN(normalised.getTime())) bad(term, `${operand} is not a date-time`);
+  return { field: 'custom', key, op: match[1] as Comparison, values: [normalised ? normalised.toISOString() : operand] };
+}
+
 function fieldCondition(token: Extract<Token, { kind: 'field' }>, context: SearchContext): FieldCondition[] {
   const term = token.raw;
+  if (token.key.startsWith('field.')) {
+    if (token.negated) bad(term, 'field terms cannot be negated');
+    return [customFieldCondition(term, token.key.slice('field.'.length), token.value)];
+  }
   if (!fieldNames.includes(token.key)) {
     bad(term, `unknown field ${token.key} (fields: ${fieldNames.join(', ')}; put text with a colon in quotes)`);
   }

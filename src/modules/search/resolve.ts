@@ -3,7 +3,7 @@ import { notFound } from '../../errors.js';
 import { assertCan, canSeeView, type Actor } from '../access/policy.js';
 import type { TicketSort, TicketSortKey } from '../tickets/repository.js';
 import { ViewsRepository } from '../views/repository.js';
-import { parseSearch, type SearchFilter, type TextQuery } from './parser.js';
+import { customFieldCondition, parseSearch, type SearchFilter, type TextQuery } from './parser.js';
 import { rankingText } from './sql.js';
 
 /** What a list, count or export applies: the parsed `q` and saved view, the view's sort, the ranking words. */
@@ -23,7 +23,12 @@ export function sortFrom(value: string): TicketSort {
 }
 
 /** `q` and `view` of a ticket list → the filters they add, for this actor at this moment. */
-export async function resolveSearch(db: Executor, actor: Actor, now: Date, input: { q?: string; view?: string }): Promise<ResolvedSearch> {
+export async function resolveSearch(
+  db: Executor,
+  actor: Actor,
+  now: Date,
+  input: { q?: string; view?: string; fields?: [string, string][] },
+): Promise<ResolvedSearch> {
   const context = { now, me: actor.id === null ? [] : [actor.id, actor.name] };
   const filters: SearchFilter[] = [];
   let viewSort: TicketSort | undefined;
@@ -35,6 +40,10 @@ export async function resolveSearch(db: Executor, actor: Actor, now: Date, input
     if (view.sort) viewSort = sortFrom(view.sort);
   }
   if (input.q) filters.push(parseSearch(input.q, context));
+  if (input.fields?.length) {
+    const conditions = input.fields.map(([key, value]) => customFieldCondition(`field.${key}=${value}`, key, value));
+    filters.push({ conditions, text: null });
+  }
   const ranking = rankingText(filters);
   return { filters, now, ...(ranking ? { ranking } : {}), ...(viewSort ? { viewSort } : {}) };
 }

@@ -1,5 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import { containsPattern } from '../../db/sql-helpers.js';
+import { fieldNumberSql, fieldTextSql } from '../fields/repository.js';
 import type { FieldCondition, SearchFilter, TextQuery } from './parser.js';
 
 /**
@@ -14,6 +15,32 @@ const searchText = sql`lower(coalesce(subject, '') || ' ' || coalesce(descriptio
 const priorityRank = { low: 1, medium: 2, high: 3 } as const;
 
 const tsquery = (text: string) => sql`to_tsquery('simple'::regconfig, ${text})`;
+
+/**
+ * A custom field term. Equality: containment in the GIN-indexed `fields` (migration 0015), for each form the value
+ * may take (a string, an option in a multi-select, a number, a boolean), so no definition needs reading. Comparisons:
+ * the field's expression index, as a number or as ISO text (dates and date-times are stored in UTC ISO form).
+ */
+function customSql(condition: Extract<FieldCondition, { field: 'custom' }>): RawBuilder<boolean> {
+  if (condition.op !== '=') {
+    const operand = condition.values[0];
+    const numeric = !/^\d{4}-\d{2}-\d{2}/.test(operand);
+    return numeric
+      ? sql<boolean>`${fieldNumberSql(condition.key)} ${sql.raw(condition.op)} ${Number(operand)}`
+      : sql<boolean>`${fieldTextSql(condition.key)} ${sql.raw(condition.op)} ${operand}`;
+  }
+  const forms = condition.values.flatMap((value) => {
+    const number = Number(value);
+    return [
+      value,
+      [value],
+      ...(value.trim() !== '' && Number.isFinite(number) ? [number] : []),
+      ...(value === 'true' || value === 'false' ? [value === 'true'] : []),
+    ];
+  });
+  const contains = forms.map((form) => sql<boolean>`fields @> ${JSON.stringify({ [condition.key]: form })}::jsonb`);
+  return sql<boolean>`(${sql.join(contains, sql` or `)})`;
+}
 
 function conditionSql(condition: FieldCondition, now: Date): RawBuilder<boolean> {
   switch (condition.field) {
@@ -43,6 +70,8 @@ function conditionSql(condition: FieldCondition, now: Date): RawBuilder<boolean>
       return sql<boolean>`(status <> 'closed' and at_risk_from is not null and at_risk_from <= ${now} and (overdue_from is null or overdue_from > ${now}))`;
     case 'time':
       return sql<boolean>`${sql.ref(condition.column)} ${sql.raw(condition.op)} ${condition.at}`;
+    case 'custom':
+      return customSql(condition);
   }
 }
 

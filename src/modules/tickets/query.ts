@@ -37,10 +37,19 @@ function time(raw: string | undefined, field: string): Date | undefined {
   return date;
 }
 
-/** The list query of either face → the service's list options. */
-export function ticketListOptions(query: ListQuery, limit: number): TicketListOptions {
+/** `field.<key>=value` parameters (the `/api` list and export only): [key, value] pairs. */
+function fieldFilters(query: ListQuery): [string, string][] | undefined {
+  const pairs = Object.entries(query as Record<string, unknown>)
+    .filter(([name, value]) => name.startsWith('field.') && typeof value === 'string')
+    .map(([name, value]) => [name.slice('field.'.length), value as string] as [string, string]);
+  return pairs.length ? pairs : undefined;
+}
+
+/** The list query of either face → the service's list options; only the `/api` face takes field filters. */
+export function ticketListOptions(query: ListQuery, limit: number, withFieldFilters = false): TicketListOptions {
   return {
     filters: {
+      ...(withFieldFilters ? { fields: fieldFilters(query) } : {}),
       statuses: commaList<TicketStatus>(query.status, 'status', ticketStatuses),
       priorities: commaList<Priority>(query.priority, 'priority', priorities),
       project: query.project,

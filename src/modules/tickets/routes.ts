@@ -23,7 +23,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request) => {
-      const page = await tickets.list(request.actor, ticketListOptions(request.query, request.query.limit ?? 50));
+      const page = await tickets.list(request.actor, ticketListOptions(request.query, request.query.limit ?? 50, true));
       const forecasts = request.query.forecast ? await app.services.forecast.forTickets(page.items) : undefined;
       return okList(
         page.items.map((ticket) => presentTicket(ticket, request.actor, forecasts?.get(ticket.id))),

@@ -163,12 +163,26 @@ export const ticketFilterQuery = {
   count: Type.Optional(Type.Boolean()),
 };
 
+/**
+ * `field.<key>=value` filters by a custom field (issue 25), in the search term's value syntax: `high,low` (one of),
+ * `>3`, `<=2026-12-01`. The `/api` list and export take them; the older face's list does not.
+ */
+export const fieldFilterParams = {
+  patternProperties: {
+    '^field\\.[a-z][a-z0-9_]{0,39}$': Type.String({
+      maxLength: 1000,
+      description: 'A custom field filter: values (comma-separated) or >, >=, <, <= a number or date',
+    }),
+  },
+  additionalProperties: false,
+};
+
 export const TicketListQuery = Type.Object(
   {
     ...ticketFilterQuery,
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
     forecast: Type.Optional(Type.Boolean({ description: 'Add each open ticket’s delivery forecast' })),
   },
-  { additionalProperties: false },
+  fieldFilterParams,
 );
 export type TicketListQueryType = Static<typeof TicketListQuery>;

@@ -23,7 +23,12 @@ export type TicketView = TicketRow &
   SearchColumns & { stage_ids: string[]; /** When delay state is judged (issue 4). */ evaluated_at?: Date };
 
 export type TicketListOptions = {
-  filters: Omit<TicketFilters, 'customerEmails' | 'search'> & { q?: string; view?: string };
+  filters: Omit<TicketFilters, 'customerEmails' | 'search'> & {
+    q?: string;
+    view?: string;
+    /** Custom field filters (issue 25): [key, value in the search term's syntax]. */
+    fields?: [string, string][];
+  };
   /** Absent: the view's sort, else best match first with free text, else newest first. */
   sort?: TicketSort;
   limit: number;
@@ -113,8 +118,8 @@ export class TicketsService {
   /** The filters and order of a list: visibility, `q` and the saved view resolved for this actor now. */
   private async listQuery(actor: Actor, options: Pick<TicketListOptions, 'filters' | 'sort'>) {
     const visibility = ticketVisibility(actor);
-    const { q, view, ...plain } = options.filters;
-    const search = await resolveSearch(this.db, actor, this.clock.now(), { q, view });
+    const { q, view, fields, ...plain } = options.filters;
+    const search = await resolveSearch(this.db, actor, this.clock.now(), { q, view, fields });
     const filters: TicketFilters = { ...plain, search, ...(visibility ? { customerEmails: visibility.customerEmails } : {}) };
     const sort = options.sort ?? search.viewSort ?? (search.ranking ? rankSort : newestFirst);
     if (sort.key === 'rank' && !search.ranking) invalid([{ field: 'sort', problem: '-rank needs words to search for in q' }]);

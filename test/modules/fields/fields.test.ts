@@ -60,7 +60,7 @@ const typeCases: { type: string; options?: string[]; valid: unknown[]; invalid: 
   { type: 'date', valid: ['2026-12-01'], invalid: ['2026-02-30', '2026-12-01T00:00:00Z', 20261201] },
   {
     type: 'datetime',
-    valid: ['2026-12-01T10:00:00Z'],
+    valid: ['2026-12-01T10:00:00.000Z'],
     invalid: ['2026-12-01', 'soon'],
     stored: ['2026-12-01T12:00:00+02:00', '2026-12-01T10:00:00.000Z'],
   },

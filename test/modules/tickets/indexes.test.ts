@@ -3,6 +3,7 @@ import { sql } from 'kysely';
 import { after, before, test } from 'node:test';
 import type { Executor } from '../../../src/db/database.js';
 import { StagesRepository, type StageFilters } from '../../../src/modules/stages/repository.js';
+import type { FieldCondition } from '../../../src/modules/search/parser.js';
 import { TicketsRepository, type TicketFilters } from '../../../src/modules/tickets/repository.js';
 import { testApp, type TestApp } from '../../helpers/app.js';
 
@@ -10,6 +11,14 @@ import { testApp, type TestApp } from '../../helpers/app.js';
 let t: TestApp;
 before(async () => {
   t = await testApp();
+  // Custom fields (issue 25): defining number and date fields creates their expression indexes.
+  assert.equal((await t.api.post('/api/projects', { key: 'IDX', name: 'Indexes', stages: [{ key: 'a', name: 'A' }] })).statusCode, 201);
+  for (const field of [
+    { key: 'impact', label: 'Impact', type: 'number' },
+    { key: 'due', label: 'Due', type: 'date' },
+  ]) {
+    assert.equal((await t.api.post('/api/projects/IDX/fields', field)).statusCode, 201);
+  }
 });
 after(() => t.close());
 
@@ -36,6 +45,10 @@ function inline(compiled: { sql: string; parameters: readonly unknown[] }): stri
   });
 }
 
+function fieldSearch(condition: FieldCondition): TicketFilters {
+  return { search: { filters: [{ conditions: [condition], text: null }], now: new Date('2026-03-01T00:00:00Z') } };
+}
+
 const ticketFilters: [string, TicketFilters][] = [
   ['status', { statuses: ['open', 'pending'] }],
   ['priority', { priorities: ['high'] }],
@@ -47,6 +60,9 @@ const ticketFilters: [string, TicketFilters][] = [
   ['created range', { createdFrom: new Date('2026-01-01'), createdTo: new Date('2026-02-01') }],
   ['updated_since', { updatedSince: new Date('2026-01-01') }],
   ['customer restriction', { customerEmails: ['a@acme.example'] }],
+  ['field equality', fieldSearch({ field: 'custom', key: 'severity', op: '=', values: ['high', '3'] })],
+  ['field number range', fieldSearch({ field: 'custom', key: 'impact', op: '>', values: ['3'] })],
+  ['field date range', fieldSearch({ field: 'custom', key: 'due', op: '<', values: ['2026-12-01'] })],
 ];
 
 for (const [name, filters] of ticketFilters) {
