@@ -188,14 +188,14 @@ describe('custom ticket fields in Chromium', () => {
     await page.getByRole('link', { name: 'Label printer prints blank pages' }).waitFor();
     assert.equal(await rows.count(), 1);
     // The field as a column, and in the export's columns and filters.
-    await filters.getByText('Columns').click();
+    await filters.getByText('Columns', { exact: true }).click();
     await filters.getByRole('checkbox', { name: 'Severity' }).check();
     await page.getByRole('columnheader', { name: 'Severity' }).waitFor();
     assert.match(await rows.first().innerText(), /\bhigh\b/);
     const csv = String(await page.getByRole('group', { name: 'Export' }).getByRole('link', { name: 'CSV' }).getAttribute('href'));
     assert.match(decodeURIComponent(csv), /field\.severity=high/);
     assert.match(decodeURIComponent(csv), /columns=[^&]*field\.severity/);
-    await filters.getByText('Columns').click();
+    await filters.getByText('Columns', { exact: true }).click();
     await screenshot(page, '65-tickets-field-filter');
     await assertAccessible(page, 'the tickets list filtered by a field');
 
