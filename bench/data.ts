@@ -13,6 +13,7 @@ import { loadConfig } from '../src/config.js';
 import { openDatabase, type Database } from '../src/db/database.js';
 import { AppError } from '../src/errors.js';
 import { systemActor } from '../src/modules/access/policy.js';
+import { FieldsService } from '../src/modules/fields/service.js';
 import { ImportService, type ImportReport } from '../src/modules/import/service.js';
 import { ProjectsService } from '../src/modules/projects/service.js';
 
@@ -29,6 +30,36 @@ const projects = [
 const topics = ['printer', 'login', 'invoice', 'password', 'export', 'timeout', 'crash', 'email', 'sync', 'report', 'upload', 'vpn'];
 const verbs = ['fails', 'is slow', 'broken after update', 'shows wrong totals', 'times out', 'needs access', 'missing data'];
 
+/** Ten custom fields on every project (issue 25): the bench filters on `severity` and creates with all ten. */
+export const benchFields = [
+  { key: 'severity', label: 'Severity', type: 'select', options: ['low', 'medium', 'high', 'critical'], show_on_card: true },
+  { key: 'impact', label: 'Impact', type: 'number' },
+  { key: 'due', label: 'Due', type: 'date' },
+  { key: 'found_at', label: 'Found at', type: 'datetime' },
+  { key: 'tags', label: 'Tags', type: 'multi_select', options: ['vip', 'legal', 'press', 'security'] },
+  { key: 'regression', label: 'Regression', type: 'checkbox' },
+  { key: 'runbook', label: 'Runbook', type: 'url' },
+  { key: 'reporter', label: 'Reporter', type: 'email' },
+  { key: 'root_cause', label: 'Root cause', type: 'long_text' },
+  { key: 'component', label: 'Component', type: 'text' },
+] as const;
+
+/** Values for all ten bench fields. */
+export function tenFieldValues(i: number) {
+  return {
+    severity: ['low', 'medium', 'high', 'critical'][i % 4],
+    impact: i % 10,
+    due: '2026-12-01',
+    found_at: '2026-11-01T09:00:00.000Z',
+    tags: ['vip', 'press'],
+    regression: i % 2 === 0,
+    runbook: 'https://runbooks.example.com/printer',
+    reporter: 'reporter@example.com',
+    root_cause: 'A loose cable behind the printer.',
+    component: 'printing',
+  };
+}
+
 /** A small seeded generator (mulberry32), so two runs make the same data set. */
 function random(seed: number) {
   let state = seed >>> 0;
@@ -43,6 +74,12 @@ function random(seed: number) {
 
 function* ticketLines(count: number, seed: number, now: number): Generator<string> {
   const rand = random(seed);
+  // Field values from a generator of their own, so the rest of the data set stays what it was before fields.
+  const fieldRand = random(seed + 1);
+  const severity = () => {
+    const r = fieldRand();
+    return r < 0.5 ? 'low' : r < 0.8 ? 'medium' : r < 0.95 ? 'high' : 'critical';
+  };
   const pick = <T>(items: readonly T[]) => items[Math.floor(rand() * items.length)]!;
   const totalWeight = projects.reduce((sum, p) => sum + p.weight, 0);
   const project = () => {
@@ -94,6 +131,11 @@ function* ticketLines(count: number, seed: number, now: number): Generator<strin
         customer_email: `support@customer${customer}.example.com`,
         assigned_to: `agent${Math.floor(40 * rand() ** 2)}@stageline.example.com`,
         created_at: new Date(created).toISOString(),
+        fields: {
+          severity: severity(),
+          impact: Math.floor(fieldRand() * 10),
+          ...(fieldRand() < 0.3 ? { due: new Date(created + 14 * DAY).toISOString().slice(0, 10) } : {}),
+        },
         visits,
       }) + '\n',
     );
@@ -118,6 +160,13 @@ async function ensureProjects(database: Database) {
       } as never);
     } catch (error) {
       if (!(error instanceof AppError && error.code === 'CONFLICT')) throw error;
+    }
+    for (const field of benchFields) {
+      try {
+        await new FieldsService(context).create(systemActor, key, field as never);
+      } catch (error) {
+        if (!(error instanceof AppError && error.code === 'CONFLICT')) throw error;
+      }
     }
   }
 }

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { openDatabase } from '../src/db/database.js';
-import { generateData } from './data.js';
+import { generateData, tenFieldValues } from './data.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -383,9 +383,27 @@ async function main() {
     const hasEvents = Boolean(spec.paths['/api/events']?.get);
     const sseResult = hasEvents ? await sse(base, pid) : null;
 
+    const createResult = await load(base, pid, 'POST /api/tickets', 'POST', ['/api/tickets'], (i) =>
+      JSON.stringify({ subject: `Bench ticket ${i}`, project: 'web', priority: 'low' }),
+    );
+    results.push(createResult);
+    // Custom fields (issue 25): the same create with ten field values, and a list filtered on a select field.
+    const createFieldsResult = await load(base, pid, 'POST /api/tickets with 10 fields', 'POST', ['/api/tickets'], (i) =>
+      JSON.stringify({ subject: `Bench ticket ${i}`, project: 'web', priority: 'low', fields: tenFieldValues(i) }),
+    );
+    results.push(createFieldsResult);
+    const createWithFieldsRatio =
+      createResult && createFieldsResult
+        ? Math.round((createResult.requests_per_second / Math.max(1, createFieldsResult.requests_per_second)) * 100) / 100
+        : null;
+    if (createWithFieldsRatio !== null) log(`create with 10 fields costs ${createWithFieldsRatio}x a create without`);
     results.push(
-      await load(base, pid, 'POST /api/tickets', 'POST', ['/api/tickets'], (i) =>
-        JSON.stringify({ subject: `Bench ticket ${i}`, project: 'web', priority: 'low' }),
+      await load(
+        base,
+        pid,
+        'list filtered on a select field',
+        'GET',
+        ['critical', 'high'].map((severity) => `/api/tickets?field.severity=${severity}&limit=50`),
       ),
     );
 
@@ -449,6 +467,7 @@ async function main() {
       server_peak_rss_mb: peakRss,
       pgbench_select_tps: pgbenchTps,
       sse: sseResult,
+      create_with_10_fields_cost_ratio: createWithFieldsRatio,
       endpoints: measured,
       total_seconds: Math.round((Date.now() - started) / 1000),
     };
@@ -484,6 +503,7 @@ function markdown(s: Record<string, any>): string {
     `- Cold start (spawn to /readyz): ${s.cold_start_ms} ms`,
     `- Server peak RSS: ${s.server_peak_rss_mb} MB`,
     `- pgbench -S: ${s.pgbench_select_tps ?? 'n/a (embedded database)'} tps`,
+    `- Create with 10 custom fields: ${s.create_with_10_fields_cost_ratio ?? 'n/a'}× the cost of a create without (req/s ratio)`,
     `- SSE: ${s.sse ? `${s.sse.clients} clients connected in ${s.sse.connect_all_ms} ms; one change reached ${s.sse.delivered} of them, p50 ${s.sse.delivery_p50_ms} ms, p99 ${s.sse.delivery_p99_ms} ms` : 'n/a'}`,
     '',
     'Reproduce: `npm run bench` (DATABASE_URL for PostgreSQL; `-- --quick` for the CI-sized run).',

@@ -46,7 +46,10 @@ export function describe(notice: Notice, audience: Audience, youAreAssignee: boo
     case 'ticket.updated':
       return {
         title: `Updated${by}`,
-        details: events.map((event) => `${shown(dataOf(event).field)}: ${shown(dataOf(event).old)} → ${shown(dataOf(event).new)}`),
+        // A custom field (issue 25) is named by its label.
+        details: events.map(
+          (event) => `${shown(dataOf(event).label ?? dataOf(event).field)}: ${shown(dataOf(event).old)} → ${shown(dataOf(event).new)}`,
+        ),
         quote: null,
       };
     case 'ticket.assigned':

@@ -75,16 +75,16 @@ export const searchFields: readonly FieldHelp[] = [
   { field: 'at_risk', values: 'true', example: 'at_risk:true', description: 'Open, at risk now and not yet overdue' },
   { field: 'created', values: timeHelp, example: 'created:>2026-01-01', description: 'Created before/after; an age counts back from now' },
   {
-    field: 'field.<key>',
-    values: 'values, comma-separated; or >, >=, <, <= followed by a number or a date (field.impact>3, field.due:<2026-12-01)',
-    example: 'field.severity:high',
-    description: "A custom field of the ticket's project (GET /api/projects/{id}/fields lists them)",
-  },
-  {
     field: 'updated',
     values: timeHelp,
     example: 'updated:<7d',
     description: 'Last changed before/after; `updated:<7d` is "changed in the last 7 days"',
+  },
+  {
+    field: 'field.<key>',
+    values: 'values, comma-separated; or >, >=, <, <= followed by a number or a date (field.impact>3, field.due:<2026-12-01)',
+    example: 'field.severity:high',
+    description: "A custom field of the ticket's project (GET /api/projects/{id}/fields lists them)",
   },
 ];
 

@@ -34,6 +34,7 @@ export async function boardRows(db: Executor, projectId: string, now: Date, limi
       't.status',
       't.version',
       't.overdue_from',
+      't.fields',
       'd.key as stage_key',
       'd.name as stage_name',
       's.stage_start_time',

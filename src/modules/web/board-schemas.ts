@@ -1,3 +1,4 @@
+import { FieldValueSchema } from '../fields/schemas.js';
 import { Type, type Static } from 'typebox';
 import { DateTime, Nullable } from '../../http/schema-helpers.js';
 
@@ -31,6 +32,7 @@ export const BoardCard = Type.Object({
   ),
   delay_state: Type.Union([Type.Literal('on_track'), Type.Literal('at_risk'), Type.Literal('overdue')]),
   overdue_by: Nullable(Type.Integer({ description: 'Seconds past due' })),
+  fields: Type.Record(Type.String(), FieldValueSchema, { description: 'The values of the custom fields marked show_on_card' }),
   forecast: Type.Optional(
     Nullable(
       Type.Object(

@@ -5,6 +5,8 @@ import { fail } from '../../errors.js';
 import { Envelope, ErrorBody, ok } from '../../http/envelope.js';
 import { assertCan, type Actor } from '../access/policy.js';
 import type { DelayState } from '../workflow/delay.js';
+import { FieldsRepository } from '../fields/repository.js';
+import type { FieldValue } from '../fields/values.js';
 import { resolveSearch } from '../search/resolve.js';
 import { boardRows, findProject, storedForecasts } from './board-repository.js';
 import { Board, BoardQuery, type BoardCardOut, type BoardQueryType } from './board-schemas.js';
@@ -16,6 +18,12 @@ export async function loadBoard(db: Executor, clock: Clock, actor: Actor, query:
   const limit = query.limit ?? 5000;
   const search = query.q || query.view ? (await resolveSearch(db, actor, now, { q: query.q, view: query.view })).filters : [];
   const rows = await boardRows(db, project.id, now, limit, search);
+  // Custom fields (issue 25): a card shows the ones marked show_on_card.
+  const cardKeys = (await new FieldsRepository().list(db, project.id, false))
+    .filter((field) => field.show_on_card)
+    .map((field) => field.key);
+  const cardFields = (values: Record<string, unknown>) =>
+    Object.fromEntries(cardKeys.filter((key) => key in values).map((key) => [key, values[key] as FieldValue]));
   const cards: BoardCardOut[] = rows.slice(0, limit).map((row) => ({
     id: row.id,
     number: row.number,
@@ -37,6 +45,7 @@ export async function loadBoard(db: Executor, clock: Clock, actor: Actor, query:
           },
     delay_state: (row.delay_state as DelayState | null) ?? 'on_track',
     overdue_by: row.delay_state === 'overdue' && row.overdue_from ? Math.floor((now.getTime() - row.overdue_from.getTime()) / 1000) : null,
+    fields: cardFields(row.fields),
   }));
   if (query.forecast) {
     const stored = new Map(

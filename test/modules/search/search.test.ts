@@ -261,7 +261,20 @@ test('GET /api/search/help lists fields, values and text syntax', async () => {
   const data = res.json().data;
   assert.deepEqual(
     data.fields.map((f: any) => f.field),
-    ['status', 'priority', 'customer', 'project', 'category', 'stage', 'assignee', 'overdue', 'at_risk', 'created', 'updated'],
+    [
+      'status',
+      'priority',
+      'customer',
+      'project',
+      'category',
+      'stage',
+      'assignee',
+      'overdue',
+      'at_risk',
+      'created',
+      'updated',
+      'field.<key>',
+    ],
   );
   assert.ok(data.text.some((entry: any) => entry.syntax === '"exact phrase"'));
 });
