@@ -53,3 +53,9 @@ export type Webhook = Item<'/api/webhooks'>;
 export type CreatedWebhook = Data<'/api/webhooks', 'post', 201>;
 export type WebhookEvent = Webhook['events'][number];
 export type WebhookDelivery = Item<'/api/webhooks/{id}/deliveries'>;
+
+/** A project's custom ticket field (issue 25). */
+export type FieldDefinition = Item<'/api/projects/{id}/fields'>;
+export type FieldType = FieldDefinition['type'];
+/** A custom field's value on a ticket: text, number, flag or choices; null clears it. */
+export type FieldValue = FieldDefinition['default'];

@@ -43,9 +43,13 @@ function termValue(value: string): string {
 
 export type ListFilters = { q: string; status: string; priority: string; project: string; customer: string; assigned_to: string };
 
-/** The list's drop-down filters written as search-box field terms, so a saved view keeps them. */
-export function filtersAsQuery(filters: ListFilters): string {
+/**
+ * The list's drop-down filters written as search-box field terms, so a saved view keeps them; custom field
+ * filters (`field.<key>` → value) become `field.<key>:value`.
+ */
+export function filtersAsQuery(filters: ListFilters, fields: Record<string, string> = {}): string {
   const terms = [
+    ...Object.entries(fields).map(([name, value]) => value && `${name}:${termValue(value)}`),
     filters.status && `status:${filters.status}`,
     filters.priority && `priority:${filters.priority}`,
     filters.project && `project:${termValue(filters.project)}`,

@@ -3,9 +3,12 @@ import { useVirtualizer } from '@tanstack/react-virtual';
 import { memo, useEffect, useMemo, useRef, useState, type DragEvent, type KeyboardEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { api, dataOf } from '../api/client';
+import { activeFields, fieldsOf, useFieldDefinitions, type FieldDefinition } from '../api/fields';
 import { may, useSession } from '../api/session';
 import type { BoardCard, BoardData, Project, StageDefinition } from '../api/types';
 import { DelayBadge, PriorityBadge } from '../components/Badges';
+import { FieldValue } from '../components/FieldControl';
+import { useGatedMove } from '../components/GateDialog';
 import { ProjectSelect, useProjects } from '../components/Filters';
 import { ForecastLine } from '../components/Forecast';
 import { Empty, ErrorState, Loading } from '../components/States';
@@ -76,6 +79,9 @@ function ProjectBoard({ project, view }: { project: Project; view?: string }) {
   const [dragging, setDragging] = useState<Ticket | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
   const stages = activeStages(project);
+  const definitions = useFieldDefinitions(project.id);
+  const cardFields = useMemo(() => activeFields(definitions.data).filter((definition) => definition.show_on_card), [definitions.data]);
+  const gate = useGatedMove();
 
   const columns = useMemo(() => {
     const byStage = new Map<string, Ticket[]>(stages.map((stage) => [stage.key, []]));
@@ -114,7 +120,9 @@ function ProjectBoard({ project, view }: { project: Project; view?: string }) {
     },
     onError: (error, { ticket, to }, context) => {
       queryClient.setQueryData(queryKey, context?.before);
-      setProblem(`Could not move #${ticket.number} to ${to.name}: ${error.message}`);
+      // A stage gate: ask for its fields in place (the dialog retries the move), rather than report a failure.
+      if (gate.ask(error, { ticket, project: project.id, to })) setProblem(null);
+      else setProblem(`Could not move #${ticket.number} to ${to.name}: ${error.message}`);
     },
     onSuccess: () => setProblem(null),
     onSettled: () => void queryClient.invalidateQueries({ queryKey }),
@@ -155,7 +163,14 @@ function ProjectBoard({ project, view }: { project: Project; view?: string }) {
       )}
       <div className="board" role="list" aria-label={`${project.name} workflow`}>
         {unplaced.length > 0 && (
-          <Column title="Not in a stage" tickets={unplaced} canMove={canMove} onDrag={setDragging} onKeyMove={() => undefined} />
+          <Column
+            title="Not in a stage"
+            tickets={unplaced}
+            canMove={canMove}
+            cardFields={cardFields}
+            onDrag={setDragging}
+            onKeyMove={() => undefined}
+          />
         )}
         {stages.map((stage, index) => (
           <Column
@@ -165,6 +180,7 @@ function ProjectBoard({ project, view }: { project: Project; view?: string }) {
             minor={stage.stage_type === 'minor' || Boolean(stage.parent)}
             tickets={columns.get(stage.key) ?? []}
             canMove={canMove}
+            cardFields={cardFields}
             dropState={allowed ? (allowed.has(stage.key) ? 'allowed' : 'blocked') : undefined}
             onDrag={setDragging}
             onDrop={(ticket) => moveTo(ticket, stage)}
@@ -181,6 +197,7 @@ function ProjectBoard({ project, view }: { project: Project; view?: string }) {
           />
         ))}
       </div>
+      {gate.dialog}
     </>
   );
 }
@@ -191,6 +208,8 @@ type ColumnProps = {
   minor?: boolean;
   tickets: Ticket[];
   canMove: boolean;
+  /** The project's fields marked to show on cards. */
+  cardFields: FieldDefinition[];
   dropState?: 'allowed' | 'blocked';
   onDrag(ticket: Ticket | null): void;
   onDrop?(ticket: Ticket): void;
@@ -198,7 +217,7 @@ type ColumnProps = {
 };
 
 /** One stage's column; only the cards in view are in the DOM, so thousands stay smooth. */
-function Column({ title, stage, minor, tickets, canMove, dropState, onDrag, onDrop, onKeyMove }: ColumnProps) {
+function Column({ title, stage, minor, tickets, canMove, cardFields, dropState, onDrag, onDrop, onKeyMove }: ColumnProps) {
   const scroller = useRef<HTMLDivElement>(null);
   const [over, setOver] = useState(false);
   const virtualizer = useVirtualizer({
@@ -263,7 +282,7 @@ function Column({ title, stage, minor, tickets, canMove, dropState, onDrag, onDr
                 ref={virtualizer.measureElement}
                 style={{ position: 'absolute', top: 0, left: 0, right: 0, transform: `translateY(${item.start}px)` }}
               >
-                <Card ticket={tickets[item.index]} canMove={canMove} onDrag={onDrag} onKeyMove={onKeyMove} />
+                <Card ticket={tickets[item.index]} canMove={canMove} cardFields={cardFields} onDrag={onDrag} onKeyMove={onKeyMove} />
               </li>
             ))}
           </ul>
@@ -276,11 +295,13 @@ function Column({ title, stage, minor, tickets, canMove, dropState, onDrag, onDr
 const Card = memo(function Card({
   ticket,
   canMove,
+  cardFields,
   onDrag,
   onKeyMove,
 }: {
   ticket: Ticket;
   canMove: boolean;
+  cardFields: FieldDefinition[];
   onDrag(ticket: Ticket | null): void;
   onKeyMove(ticket: Ticket, direction: 1 | -1): void;
 }) {
@@ -332,8 +353,27 @@ const Card = memo(function Card({
           </span>
         )}
       </div>
+      {cardFields.length > 0 && <CardFields definitions={cardFields} values={fieldsOf(ticket)} />}
       {/* A card without a forecast shows nothing; the board says once when none has one. */}
       {ticket.forecast && <ForecastLine forecast={ticket.forecast} />}
     </div>
   );
 });
+
+/** The fields an admin chose to show on cards; unset ones are left out to keep cards short. */
+function CardFields({ definitions, values }: { definitions: FieldDefinition[]; values: Record<string, unknown> }) {
+  const shown = definitions.filter((definition) => values[definition.key] !== undefined && values[definition.key] !== null);
+  if (shown.length === 0) return null;
+  return (
+    <dl className="card-fields small">
+      {shown.map((definition) => (
+        <div key={definition.key}>
+          <dt>{definition.label}</dt>
+          <dd>
+            <FieldValue definition={definition} value={values[definition.key]} />
+          </dd>
+        </div>
+      ))}
+    </dl>
+  );
+}

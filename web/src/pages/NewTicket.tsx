@@ -2,10 +2,13 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useRef, useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router';
 import { api, dataOf } from '../api/client';
+import { ApiError } from '../api/http';
+import { activeFields, fieldProblems, fromDraft, toDraft, useFieldDefinitions, type Draft } from '../api/fields';
 import { useSession } from '../api/session';
 import type { RequestBody } from '../api/types';
 import { ErrorState } from '../components/States';
-import { ProjectSelect } from '../components/Filters';
+import { LabelledField } from '../components/FieldControl';
+import { ProjectSelect, useProjects } from '../components/Filters';
 
 /** "New ticket" button and dialog; customers open tickets for themselves. */
 export function NewTicket() {
@@ -14,21 +17,36 @@ export function NewTicket() {
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const [project, setProject] = useState('');
+  const projectId = useProjects(me?.role !== 'customer').data?.find((candidate) => candidate.key === project)?.id;
+  const definitions = useFieldDefinitions(projectId);
+  // The chosen project's fields that every ticket must have, started from their defaults.
+  const asked = activeFields(definitions.data).filter((definition) => definition.required === 'always');
+  const [drafts, setDrafts] = useState<Record<string, Draft>>({});
+  const draftOf = (definition: (typeof asked)[number]) => drafts[definition.key] ?? toDraft(definition, definition.default ?? null);
   const create = useMutation({
     mutationFn: (body: RequestBody<'/api/tickets', 'post'>) => dataOf(api.POST('/api/tickets', { body })),
     onSuccess: (ticket) => {
       dialog.current?.close();
+      setDrafts({});
       void queryClient.invalidateQueries();
       void navigate(`/tickets/${encodeURIComponent(ticket.id)}`);
     },
   });
   const customer = me?.role === 'customer';
+  const problems = fieldProblems(create.error);
+  // Problems with the fields asked here are shown by their controls; anything else above the buttons.
+  const onlyFieldProblems =
+    create.error instanceof ApiError &&
+    create.error.details.length > 0 &&
+    create.error.details.every((detail) => asked.some((definition) => detail.field === `fields.${definition.key}`));
 
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
     const form = Object.fromEntries(new FormData(event.currentTarget)) as Record<string, string>;
+    // Custom field controls carry no name: their values go under `fields`, typed, not as form text.
     const body = Object.fromEntries(Object.entries({ ...form, project }).filter(([, value]) => value !== ''));
-    create.mutate(body);
+    const fields = Object.fromEntries(asked.map((definition) => [definition.key, fromDraft(definition, draftOf(definition))]));
+    create.mutate(asked.length > 0 ? { ...body, fields } : body);
   }
 
   return (
@@ -68,7 +86,18 @@ export function NewTicket() {
               <option value="high">High</option>
             </select>
           </label>
-          {create.isError && <ErrorState error={create.error} />}
+          {asked.map((definition) => (
+            <LabelledField
+              key={definition.key}
+              definition={definition}
+              id={`new-field-${definition.key}`}
+              draft={draftOf(definition)}
+              onChange={(draft) => setDrafts((all) => ({ ...all, [definition.key]: draft }))}
+              problem={problems.get(definition.key)}
+              required
+            />
+          ))}
+          {create.isError && !onlyFieldProblems && <ErrorState error={create.error} />}
           <div className="actions">
             <button type="button" onClick={() => dialog.current?.close()}>
               Cancel

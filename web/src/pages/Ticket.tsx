@@ -2,17 +2,20 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { Link, useParams } from 'react-router';
 import { api, dataOf } from '../api/client';
+import { requiredFields } from '../api/fields';
 import { ApiError } from '../api/http';
 import { may, useSession } from '../api/session';
 import type { Project, Ticket, Timeline as TimelineData } from '../api/types';
 import { DelayBadge, PriorityBadge, StatusBadge } from '../components/Badges';
 import { useProjects } from '../components/Filters';
 import { ForecastPanel } from '../components/Forecast';
+import { useGatedMove } from '../components/GateDialog';
 import { ErrorState, Loading } from '../components/States';
 import { Time, useNow } from '../components/Time';
 import { formatDuration } from '../lib/time';
 import { allowedTargets } from '../lib/workflow';
 import { useLive } from '../live/events';
+import { CustomFields } from './ticket/CustomFields';
 import { Fields } from './ticket/Fields';
 import { History } from './ticket/History';
 import { OpsPanel } from './ticket/OpsPanel';
@@ -39,6 +42,7 @@ export default function TicketPage() {
   const { id = '' } = useParams();
   const { me } = useSession();
   const ticket = useTicket(id);
+  const project = useProjectOf(ticket.data, may.seeInternals(me?.role));
   const timeline = useTimeline(id);
   const { changed } = useLive();
 
@@ -73,7 +77,7 @@ export default function TicketPage() {
           <DelayBadge state={timeline.data?.delay_state ?? undefined} />
         </div>
       </header>
-      <StagePanel ticket={t} timeline={timeline.data} canMove={may.write(me?.role)} />
+      <StagePanel ticket={t} project={project} timeline={timeline.data} canMove={may.write(me?.role)} />
       <div className="ticket-grid">
         <div className="stack">
           <section className="card" aria-labelledby="timeline-title">
@@ -96,6 +100,7 @@ export default function TicketPage() {
             <h2 id="fields-title">Details</h2>
             <Fields ticket={t} editable={may.write(me?.role)} internal={internal} />
           </section>
+          <CustomFields ticket={t} project={project} editable={may.write(me?.role)} internal={internal} />
           <Watchers ticketId={t.id} />
           {internal && <OpsPanel ticket={t} canSend={may.write(me?.role)} />}
         </div>
@@ -105,9 +110,19 @@ export default function TicketPage() {
 }
 
 /** Where the ticket is, how long it has been there, and buttons to move it along allowed transitions. */
-function StagePanel({ ticket, timeline, canMove }: { ticket: Ticket; timeline: TimelineData | undefined; canMove: boolean }) {
-  const project = useProjectOf(ticket, canMove);
+function StagePanel({
+  ticket,
+  project,
+  timeline,
+  canMove,
+}: {
+  ticket: Ticket;
+  project: Project | undefined;
+  timeline: TimelineData | undefined;
+  canMove: boolean;
+}) {
   const queryClient = useQueryClient();
+  const gate = useGatedMove(() => setNote(''));
   const now = useNow();
   const [note, setNote] = useState('');
   const active = timeline?.visits.filter((visit) => visit.state === 'active') ?? [];
@@ -126,6 +141,14 @@ function StagePanel({ ticket, timeline, canMove }: { ticket: Ticket; timeline: T
       setNote('');
       void queryClient.invalidateQueries();
     },
+    // A gate asks for its fields in place; the dialog retries the move with them.
+    onError: (error, to) =>
+      gate.ask(error, {
+        ticket,
+        project: project?.id ?? ticket.project ?? '',
+        to: { key: to, name: targets.find((target) => target.key === to)?.name ?? to },
+        note: note || undefined,
+      }),
   });
   const targets = allowedTargets(project, stage.key);
   return (
@@ -165,7 +188,8 @@ function StagePanel({ ticket, timeline, canMove }: { ticket: Ticket; timeline: T
           ))}
         </div>
       )}
-      {move.isError && <ErrorState error={move.error} />}
+      {move.isError && !requiredFields(move.error) && <ErrorState error={move.error} />}
+      {gate.dialog}
     </section>
   );
 }

@@ -15,6 +15,9 @@ import { useLive } from '../live/events';
 import { NewTicket } from './NewTicket';
 import { columnsFor, sortLabels, toggled, useColumnChoice, visibleColumns } from './tickets/columns';
 import { ExportLinks } from './tickets/ExportLinks';
+import { FieldFilters, useFieldColumnDefinitions, useFieldColumns, useFieldFilters } from './tickets/FieldFilters';
+import { fieldsOf } from '../api/fields';
+import { FieldValue } from '../components/FieldControl';
 import { mayChangeView, SavedViews } from './tickets/SavedViews';
 import { SubscribeButton } from './tickets/SubscribeButton';
 import { draftOf, ViewDialog, type ViewDraft } from './tickets/ViewDialog';
@@ -41,6 +44,9 @@ export default function Tickets() {
   const [{ forecast: forecastShown }, setForecast] = useUrlState(['forecast'] as const);
   const withForecast = forecastShown === '1';
   const [cursors, setCursors] = useState<string[]>([]);
+  const fieldFilters = useFieldFilters();
+  const [fieldColumnKeys, toggleFieldColumn] = useFieldColumns(filters.project);
+  const fieldColumns = useFieldColumnDefinitions(filters.project, fieldColumnKeys);
   const view = useView(filters.view);
   const [chosen, toggle] = useColumns(view.data);
   const [editing, setEditing] = useState<{ draft: ViewDraft; view?: SavedView } | null>(null);
@@ -51,7 +57,7 @@ export default function Tickets() {
   const sort = (chosenSort || view.data?.sort || (filters.q.trim() ? '-rank' : '-created_at')) as TicketSort;
 
   const query = useQuery({
-    queryKey: ['tickets', filters, cursors.at(-1), withForecast],
+    queryKey: ['tickets', filters, fieldFilters.values, cursors.at(-1), withForecast],
     queryFn: () =>
       pageOf(
         api.GET('/api/tickets', {
@@ -59,6 +65,7 @@ export default function Tickets() {
             query: {
               ...listFilters,
               breach_probability_min: listFilters.breach_probability_min ? Number(listFilters.breach_probability_min) : undefined,
+              ...fieldFilters.values,
               sort: chosenSort,
               limit: pageSize,
               cursor: cursors.at(-1),
@@ -85,7 +92,7 @@ export default function Tickets() {
   const sortBy = (key: TicketSort) => update({ sort: sort === key ? `-${key}` : key });
 
   // The dialog starts from what the list shows now: the view's search plus any filters added on top.
-  const extra = filtersAsQuery(filters);
+  const extra = filtersAsQuery(filters, fieldFilters.values);
   const onScreen = (base?: SavedView): ViewDraft => ({
     name: base?.name ?? '',
     query: [base?.query, extra].filter(Boolean).join(' '),
@@ -165,7 +172,23 @@ export default function Tickets() {
             <PrioritySelect value={filters.priority} onChange={(priority) => update({ priority })} />
             {internal && (
               <>
-                <ProjectSelect value={filters.project} onChange={(project) => update({ project })} />
+                <ProjectSelect
+                  value={filters.project}
+                  // Another project has other fields: its field filters go with it.
+                  onChange={(project) =>
+                    update({ project, ...Object.fromEntries(Object.keys(fieldFilters.values).map((key) => [key, ''])) })
+                  }
+                />
+                {filters.project && (
+                  <FieldFilters
+                    project={filters.project}
+                    values={fieldFilters.values}
+                    onChange={(changes) => {
+                      setCursors([]);
+                      fieldFilters.set(changes);
+                    }}
+                  />
+                )}
                 <label>
                   Customer
                   <DebouncedInput value={filters.customer} onChange={(customer) => update({ customer })} />
@@ -186,6 +209,21 @@ export default function Tickets() {
                   </label>
                 ))}
               </fieldset>
+              {fieldColumns.all.length > 0 && (
+                <fieldset>
+                  <legend className="small muted">Fields of the project</legend>
+                  {fieldColumns.all.map((definition) => (
+                    <label key={definition.key} className="check">
+                      <input
+                        type="checkbox"
+                        checked={fieldColumnKeys.includes(definition.key)}
+                        onChange={() => toggleFieldColumn(definition.key)}
+                      />{' '}
+                      {definition.label}
+                    </label>
+                  ))}
+                </fieldset>
+              )}
             </details>
             {staff && (
               <label className="check">
@@ -234,8 +272,8 @@ export default function Tickets() {
               {sortLabels[sort]}
             </span>
             <ExportLinks
-              query={{ ...listFilters, sort: chosenSort }}
-              columns={visible.map((column) => column.key)}
+              query={{ ...listFilters, ...fieldFilters.values, sort: chosenSort }}
+              columns={[...visible.map((column) => column.key as string), ...fieldColumns.shown.map((field) => `field.${field.key}`)]}
               disabled={problem !== null}
             />
           </div>
@@ -270,6 +308,11 @@ export default function Tickets() {
                           </th>
                         );
                       })}
+                      {fieldColumns.shown.map((field) => (
+                        <th key={field.key} scope="col">
+                          {field.label}
+                        </th>
+                      ))}
                       {withForecast && <th scope="col">Forecast (breach probability, finish)</th>}
                     </tr>
                   </thead>
@@ -279,6 +322,11 @@ export default function Tickets() {
                         {visible.map((column) => (
                           <td key={column.key} data-label={column.label}>
                             {column.render(ticket)}
+                          </td>
+                        ))}
+                        {fieldColumns.shown.map((field) => (
+                          <td key={field.key} data-label={field.label}>
+                            <FieldValue definition={field} value={fieldsOf(ticket)[field.key]} />
                           </td>
                         ))}
                         {withForecast && (

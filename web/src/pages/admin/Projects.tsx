@@ -4,6 +4,7 @@ import { api, dataOf } from '../../api/client';
 import type { Project } from '../../api/types';
 import { useProjects } from '../../components/Filters';
 import { ErrorState, Loading } from '../../components/States';
+import { ProjectFields } from './ProjectFields';
 
 type StageDraft = { key: string; name: string; parent: string; target_minutes: string; pauses: boolean; final: boolean };
 type Calendar = { time_zone: string; working_days: number[]; working_hours: { start: string; end: string }; holidays: string[] };
@@ -127,330 +128,339 @@ export function Projects() {
     setDraft({ ...draft, transitions: next });
   };
 
+  const saved = projects.data.find((candidate) => candidate.id === selected);
   return (
-    <form
-      className="stack"
-      onSubmit={(event) => {
-        event.preventDefault();
-        save.mutate();
-      }}
-    >
-      <div className="filters">
-        <label>
-          Project
-          <select value={selected} onChange={(event) => setSelected(event.target.value)}>
-            <option value="">New project…</option>
-            {projects.data.map((project) => (
-              <option key={project.id} value={project.id}>
-                {project.name}
-              </option>
-            ))}
-          </select>
-        </label>
-        <label>
-          Key{' '}
-          <input
-            value={draft.key}
-            onChange={(e) => setDraft({ ...draft, key: e.target.value })}
-            required
-            pattern="[A-Za-z0-9][A-Za-z0-9._\-]*"
-          />
-        </label>
-        <label>
-          Name <input value={draft.name} onChange={(e) => setDraft({ ...draft, name: e.target.value })} required />
-        </label>
-        <label>
-          At-risk at
-          <input
-            type="number"
-            min="0.05"
-            max="1"
-            step="0.05"
-            value={draft.at_risk_threshold}
-            onChange={(e) => setDraft({ ...draft, at_risk_threshold: e.target.value })}
-          />
-        </label>
-        <label>
-          Likely to breach at (%)
-          <input
-            type="number"
-            min="1"
-            max="100"
-            step="any"
-            required
-            value={draft.breach_likely_percent}
-            onChange={(e) => setDraft({ ...draft, breach_likely_percent: e.target.value })}
-            aria-describedby="breach-likely-help"
-          />
-          <span id="breach-likely-help" className="muted small">
-            Forecast breach probability that lists a ticket under Delayed → Likely to breach
-          </span>
-        </label>
-        <label>
-          Ticket target (min)
-          <input
-            type="number"
-            min="1"
-            value={draft.ticket_target_minutes}
-            onChange={(e) => setDraft({ ...draft, ticket_target_minutes: e.target.value })}
-          />
-        </label>
-      </div>
-
-      <fieldset className="card">
-        <legend>Stages</legend>
-        <div className="table-wrap">
-          <table className="editor">
-            <thead>
-              <tr>
-                <th scope="col">Order</th>
-                <th scope="col">Key</th>
-                <th scope="col">Name</th>
-                <th scope="col">Sub-stage of</th>
-                <th scope="col">Target (min)</th>
-                <th scope="col">Pauses SLA</th>
-                <th scope="col">Final</th>
-                <th scope="col">
-                  <span className="sr-only">Remove</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {draft.stages.map((stage, index) => (
-                <tr key={index}>
-                  <td>
-                    <button type="button" aria-label={`Move ${stage.name} up`} disabled={index === 0} onClick={() => moveStage(index, -1)}>
-                      ↑
-                    </button>
-                    <button
-                      type="button"
-                      aria-label={`Move ${stage.name} down`}
-                      disabled={index === draft.stages.length - 1}
-                      onClick={() => moveStage(index, 1)}
-                    >
-                      ↓
-                    </button>
-                  </td>
-                  <td>
-                    <input
-                      aria-label="Key"
-                      value={stage.key}
-                      required
-                      onChange={(e) => setStage(index, { key: e.target.value })}
-                      size={12}
-                    />
-                  </td>
-                  <td>
-                    <input aria-label="Name" value={stage.name} required onChange={(e) => setStage(index, { name: e.target.value })} />
-                  </td>
-                  <td>
-                    <select aria-label="Sub-stage of" value={stage.parent} onChange={(e) => setStage(index, { parent: e.target.value })}>
-                      <option value="">— (major stage)</option>
-                      {majors
-                        .filter((major) => major.key !== stage.key)
-                        .map((major) => (
-                          <option key={major.key} value={major.key}>
-                            {major.name}
-                          </option>
-                        ))}
-                    </select>
-                  </td>
-                  <td>
-                    <input
-                      aria-label="Target minutes"
-                      type="number"
-                      min="1"
-                      value={stage.target_minutes}
-                      onChange={(e) => setStage(index, { target_minutes: e.target.value })}
-                      size={6}
-                    />
-                  </td>
-                  <td>
-                    <input
-                      aria-label="Pauses the SLA clock"
-                      type="checkbox"
-                      checked={stage.pauses}
-                      onChange={(e) => setStage(index, { pauses: e.target.checked })}
-                    />
-                  </td>
-                  <td>
-                    <input
-                      aria-label="Final stage"
-                      type="checkbox"
-                      checked={stage.final}
-                      onChange={(e) => setStage(index, { final: e.target.checked })}
-                    />
-                  </td>
-                  <td>
-                    <button
-                      type="button"
-                      onClick={() => setDraft({ ...draft, stages: draft.stages.filter((_, i) => i !== index) })}
-                      disabled={draft.stages.length === 1}
-                    >
-                      Remove
-                    </button>
-                  </td>
-                </tr>
+    <>
+      <form
+        className="stack"
+        onSubmit={(event) => {
+          event.preventDefault();
+          save.mutate();
+        }}
+      >
+        <div className="filters">
+          <label>
+            Project
+            <select value={selected} onChange={(event) => setSelected(event.target.value)}>
+              <option value="">New project…</option>
+              {projects.data.map((project) => (
+                <option key={project.id} value={project.id}>
+                  {project.name}
+                </option>
               ))}
-            </tbody>
-          </table>
+            </select>
+          </label>
+          <label>
+            Key{' '}
+            <input
+              value={draft.key}
+              onChange={(e) => setDraft({ ...draft, key: e.target.value })}
+              required
+              pattern="[A-Za-z0-9][A-Za-z0-9._\-]*"
+            />
+          </label>
+          <label>
+            Name <input value={draft.name} onChange={(e) => setDraft({ ...draft, name: e.target.value })} required />
+          </label>
+          <label>
+            At-risk at
+            <input
+              type="number"
+              min="0.05"
+              max="1"
+              step="0.05"
+              value={draft.at_risk_threshold}
+              onChange={(e) => setDraft({ ...draft, at_risk_threshold: e.target.value })}
+            />
+          </label>
+          <label>
+            Likely to breach at (%)
+            <input
+              type="number"
+              min="1"
+              max="100"
+              step="any"
+              required
+              value={draft.breach_likely_percent}
+              onChange={(e) => setDraft({ ...draft, breach_likely_percent: e.target.value })}
+              aria-describedby="breach-likely-help"
+            />
+            <span id="breach-likely-help" className="muted small">
+              Forecast breach probability that lists a ticket under Delayed → Likely to breach
+            </span>
+          </label>
+          <label>
+            Ticket target (min)
+            <input
+              type="number"
+              min="1"
+              value={draft.ticket_target_minutes}
+              onChange={(e) => setDraft({ ...draft, ticket_target_minutes: e.target.value })}
+            />
+          </label>
         </div>
-        <button
-          type="button"
-          onClick={() =>
-            setDraft({
-              ...draft,
-              stages: [...draft.stages, { key: '', name: '', parent: '', target_minutes: '', pauses: false, final: false }],
-            })
-          }
-        >
-          Add stage
-        </button>
-        <p className="muted small">Removing a stage archives it: tickets' history keeps its name.</p>
-      </fieldset>
 
-      <fieldset className="card">
-        <legend>Transitions</legend>
-        <label className="check">
-          <input
-            type="checkbox"
-            checked={draft.transitions === null}
-            onChange={(e) => setDraft({ ...draft, transitions: e.target.checked ? null : new Set() })}
-          />{' '}
-          Any stage may move to any stage
-        </label>
-        {draft.transitions && (
+        <fieldset className="card">
+          <legend>Stages</legend>
           <div className="table-wrap">
-            <table className="matrix">
-              <caption className="muted small">Rows: from · Columns: to</caption>
+            <table className="editor">
               <thead>
                 <tr>
-                  <th scope="col">From \ To</th>
-                  {draft.stages.map((stage) => (
-                    <th key={stage.key} scope="col">
-                      {stage.name || stage.key}
-                    </th>
-                  ))}
+                  <th scope="col">Order</th>
+                  <th scope="col">Key</th>
+                  <th scope="col">Name</th>
+                  <th scope="col">Sub-stage of</th>
+                  <th scope="col">Target (min)</th>
+                  <th scope="col">Pauses SLA</th>
+                  <th scope="col">Final</th>
+                  <th scope="col">
+                    <span className="sr-only">Remove</span>
+                  </th>
                 </tr>
               </thead>
               <tbody>
-                {[null, ...draft.stages.map((stage) => stage.key)].map((from) => (
-                  <tr key={from ?? '(start)'}>
-                    <th scope="row">{from === null ? '(new ticket)' : (draft.stages.find((s) => s.key === from)?.name ?? from)}</th>
-                    {draft.stages.map((to) => (
-                      <td key={to.key}>
-                        <input
-                          type="checkbox"
-                          aria-label={`${from ?? 'new ticket'} to ${to.key}`}
-                          disabled={from === to.key}
-                          checked={draft.transitions!.has(pair(from, to.key))}
-                          onChange={() => toggleTransition(from, to.key)}
-                        />
-                      </td>
-                    ))}
+                {draft.stages.map((stage, index) => (
+                  <tr key={index}>
+                    <td>
+                      <button
+                        type="button"
+                        aria-label={`Move ${stage.name} up`}
+                        disabled={index === 0}
+                        onClick={() => moveStage(index, -1)}
+                      >
+                        ↑
+                      </button>
+                      <button
+                        type="button"
+                        aria-label={`Move ${stage.name} down`}
+                        disabled={index === draft.stages.length - 1}
+                        onClick={() => moveStage(index, 1)}
+                      >
+                        ↓
+                      </button>
+                    </td>
+                    <td>
+                      <input
+                        aria-label="Key"
+                        value={stage.key}
+                        required
+                        onChange={(e) => setStage(index, { key: e.target.value })}
+                        size={12}
+                      />
+                    </td>
+                    <td>
+                      <input aria-label="Name" value={stage.name} required onChange={(e) => setStage(index, { name: e.target.value })} />
+                    </td>
+                    <td>
+                      <select aria-label="Sub-stage of" value={stage.parent} onChange={(e) => setStage(index, { parent: e.target.value })}>
+                        <option value="">— (major stage)</option>
+                        {majors
+                          .filter((major) => major.key !== stage.key)
+                          .map((major) => (
+                            <option key={major.key} value={major.key}>
+                              {major.name}
+                            </option>
+                          ))}
+                      </select>
+                    </td>
+                    <td>
+                      <input
+                        aria-label="Target minutes"
+                        type="number"
+                        min="1"
+                        value={stage.target_minutes}
+                        onChange={(e) => setStage(index, { target_minutes: e.target.value })}
+                        size={6}
+                      />
+                    </td>
+                    <td>
+                      <input
+                        aria-label="Pauses the SLA clock"
+                        type="checkbox"
+                        checked={stage.pauses}
+                        onChange={(e) => setStage(index, { pauses: e.target.checked })}
+                      />
+                    </td>
+                    <td>
+                      <input
+                        aria-label="Final stage"
+                        type="checkbox"
+                        checked={stage.final}
+                        onChange={(e) => setStage(index, { final: e.target.checked })}
+                      />
+                    </td>
+                    <td>
+                      <button
+                        type="button"
+                        onClick={() => setDraft({ ...draft, stages: draft.stages.filter((_, i) => i !== index) })}
+                        disabled={draft.stages.length === 1}
+                      >
+                        Remove
+                      </button>
+                    </td>
                   </tr>
                 ))}
               </tbody>
             </table>
           </div>
-        )}
-      </fieldset>
-
-      <fieldset className="card">
-        <legend>Business calendar</legend>
-        <label className="check">
-          <input
-            type="checkbox"
-            checked={draft.calendar === null}
-            onChange={(e) =>
+          <button
+            type="button"
+            onClick={() =>
               setDraft({
                 ...draft,
-                calendar: e.target.checked
-                  ? null
-                  : {
-                      time_zone: Intl.DateTimeFormat().resolvedOptions().timeZone,
-                      working_days: [1, 2, 3, 4, 5],
-                      working_hours: { start: '09:00', end: '17:00' },
-                      holidays: [],
-                    },
+                stages: [...draft.stages, { key: '', name: '', parent: '', target_minutes: '', pauses: false, final: false }],
               })
             }
-          />{' '}
-          Around the clock (targets count every hour)
-        </label>
-        {draft.calendar && (
-          <div className="filters">
-            <label>
-              Time zone{' '}
-              <input
-                value={draft.calendar.time_zone}
-                onChange={(e) => setDraft({ ...draft, calendar: { ...draft.calendar!, time_zone: e.target.value } })}
-              />
-            </label>
-            <fieldset className="days">
-              <legend>Working days</legend>
-              {weekdays.map((day, index) => (
-                <label key={day} className="check">
-                  <input
-                    type="checkbox"
-                    checked={draft.calendar!.working_days.includes(index + 1)}
-                    onChange={(e) => {
-                      const days = new Set(draft.calendar!.working_days);
-                      if (e.target.checked) days.add(index + 1);
-                      else days.delete(index + 1);
-                      setDraft({ ...draft, calendar: { ...draft.calendar!, working_days: [...days].sort() } });
-                    }}
-                  />
-                  {day}
-                </label>
-              ))}
-            </fieldset>
-            <label>
-              From
-              <input
-                type="time"
-                value={draft.calendar.working_hours.start}
-                onChange={(e) =>
-                  setDraft({
-                    ...draft,
-                    calendar: { ...draft.calendar!, working_hours: { ...draft.calendar!.working_hours, start: e.target.value } },
-                  })
-                }
-              />
-            </label>
-            <label>
-              To
-              <input
-                type="time"
-                value={draft.calendar.working_hours.end}
-                onChange={(e) =>
-                  setDraft({
-                    ...draft,
-                    calendar: { ...draft.calendar!, working_hours: { ...draft.calendar!.working_hours, end: e.target.value } },
-                  })
-                }
-              />
-            </label>
-            <label className="grow">
-              Holidays
-              <input
-                value={draft.calendar.holidays.join(', ')}
-                placeholder="2026-12-25, 2026-12-26"
-                onChange={(e) =>
-                  setDraft({ ...draft, calendar: { ...draft.calendar!, holidays: e.target.value.split(/[\s,]+/).filter(Boolean) } })
-                }
-              />
-            </label>
-          </div>
-        )}
-      </fieldset>
-      {save.isError && <ErrorState error={save.error} />}
-      {save.isSuccess && <p className="notice">Saved. Tickets already in a stage keep their history.</p>}
-      <div className="actions">
-        <button type="submit" className="primary" disabled={save.isPending}>
-          {draft.id ? 'Save workflow' : 'Create project'}
-        </button>
-      </div>
-    </form>
+          >
+            Add stage
+          </button>
+          <p className="muted small">Removing a stage archives it: tickets' history keeps its name.</p>
+        </fieldset>
+
+        <fieldset className="card">
+          <legend>Transitions</legend>
+          <label className="check">
+            <input
+              type="checkbox"
+              checked={draft.transitions === null}
+              onChange={(e) => setDraft({ ...draft, transitions: e.target.checked ? null : new Set() })}
+            />{' '}
+            Any stage may move to any stage
+          </label>
+          {draft.transitions && (
+            <div className="table-wrap">
+              <table className="matrix">
+                <caption className="muted small">Rows: from · Columns: to</caption>
+                <thead>
+                  <tr>
+                    <th scope="col">From \ To</th>
+                    {draft.stages.map((stage) => (
+                      <th key={stage.key} scope="col">
+                        {stage.name || stage.key}
+                      </th>
+                    ))}
+                  </tr>
+                </thead>
+                <tbody>
+                  {[null, ...draft.stages.map((stage) => stage.key)].map((from) => (
+                    <tr key={from ?? '(start)'}>
+                      <th scope="row">{from === null ? '(new ticket)' : (draft.stages.find((s) => s.key === from)?.name ?? from)}</th>
+                      {draft.stages.map((to) => (
+                        <td key={to.key}>
+                          <input
+                            type="checkbox"
+                            aria-label={`${from ?? 'new ticket'} to ${to.key}`}
+                            disabled={from === to.key}
+                            checked={draft.transitions!.has(pair(from, to.key))}
+                            onChange={() => toggleTransition(from, to.key)}
+                          />
+                        </td>
+                      ))}
+                    </tr>
+                  ))}
+                </tbody>
+              </table>
+            </div>
+          )}
+        </fieldset>
+
+        <fieldset className="card">
+          <legend>Business calendar</legend>
+          <label className="check">
+            <input
+              type="checkbox"
+              checked={draft.calendar === null}
+              onChange={(e) =>
+                setDraft({
+                  ...draft,
+                  calendar: e.target.checked
+                    ? null
+                    : {
+                        time_zone: Intl.DateTimeFormat().resolvedOptions().timeZone,
+                        working_days: [1, 2, 3, 4, 5],
+                        working_hours: { start: '09:00', end: '17:00' },
+                        holidays: [],
+                      },
+                })
+              }
+            />{' '}
+            Around the clock (targets count every hour)
+          </label>
+          {draft.calendar && (
+            <div className="filters">
+              <label>
+                Time zone{' '}
+                <input
+                  value={draft.calendar.time_zone}
+                  onChange={(e) => setDraft({ ...draft, calendar: { ...draft.calendar!, time_zone: e.target.value } })}
+                />
+              </label>
+              <fieldset className="days">
+                <legend>Working days</legend>
+                {weekdays.map((day, index) => (
+                  <label key={day} className="check">
+                    <input
+                      type="checkbox"
+                      checked={draft.calendar!.working_days.includes(index + 1)}
+                      onChange={(e) => {
+                        const days = new Set(draft.calendar!.working_days);
+                        if (e.target.checked) days.add(index + 1);
+                        else days.delete(index + 1);
+                        setDraft({ ...draft, calendar: { ...draft.calendar!, working_days: [...days].sort() } });
+                      }}
+                    />
+                    {day}
+                  </label>
+                ))}
+              </fieldset>
+              <label>
+                From
+                <input
+                  type="time"
+                  value={draft.calendar.working_hours.start}
+                  onChange={(e) =>
+                    setDraft({
+                      ...draft,
+                      calendar: { ...draft.calendar!, working_hours: { ...draft.calendar!.working_hours, start: e.target.value } },
+                    })
+                  }
+                />
+              </label>
+              <label>
+                To
+                <input
+                  type="time"
+                  value={draft.calendar.working_hours.end}
+                  onChange={(e) =>
+                    setDraft({
+                      ...draft,
+                      calendar: { ...draft.calendar!, working_hours: { ...draft.calendar!.working_hours, end: e.target.value } },
+                    })
+                  }
+                />
+              </label>
+              <label className="grow">
+                Holidays
+                <input
+                  value={draft.calendar.holidays.join(', ')}
+                  placeholder="2026-12-25, 2026-12-26"
+                  onChange={(e) =>
+                    setDraft({ ...draft, calendar: { ...draft.calendar!, holidays: e.target.value.split(/[\s,]+/).filter(Boolean) } })
+                  }
+                />
+              </label>
+            </div>
+          )}
+        </fieldset>
+        {save.isError && <ErrorState error={save.error} />}
+        {save.isSuccess && <p className="notice">Saved. Tickets already in a stage keep their history.</p>}
+        <div className="actions">
+          <button type="submit" className="primary" disabled={save.isPending}>
+            {draft.id ? 'Save workflow' : 'Create project'}
+          </button>
+        </div>
+      </form>
+      {saved && <ProjectFields project={saved} />}
+    </>
   );
 }

@@ -6,7 +6,13 @@ import { Empty, ErrorState, Loading } from '../../components/States';
 import { Time } from '../../components/Time';
 
 const show = (value: unknown) =>
-  value === null || value === undefined || value === '' ? '—' : typeof value === 'object' ? JSON.stringify(value) : String(value);
+  value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0)
+    ? '—'
+    : Array.isArray(value)
+      ? value.join(', ')
+      : typeof value === 'object'
+        ? JSON.stringify(value)
+        : String(value);
 
 /** One line saying what an event was, in words. */
 function describe(event: HistoryEvent): React.ReactNode {
@@ -18,7 +24,8 @@ function describe(event: HistoryEvent): React.ReactNode {
     case 'field_changed':
       return (
         <>
-          changed <strong>{String(d.field)}</strong> from <q>{show(d.old)}</q> to <q>{show(d.new)}</q>
+          {/* A custom field's change carries its label (`field` is then `fields.<key>`). */}
+          changed <strong>{String(d.label ?? d.field)}</strong> from <q>{show(d.old)}</q> to <q>{show(d.new)}</q>
         </>
       );
     case 'status_changed':
