@@ -393,8 +393,8 @@ async function main() {
     );
     results.push(createFieldsResult);
     const createWithFieldsRatio =
-      createResult && createFieldsResult
-        ? Math.round((createResult.requests_per_second / Math.max(1, createFieldsResult.requests_per_second)) * 100) / 100
+      createResult?.requests_per_second && createFieldsResult?.requests_per_second
+        ? Math.round((createResult.requests_per_second / createFieldsResult.requests_per_second) * 100) / 100
         : null;
     if (createWithFieldsRatio !== null) log(`create with 10 fields costs ${createWithFieldsRatio}x a create without`);
     results.push(

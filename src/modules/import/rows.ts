@@ -18,7 +18,7 @@ const fieldColumn = /^field\.(.+)$/;
 /** A visit is a stage record of the ticket; `key` names the stage definition in the ticket's project. */
 const visitFields = new Set(['key', 'stage_type', 'stage_description', 'stage_start_time', 'stage_end_time', 'due_at', 'contact_emails']);
 /** Cells of a CSV row that hold JSON. */
-const jsonColumns = new Set(['metadata', 'visits']);
+const jsonColumns = new Set(['metadata', 'visits', 'fields']);
 
 export type VisitInput = StageInput & { key: string | null; stage_start_time: Date };
 export type ImportRow = {
