@@ -22,15 +22,19 @@ import {
  */
 async function assertAccessible(page: Page, what: string): Promise<void> {
   await page.evaluate(axe.source);
-  const violations = await page.evaluate(async () => {
-    const result = await (window as unknown as { axe: typeof axe }).axe.run(document, {
+  const { rules, violations } = await page.evaluate(async () => {
+    const result = await (globalThis as unknown as { axe: typeof axe }).axe.run({
       runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
       resultTypes: ['violations'],
     });
-    return result.violations.map(
-      (violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target.join(' ')).join('; ')})`,
-    );
+    return {
+      rules: result.passes.length + result.violations.length,
+      violations: result.violations.map(
+        (violation) => `${violation.id}: ${violation.help} (${violation.nodes.map((node) => node.target.join(' ')).join('; ')})`,
+      ),
+    };
   });
+  assert.ok(rules > 10, `axe checked ${what}`);
   assert.deepEqual(violations, [], `axe on ${what}`);
 }
 
@@ -72,7 +76,7 @@ describe('custom ticket fields in Chromium', () => {
     await section.getByRole('button', { name: 'Add field' }).click();
     const label = section.getByRole('textbox', { name: 'Label' });
     // The form opens with focus in its first control.
-    assert.equal(await label.evaluate((element) => element === document.activeElement), true);
+    assert.equal(await label.evaluate((element) => element.ownerDocument.activeElement === element), true);
 
     // A choice field without choices: the server's problem is shown by the Options control.
     await label.fill('Severity');
@@ -123,7 +127,7 @@ describe('custom ticket fields in Chromium', () => {
     await dialog.waitFor();
     const severity = dialog.getByRole('combobox', { name: /Severity/ });
     // Focus is in the dialog, on the field asked for; the move's failure is not reported as one.
-    await eventually(() => severity.evaluate((element) => element === document.activeElement), true);
+    await eventually(() => severity.evaluate((element) => element.ownerDocument.activeElement === element), true);
     assert.equal(await page.getByText(/Could not move/).count(), 0);
     // The card stays where it was until the move succeeds.
     await page.locator(`.column[data-stage="intake"] [data-ticket="${onBoard.id}"]`).waitFor();
@@ -141,7 +145,7 @@ describe('custom ticket fields in Chromium', () => {
     // The card shows the field marked for cards, and keeps the keyboard focus.
     await moved.getByText('Severity').waitFor();
     assert.match(await moved.innerText(), /Severity\s*:?\s*high/);
-    await eventually(() => moved.evaluate((element) => element === document.activeElement), true);
+    await eventually(() => moved.evaluate((element) => element.ownerDocument.activeElement === element), true);
     await screenshot(page, '63-board-after-gated-move');
     await assertAccessible(page, 'the board');
   });
