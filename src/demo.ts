@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { App } from './app.js';
 import { systemActor, type Actor } from './modules/access/policy.js';
 import type { ProjectCreateInput } from './modules/projects/schemas.js';
@@ -95,8 +96,11 @@ const path = ['intake', 'triage', 'reproduce', 'root-cause', 'fix', 'verificatio
 
 type DemoTicket = Parameters<App['services']['tickets']['create']>[1];
 /** One step of a demo ticket's life, made by the same service call the API makes. */
-type DemoStep = { move: { to: string; at: number; note?: string } } | { comment: { body: string; visibility: 'public' | 'internal' } };
-type DemoPlan = { ticket: DemoTicket; steps: DemoStep[] };
+type DemoStep =
+  | { move: { to: string; at: number; note?: string } }
+  | { comment: { body: string; visibility: 'public' | 'internal'; at: number } };
+/** `ops`: handed to OPS once loaded, so the OPS log has real exchanges. */
+type DemoPlan = { ticket: DemoTicket; steps: DemoStep[]; createdAt: number; ops: boolean };
 
 /**
  * Loads a few hundred tickets over several projects and customers, moved through their workflows by
@@ -116,34 +120,53 @@ export async function loadDemoData(app: App, options: { tickets?: number; concur
   for (const project of projects) await services.projects.create(actor, project);
 
   const plans = planDemo(options.tickets ?? 240, clock.now().getTime());
+  const handedToOps: string[] = [];
   let next = 0;
   let done = 0;
   const worker = async () => {
     for (let i = next++; i < plans.length; i = next++) {
       const { ticket: input, steps } = plans[i]!;
       const ticket = await services.tickets.create(actor, input);
+      if (plans[i]!.ops) handedToOps.push(ticket.id);
       for (const step of steps) {
         if ('move' in step) {
           const { to, at, note } = step.move;
           await services.workflow.transition(actor, ticket.id, { to, at: new Date(at).toISOString(), ...(note ? { note } : {}) });
-        } else await services.workflow.comment(actor, ticket.id, step.comment);
+        } else {
+          // Comments are written now by the service; the demo back-dates each to the moment it belongs to in the story.
+          const { at, ...comment } = step.comment;
+          const event = await services.workflow.comment(actor, ticket.id, comment);
+          await sql`update ticket_events set created_at = ${new Date(at)} where id = ${event.id}`.execute(app.database.db);
+        }
       }
       if (++done % 40 === 0) log.info(`demo data: ${done} of ${plans.length} tickets`);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, options.concurrency ?? 1) }, worker));
+  // A filled OPS log: some tickets are handed to OPS (the in-process simulator unless OPS_URL is set); the outbox
+  // worker delivers them and the poller follows their status.
+  for (const id of handedToOps) await services.ops.send(actor, id, { wait: false, force: false, retry: false }).catch(() => undefined);
+  // Each ticket was last touched by the last thing that happened to it, not by the loading (one statement).
+  await sql`update tickets t set updated_at = greatest(t.created_at, (select max(e.created_at) from ticket_events e where e.ticket_id = t.id))
+    where t.project_id is not null and t.updated_at > (select max(e.created_at) from ticket_events e where e.ticket_id = t.id)`.execute(
+    app.database.db,
+  );
   log.info({ projects: projects.map((project) => project.key), tickets: plans.length }, 'demo data loaded');
 }
 
 /** Every demo ticket and its steps, from the seeded generator: the same story on every run. */
 function planDemo(count: number, now: number): DemoPlan[] {
   const random = generator(4242);
+  // Which tickets go to OPS comes from a generator of its own, so the story (and the backtest on it) stays the same.
+  const toOps = generator(77);
   const plans: DemoPlan[] = [];
   for (let i = 0; i < count; i++) {
     const project = random.pick(projects);
     const customer = random.pick(customers);
-    // Older tickets are fewer and further along; a third of them came in during the last week.
-    const createdAt = now - (random.next() < 0.33 ? random.between(0, 7) : random.between(7, 45)) * DAY;
+    // Tickets come in at a steady rate over the last 45 days (older ones are further along). A burst in the last week
+    // (a third of all tickets, as before) made the tickets that finished lately mostly the quick ones, so a backtest of
+    // them scored any forecast that knew how slow tickets can be as too pessimistic (docs/forecast.md).
+    const createdAt = now - random.between(0, 45) * DAY;
     const ticket: DemoTicket = {
       subject: random.pick(subjects),
       description: 'Reported via the support portal. (demo data)',
@@ -158,9 +181,10 @@ function planDemo(count: number, now: number): DemoPlan[] {
       helpdeskurl: `https://helpdesk.example/tickets/${10_000 + i}`,
       created_at: new Date(createdAt).toISOString(),
     };
-    plans.push({ ticket, steps: walk(project, createdAt, now, random) });
+    plans.push({ ticket, steps: walk(project, createdAt, now, random), createdAt, ops: toOps.next() < 0.12 });
   }
-  return plans;
+  // Created oldest first, so ticket numbers run in the order the tickets came in, as in a real helpdesk.
+  return plans.sort((a, b) => a.createdAt - b.createdAt);
 }
 
 /** One ticket's moves along its workflow until the next step would be in the future. */
@@ -190,14 +214,14 @@ function walk(project: ProjectCreateInput, createdAt: number, now: number, rando
     if (!detoured && current === 'triage' && random.next() < 0.25) {
       detoured = true;
       move('waiting', at, 'Asked the customer for logs and the exact time of the failure');
-      steps.push({ comment: { body: 'Could you send us the browser console log?', visibility: 'public' } });
+      steps.push({ comment: { body: 'Could you send us the browser console log?', visibility: 'public', at: at + 60_000 } });
       at += random.between(4, 72) * HOUR;
       if (at > now) return steps;
       next = 'reproduce';
       step = path.indexOf('reproduce');
     }
     if (next === 'root-cause' && random.next() < 0.3) {
-      steps.push({ comment: { body: 'Reproduced on staging with the customer data set.', visibility: 'internal' } });
+      steps.push({ comment: { body: 'Reproduced on staging with the customer data set.', visibility: 'internal', at: at - 60_000 } });
     }
     move(next, at);
     step += 1;

@@ -14,6 +14,7 @@ import * as m0012 from './0012_monitor_indexes.js';
 import * as m0013 from './0013_ops_interrupted.js';
 import * as m0014 from './0014_forecast.js';
 import * as m0015 from './0015_ticket_fields.js';
+import * as m0016 from './0016_new_tickets_first_stage.js';
 import * as m0017 from './0017_partitioned_history.js';
 import * as m0018 from './0018_forecast_list_order.js';
 
@@ -36,6 +37,7 @@ export const migrations: Record<string, MigrationModule> = {
   '0013_ops_interrupted': m0013,
   '0014_forecast': m0014,
   '0015_ticket_fields': m0015,
+  '0016_new_tickets_first_stage': m0016,
   '0017_partitioned_history': m0017,
   '0018_forecast_list_order': m0018,
 };

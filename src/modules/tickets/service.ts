@@ -209,7 +209,11 @@ export class TicketsService {
     };
   }
 
-  async create(actor: Actor, body: Record<string, unknown>): Promise<TicketView> {
+  /** Set by the wiring (src/services.ts): puts a new `/api` ticket into its workflow's first stage (issue 20). */
+  enterFirstStage: ((tx: Tx, ticketId: string, actor: Actor) => Promise<boolean>) | null = null;
+
+  /** `firstStage`: the `/api` face's new ticket enters its project's first stage (the older `/tickets` face's does not). */
+  async create(actor: Actor, body: Record<string, unknown>, options: { firstStage?: boolean } = {}): Promise<TicketView> {
     assertCan(actor, 'ticket:create');
     const input = parseTicketInput(body, 'create');
     if (actor.role === 'customer') {
@@ -238,11 +242,18 @@ export class TicketsService {
         closed_at: status === 'closed' ? now : null,
       });
       await this.tickets.addStages(tx, ticket.id, stageIds);
+      // A ticket created with an earlier `created_at` (migrated, imported, the demo) was opened then: so says its history.
       await this.tickets.appendEvents(tx, [
-        this.event(actor, ticket.id, 'created', { subject: ticket.subject, status: ticket.status, priority: ticket.priority }),
+        {
+          ...this.event(actor, ticket.id, 'created', { subject: ticket.subject, status: ticket.status, priority: ticket.priority }),
+          created_at: ticket.created_at,
+        },
       ]);
-      const [visible] = await this.fields.visibleTo(actor, [ticket], tx);
-      return { ...visible, stage_ids: stageIds, evaluated_at: now };
+      const placed =
+        options.firstStage && currentStageId === null && this.enterFirstStage ? await this.enterFirstStage(tx, ticket.id, actor) : false;
+      const row = placed ? (await this.tickets.findWithStages(tx, { id: ticket.id }))! : { ...ticket, stage_ids: stageIds };
+      const [visible] = await this.fields.visibleTo(actor, [row], tx);
+      return { ...visible, evaluated_at: now };
     });
   }
 
