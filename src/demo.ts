@@ -142,8 +142,10 @@ function planDemo(count: number, now: number): DemoPlan[] {
   for (let i = 0; i < count; i++) {
     const project = random.pick(projects);
     const customer = random.pick(customers);
-    // Older tickets are fewer and further along; a third of them came in during the last week.
-    const createdAt = now - (random.next() < 0.33 ? random.between(0, 7) : random.between(7, 45)) * DAY;
+    // Tickets come in at a steady rate over the last 45 days (older ones are further along). A burst in the last week
+    // (a third of all tickets, as before) made the tickets that finished lately mostly the quick ones, so a backtest of
+    // them scored any forecast that knew how slow tickets can be as too pessimistic (docs/forecast.md).
+    const createdAt = now - random.between(0, 45) * DAY;
     const ticket: DemoTicket = {
       subject: random.pick(subjects),
       description: 'Reported via the support portal. (demo data)',
