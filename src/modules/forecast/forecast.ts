@@ -75,6 +75,11 @@ export function forecastOne(context: ForecastContext, subject: ForecastSubject, 
   else out.stage_breach_probability = round(found!.durations.conditionalExceed(elapsed, elapsedOf(visit.start, visit.dueAt)));
 
   if (!parts.ticket) return out;
+  // Paths would wander the workflow until the step limit and never finish: nothing to forecast, and 1,000 of them cost.
+  if (!model.finishes) {
+    out.ticket_reason = 'the workflow has no final stage';
+    return out;
+  }
   if (visits < MIN_VISITS || exits < MIN_VISITS) {
     out.ticket_reason = `${Math.round(visits)} ended visits of this stage and ${exits} moves out of it; a forecast needs ${MIN_VISITS} of each`;
     return out;

@@ -137,9 +137,12 @@ export class ForecastModel {
   private readonly afterExit = new Map<string, RemainingSample>();
   private readonly stageOf: Map<string, ModelStage>;
   readonly tickets: number;
+  /** Whether the workflow has a final stage: without one no ticket finishes, and no path is simulated. */
+  readonly finishes: boolean;
 
   constructor(input: ModelInput, stages: readonly ModelStage[]) {
     this.stageOf = new Map(stages.map((stage) => [stage.id, stage]));
+    this.finishes = stages.some((stage) => stage.final);
     this.tickets = input.tickets;
     const overall = new Map<string, Map<number, number>>();
     const byPriority = new Map<string, Map<number, number>>();

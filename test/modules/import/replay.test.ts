@@ -16,6 +16,16 @@ after(() => t.close());
 
 type Move = { to: string; at: string };
 
+async function importOne(row: Record<string, unknown>) {
+  const res = await t.api.request({
+    method: 'POST',
+    url: '/api/import',
+    payload: JSON.stringify(row),
+    headers: { 'content-type': 'application/x-ndjson' },
+  });
+  assert.equal(res.json().data.imported, 1, res.body);
+}
+
 /** The same moves made twice: through transitions, and as one imported ticket with visits. */
 async function bothWays(name: string, created: string, moves: Move[], now: string) {
   t.clock.set(created);
@@ -30,14 +40,7 @@ async function bothWays(name: string, created: string, moves: Move[], now: strin
     stage_start_time: move.at,
     ...(moves[index + 1] ? { stage_end_time: moves[index + 1]!.at } : {}),
   }));
-  const row = { id: `imported-${name}`, external_id: `ext-${name}`, subject: name, project: 'REP', created_at: created, visits };
-  const res = await t.api.request({
-    method: 'POST',
-    url: '/api/import',
-    payload: JSON.stringify(row),
-    headers: { 'content-type': 'application/x-ndjson' },
-  });
-  assert.equal(res.json().data.imported, 1, res.body);
+  await importOne({ id: `imported-${name}`, external_id: `ext-${name}`, subject: name, project: 'REP', created_at: created, visits });
   return { live: live.id as string, imported: `imported-${name}` };
 }
 
@@ -137,13 +140,7 @@ test('a ticket imported as closed whose visits all ended stays closed (closed af
       { key: 'fix', stage_start_time: '2026-03-30T10:00:00Z', stage_end_time: '2026-03-31T12:00:00Z' },
     ],
   };
-  const res = await t.api.request({
-    method: 'POST',
-    url: '/api/import',
-    payload: JSON.stringify(row),
-    headers: { 'content-type': 'application/x-ndjson' },
-  });
-  assert.equal(res.json().data.imported, 1, res.body);
+  await importOne(row);
   const ticket = (await t.api.get('/api/tickets/imported-closed-after')).json().data;
   assert.equal(ticket.status, 'closed');
   assert.equal(ticket.closed_at, '2026-03-31T12:00:00.000Z');
