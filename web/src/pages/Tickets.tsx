@@ -2,18 +2,20 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useCallback, useState } from 'react';
 import { Link } from 'react-router';
 import { api, pageOf } from '../api/client';
-import { may, useSession } from '../api/session';
+import { useCan, useSession } from '../api/session';
 import { statuses, type QueryOf, type SavedView, type TicketSort, type ViewColumn } from '../api/types';
 import { DebouncedInput, PrioritySelect, ProjectSelect } from '../components/Filters';
 import { Pager } from '../components/Pager';
 import { SearchBox } from '../components/SearchBox';
 import { ForecastLine } from '../components/Forecast';
 import { Empty, ErrorState, Loading } from '../components/States';
+import { useNow } from '../components/Time';
+import { statusLabel } from '../lib/format';
 import { filtersAsQuery, searchProblem } from '../lib/search';
 import { useUrlState } from '../lib/useFilters';
 import { useLive } from '../live/events';
 import { NewTicket } from './NewTicket';
-import { columnsFor, sortLabels, toggled, useColumnChoice, visibleColumns } from './tickets/columns';
+import { columnsFor, latenessColumns, sortLabels, toggled, useColumnChoice, visibleColumns } from './tickets/columns';
 import { ExportLinks } from './tickets/ExportLinks';
 import { mayChangeView, SavedViews } from './tickets/SavedViews';
 import { SubscribeButton } from './tickets/SubscribeButton';
@@ -44,8 +46,9 @@ export default function Tickets() {
   const view = useView(filters.view);
   const [chosen, toggle] = useColumns(view.data);
   const [editing, setEditing] = useState<{ draft: ViewDraft; view?: SavedView } | null>(null);
-  const internal = may.seeInternals(me?.role);
-  const staff = me?.role !== 'customer';
+  const internal = useCan('monitor:read');
+  const staff = internal;
+  const mayCreate = useCan('ticket:create');
   const visible = visibleColumns(chosen, internal);
   const { sort: chosenSort, ...listFilters } = filters;
   const sort = (chosenSort || view.data?.sort || (filters.q.trim() ? '-rank' : '-created_at')) as TicketSort;
@@ -82,6 +85,10 @@ export default function Tickets() {
     [set],
   );
   const sortBy = (key: TicketSort) => update({ sort: sort === key ? `-${key}` : key });
+  // Lateness sorts start most-late first; a second click reverses.
+  const sortByLateness = (key: TicketSort) => update({ sort: sort === key ? key.replace(/^-/, '') : key });
+  const now = useNow();
+  const lateness = internal ? latenessColumns : [];
 
   // The dialog starts from what the list shows now: the view's search plus any filters added on top.
   const extra = filtersAsQuery(filters);
@@ -107,7 +114,7 @@ export default function Tickets() {
           <button type="button" onClick={() => setEditing({ draft: onScreen() })}>
             Save as view
           </button>
-          {(may.write(me?.role) || !staff) && <NewTicket />}
+          {mayCreate && <NewTicket project={filters.project} />}
         </div>
       </div>
       <div className="with-sidebar">
@@ -155,7 +162,7 @@ export default function Tickets() {
                 <option value="">Any</option>
                 {statuses.map((status) => (
                   <option key={status} value={status}>
-                    {status.replace('_', ' ')}
+                    {statusLabel(status)}
                   </option>
                 ))}
                 {filters.status.includes(',') && <option value={filters.status}>{filters.status}</option>}
@@ -242,6 +249,23 @@ export default function Tickets() {
                           </th>
                         );
                       })}
+                      {lateness.map((column) => {
+                        const key = column.sort;
+                        const plainKey = key?.replace(/^-/, '');
+                        const direction = sort === key ? 'descending' : sort === plainKey ? 'ascending' : 'none';
+                        return (
+                          <th key={column.key} scope="col" aria-sort={key ? direction : undefined}>
+                            {key ? (
+                              <button type="button" className="sort" onClick={() => sortByLateness(key)}>
+                                {column.label}{' '}
+                                <span aria-hidden="true">{direction === 'ascending' ? '▲' : direction === 'descending' ? '▼' : '↕'}</span>
+                              </button>
+                            ) : (
+                              column.label
+                            )}
+                          </th>
+                        );
+                      })}
                       {withForecast && <th scope="col">Forecast (breach probability, finish)</th>}
                     </tr>
                   </thead>
@@ -251,6 +275,11 @@ export default function Tickets() {
                         {visible.map((column) => (
                           <td key={column.key} data-label={column.label}>
                             {column.render(ticket)}
+                          </td>
+                        ))}
+                        {lateness.map((column) => (
+                          <td key={column.key} data-label={column.label}>
+                            {column.render(ticket, now)}
                           </td>
                         ))}
                         {withForecast && (

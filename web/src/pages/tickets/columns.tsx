@@ -3,7 +3,9 @@ import { Link } from 'react-router';
 import type { Ticket, TicketSort, ViewColumn } from '../../api/types';
 import { PriorityBadge, StatusBadge } from '../../components/Badges';
 import { Snippet } from '../../components/SearchBox';
+import { JudgementLine, stageJudgement, ticketJudgement } from '../../components/Judgements';
 import { Time } from '../../components/Time';
+import { formatDuration, formatExact } from '../../lib/format';
 
 /** A list column, named like the ticket field a saved view and an export call it. */
 export type Column = { key: ViewColumn; label: string; internal?: boolean; sort?: TicketSort; render(ticket: Ticket): ReactNode };
@@ -37,7 +39,11 @@ export const columns: Column[] = [
   { key: 'assigned_to', label: 'Assignee', internal: true, render: (t) => plain(t.assigned_to) },
   { key: 'description', label: 'Description', render: (t) => <span className="clamp">{plain(t.description)}</span> },
   { key: 'helpdeskurl', label: 'Helpdesk URL', render: (t) => plain(t.helpdeskurl) },
-  { key: 'current_stage_id', label: 'Stage id', internal: true, render: (t) => plain(t.current_stage_id) },
+  {
+    key: 'current_stage_id',
+    label: 'Stage',
+    render: (t) => (t.stage ? (t.stage.name ?? t.stage.key ?? '—') : <span className="muted">—</span>),
+  },
   { key: 'ops_id', label: 'OPS id', internal: true, render: (t) => plain(t.ops_id) },
   { key: 'ops_error', label: 'OPS error', internal: true, render: (t) => plain(t.ops_error) },
   { key: 'created_at', label: 'Created', sort: 'created_at', render: (t) => <Time iso={t.created_at} /> },
@@ -48,7 +54,52 @@ export const columns: Column[] = [
 ];
 const byKey = new Map(columns.map((column) => [column.key as string, column]));
 
-export const defaultColumns: ViewColumn[] = ['number', 'subject', 'status', 'priority', 'customer_name', 'project', 'updated_at'];
+export const defaultColumns: ViewColumn[] = [
+  'number',
+  'subject',
+  'status',
+  'priority',
+  'current_stage_id',
+  'customer_name',
+  'project',
+  'updated_at',
+];
+
+/**
+ * Lateness, always beside the chosen columns for those who monitor: time in the current stage and both
+ * judgements, each sortable most-late first (the server sorts, over the whole list).
+ */
+export type LatenessColumn = { key: string; label: string; sort?: TicketSort; render(ticket: Ticket, now: number): ReactNode };
+export const latenessColumns: LatenessColumn[] = [
+  {
+    key: 'time_in_stage',
+    label: 'In stage',
+    render: (t, now) =>
+      t.stage_entered_at ? (
+        <span title={`Since ${formatExact(t.stage_entered_at)}`}>{formatDuration(now - new Date(t.stage_entered_at).getTime())}</span>
+      ) : (
+        <span className="muted">—</span>
+      ),
+  },
+  {
+    key: 'stage_judgement',
+    label: 'Stage judgement',
+    sort: '-stage_overdue_by',
+    render: (t, now) =>
+      t.stage ? (
+        <JudgementLine kind="stage" judgement={stageJudgement(t)} stageName={t.stage.name ?? t.stage.key} now={now} />
+      ) : (
+        <span className="muted">—</span>
+      ),
+  },
+  {
+    key: 'ticket_judgement',
+    label: 'Ticket target',
+    sort: '-ticket_overdue_by',
+    render: (t, now) =>
+      t.status === 'closed' ? <span className="muted">—</span> : <JudgementLine kind="ticket" judgement={ticketJudgement(t)} now={now} />,
+  },
+];
 
 export const sortLabels: Record<TicketSort, string> = {
   '-created_at': 'Newest first',
@@ -60,6 +111,12 @@ export const sortLabels: Record<TicketSort, string> = {
   '-number': 'Highest number',
   number: 'Lowest number',
   '-rank': 'Best match',
+  '-stage_overdue_by': 'Most late against stage target',
+  stage_overdue_by: 'Least late against stage target',
+  '-ticket_overdue_by': 'Most late against ticket target',
+  ticket_overdue_by: 'Least late against ticket target',
+  '-delay': 'Most late',
+  delay: 'Least late',
 };
 
 /** The columns a role may pick from (customers are not shown internal fields). */
