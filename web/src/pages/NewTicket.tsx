@@ -2,18 +2,24 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useRef, useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router';
 import { api, dataOf } from '../api/client';
-import { useSession } from '../api/session';
+import { useCan } from '../api/session';
 import type { RequestBody } from '../api/types';
 import { ErrorState } from '../components/States';
-import { ProjectSelect } from '../components/Filters';
+import { ProjectSelect, useProjects } from '../components/Filters';
 
-/** "New ticket" button and dialog; customers open tickets for themselves. */
-export function NewTicket() {
+/**
+ * "New ticket" button and dialog; customers open tickets for themselves. Staff pick a real project (the one the
+ * list is filtered to, else the first), and may set its category and assignee at once.
+ */
+export function NewTicket({ project: preferred = '' }: { project?: string }) {
   const dialog = useRef<HTMLDialogElement>(null);
-  const { me } = useSession();
+  const staff = useCan('project:read');
   const navigate = useNavigate();
   const queryClient = useQueryClient();
-  const [project, setProject] = useState('');
+  const projects = useProjects(staff);
+  const [chosen, setProject] = useState('');
+  const keys = (projects.data ?? []).map((candidate) => candidate.key);
+  const project = keys.includes(chosen) ? chosen : keys.includes(preferred) ? preferred : (keys[0] ?? '');
   const create = useMutation({
     mutationFn: (body: RequestBody<'/api/tickets', 'post'>) => dataOf(api.POST('/api/tickets', { body })),
     onSuccess: (ticket) => {
@@ -22,7 +28,6 @@ export function NewTicket() {
       void navigate(`/tickets/${encodeURIComponent(ticket.id)}`);
     },
   });
-  const customer = me?.role === 'customer';
 
   function submit(event: FormEvent<HTMLFormElement>) {
     event.preventDefault();
@@ -47,9 +52,17 @@ export function NewTicket() {
             Description
             <textarea name="description" rows={4} />
           </label>
-          {!customer && (
+          {staff && (
             <>
-              <ProjectSelect value={project} onChange={setProject} allowAll />
+              <ProjectSelect value={project} onChange={setProject} allowAll={false} />
+              <label>
+                Category
+                <input name="category" maxLength={200} />
+              </label>
+              <label>
+                Assignee
+                <input name="assigned_to" maxLength={200} />
+              </label>
               <label>
                 Customer name
                 <input name="customer_name" />
