@@ -44,43 +44,45 @@ export function anonymousActor(role: Role = 'customer', ip?: string): Actor {
 }
 
 /** Everything a route or service may ask about. Add yours here and, unless everybody may, to a set below. */
-export type Action =
-  | 'ticket:read'
-  | 'ticket:create'
-  | 'ticket:update'
-  | 'ticket:delete'
-  | 'ticket:comment'
-  | 'stage:read'
-  | 'stage:write'
-  | 'stage:delete'
-  | 'ops:read'
-  | 'ops:send'
-  | 'metrics:read'
+export const actions = [
+  'ticket:read',
+  'ticket:create',
+  'ticket:update',
+  'ticket:delete',
+  'ticket:comment',
+  'stage:read',
+  'stage:write',
+  'stage:delete',
+  'ops:read',
+  'ops:send',
+  'metrics:read',
   /** One's own account: profile, own API tokens. */
-  | 'account:read'
-  | 'account:write'
-  | 'user:read'
-  | 'user:manage'
-  | 'audit:read'
+  'account:read',
+  'account:write',
+  'user:read',
+  'user:manage',
+  'audit:read',
   /** Workflows (issue 4): projects are read by everybody signed in but customers, written by admins. */
-  | 'project:read'
-  | 'project:write'
-  | 'ticket:transition'
-  | 'monitor:read'
-  | 'events:read'
+  'project:read',
+  'project:write',
+  'ticket:transition',
+  'monitor:read',
+  'events:read',
   /** Bulk import of tickets with their stage history (issue 8): admins only. */
-  | 'ticket:import'
+  'ticket:import',
   /** Saved views (issue 13): everybody signed in keeps their own; sharing with everyone is for agents and admins. */
-  | 'view:read'
-  | 'view:write'
-  | 'view:share'
+  'view:read',
+  'view:write',
+  'view:share',
   /** Outgoing webhooks: admins only (they receive every event, internal ones included). */
-  | 'webhook:read'
-  | 'webhook:manage'
+  'webhook:read',
+  'webhook:manage',
   /** Adding or removing other people as watchers of a ticket (watching oneself is `account:write`). */
-  | 'ticket:watchers'
+  'ticket:watchers',
   /** The log of every notification mail, with its body and the SMTP server's answers: admins only. */
-  | 'mail:read';
+  'mail:read',
+] as const;
+export type Action = (typeof actions)[number];
 
 /** Reads end in `:read`: a read-only token and a viewer may do exactly these (minus the admin-only ones). */
 export function isRead(action: Action): boolean {
@@ -124,6 +126,11 @@ export function can(actor: Actor, action: Action): boolean {
     case 'customer':
       return customerMay.has(action);
   }
+}
+
+/** Every action the actor may do, in declaration order: what `GET /api/me` answers as `abilities`. */
+export function abilitiesOf(actor: Actor): Action[] {
+  return actions.filter((action) => can(actor, action));
 }
 
 export function assertCan(actor: Actor, action: Action): void {

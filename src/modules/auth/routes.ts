@@ -3,6 +3,7 @@ import { Type } from 'typebox';
 import { Envelope, ErrorBody, ListEnvelope, ok, okList } from '../../http/envelope.js';
 import { IdParams } from '../../http/schema-helpers.js';
 import { AppError } from '../../errors.js';
+import { abilitiesOf } from '../access/policy.js';
 import { presentUser } from '../users/presenter.js';
 import { CSRF_COOKIE, SESSION_COOKIE, clearSessionCookies, sessionCookieOptions } from './plugin.js';
 import { presentToken } from './presenter.js';
@@ -91,6 +92,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         user: presentUser(user),
         via: actor.via === 'token' ? ('token' as const) : ('session' as const),
         scope: actor.scope,
+        abilities: abilitiesOf(actor),
       });
     },
   );

@@ -1,3 +1,4 @@
+import { actions } from '../access/policy.js';
 import { Type } from 'typebox';
 import { DateTime, Nullable } from '../../http/schema-helpers.js';
 import { User } from '../users/schemas.js';
@@ -22,6 +23,10 @@ export const Me = Type.Object({
   user: User,
   via: Type.Enum(['session', 'token']),
   scope: Type.Enum(['read', 'read-write']),
+  abilities: Type.Array(Type.Enum([...actions]), {
+    description:
+      'Every action this sign-in may do (role and token scope), decided by the one permission policy: show a control only when its action is here. A ticket a customer may not see is still 404 on its own.',
+  }),
 });
 
 export const ApiToken = Type.Object({

@@ -194,15 +194,21 @@ export type LikelyRow = {
   computed_at: Date;
   stage_key: string | null;
   stage_name: string | null;
+  /** The due moment of the stage the forecast was made in. */
+  visit_due_at: Date | null;
+  stage_at_risk_at: Date | null;
   stage_due_at: Date | null;
+  sla_at_risk_at: Date | null;
+  sla_due_at: Date | null;
 };
 
 /** Open tickets whose last stored forecast reaches their project's threshold, most likely first (the index's order per project). */
 export async function likelyToBreach(db: Executor, projectKey: string | undefined, limit: number): Promise<LikelyRow[]> {
   const { rows } = await sql<LikelyRow>`
     select t.id, t.number, t.subject, t.project, t.priority, t.status, t.assigned_to, t.at_risk_from, t.overdue_from,
+      t.stage_at_risk_at, t.stage_due_at, t.sla_at_risk_at, t.sla_due_at,
       f.probability, f.stage_probability, f.ticket_probability, f.expected_finish_at, f.computed_at,
-      d.key as stage_key, d.name as stage_name, s.due_at as stage_due_at
+      d.key as stage_key, d.name as stage_name, s.due_at as visit_due_at
     from ticket_forecasts f
     join projects p on p.id = f.project_id
     join tickets t on t.id = f.ticket_id and t.status <> 'closed' and t.project_id = f.project_id

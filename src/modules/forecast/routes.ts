@@ -2,7 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { Envelope, ErrorBody, ListEnvelope, ok, okList } from '../../http/envelope.js';
 import { DateTime, Nullable } from '../../http/schema-helpers.js';
-import { delayOf } from '../workflow/delay.js';
+import { delayOf, judgementProperties } from '../workflow/delay.js';
 
 const LikelyQuery = Type.Object(
   {
@@ -20,7 +20,7 @@ const LikelyTicket = Type.Object({
   priority: Type.String(),
   status: Type.String(),
   assigned_to: Nullable(Type.String()),
-  delay_state: Nullable(Type.Enum(['on_track', 'at_risk', 'overdue'], { description: 'The fixed-threshold state, for comparison' })),
+  ...judgementProperties,
   probability: Type.Number({ description: 'The larger of the stage and ticket breach probabilities' }),
   stage_breach_probability: probability,
   ticket_breach_probability: probability,
@@ -65,13 +65,13 @@ export const forecastRoutes: FastifyPluginAsyncTypebox<ForecastPluginOptions> = 
         priority: row.priority,
         status: row.status,
         assigned_to: row.assigned_to,
-        delay_state: delayOf(row, now).delay_state,
+        ...delayOf(row, now),
         probability: row.probability,
         stage_breach_probability: row.stage_probability,
         ticket_breach_probability: row.ticket_probability,
         expected_finish_at: iso(row.expected_finish_at),
         forecast_at: row.computed_at.toISOString(),
-        stage: row.stage_key || row.stage_due_at ? { key: row.stage_key, name: row.stage_name, due_at: iso(row.stage_due_at) } : null,
+        stage: row.stage_key || row.visit_due_at ? { key: row.stage_key, name: row.stage_name, due_at: iso(row.visit_due_at) } : null,
       }));
       return okList(items, { limit, next_cursor: null }, `${items.length} ticket(s) likely to breach`);
     },

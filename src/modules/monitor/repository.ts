@@ -141,42 +141,31 @@ export class MonitorRepository {
     return rows[0];
   }
 
-  /** Open tickets past their at-risk moment, most late first: overdue by earliest due, then at risk by earliest moment. */
-  async delayed(db: Executor, filters: MonitorFilters, now: Date, limit: number) {
-    const { rows } = await sql<{
-      id: string;
-      number: number;
-      subject: string | null;
-      project: string | null;
-      customer_name: string | null;
-      assigned_to: string | null;
-      priority: string;
-      status: string;
-      at_risk_from: Date;
-      overdue_from: Date | null;
-      stage_id: string | null;
-      stage_key: string | null;
-      stage_name: string | null;
-      stage_start_time: Date | null;
-      stage_due_at: Date | null;
-    }>`
+  /**
+   * Open tickets past their at-risk moment, most late first, one keyset page. `delay` (default): overdue before at
+   * risk, each by how long (the earlier of the stage and ticket moments; the tickets_open_delay index's order);
+   * `stage_overdue_by` / `ticket_overdue_by`: by that judgement's due moment, earliest (most late) first, tickets
+   * without that target last.
+   */
+  async delayed(db: Executor, filters: MonitorFilters, now: Date, limit: number, sort: DelayedSort, after: DelayedCursor | null) {
+    const key = delayedKey(sort, now);
+    const { rows } = await sql<DelayedRow>`
       with page as (
-        -- The order needs only indexed columns (tickets_open_delay): the page is chosen before any row is read.
-        select t.id, (t.overdue_from <= ${now}) as overdue,
-          coalesce(case when t.overdue_from <= ${now} then t.overdue_from end, t.at_risk_from) as late_since
+        select t.id, ${key.columns}
         from tickets t
         where t.status <> 'closed' and t.at_risk_from <= ${now} and ${ticketCondition(filters)}
-        order by 2 desc nulls last, 3, t.id
-        limit ${limit}
+          ${after ? sql`and ${key.after(after)}` : sql``}
+        order by ${key.order}
+        limit ${limit + 1}
       )
       select t.id, t.number, t.subject, t.project, t.customer_name, t.assigned_to, t.priority, t.status, t.at_risk_from,
-        case when t.overdue_from <= ${now} then t.overdue_from end as overdue_from,
-        s.id as stage_id, d.key as stage_key, coalesce(d.name, s.stage_description) as stage_name, s.stage_start_time, s.due_at as stage_due_at
+        t.stage_at_risk_at, t.stage_due_at, t.sla_at_risk_at, t.sla_due_at, page.k1, page.k2,
+        s.id as stage_id, d.key as stage_key, coalesce(d.name, s.stage_description) as stage_name, s.stage_start_time, s.due_at as visit_due_at
       from page
       join tickets t on t.id = page.id
       left join stages s on s.id = t.current_stage_id
       left join stage_definitions d on d.id = s.definition_id
-      order by page.overdue desc nulls last, page.late_since, page.id`.execute(db);
+      order by ${key.pageOrder}`.execute(db);
     return rows;
   }
 
@@ -332,4 +321,56 @@ export class MonitorRepository {
       select ${sql.join(counts)} from tickets t where t.status <> 'closed' and ${ticketCondition(filters)}`.execute(db);
     return edgesDays.map((_, index) => Number(rows[0][`b${index}`]));
   }
+}
+
+export const delayedSorts = ['delay', 'stage_overdue_by', 'ticket_overdue_by'] as const;
+export type DelayedSort = (typeof delayedSorts)[number];
+/** The last row's sort key: k1 (overdue flag 1/0, or the due moment; null: no such target), k2 (late since), id. */
+export type DelayedCursor = { k1: number | string | null; k2: string | null; id: string };
+
+type DelayedRow = {
+  id: string;
+  number: number;
+  subject: string | null;
+  project: string | null;
+  customer_name: string | null;
+  assigned_to: string | null;
+  priority: string;
+  status: string;
+  at_risk_from: Date;
+  stage_at_risk_at: Date | null;
+  stage_due_at: Date | null;
+  sla_at_risk_at: Date | null;
+  sla_due_at: Date | null;
+  k1: number | Date | null;
+  k2: Date | null;
+  stage_id: string | null;
+  stage_key: string | null;
+  stage_name: string | null;
+  stage_start_time: Date | null;
+  visit_due_at: Date | null;
+};
+
+/** The page's sort key columns (k1, k2), their order and the keyset condition after a cursor. */
+function delayedKey(sort: DelayedSort, now: Date) {
+  if (sort === 'delay') {
+    // Overdue first (k1 = 1), each by the moment it became late (k2), earliest first.
+    return {
+      columns: sql`case when t.overdue_from <= ${now} then 1 else 0 end as k1,
+        coalesce(case when t.overdue_from <= ${now} then t.overdue_from end, t.at_risk_from) as k2`,
+      order: sql`k1 desc, k2, t.id`,
+      pageOrder: sql`page.k1 desc, page.k2, page.id`,
+      after: (c: DelayedCursor) => sql`(case when t.overdue_from <= ${now} then 1 else 0 end < ${Number(c.k1)}
+        or (case when t.overdue_from <= ${now} then 1 else 0 end = ${Number(c.k1)}
+          and (coalesce(case when t.overdue_from <= ${now} then t.overdue_from end, t.at_risk_from), t.id) > (${c.k2}::timestamptz, ${c.id})))`,
+    };
+  }
+  const due = sort === 'stage_overdue_by' ? sql`t.stage_due_at` : sql`t.sla_due_at`;
+  const far = sql`'infinity'::timestamptz`;
+  return {
+    columns: sql`${due} as k1, null::timestamptz as k2`,
+    order: sql`coalesce(${due}, ${far}), t.id`,
+    pageOrder: sql`coalesce(page.k1, ${far}), page.id`,
+    after: (c: DelayedCursor) => sql`(coalesce(${due}, ${far}), t.id) > (coalesce(${c.k1}::timestamptz, ${far}), ${c.id})`,
+  };
 }

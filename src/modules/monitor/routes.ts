@@ -63,9 +63,9 @@ export const monitorRoutes: FastifyPluginAsyncTypebox<MonitorPluginOptions> = as
       },
     },
     async (request) => {
-      const limit = request.query.limit ?? 50;
-      const { items, total } = await monitor.delayed(request.actor, request.query, limit);
-      return okList(items, { limit, next_cursor: null, total }, `${total} delayed ticket(s)`);
+      const { limit = 50, sort, cursor, ...query } = request.query;
+      const { items, total, nextCursor } = await monitor.delayed(request.actor, query, limit, sort, cursor);
+      return okList(items, { limit, next_cursor: nextCursor, total }, `${total} delayed ticket(s)`);
     },
   );
 

@@ -1,5 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { DateTime, Nullable } from '../../http/schema-helpers.js';
+import { judgementProperties } from '../workflow/delay.js';
+import { delayedSorts } from './repository.js';
 
 const filters = {
   project: Type.Optional(Type.String({ minLength: 1, maxLength: 200, description: 'Project key or id' })),
@@ -15,7 +17,18 @@ export const MonitorQuery = Type.Object(filters, { additionalProperties: false }
 export type MonitorQueryType = Static<typeof MonitorQuery>;
 
 export const DelayedQuery = Type.Object(
-  { ...filters, limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50, description: 'How many of the most late' })) },
+  {
+    ...filters,
+    limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50, description: 'How many of the most late' })),
+    sort: Type.Optional(
+      Type.Enum([...delayedSorts], {
+        default: 'delay',
+        description:
+          "Most late first by: `delay` (overdue before at risk, by the earlier of the two targets), `stage_overdue_by` (the current stage's target) or `ticket_overdue_by` (the whole ticket's target); tickets without that target come last",
+      }),
+    ),
+    cursor: Type.Optional(Type.String({ maxLength: 1000, description: "The previous page's `next_cursor` (same filters and sort)" })),
+  },
   { additionalProperties: false },
 );
 export const ThroughputQuery = Type.Object(
@@ -65,8 +78,10 @@ export const DelayedTicket = Type.Object({
   assigned_to: Nullable(Type.String()),
   priority: Type.String(),
   status: Type.String(),
-  delay_state: Type.Union([Type.Literal('at_risk'), Type.Literal('overdue')]),
-  overdue_by: Nullable(Type.Integer({ description: 'Seconds past due' })),
+  ...judgementProperties,
+  delay_state: Type.Union([Type.Literal('at_risk'), Type.Literal('overdue')], {
+    description: 'The worse of `stage_state` and `ticket_state`; `delay_reason` says which',
+  }),
   at_risk_since: DateTime(),
   stage: Nullable(
     Type.Object({
@@ -74,7 +89,7 @@ export const DelayedTicket = Type.Object({
       key: Nullable(Type.String()),
       name: Nullable(Type.String()),
       started_at: Nullable(DateTime()),
-      due_at: Nullable(DateTime()),
+      due_at: Nullable(DateTime("This stage visit's due moment")),
     }),
   ),
   time_in_stage_ms: Nullable(Type.Number()),

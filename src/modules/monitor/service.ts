@@ -8,8 +8,30 @@ import { assertCan, type Actor } from '../access/policy.js';
 import { ProjectsRepository } from '../projects/repository.js';
 import { ResultCache } from './result-cache.js';
 import { statsFromHistogram } from './histogram.js';
-import { MonitorRepository, tallyAnswers, utcDay, visitsByDefinitionAlone, type MonitorFilters, type Window } from './repository.js';
+import {
+  MonitorRepository,
+  tallyAnswers,
+  type DelayedCursor,
+  type DelayedSort,
+  utcDay,
+  visitsByDefinitionAlone,
+  type MonitorFilters,
+  type Window,
+} from './repository.js';
 import type { MonitorQueryType } from './schemas.js';
+import { decodeCursor, encodeCursor } from '../../db/keyset.js';
+import { delayOf } from '../workflow/delay.js';
+
+/** A Delayed page's cursor: [k1, k2, id] as the last row had them (see `delayedKey`). */
+function decodeDelayedCursor(cursor: string): DelayedCursor {
+  // An empty string stands for "no such moment" (the cursor holds no nulls).
+  const [k1, k2, id] = decodeCursor(cursor, 3).map((value) => (value === '' ? null : value));
+  const moment = (value: unknown) => value === null || (typeof value === 'string' && !Number.isNaN(Date.parse(value)));
+  if (!moment(k2) || typeof id !== 'string' || !(typeof k1 === 'number' || moment(k1))) {
+    invalid([{ field: 'cursor', problem: 'is not a cursor this list gave out (or one for another sort order)' }]);
+  }
+  return { k1, k2: k2 as string | null, id };
+}
 
 const DAY = 86_400_000;
 const DEFAULT_WINDOW_DAYS = 30;
@@ -118,37 +140,51 @@ export class MonitorService {
     });
   }
 
-  delayed(actor: Actor, query: MonitorQueryType, limit: number) {
-    return this.cached(actor, 'delayed', { query, limit }, async () => {
+  delayed(actor: Actor, query: MonitorQueryType, limit: number, sort: DelayedSort = 'delay', cursor?: string) {
+    return this.cached(actor, 'delayed', { query, limit, sort, cursor }, async () => {
       const { filters, now } = await this.filters(actor, query);
+      const after = cursor ? decodeDelayedCursor(cursor) : null;
       const [rows, total] = await Promise.all([
-        this.monitor.delayed(this.db, filters, now, limit),
+        this.monitor.delayed(this.db, filters, now, limit, sort, after),
         this.monitor.delayedCount(this.db, filters, now),
       ]);
-      const items = rows.map((row) => ({
-        id: row.id,
-        number: row.number,
-        subject: row.subject,
-        project: row.project,
-        customer_name: row.customer_name,
-        assigned_to: row.assigned_to,
-        priority: row.priority,
-        status: row.status,
-        delay_state: row.overdue_from ? ('overdue' as const) : ('at_risk' as const),
-        overdue_by: row.overdue_from ? Math.floor((now.getTime() - row.overdue_from.getTime()) / 1000) : null,
-        at_risk_since: row.at_risk_from.toISOString(),
-        stage: row.stage_id
-          ? {
-              id: row.stage_id,
-              key: row.stage_key,
-              name: row.stage_name,
-              started_at: iso(row.stage_start_time),
-              due_at: iso(row.stage_due_at),
-            }
-          : null,
-        time_in_stage_ms: row.stage_start_time ? Math.max(0, now.getTime() - row.stage_start_time.getTime()) : null,
-      }));
-      return { items, total };
+      const page = rows.slice(0, limit);
+      const last = page.at(-1);
+      const nextCursor =
+        rows.length > limit && last
+          ? encodeCursor([
+              last.k1 instanceof Date ? last.k1.toISOString() : last.k1 === null ? '' : Number(last.k1),
+              iso(last.k2) ?? '',
+              last.id,
+            ])
+          : null;
+      const items = page.map((row) => {
+        const judged = delayOf(row, now);
+        return {
+          id: row.id,
+          number: row.number,
+          subject: row.subject,
+          project: row.project,
+          customer_name: row.customer_name,
+          assigned_to: row.assigned_to,
+          priority: row.priority,
+          status: row.status,
+          ...judged,
+          delay_state: judged.delay_state === 'overdue' ? ('overdue' as const) : ('at_risk' as const),
+          at_risk_since: row.at_risk_from.toISOString(),
+          stage: row.stage_id
+            ? {
+                id: row.stage_id,
+                key: row.stage_key,
+                name: row.stage_name,
+                started_at: iso(row.stage_start_time),
+                due_at: iso(row.visit_due_at),
+              }
+            : null,
+          time_in_stage_ms: row.stage_start_time ? Math.max(0, now.getTime() - row.stage_start_time.getTime()) : null,
+        };
+      });
+      return { items, total, nextCursor };
     });
   }
 

@@ -36,6 +36,11 @@ export function presentTicket(ticket: TicketView, actor: Actor, forecast?: Forec
   out.due_at = iso(ticket.overdue_from);
   out.at_risk_at = iso(ticket.at_risk_from);
   if (ticket.evaluated_at) Object.assign(out, delayOf(ticket, ticket.evaluated_at));
+  if (ticket.current_stage !== undefined) {
+    const stage = ticket.current_stage;
+    out.stage = stage ? { id: stage.id, key: stage.key, name: stage.name } : null;
+    out.stage_entered_at = stage?.entered_at ? new Date(stage.entered_at).toISOString() : null;
+  }
   if (forecast !== undefined) out.forecast = forecast;
   if (ticket.search_rank !== undefined) {
     out.rank = ticket.search_rank / 1_000_000;

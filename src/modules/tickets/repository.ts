@@ -29,12 +29,37 @@ export const ticketSorts = {
     { column: 'priority_rank', kind: 'integer' },
     { column: 'number', kind: 'integer' },
   ],
+  /**
+   * By lateness (issue 20): the due moment of the stage's target, the whole ticket's, or the earlier of them, with
+   * "no target" (and closed) as a far-future moment; most late first is ascending, so `lateSorts` flips the direction.
+   */
+  stage_overdue_by: [
+    { column: 'late_key', kind: 'timestamp' },
+    { column: 'id', kind: 'text' },
+  ],
+  ticket_overdue_by: [
+    { column: 'late_key', kind: 'timestamp' },
+    { column: 'id', kind: 'text' },
+  ],
+  delay: [
+    { column: 'late_key', kind: 'timestamp' },
+    { column: 'id', kind: 'text' },
+  ],
   /** Best match first (only with free text in `q`); the rank is an integer, so the keyset is exact. */
   rank: [
     { column: 'search_rank', kind: 'integer' },
     { column: 'id', kind: 'text' },
   ],
 } as const satisfies Record<string, readonly SortKey[]>;
+
+/** A moment later than any target: "no target" sorts after every due moment, and survives a JSON cursor. */
+const NO_TARGET = sql`'9999-12-31T00:00:00Z'::timestamptz`;
+const lateKey = (due: ReturnType<typeof sql.ref>) => sql<Date>`coalesce(case when status <> 'closed' then ${due} end, ${NO_TARGET})`;
+const lateSorts: Partial<Record<keyof typeof ticketSorts, ReturnType<typeof lateKey>>> = {
+  stage_overdue_by: lateKey(sql.ref('stage_due_at')),
+  ticket_overdue_by: lateKey(sql.ref('sla_due_at')),
+  delay: lateKey(sql.ref('overdue_from')),
+};
 
 export type SearchColumns = { search_rank?: number; search_snippet?: string | null };
 
@@ -102,15 +127,23 @@ const stageIdsColumn = sql<
   string[]
 >`array(select ts.stage_id from ticket_stages ts where ts.ticket_id = tickets.id order by ts.position)`.as('stage_ids');
 
+/** The stage a ticket is in now, read with the row (`entered_at` as JSON text). */
+export type CurrentStage = { id: string; key: string | null; name: string | null; entered_at: string | null };
+
+/** The current stage with its definition, as a column of the ticket's own row (one index lookup, no query per row). */
+export const currentStageColumn = sql<CurrentStage | null>`(select json_build_object('id', s.id, 'key', d.key,
+    'name', coalesce(d.name, s.stage_description), 'entered_at', coalesce(s.stage_start_time, s.created_at))
+  from stages s left join stage_definitions d on d.id = s.definition_id where s.id = tickets.current_stage_id)`.as('current_stage');
+
 export type TicketKey = { id: string } | { number: number };
 
 /** How many matches of a broad search are ranked (the newest ones); see `list`. */
 export const RANK_WINDOW = 2000;
-export type TicketWithStages = TicketRow & { stage_ids: string[] };
+export type TicketWithStages = TicketRow & { stage_ids: string[]; current_stage?: CurrentStage | null };
 
 export class TicketsRepository {
   findWithStages(db: Executor, key: TicketKey): Promise<TicketWithStages | undefined> {
-    const query = db.selectFrom('tickets').select(ticketColumns).select(stageIdsColumn);
+    const query = db.selectFrom('tickets').select(ticketColumns).select(stageIdsColumn).select(currentStageColumn);
     return ('id' in key ? query.where('id', '=', key.id) : query.where('number', '=', key.number)).executeTakeFirst();
   }
 
@@ -227,10 +260,16 @@ export class TicketsRepository {
       broad = (filters === requested && exact ? await this.matchesUpTo(db, requested, RANK_WINDOW + 1) : matches) > RANK_WINDOW;
     }
     const ranking = filters.search?.ranking;
-    let rows = this.filtered(db, filters).select(ticketColumns).select(stageIdsColumn);
+    let rows = this.filtered(db, filters).select(ticketColumns).select(stageIdsColumn).select(currentStageColumn);
     if (ranking && sort.key === 'rank' && broad) {
       const newest = this.filtered(db, filters).select('id').orderBy('number', 'desc').limit(RANK_WINDOW);
       rows = rows.where('id', 'in', newest);
+    }
+    const late = lateSorts[sort.key];
+    if (late) {
+      // The sort key is an output column: a subquery lets the keyset condition refer to it. Most late = earliest due.
+      const keyed = db.selectFrom(rows.select(late.as('late_key')).as('keyed')).selectAll();
+      return keysetPage<TicketWithStages & SearchColumns>(keyed, ticketSorts[sort.key], !sort.descending, limit, cursor);
     }
     if (!ranking) return keysetPage<TicketWithStages & SearchColumns>(rows, ticketSorts[sort.key], sort.descending, limit, cursor);
     // Rank and snippet are output columns: a subquery lets the keyset condition refer to them.

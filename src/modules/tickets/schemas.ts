@@ -1,6 +1,7 @@
 import { Type, type Static } from 'typebox';
 import { DateTime, Nullable } from '../../http/schema-helpers.js';
 import { ForecastSchema } from '../forecast/schemas.js';
+import { judgementProperties } from '../workflow/delay.js';
 import { priorities, ticketStatuses } from './validation.js';
 
 export const TicketStatusSchema = Type.Enum([...ticketStatuses]);
@@ -8,6 +9,27 @@ export const PrioritySchema = Type.Enum([...priorities]);
 
 const text = (maxLength: number, options: { description?: string; format?: string; pattern?: string } = {}) =>
   Nullable(Type.String({ minLength: 1, maxLength, ...options }));
+
+const j = judgementProperties;
+/** Judged when the answer is made (every `/api` answer); optional only because a stored event carries none. */
+const optionalJudgements = {
+  stage_state: Type.Optional(j.stage_state),
+  stage_due_at: Type.Optional(j.stage_due_at),
+  stage_overdue_by: Type.Optional(j.stage_overdue_by),
+  ticket_state: Type.Optional(j.ticket_state),
+  ticket_due_at: Type.Optional(j.ticket_due_at),
+  ticket_overdue_by: Type.Optional(j.ticket_overdue_by),
+  delay_state: Type.Optional(j.delay_state),
+  delay_reason: Type.Optional(j.delay_reason),
+  overdue_by: Type.Optional(j.overdue_by),
+};
+
+/** The stage a ticket is in now, as lists show it (the id is `current_stage_id`). */
+export const CurrentStageSchema = Type.Object({
+  id: Type.String(),
+  key: Nullable(Type.String({ description: "The workflow stage's key (null for a stage outside any workflow)" })),
+  name: Nullable(Type.String()),
+});
 
 /** Registered once as a shared schema (see `sharedSchemas` in app.ts); routes refer to it as `Ticket`. */
 export const TicketSchema = Type.Object(
@@ -28,6 +50,8 @@ export const TicketSchema = Type.Object(
     assigned_to: Type.Optional(Nullable(Type.String({ description: 'Not shown to customers' }))),
     metadata: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'Free JSON; not shown to customers' })),
     current_stage_id: Nullable(Type.String()),
+    stage: Type.Optional(Nullable(CurrentStageSchema)),
+    stage_entered_at: Type.Optional(Nullable(DateTime('When the ticket entered its current stage (time in stage = now − this)'))),
     stages: Type.Array(Type.String(), { description: "The ticket's stage ids, in order" }),
     ops_id: Nullable(Type.String({ description: "OPS system's id once a hand-off was accepted" })),
     ops_error: Nullable(Type.String({ description: 'Why the last OPS hand-off failed' })),
@@ -38,14 +62,13 @@ export const TicketSchema = Type.Object(
     project_id: Type.Optional(
       Nullable(Type.String({ description: 'The project (by `project`, its key or name) whose workflow the ticket follows' })),
     ),
-    delay_state: Type.Optional(
+    ...optionalJudgements,
+    due_at: Type.Optional(
       Nullable(
-        Type.Enum(['on_track', 'at_risk', 'overdue'], { description: 'Null for a closed ticket; judged now from the stored due moments' }),
+        DateTime('Kept for older clients: the earlier of `stage_due_at` and `ticket_due_at` (the first moment either target passes)'),
       ),
     ),
-    overdue_by: Type.Optional(Nullable(Type.Integer({ description: 'Seconds past the earliest due moment, while overdue' }))),
-    due_at: Type.Optional(Nullable(DateTime('Earliest due moment of the open stages and the overall target'))),
-    at_risk_at: Type.Optional(Nullable(DateTime('When it is (or was) at risk'))),
+    at_risk_at: Type.Optional(Nullable(DateTime('Kept for older clients: the earlier of the stage and ticket at-risk moments'))),
     forecast: Type.Optional(Nullable(ForecastSchema)),
     rank: Type.Optional(Type.Number({ description: 'How well it matches the words in `q` (lists searching for words)' })),
     snippet: Type.Optional(
@@ -89,8 +112,17 @@ const ignored = {
   ops_id: Type.Optional(Type.Unknown()),
   ops_error: Type.Optional(Type.Unknown()),
   project_id: Type.Optional(Type.Unknown()),
+  stage_state: Type.Optional(Type.Unknown()),
+  stage_due_at: Type.Optional(Type.Unknown()),
+  stage_overdue_by: Type.Optional(Type.Unknown()),
+  ticket_state: Type.Optional(Type.Unknown()),
+  ticket_due_at: Type.Optional(Type.Unknown()),
+  ticket_overdue_by: Type.Optional(Type.Unknown()),
   delay_state: Type.Optional(Type.Unknown()),
+  delay_reason: Type.Optional(Type.Unknown()),
   overdue_by: Type.Optional(Type.Unknown()),
+  stage: Type.Optional(Type.Unknown()),
+  stage_entered_at: Type.Optional(Type.Unknown()),
   due_at: Type.Optional(Type.Unknown()),
   at_risk_at: Type.Optional(Type.Unknown()),
   forecast: Type.Optional(Type.Unknown()),
@@ -128,6 +160,13 @@ export const ticketSortValues = [
   'number',
   '-number',
   '-rank',
+  // By lateness (issue 20): `-x` is most late first; tickets without that target (and closed ones) come last.
+  'stage_overdue_by',
+  '-stage_overdue_by',
+  'ticket_overdue_by',
+  '-ticket_overdue_by',
+  'delay',
+  '-delay',
 ] as const;
 
 /** The list filters, shared by both faces. */
@@ -153,7 +192,8 @@ export const ticketFilterQuery = {
   view: Type.Optional(Type.String({ description: 'A saved view id: its query (and sort, unless `sort` is given) apply too' })),
   sort: Type.Optional(
     Type.Enum([...ticketSortValues], {
-      description: "Default: the view's sort, else -rank (best match) when q has words, else -created_at",
+      description:
+        "Default: the view's sort, else -rank (best match) when q has words, else -created_at. By lateness, most late first: -stage_overdue_by (current stage's target), -ticket_overdue_by (whole ticket's target), -delay (whichever passes first); tickets without that target, and closed ones, come last",
     }),
   ),
   cursor: Type.Optional(Type.String()),

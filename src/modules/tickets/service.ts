@@ -12,6 +12,7 @@ import {
   type TicketKey,
   type SearchColumns,
   type TicketEvent,
+  type CurrentStage,
   type TicketFilters,
   type TicketSort,
 } from './repository.js';
@@ -19,7 +20,13 @@ import { editableFields, isWellFormedId, numberRef, parseTicketInput, type Stage
 
 /** A ticket with its ordered stage ids: what both faces present. */
 export type TicketView = TicketRow &
-  SearchColumns & { stage_ids: string[]; /** When delay state is judged (issue 4). */ evaluated_at?: Date };
+  SearchColumns & {
+    stage_ids: string[];
+    /** When delay state is judged (issue 4). */
+    evaluated_at?: Date;
+    /** Read by lists and single reads (issue 20); absent where a write answered without it. */
+    current_stage?: CurrentStage | null;
+  };
 
 export type TicketListOptions = {
   filters: Omit<TicketFilters, 'customerEmails' | 'search'> & { q?: string; view?: string };

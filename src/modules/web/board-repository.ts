@@ -2,7 +2,6 @@ import { sql } from 'kysely';
 import type { Executor } from '../../db/database.js';
 import type { SearchFilter } from '../search/parser.js';
 import { searchCondition } from '../search/sql.js';
-import { delayStateSql } from '../workflow/delay.js';
 
 /** A project by id or key. */
 export function findProject(db: Executor, ref: string) {
@@ -33,13 +32,15 @@ export async function boardRows(db: Executor, projectId: string, now: Date, limi
       't.priority',
       't.status',
       't.version',
-      't.overdue_from',
+      't.stage_at_risk_at',
+      't.stage_due_at',
+      't.sla_at_risk_at',
+      't.sla_due_at',
       'd.key as stage_key',
       'd.name as stage_name',
       's.stage_start_time',
       's.due_at',
     ])
-    .select(delayStateSql(now).as('delay_state'))
     .where('t.project_id', '=', projectId)
     .where('t.status', '<>', 'closed');
   for (const filter of search) {

@@ -1,5 +1,6 @@
 import { Type, type Static } from 'typebox';
 import { DateTime, Nullable } from '../../http/schema-helpers.js';
+import { judgementProperties } from '../workflow/delay.js';
 
 export const BoardQuery = Type.Object(
   {
@@ -26,11 +27,21 @@ export const BoardCard = Type.Object({
   status: Type.String(),
   version: Type.Integer(),
   stage: Type.Union(
-    [Type.Object({ key: Type.String(), name: Type.String(), started_at: Nullable(DateTime()), due_at: Nullable(DateTime()) }), Type.Null()],
+    [
+      Type.Object({
+        key: Type.String(),
+        name: Type.String(),
+        started_at: Nullable(DateTime()),
+        due_at: Nullable(DateTime("This stage visit's due moment (the card's `stage_due_at`)")),
+      }),
+      Type.Null(),
+    ],
     { description: 'The workflow stage the ticket is in; null when in none' },
   ),
-  delay_state: Type.Union([Type.Literal('on_track'), Type.Literal('at_risk'), Type.Literal('overdue')]),
-  overdue_by: Nullable(Type.Integer({ description: 'Seconds past due' })),
+  ...judgementProperties,
+  delay_state: Type.Union([Type.Literal('on_track'), Type.Literal('at_risk'), Type.Literal('overdue')], {
+    description: 'The worse of `stage_state` and `ticket_state` (a board shows open tickets only, so never null)',
+  }),
   forecast: Type.Optional(
     Nullable(
       Type.Object(

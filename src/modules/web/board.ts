@@ -4,10 +4,16 @@ import type { Executor } from '../../db/database.js';
 import { fail } from '../../errors.js';
 import { Envelope, ErrorBody, ok } from '../../http/envelope.js';
 import { assertCan, type Actor } from '../access/policy.js';
-import type { DelayState } from '../workflow/delay.js';
+import { delayOf, type DelayMoments } from '../workflow/delay.js';
 import { resolveSearch } from '../search/resolve.js';
 import { boardRows, findProject, storedForecasts } from './board-repository.js';
 import { Board, BoardQuery, type BoardCardOut, type BoardQueryType } from './board-schemas.js';
+
+/** A card's judgements; the board lists open tickets only, so its `delay_state` is never null. */
+function cardJudgements(row: DelayMoments, now: Date) {
+  const judged = delayOf(row, now);
+  return { ...judged, delay_state: judged.delay_state ?? ('on_track' as const) };
+}
 
 export async function loadBoard(db: Executor, clock: Clock, actor: Actor, query: BoardQueryType) {
   assertCan(actor, 'monitor:read');
@@ -35,8 +41,7 @@ export async function loadBoard(db: Executor, clock: Clock, actor: Actor, query:
             started_at: row.stage_start_time ? row.stage_start_time.toISOString() : null,
             due_at: row.due_at ? row.due_at.toISOString() : null,
           },
-    delay_state: (row.delay_state as DelayState | null) ?? 'on_track',
-    overdue_by: row.delay_state === 'overdue' && row.overdue_from ? Math.floor((now.getTime() - row.overdue_from.getTime()) / 1000) : null,
+    ...cardJudgements(row, now),
   }));
   if (query.forecast) {
     const stored = new Map(

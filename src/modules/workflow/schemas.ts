@@ -1,3 +1,4 @@
+import { judgementProperties } from './delay.js';
 import { Type, type Static } from 'typebox';
 import { DateTime, Nullable } from '../../http/schema-helpers.js';
 import { Ticket } from '../tickets/schemas.js';
@@ -53,8 +54,7 @@ export const Timeline = Type.Object({
   ticket_id: Type.String(),
   project: Nullable(Type.Object({ id: Type.String(), key: Type.String(), name: Type.String() })),
   now: DateTime(),
-  delay_state: Nullable(Type.Union([Type.Literal('on_track'), Type.Literal('at_risk'), Type.Literal('overdue')])),
-  overdue_by: Nullable(Type.Integer({ description: 'Seconds past the earliest due moment' })),
+  ...judgementProperties,
   sla: Type.Object({
     target_minutes: Nullable(Type.Integer()),
     used_business_ms: Type.Integer({ description: 'Business time counted against the overall target so far' }),
