@@ -39,11 +39,7 @@ export const columns: Column[] = [
   { key: 'assigned_to', label: 'Assignee', internal: true, render: (t) => plain(t.assigned_to) },
   { key: 'description', label: 'Description', render: (t) => <span className="clamp">{plain(t.description)}</span> },
   { key: 'helpdeskurl', label: 'Helpdesk URL', render: (t) => plain(t.helpdeskurl) },
-  {
-    key: 'current_stage_id',
-    label: 'Stage',
-    render: (t) => (t.stage ? (t.stage.name ?? t.stage.key ?? '—') : <span className="muted">—</span>),
-  },
+  { key: 'current_stage_id', label: 'Stage id', internal: true, render: (t) => plain(t.current_stage_id) },
   { key: 'ops_id', label: 'OPS id', internal: true, render: (t) => plain(t.ops_id) },
   { key: 'ops_error', label: 'OPS error', internal: true, render: (t) => plain(t.ops_error) },
   { key: 'created_at', label: 'Created', sort: 'created_at', render: (t) => <Time iso={t.created_at} /> },
@@ -54,23 +50,19 @@ export const columns: Column[] = [
 ];
 const byKey = new Map(columns.map((column) => [column.key as string, column]));
 
-export const defaultColumns: ViewColumn[] = [
-  'number',
-  'subject',
-  'status',
-  'priority',
-  'current_stage_id',
-  'customer_name',
-  'project',
-  'updated_at',
-];
+export const defaultColumns: ViewColumn[] = ['number', 'subject', 'status', 'priority', 'customer_name', 'project', 'updated_at'];
 
 /**
- * Lateness, always beside the chosen columns for those who monitor: time in the current stage and both
+ * Lateness, always beside the chosen columns for those who monitor: the current stage, time in it and both
  * judgements, each sortable most-late first (the server sorts, over the whole list).
  */
 export type LatenessColumn = { key: string; label: string; sort?: TicketSort; render(ticket: Ticket, now: number): ReactNode };
 export const latenessColumns: LatenessColumn[] = [
+  {
+    key: 'stage',
+    label: 'Stage',
+    render: (t) => (t.stage ? (t.stage.name ?? t.stage.key ?? '—') : <span className="muted">Not in a stage</span>),
+  },
   {
     key: 'time_in_stage',
     label: 'In stage',
