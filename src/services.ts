@@ -59,7 +59,7 @@ export function createServices(context: ServiceContext) {
     batchSize: 20,
     defaultBackoff: { baseMs: context.config.ops.retryBaseMs, maxMs: context.config.ops.retryMaxMs },
   });
-  const ops = new OpsService(context, outbox);
+  const ops = new OpsService(context, outbox, workflow);
   const mailer = new Mailer(context, outbox);
   const imports = new ImportService(context);
   // Consumers of ticket history (notifications, webhooks) register here; the server runs it.

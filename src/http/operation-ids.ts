@@ -80,6 +80,7 @@ export const operationIds: Record<string, string> = {
   'GET /api/ops/queue': 'getOpsQueue',
   'GET /api/logs': 'listOpsLogs',
   'GET /api/tickets/:id/logs': 'listTicketOpsLogs',
+  'GET /api/tickets/:id/ops': 'getTicketOpsHandOff',
   'POST /api/ops/callback': 'receiveOpsCallback',
   'POST /api/import': 'importTickets',
 

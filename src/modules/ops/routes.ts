@@ -10,6 +10,7 @@ import {
   CallbackResult,
   Delivered,
   HandOff,
+  HandOffState,
   LogEntry,
   LogsQuery,
   QueueQuery,
@@ -151,6 +152,23 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsPluginOptions> = async (app
         next_cursor: page.nextCursor,
       });
     },
+  );
+
+  app.get(
+    '/tickets/:id/ops',
+    {
+      config: { access: 'ops:read' },
+      schema: {
+        tags,
+        summary: "A ticket's OPS hand-off as it stands now, and which send it may offer",
+        description:
+          'The OPS panel reads this (and refetches it when the ticket changes): no stale "retrying" after a send was accepted. ' +
+          'Asks OPS nothing; GET /api/status/:id does.',
+        params: IdParams,
+        response: { 200: Envelope(HandOffState), 404: ErrorBody },
+      },
+    },
+    async (request) => ok(await ops.handOffState(request.actor, request.params.id)),
   );
 
   app.get(

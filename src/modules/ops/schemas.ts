@@ -118,3 +118,22 @@ export const CallbackResult = Type.Object({
     description: "The ticket's status after the callback",
   }),
 });
+
+export const HandOffState = Type.Object({
+  ticket_id: Type.String(),
+  number: Type.Integer(),
+  status: Type.String({ description: "The ticket's status" }),
+  ops_id: Nullable(Type.String()),
+  ops_error: Nullable(Type.String()),
+  state: Type.Enum(['not_sent', 'on_its_way', 'with_ops', 'failed', 'closed_by_ops'], {
+    description:
+      'not_sent; on_its_way (a hand-off is queued or retrying: see `hand_off`); with_ops (OPS accepted it and holds it: sent, in progress or delayed); failed (attempts ran out); closed_by_ops',
+  }),
+  summary: Type.String({ description: 'The state in one plain sentence, for people' }),
+  hand_off: Type.Union([HandOff, Type.Null()], { description: 'The hand-off under way; null once it was delivered or gave up' }),
+  last_exchange: Type.Union([LogEntry, Type.Null()], { description: 'The latest exchange with OPS (send, query, poll, callback)' }),
+  send: Type.Enum(['send', 'resend', 'none'], {
+    description:
+      'What a send button should do: send (POST /api/ops/:id), resend (OPS holds it: an explicit POST /api/ops/:id?force=true, which creates a second OPS ticket) or none (a hand-off is under way)',
+  }),
+});

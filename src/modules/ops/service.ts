@@ -10,11 +10,12 @@ import { assertCan, type Actor } from '../access/policy.js';
 import type { TicketEvent } from '../tickets/repository.js';
 import { isWellFormedId } from '../tickets/validation.js';
 import type { Delivery, Outbox, OutboxJob, Recorded } from '../outbox/outbox.js';
+import type { WorkflowService } from '../workflow/service.js';
 import { CircuitBreaker } from './breaker.js';
 import { OpsClient, type Exchange } from './client.js';
 import { statusDetails, type OpsCallbackBody, type OpsStatus, type OpsTicketInput } from './contract.js';
 import { opsMetrics, type OpsMetrics } from './metrics.js';
-import { presentHandOff } from './presenter.js';
+import { presentHandOff, presentLogEntry } from './presenter.js';
 import { OpsRepository, opsOpenStatuses, type LogFilters } from './repository.js';
 
 export const opsSendKind = 'ops.send';
@@ -65,7 +66,11 @@ export class OpsService {
   #pollTimer: NodeJS.Timeout | null = null;
   #polling: Promise<unknown> | null = null;
 
-  constructor(context: ServiceContext, outbox: Outbox) {
+  constructor(
+    context: ServiceContext,
+    outbox: Outbox,
+    private readonly workflow: Pick<WorkflowService, 'enterFinalStage'>,
+  ) {
     this.#db = context.database.db;
     this.#clock = context.clock;
     this.#config = context.config.ops;
@@ -103,7 +108,7 @@ export class OpsService {
       if (open) {
         throw new AppError(
           'CONFLICT',
-          `ticket ${ticket.id} is already on its way to OPS (attempt ${open.attempts} of ${open.max_attempts} so far)`,
+          `Ticket #${ticket.number} is already on its way to OPS (${open.attempts} of ${open.max_attempts} attempts made); wait for it to be accepted or to fail`,
           [],
           { data: presentHandOff(open) },
         );
@@ -111,13 +116,13 @@ export class OpsService {
       if (ticket.ops_id !== null && ticket.status !== 'failed' && !options.force) {
         fail(
           'CONFLICT',
-          `ticket ${ticket.id} is already with OPS as ${ticket.ops_id} (status '${ticket.status}'); add ?force=true to send it again`,
+          `Ticket #${ticket.number} is already with OPS (${ticket.ops_id}, ${statusWords(ticket.status)}). Sending it again creates a second OPS ticket, so it is an explicit action: send with ?force=true`,
         );
       }
       if (options.retry && ticket.status !== 'failed' && !options.force) {
         fail(
           'CONFLICT',
-          `ticket ${ticket.id} has not failed (status '${ticket.status}'); only a failed hand-off is retried, or add ?force=true`,
+          `Ticket #${ticket.number} has not failed (${statusWords(ticket.status)}): only a failed hand-off is retried. Sending it again anyway is an explicit action: send with ?force=true`,
         );
       }
       const action = options.retry || ticket.status === 'failed' ? 'retry' : 'send';
@@ -147,6 +152,50 @@ export class OpsService {
       };
     }
     return { handOff: current };
+  }
+
+  /**
+   * The ticket's hand-off as it stands now (issue 20): what the OPS panel shows and which send it may offer. Read from
+   * the ticket row, its open hand-off and its last exchange, so it is never staler than the last commit.
+   */
+  async handOffState(actor: Actor, ref: string) {
+    assertCan(actor, 'ops:read');
+    const ticket = (await this.#repository.findTicket(this.#db, ref)) ?? ticketNotFound();
+    const [open, last] = await Promise.all([
+      this.#outbox.repository.findOpen(this.#db, opsSendKind, ticket.id),
+      this.#repository.listLogs(this.#db, { ticketId: ticket.id }, 1, undefined),
+    ]);
+    const held = ticket.ops_id !== null && (opsOpenStatuses as readonly string[]).includes(ticket.status);
+    const state = open
+      ? ('on_its_way' as const)
+      : ticket.status === 'failed'
+        ? ('failed' as const)
+        : held
+          ? ('with_ops' as const)
+          : ticket.ops_id !== null && ticket.status === 'closed'
+            ? ('closed_by_ops' as const)
+            : ('not_sent' as const);
+    const summary = {
+      on_its_way: () =>
+        `On its way to OPS: ${open!.attempts} of ${open!.max_attempts} attempts made${open!.last_error ? `, the last failed (${open!.last_error})` : ''}.`,
+      failed: () => `Handing it to OPS failed${ticket.ops_error ? `: ${ticket.ops_error}` : ''}. Send it again to retry.`,
+      with_ops: () =>
+        `OPS holds it as ${ticket.ops_id} (${statusWords(ticket.status)}). Sending it again would create a second OPS ticket.`,
+      closed_by_ops: () => `OPS closed it (${ticket.ops_id}).`,
+      not_sent: () => 'Not sent to OPS.',
+    }[state]();
+    return {
+      ticket_id: ticket.id,
+      number: ticket.number,
+      status: ticket.status,
+      ops_id: ticket.ops_id,
+      ops_error: ticket.ops_error,
+      state,
+      summary,
+      hand_off: open ? presentHandOff(open) : null,
+      last_exchange: last.rows[0] ? presentLogEntry(last.rows[0]) : null,
+      send: open ? ('none' as const) : state === 'with_ops' || state === 'closed_by_ops' ? ('resend' as const) : ('send' as const),
+    };
   }
 
   /** Open hand-offs, oldest first. */
@@ -307,8 +356,10 @@ export class OpsService {
     if (!(opsOpenStatuses as readonly string[]).includes(ticket.status)) return false;
     await this.#changeTicket(tx, ticket, { status }, null, {
       type: 'ops_status_changed',
-      data: { ops_id: opsId, old: ticket.status, new: status, details, source },
+      data: { ops_id: opsId, details, source },
     });
+    // OPS and the workflow agree (issue 20): closed by OPS is the project's final stage, in this same transaction.
+    if (status === 'closed') await this.workflow.enterFinalStage(tx, ticket.id, opsActor, `OPS reported the ticket closed (${source})`);
     return true;
   }
 
@@ -433,7 +484,11 @@ export class OpsService {
     });
   }
 
-  /** Updates the ticket and writes its history: the OPS event (internal), and `status_changed` when the status moves. */
+  /**
+   * Updates the ticket and writes ONE history event for the change (issue 20): the OPS event, carrying `old`/`new` when
+   * the status moves too (`ops_status_changed` is public then, as a status change is), or `status_changed` alone when
+   * the change has no OPS event (a send marks the ticket pending).
+   */
   async #changeTicket(
     tx: Tx,
     ticket: TicketRow,
@@ -452,25 +507,26 @@ export class OpsService {
     else if (changes.status === 'closed') update.closed_at = now;
     else if (ticket.status === 'closed') update.closed_at = null;
     await this.#repository.tickets.update(tx, ticket.id, update);
-    const events: TicketEvent[] = [];
-    if (opsEvent)
-      events.push({
-        ticket_id: ticket.id,
-        ...opsEvent,
-        ...who,
-        visibility: 'internal',
-        created_at: now,
-      });
-    if (statusChanges)
-      events.push({
-        ticket_id: ticket.id,
-        type: 'status_changed',
-        ...who,
-        data: { old: ticket.status, new: changes.status },
-        created_at: now,
-      });
-    await this.#repository.tickets.appendEvents(tx, events);
+    const status = statusChanges ? { old: ticket.status, new: changes.status } : {};
+    const event: TicketEvent | null = opsEvent
+      ? {
+          ticket_id: ticket.id,
+          type: opsEvent.type,
+          ...who,
+          data: { ...opsEvent.data, ...status },
+          visibility: opsEvent.type === 'ops_status_changed' && statusChanges ? 'public' : 'internal',
+          created_at: now,
+        }
+      : statusChanges
+        ? { ticket_id: ticket.id, type: 'status_changed', ...who, data: status, created_at: now }
+        : null;
+    if (event) await this.#repository.tickets.appendEvents(tx, [event]);
   }
+}
+
+/** A ticket status in words for messages ("in progress", not "in_progress"). */
+function statusWords(status: string): string {
+  return `status ${status.replace(/_/g, ' ')}`;
 }
 
 function delay(ms: number): Promise<undefined> {

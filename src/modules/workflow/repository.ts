@@ -33,6 +33,11 @@ export class WorkflowRepository {
     return db.selectFrom('stage_definitions').selectAll().where('id', 'in', ids).execute();
   }
 
+  /** The definition id of a stage record (null for a stage outside any workflow). */
+  async definitionIdOf(db: Executor, stageId: string): Promise<string | null> {
+    return (await db.selectFrom('stages').select('definition_id').where('id', '=', stageId).executeTakeFirst())?.definition_id ?? null;
+  }
+
   insertStage(tx: Tx, row: NewStageRow): Promise<StageRow> {
     return tx.insertInto('stages').values(row).returningAll().executeTakeFirstOrThrow();
   }

@@ -71,126 +71,159 @@ export class WorkflowService {
           [{ field: 'project', problem: 'names no project; create it with POST /api/projects or set the ticket\u2019s project' }],
         );
       }
-      const definitionOf = new Map(workflow.definitions.map((definition) => [definition.id, definition]));
-      const visits = await this.workflow.visitsForTransition(tx, ticket.id);
-      const open = visits.filter((stage) => stage.definition_id !== null && stage.stage_end_time === null);
-      const visitsOf = new Map<string, number>();
-      for (const stage of visits) if (stage.definition_id) visitsOf.set(stage.definition_id, (visitsOf.get(stage.definition_id) ?? 0) + 1);
-      const innermost = open.find((stage) => stage.stage_type === 'minor') ?? open[0];
-      // A visit of another project's workflow (the ticket moved projects) is no stage here: it starts this workflow.
-      const current = innermost ? definitionOf.get(innermost.definition_id!) : undefined;
-      const foreign = open.map((stage) => stage.definition_id!).filter((definitionId) => !definitionOf.has(definitionId));
-      const foreignOf = new Map((await this.workflow.definitionsByIds(tx, [...new Set(foreign)])).map((row) => [row.id, row]));
-      const target = workflow.definitions.find(
-        (definition) => !definition.archived && (definition.key === input.to || definition.id === input.to),
-      );
-      if (!target) invalid([{ field: 'to', problem: `no stage "${input.to}" in the workflow of project ${workflow.project.key}` }]);
-
-      const allowed = allowedTargets(workflow, current);
-      if (!allowed.some((definition) => definition.id === target.id)) {
-        const keys = allowed.map((definition) => definition.key);
-        throw new AppError(
-          'CONFLICT',
-          `ticket ${ticket.number} may not move from ${current ? `"${current.key}"` : 'no stage'} to "${target.key}"; allowed: ${keys.join(', ') || 'none'}`,
-          [{ field: 'to', problem: `allowed: ${keys.join(', ') || 'none'}` }],
-          { allowed_transitions: keys },
-        );
-      }
-      const latestStart = Math.max(0, ...open.map((stage) => stage.stage_start_time?.getTime() ?? 0));
-      if (at.getTime() < latestStart) {
-        invalid([{ field: 'at', problem: `is before the current stage began (${new Date(latestStart).toISOString()})` }]);
-      }
-
-      const parent = target.parent_id ? definitionOf.get(target.parent_id) : undefined;
-      const firstTransition = visits.length === 0;
-      // A minor stage lives inside its major: moving between minors of one major keeps the major open.
-      const keep = open.filter((stage) => parent && stage.stage_type === 'major' && stage.definition_id === parent.id);
-      const closing = open.filter((stage) => !keep.includes(stage));
-      const events: TicketEvent[] = [];
-      const event = (type: string, data: Record<string, unknown>): TicketEvent => ({
-        ticket_id: ticket.id,
-        type,
-        actor_id: actor.id,
-        actor_name: actor.name,
-        visibility: 'public',
-        data,
-        created_at: at,
-      });
-      const left: StageRow[] = [];
-      // Minors end before their major, so the history reads inside-out.
-      for (const stage of [...closing].sort((a, b) => (a.stage_type === 'minor' ? -1 : 0) - (b.stage_type === 'minor' ? -1 : 0))) {
-        const definition = definitionOf.get(stage.definition_id!) ?? foreignOf.get(stage.definition_id!)!;
-        const ended = await this.workflow.endStage(tx, stage.id, at, businessMs(workflow.calendar, stage.stage_start_time ?? at, at), now);
-        left.push(ended);
-        events.push(
-          event('stage_left', {
-            stage_id: stage.id,
-            key: definition.key,
-            name: definition.name,
-            visit: stage.visit,
-            business_ms: ended.business_ms,
-          }),
-        );
-      }
-
-      const entered: StageRow[] = [];
-      const open_ = async (definition: StageDefinitionRow, majorStageId: string | null) => {
-        const visit = (visitsOf.get(definition.id) ?? 0) + 1;
-        visitsOf.set(definition.id, visit);
-        const moments = definition.final
-          ? { atRiskAt: null, dueAt: null }
-          : stageMoments(workflow.calendar, definition.target_minutes, workflow.project.at_risk_threshold, at);
-        const stage = await this.workflow.insertStage(tx, {
-          id: newId(),
-          stage_type: majorStageId ? 'minor' : 'major',
-          major_stage_id: majorStageId,
-          stage_description: definition.name,
-          stage_start_time: at,
-          // A final stage is a moment, not a span: the ticket is done.
-          stage_end_time: definition.final ? at : null,
-          business_ms: definition.final ? 0 : null,
-          due_at: moments.dueAt,
-          at_risk_at: moments.atRiskAt,
-          ticket_id: ticket.id,
-          definition_id: definition.id,
-          visit,
-          paused: definition.pauses || (parent?.pauses ?? false),
-          created_at: now,
-          updated_at: now,
-        });
-        await this.workflow.appendToTicket(tx, ticket.id, stage.id);
-        entered.push(stage);
-        events.push(
-          event('stage_entered', {
-            stage_id: stage.id,
-            key: definition.key,
-            name: definition.name,
-            visit,
-            due_at: moments.dueAt?.toISOString() ?? null,
-            ...(input.note ? { note: input.note } : {}),
-            ...(current ? { from: current.key } : {}),
-          }),
-        );
-        return stage;
-      };
-      let majorId = keep[0]?.id ?? null;
-      if (parent && !majorId) majorId = (await open_(parent, null)).id;
-      const newest = await open_(target, parent ? majorId : null);
-
-      const changes = this.ticketChanges(ticket, workflow, target, parent, at, now, firstTransition);
-      changes.current_stage_id = newest.id;
-      if (changes.status && changes.status !== ticket.status) {
-        events.push(event('status_changed', { old: ticket.status, new: changes.status }));
-      }
-      await this.ticketRows.update(tx, ticket.id, changes);
-      await this.ticketRows.appendEvents(tx, events);
-      return { left, entered, workflow, definitionOf: new Map([...foreignOf, ...definitionOf]) };
+      return this.move(tx, ticket, workflow, { actor_id: actor.id, actor_name: actor.name }, input, at, now, false);
     });
 
     const ticket = await this.peers.tickets.get(actor, id);
     const present = (stage: StageRow) =>
       presentVisit(stage, outcome.definitionOf.get(stage.definition_id!)!, outcome.workflow.calendar, now);
     return { ticket, left: outcome.left.map(present), entered: outcome.entered.map(present) };
+  }
+
+  /**
+   * The move itself, inside the caller's transaction on a locked ticket row. `anyTarget`: the workflow's transition
+   * rules do not apply (OPS closing a ticket is authoritative).
+   */
+  private async move(
+    tx: Tx,
+    ticket: TicketRow,
+    workflow: Workflow,
+    who: { actor_id: string | null; actor_name: string },
+    input: { to: string; note?: string },
+    at: Date,
+    now: Date,
+    anyTarget: boolean,
+  ) {
+    const definitionOf = new Map(workflow.definitions.map((definition) => [definition.id, definition]));
+    const visits = await this.workflow.visitsForTransition(tx, ticket.id);
+    const open = visits.filter((stage) => stage.definition_id !== null && stage.stage_end_time === null);
+    const visitsOf = new Map<string, number>();
+    for (const stage of visits) if (stage.definition_id) visitsOf.set(stage.definition_id, (visitsOf.get(stage.definition_id) ?? 0) + 1);
+    const innermost = open.find((stage) => stage.stage_type === 'minor') ?? open[0];
+    // A visit of another project's workflow (the ticket moved projects) is no stage here: it starts this workflow.
+    const current = innermost ? definitionOf.get(innermost.definition_id!) : undefined;
+    const foreign = open.map((stage) => stage.definition_id!).filter((definitionId) => !definitionOf.has(definitionId));
+    const foreignOf = new Map((await this.workflow.definitionsByIds(tx, [...new Set(foreign)])).map((row) => [row.id, row]));
+    const target = workflow.definitions.find(
+      (definition) => !definition.archived && (definition.key === input.to || definition.id === input.to),
+    );
+    if (!target) invalid([{ field: 'to', problem: `no stage "${input.to}" in the workflow of project ${workflow.project.key}` }]);
+
+    const allowed = allowedTargets(workflow, current);
+    if (!anyTarget && !allowed.some((definition) => definition.id === target.id)) {
+      const keys = allowed.map((definition) => definition.key);
+      throw new AppError(
+        'CONFLICT',
+        `ticket ${ticket.number} may not move from ${current ? `"${current.key}"` : 'no stage'} to "${target.key}"; allowed: ${keys.join(', ') || 'none'}`,
+        [{ field: 'to', problem: `allowed: ${keys.join(', ') || 'none'}` }],
+        { allowed_transitions: keys },
+      );
+    }
+    const latestStart = Math.max(0, ...open.map((stage) => stage.stage_start_time?.getTime() ?? 0));
+    if (at.getTime() < latestStart) {
+      invalid([{ field: 'at', problem: `is before the current stage began (${new Date(latestStart).toISOString()})` }]);
+    }
+
+    const parent = target.parent_id ? definitionOf.get(target.parent_id) : undefined;
+    const firstTransition = visits.length === 0;
+    // A minor stage lives inside its major: moving between minors of one major keeps the major open.
+    const keep = open.filter((stage) => parent && stage.stage_type === 'major' && stage.definition_id === parent.id);
+    const closing = open.filter((stage) => !keep.includes(stage));
+    const events: TicketEvent[] = [];
+    const event = (type: string, data: Record<string, unknown>): TicketEvent => ({
+      ticket_id: ticket.id,
+      type,
+      ...who,
+      visibility: 'public',
+      data,
+      created_at: at,
+    });
+    const left: StageRow[] = [];
+    // Minors end before their major, so the history reads inside-out.
+    for (const stage of [...closing].sort((a, b) => (a.stage_type === 'minor' ? -1 : 0) - (b.stage_type === 'minor' ? -1 : 0))) {
+      const definition = definitionOf.get(stage.definition_id!) ?? foreignOf.get(stage.definition_id!)!;
+      const ended = await this.workflow.endStage(tx, stage.id, at, businessMs(workflow.calendar, stage.stage_start_time ?? at, at), now);
+      left.push(ended);
+      events.push(
+        event('stage_left', {
+          stage_id: stage.id,
+          key: definition.key,
+          name: definition.name,
+          visit: stage.visit,
+          business_ms: ended.business_ms,
+        }),
+      );
+    }
+
+    const entered: StageRow[] = [];
+    const open_ = async (definition: StageDefinitionRow, majorStageId: string | null) => {
+      const visit = (visitsOf.get(definition.id) ?? 0) + 1;
+      visitsOf.set(definition.id, visit);
+      const moments = definition.final
+        ? { atRiskAt: null, dueAt: null }
+        : stageMoments(workflow.calendar, definition.target_minutes, workflow.project.at_risk_threshold, at);
+      const stage = await this.workflow.insertStage(tx, {
+        id: newId(),
+        stage_type: majorStageId ? 'minor' : 'major',
+        major_stage_id: majorStageId,
+        stage_description: definition.name,
+        stage_start_time: at,
+        // A final stage is a moment, not a span: the ticket is done.
+        stage_end_time: definition.final ? at : null,
+        business_ms: definition.final ? 0 : null,
+        due_at: moments.dueAt,
+        at_risk_at: moments.atRiskAt,
+        ticket_id: ticket.id,
+        definition_id: definition.id,
+        visit,
+        paused: definition.pauses || (parent?.pauses ?? false),
+        created_at: now,
+        updated_at: now,
+      });
+      await this.workflow.appendToTicket(tx, ticket.id, stage.id);
+      entered.push(stage);
+      events.push(
+        event('stage_entered', {
+          stage_id: stage.id,
+          key: definition.key,
+          name: definition.name,
+          visit,
+          due_at: moments.dueAt?.toISOString() ?? null,
+          ...(input.note ? { note: input.note } : {}),
+          ...(current ? { from: current.key } : {}),
+        }),
+      );
+      return stage;
+    };
+    let majorId = keep[0]?.id ?? null;
+    if (parent && !majorId) majorId = (await open_(parent, null)).id;
+    const newest = await open_(target, parent ? majorId : null);
+
+    const changes = this.ticketChanges(ticket, workflow, target, parent, at, now, firstTransition);
+    changes.current_stage_id = newest.id;
+    if (changes.status && changes.status !== ticket.status) {
+      events.push(event('status_changed', { old: ticket.status, new: changes.status }));
+    }
+    await this.ticketRows.update(tx, ticket.id, changes);
+    await this.ticketRows.appendEvents(tx, events);
+    return { left, entered, workflow, definitionOf: new Map([...foreignOf, ...definitionOf]) };
+  }
+
+  /**
+   * OPS reported the ticket closed (issue 20): it enters its project's final stage in the caller's transaction, so the
+   * open visit ends and the timeline shows it. Nothing to do outside a workflow, or when it is in a final stage.
+   */
+  async enterFinalStage(tx: Tx, ticketId: string, who: { actor_id: string | null; actor_name: string }, note: string): Promise<boolean> {
+    const ticket = await this.ticketRows.lock(tx, ticketId);
+    if (!ticket) return false;
+    const workflow = await this.workflowOf(tx, ticket);
+    const final = workflow?.definitions.find((definition) => definition.final && !definition.archived);
+    if (!workflow || !final) return false;
+    const currentId = ticket.current_stage_id ? await this.workflow.definitionIdOf(tx, ticket.current_stage_id) : null;
+    if (workflow.definitions.some((definition) => definition.id === currentId && definition.final)) return false;
+    const now = this.clock.now();
+    await this.move(tx, ticket, workflow, who, { to: final.id, note }, now, now, true);
+    return true;
   }
 
   /** The ticket's status and overall SLA clock after entering `target` at `at`. */

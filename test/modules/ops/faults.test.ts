@@ -76,9 +76,10 @@ test('5xx until attempts run out: the ticket fails with the reason; sending agai
   assert.deepEqual(
     history.slice(-2).map((e) => [e.type, e.data.new ?? null]),
     [
-      ['ops_failed', null],
-      ['status_changed', 'failed'],
+      ['status_changed', 'pending'],
+      ['ops_failed', 'failed'],
     ],
+    'one history event per change (issue 20)',
   );
 
   stub.answer(() => ok);

@@ -44,11 +44,14 @@ test('POST /api/ops/:id delivers within the wait: 200 with the old shape, ticket
     [
       ['created', null, null],
       ['status_changed', 'new', 'pending'],
-      ['ops_sent', null, null],
-      ['status_changed', 'pending', 'sent'],
+      ['ops_sent', 'pending', 'sent'],
     ],
+    'one history event per change (issue 20)',
   );
   assert.equal(history[2].visibility, 'internal');
+  const state = (await t.api.get(`/api/tickets/${ticket.id}/ops`)).json().data;
+  assert.deepEqual([state.state, state.send, state.hand_off, state.ops_id], ['with_ops', 'resend', null, body.data.opsId]);
+  assert.equal(state.last_exchange.action, 'send');
   const [entry] = await logs(t, ticket.id);
   assert.equal(entry.action, 'send');
   assert.equal(entry.status, 'success');
@@ -81,6 +84,8 @@ test('a ticket already with OPS → 409; ?force=true sends it again as a new OPS
   assert.equal(again.statusCode, 409);
   assert.equal(again.json().error.code, 'CONFLICT');
   assert.match(again.json().message, /force=true/);
+  assert.match(again.json().message, new RegExp(`^Ticket #${ticket.number} is already with OPS \\(${opsId}, status sent\\)`));
+  assert.ok(!again.json().message.includes(ticket.id), 'no raw id in the message');
   const forced = await t.api.post(`/api/ops/${ticket.id}?force=true`);
   assert.equal(forced.statusCode, 200, forced.body);
   assert.notEqual(forced.json().data.opsId, opsId);
@@ -98,6 +103,8 @@ test('?wait=false answers 202 with the queued hand-off; the queue lists it until
   assert.equal(handOff.next_attempt_at, t.clock.now().toISOString());
   assert.equal((await ticketRow(t, ticket.id)).status, 'pending');
 
+  const waiting = (await t.api.get(`/api/tickets/${ticket.id}/ops`)).json().data;
+  assert.deepEqual([waiting.state, waiting.send, waiting.hand_off.status], ['on_its_way', 'none', 'queued']);
   const queued = await t.api.post(`/api/ops/${ticket.id}`);
   assert.equal(queued.statusCode, 409, 'a second send while one is under way');
   assert.equal(queued.json().data.status, 'queued', 'the 409 shows the hand-off under way');
@@ -108,6 +115,8 @@ test('?wait=false answers 202 with the queued hand-off; the queue lists it until
 
   await t.app.services.outbox.runDue();
   assert.equal((await ticketRow(t, ticket.id)).status, 'sent');
+  const delivered = (await t.api.get(`/api/tickets/${ticket.id}/ops`)).json().data;
+  assert.deepEqual([delivered.state, delivered.hand_off], ['with_ops', null], 'no stale "queued" once OPS took it');
   const after = await t.api.get('/api/ops/queue');
   assert.ok(!after.json().data.some((h: any) => h.ticket_id === ticket.id));
 });
@@ -150,9 +159,10 @@ test('GET /api/status/:id asks OPS, moves the ticket on and writes history and t
   assert.equal(typeof data.details, 'string');
   assert.equal((await ticketRow(t, ticket.id)).status, data.status);
   const history = await events(t, ticket.id);
-  const last = history.slice(-2);
-  assert.equal(last[0].type, 'ops_status_changed');
-  assert.deepEqual([last[1].type, last[1].data], ['status_changed', { old: 'sent', new: data.status }]);
+  const last = history.at(-1)!;
+  assert.equal(last.type, 'ops_status_changed');
+  assert.deepEqual([(last.data as any).old, (last.data as any).new, (last.data as any).source], ['sent', data.status, 'query']);
+  assert.equal(history.filter((e) => e.type === 'status_changed' && (e.data as any).old === 'sent').length, 0, 'written once');
   const query = (await logs(t, ticket.id)).find((e) => e.action === 'query')!;
   assert.equal(query.status, 'success');
   assert.equal(query.ops_id, opsId);
@@ -353,4 +363,47 @@ test("with the old backend's failure rates (fixed seed), every hand-off ends del
     t.app.services.ops.client.useBaseUrl(sim.url);
     await lossy.close();
   }
+});
+
+test("OPS closing a ticket moves it into its project's final stage in the same transaction, one event per change", async () => {
+  const project = {
+    key: 'OPSWF',
+    name: 'OPS workflow',
+    stages: [
+      { key: 'intake', name: 'Intake', target_minutes: 60 },
+      { key: 'fix', name: 'Fix', target_minutes: 600 },
+      { key: 'closed', name: 'Closed', final: true },
+    ],
+  };
+  assert.equal((await t.api.post('/api/projects', project)).statusCode, 201);
+  const { ticket, opsId } = await sent({ project: 'OPSWF' });
+  assert.equal((await t.api.post(`/api/tickets/${ticket.id}/transitions`, { to: 'intake' })).statusCode, 200);
+  for (const status of ['in_progress', 'closed']) {
+    const res = await t.anonymous.request(signed({ opsId, status, details: `now ${status}` }));
+    assert.equal(res.statusCode, 200, res.body);
+  }
+  const shown = (await t.api.get(`/api/tickets/${ticket.id}`)).json().data;
+  assert.equal(shown.status, 'closed');
+  assert.equal(shown.stage.key, 'closed');
+  assert.deepEqual([shown.delay_state, shown.stage_state, shown.ticket_state], [null, null, null]);
+  const timeline = (await t.api.get(`/api/tickets/${ticket.id}/timeline`)).json().data;
+  assert.deepEqual(
+    timeline.visits.map((v: any) => [v.key, v.state]),
+    [
+      ['intake', 'done'],
+      ['closed', 'done'],
+    ],
+  );
+  const history = (await events(t, ticket.id)).map((e) => [e.type, (e.data as any).old ?? (e.data as any).key ?? null]);
+  assert.deepEqual(history.slice(-4), [
+    ['ops_status_changed', 'sent'],
+    ['ops_status_changed', 'in_progress'],
+    ['stage_left', 'intake'],
+    ['stage_entered', 'closed'],
+  ]);
+  assert.equal((await t.api.get(`/api/tickets/${ticket.id}/ops`)).json().data.state, 'closed_by_ops');
+  // A poll or callback that repeats the state changes nothing.
+  const again = await t.anonymous.request(signed({ opsId, status: 'closed', details: 'still closed' }));
+  assert.equal(again.statusCode, 200);
+  assert.equal((await events(t, ticket.id)).length, history.length);
 });

@@ -35,7 +35,7 @@ async function move(id: string, to: string) {
   assert.equal(res.statusCode, 200, res.body);
 }
 
-const judgementOf = (x: Record<string, any>) => ({
+const judgementOf = (x: Record<string, any> | undefined = {}) => ({
   stage_state: x.stage_state,
   stage_overdue_by: x.stage_overdue_by,
   ticket_state: x.ticket_state,
@@ -80,11 +80,11 @@ test('a single ticket names both judgements, and the due moments they are measur
 
 test('the tickets list carries stage, time in stage and both judgements from one query, sortable by either', async () => {
   const list = (await t.api.get('/api/tickets?project=JDG')).json().data;
-  const byId = new Map(list.map((x: Record<string, any>) => [x.id, x]));
+  const byId = new Map<string, Record<string, any>>(list.map((x: Record<string, any>) => [x.id, x]));
   assert.deepEqual(judgementOf(byId.get(stageLate.id)), expectStageLate);
   assert.deepEqual(judgementOf(byId.get(ticketLate.id)), expectTicketLate);
-  assert.deepEqual(byId.get(ticketLate.id).stage.key, 'fix');
-  assert.equal(byId.get(ticketLate.id).stage_entered_at, new Date(T0 + 30 * MINUTE).toISOString());
+  assert.deepEqual(byId.get(ticketLate.id)!.stage.key, 'fix');
+  assert.equal(byId.get(ticketLate.id)!.stage_entered_at, new Date(T0 + 30 * MINUTE).toISOString());
   const order = async (sort: string) =>
     (await t.api.get(`/api/tickets?project=JDG&sort=${sort}`)).json().data.map((x: { subject: string }) => x.subject);
   assert.deepEqual(await order('-stage_overdue_by'), ['stage late', 'on track', 'ticket late']);
