@@ -119,7 +119,7 @@ describe('dashboard in Chromium', () => {
     await page.locator('.chart svg').first().waitFor();
 
     await page.getByRole('button', { name: 'Send to OPS' }).click();
-    await page.getByText(/OPS holds this ticket|Handing off/).waitFor();
+    await page.getByText(/OPS holds it as|On its way to OPS/).waitFor();
     await page.locator('.log li').first().waitFor();
     assert.match(await page.locator('.log').innerText(), /send/);
     await screenshot(page, '05-ticket');

@@ -149,7 +149,7 @@ describe('one truthful monitoring picture, in Chromium', () => {
     await page.goto(`${server.baseUrl}/app/tickets/${t.opsClosed.id}`);
     const ops = page.getByRole('region', { name: 'OPS hand-off' });
     await ops.getByRole('button', { name: 'Send to OPS' }).click();
-    await ops.getByText('OPS holds this ticket').waitFor();
+    await ops.getByText(/OPS holds it as OPS-/).waitFor();
     // While OPS holds it: no second plain send, an explained "Send again…" instead.
     assert.equal(await ops.getByRole('button', { name: 'Send to OPS', exact: true }).count(), 0);
     assert.equal(await ops.getByRole('button', { name: 'Sent to OPS' }).isDisabled(), true);
@@ -163,7 +163,7 @@ describe('one truthful monitoring picture, in Chromium', () => {
     const opsId = (await server.api('GET', `/api/tickets/${t.opsClosed.id}`)).body.data.ops_id as string;
     server.ops.tickets.get(opsId)!.status = 'closed';
     await ops.getByRole('button', { name: 'Refresh OPS status' }).click();
-    await ops.getByText('OPS closed this ticket.').waitFor();
+    await ops.getByText(/OPS closed it/).waitFor();
     const stagePanel = page.getByRole('region', { name: 'Stage', exact: true });
     await stagePanel.getByText(/Closed, in Done/).waitFor();
     assert.equal(await stagePanel.getByText('Move to:').count(), 0, 'no move buttons on a closed ticket with nowhere to go');

@@ -2,45 +2,15 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useRef } from 'react';
 import { api, dataOf, pageOf } from '../../api/client';
 import { ApiError } from '../../api/http';
-import type { LogEntry, Ticket } from '../../api/types';
+import type { Ticket } from '../../api/types';
 import { Empty, ErrorState, Loading } from '../../components/States';
 import { Time } from '../../components/Time';
 import { statusLabel } from '../../lib/format';
 
-/** Statuses in which OPS holds the ticket: sending again is an explicit, explained resend. */
-const heldByOps = ['sent', 'in_progress', 'delayed'];
-
-/** What the hand-off is doing now, in words, from the ticket as it is (refreshed live). */
-function handOffState(ticket: Ticket, lastLog: LogEntry | undefined): { text: string; tone: 'ok' | 'warn' | 'bad' | 'muted' } {
-  const opsStatus = statusLabel(ticket.status).toLowerCase();
-  switch (ticket.status) {
-    case 'pending':
-      return {
-        text:
-          lastLog && lastLog.status !== 'success'
-            ? `Handing off: attempt ${lastLog.attempt ?? 1} did not reach OPS; it is tried again automatically.`
-            : 'Handing off to OPS now…',
-        tone: 'warn',
-      };
-    case 'sent':
-    case 'in_progress':
-    case 'delayed':
-      return { text: `OPS holds this ticket (${opsStatus}).`, tone: ticket.status === 'delayed' ? 'warn' : 'ok' };
-    case 'closed':
-      return { text: ticket.ops_id ? 'OPS closed this ticket.' : 'Closed.', tone: 'muted' };
-    case 'failed':
-      return {
-        text: `The hand-off failed${ticket.ops_error ? `: ${ticket.ops_error}` : '.'} Send it again when OPS is back.`,
-        tone: 'bad',
-      };
-    default:
-      return { text: 'Not sent to OPS yet.', tone: 'muted' };
-  }
-}
-
 /**
- * The OPS hand-off: its state now (the live stream refreshes it), send — or, while OPS holds the ticket, an
- * explicit "Send again…" that says what it does first — ask OPS for the status, and every exchange in the log.
+ * The OPS hand-off: its state now as the server sums it up (`GET /api/tickets/:id/ops`, refreshed by the live
+ * stream), the one send action that fits it — a plain send, or, while OPS holds the ticket, an explicit
+ * "Send again…" that first says what it does — asking OPS for the status, and every exchange in the log.
  */
 export function OpsPanel({ ticket, canSend }: { ticket: Ticket; canSend: boolean }) {
   const path = { id: ticket.id };
@@ -51,8 +21,12 @@ export function OpsPanel({ ticket, canSend }: { ticket: Ticket; canSend: boolean
     queryKey: ['logs', ticket.id],
     queryFn: () => pageOf(api.GET('/api/tickets/{id}/logs', { params: { path, query: { limit: 50 } } })),
   });
+  const handOffState = useQuery({
+    queryKey: ['ops-state', ticket.id, ticket.version, ticket.status],
+    queryFn: () => dataOf(api.GET('/api/tickets/{id}/ops', { params: { path } })),
+  });
   const handOff = useMutation({
-    // 200: OPS took it; 202: queued for another attempt. Either way the ticket (refreshed) says where it stands.
+    // 200: OPS took it; 202: queued for another attempt. Either way the hand-off state (refreshed) says where it stands.
     mutationFn: async ({ force, retry }: { force: boolean; retry: boolean }) =>
       retry
         ? (await api.POST('/api/ops/{id}/retry', { params: { path, query: { wait: true, force: false } }, body: {} })).data!.data
@@ -60,17 +34,25 @@ export function OpsPanel({ ticket, canSend }: { ticket: Ticket; canSend: boolean
     onSettled: refresh,
   });
   const status = useMutation({ mutationFn: () => dataOf(api.GET('/api/status/{id}', { params: { path } })), onSettled: refresh });
-  const held = heldByOps.includes(ticket.status);
-  const underWay = ticket.status === 'pending' || handOff.isPending;
-  const failed = ticket.status === 'failed';
-  const state = handOffState(ticket, logs.data?.items[0]);
+  const state = handOffState.data;
+  const send = handOff.isPending ? 'none' : (state?.send ?? 'none');
+  const failed = state?.state === 'failed';
+  const underWay = state?.hand_off && state.hand_off.status !== 'delivered' && state.hand_off.status !== 'failed' ? state.hand_off : null;
+  const tone = { not_sent: 'muted', on_its_way: 'warn', with_ops: 'ok', failed: 'bad', closed_by_ops: 'muted' }[state?.state ?? 'not_sent'];
 
   return (
     <section className="card ops-panel" aria-labelledby="ops-title">
       <h2 id="ops-title">OPS hand-off</h2>
-      <p className={`ops-state tone-${state.tone}`} role="status" aria-live="polite">
-        {state.text}
+      <p className={`ops-state tone-${tone}`} role="status" aria-live="polite">
+        {handOff.isPending ? 'Handing the ticket to OPS…' : (state?.summary ?? (handOffState.isError ? '' : 'Loading…'))}
+        {underWay?.next_attempt_at && (
+          <span className="small muted">
+            {' '}
+            Next attempt <Time iso={underWay.next_attempt_at} kind="any" />.
+          </span>
+        )}
       </p>
+      {handOffState.isError && <ErrorState error={handOffState.error} retry={() => void handOffState.refetch()} />}
       <dl className="fields">
         <dt>OPS id</dt>
         <dd>{ticket.ops_id ? <code>{ticket.ops_id}</code> : <span className="muted">none yet</span>}</dd>
@@ -78,21 +60,26 @@ export function OpsPanel({ ticket, canSend }: { ticket: Ticket; canSend: boolean
         <dd>{statusLabel(ticket.status)}</dd>
       </dl>
       <div className="actions">
-        {canSend && !held && ticket.status !== 'closed' && (
-          <button type="button" className="primary" onClick={() => handOff.mutate({ force: false, retry: failed })} disabled={underWay}>
-            {underWay ? 'Sending…' : failed ? 'Send to OPS again' : 'Send to OPS'}
+        {canSend && send === 'send' && (
+          <button type="button" className="primary" onClick={() => handOff.mutate({ force: false, retry: failed })}>
+            {failed ? 'Send to OPS again' : 'Send to OPS'}
           </button>
         )}
-        {canSend && held && (
+        {canSend && send === 'resend' && (
           <button type="button" className="primary" disabled title="OPS already holds this ticket">
             Sent to OPS
+          </button>
+        )}
+        {canSend && send === 'none' && (
+          <button type="button" className="primary" disabled>
+            Sending…
           </button>
         )}
         <button type="button" onClick={() => status.mutate()} disabled={status.isPending || !ticket.ops_id}>
           {status.isPending ? 'Asking OPS…' : 'Refresh OPS status'}
         </button>
-        {canSend && (held || ticket.status === 'closed') && (
-          <button type="button" className="link" onClick={() => confirm.current?.showModal()} disabled={underWay}>
+        {canSend && send === 'resend' && (
+          <button type="button" className="link" onClick={() => confirm.current?.showModal()}>
             Send again…
           </button>
         )}
