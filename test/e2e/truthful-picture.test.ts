@@ -34,6 +34,9 @@ describe('one truthful monitoring picture, in Chromium', () => {
     return created.body.data as { id: string; number: number };
   };
   const move = async (id: string, to: string) => {
+    // A project may put new tickets into its first stage by itself (new_tickets_enter_first_stage).
+    const now = (await server.api('GET', `/api/tickets/${id}`)).body.data;
+    if (now.stage?.key === to) return;
     const moved = await server.api('POST', `/api/tickets/${id}/transitions`, { to });
     assert.equal(moved.status, 200, JSON.stringify(moved.body));
   };
