@@ -49,6 +49,7 @@ export function createServices(context: ServiceContext) {
   const stages = new StagesService(context);
   const projects = new ProjectsService(context);
   const workflow = new WorkflowService(context, { tickets, projects });
+  tickets.enterFirstStage = (tx, ticketId, actor) => workflow.enterFirstStage(tx, ticketId, actor);
   const sweeper = new DelaySweeper(context);
   const monitor = new MonitorService(context);
   const forecast = new ForecastService(context);

@@ -136,6 +136,8 @@ export interface ProjectsTable {
   at_risk_threshold: Generated<number>;
   /** A ticket whose forecast breach probability reaches this is "likely to breach" (issue 23). */
   breach_likely_threshold: Generated<number>;
+  /** Tickets created through `/api` enter the workflow's first stage (issue 20). */
+  new_tickets_enter_first_stage: Generated<boolean>;
   ticket_target_minutes: number | null;
   transitions: ColumnType<unknown[] | null, string | null, string | null>;
   created_at: Timestamp;

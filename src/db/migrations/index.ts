@@ -13,6 +13,7 @@ import * as m0011 from './0011_tallies.js';
 import * as m0012 from './0012_monitor_indexes.js';
 import * as m0013 from './0013_ops_interrupted.js';
 import * as m0014 from './0014_forecast.js';
+import * as m0016 from './0016_new_tickets_first_stage.js';
 
 export type MigrationModule = { up(db: Kysely<unknown>): Promise<void> };
 
@@ -32,4 +33,5 @@ export const migrations: Record<string, MigrationModule> = {
   '0012_monitor_indexes': m0012,
   '0013_ops_interrupted': m0013,
   '0014_forecast': m0014,
+  '0016_new_tickets_first_stage': m0016,
 };

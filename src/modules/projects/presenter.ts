@@ -29,6 +29,7 @@ export function presentProject(project: ProjectView): ProjectOut {
     at_risk_threshold: project.at_risk_threshold,
     breach_likely_threshold: project.breach_likely_threshold,
     ticket_target_minutes: project.ticket_target_minutes,
+    new_tickets_enter_first_stage: project.new_tickets_enter_first_stage,
     transitions: project.transitions as Transition[] | null,
     stages: presentStageDefinitions(project.definitions),
     created_at: project.created_at.toISOString(),

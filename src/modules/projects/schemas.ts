@@ -101,6 +101,12 @@ const projectFields = {
       description: 'Forecast breach probability at which a ticket is "likely to breach" (default 0.7; see docs/forecast.md)',
     }),
   ),
+  new_tickets_enter_first_stage: Type.Optional(
+    Type.Boolean({
+      description:
+        "A ticket created through /api in this project enters the workflow's first stage at once (default true); false: it waits outside every stage until moved",
+    }),
+  ),
   ticket_target_minutes: Type.Optional(
     Nullable(
       Type.Integer({
@@ -143,6 +149,7 @@ export const ProjectPatch = Type.Object(
     at_risk_threshold: projectFields.at_risk_threshold,
     breach_likely_threshold: projectFields.breach_likely_threshold,
     ticket_target_minutes: projectFields.ticket_target_minutes,
+    new_tickets_enter_first_stage: projectFields.new_tickets_enter_first_stage,
     transitions: projectFields.transitions,
     stages: Type.Optional(projectFields.stages),
     ...readOnly,
@@ -176,6 +183,7 @@ export const Project = Type.Object({
   at_risk_threshold: Type.Number(),
   breach_likely_threshold: Type.Number(),
   ticket_target_minutes: Nullable(Type.Integer()),
+  new_tickets_enter_first_stage: Type.Boolean({ description: "New /api tickets enter the workflow's first stage" }),
   transitions: Nullable(Type.Array(TransitionSchema)),
   stages: Type.Array(StageDefinition),
   created_at: DateTime(),

@@ -137,6 +137,7 @@ export class ProjectsService {
         at_risk_threshold: input.at_risk_threshold ?? 0.8,
         breach_likely_threshold: input.breach_likely_threshold ?? 0.7,
         ticket_target_minutes: input.ticket_target_minutes ?? null,
+        new_tickets_enter_first_stage: input.new_tickets_enter_first_stage ?? true,
         transitions: input.transitions ? JSON.stringify(input.transitions) : null,
         created_at: now,
         updated_at: now,
@@ -195,6 +196,7 @@ export class ProjectsService {
         at_risk_threshold: pick('at_risk_threshold', project.at_risk_threshold, 0.8) as number,
         breach_likely_threshold: pick('breach_likely_threshold', project.breach_likely_threshold, 0.7) as number,
         ticket_target_minutes: pick('ticket_target_minutes', project.ticket_target_minutes, null) as number | null,
+        new_tickets_enter_first_stage: pick('new_tickets_enter_first_stage', project.new_tickets_enter_first_stage, true) as boolean,
         transitions: transitions ? JSON.stringify(transitions) : null,
         updated_at: this.clock.now(),
       });

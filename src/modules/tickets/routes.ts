@@ -37,7 +37,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
     '/tickets',
     { schema: { tags: ['tickets'], summary: 'Create a ticket', body: TicketCreate, response: { 201: Envelope(Ticket), ...errors } } },
     async (request, reply) => {
-      const ticket = await tickets.create(request.actor, request.body);
+      const ticket = await tickets.create(request.actor, request.body, { firstStage: true });
       reply.header('etag', `"${ticket.version}"`).header('location', `/api/tickets/${ticket.id}`);
       return reply.status(201).send(ok(presentTicket(ticket, request.actor), `ticket ${ticket.number} created`));
     },

@@ -179,7 +179,11 @@ export class TicketsService {
     };
   }
 
-  async create(actor: Actor, body: Record<string, unknown>): Promise<TicketView> {
+  /** Set by the wiring (src/services.ts): puts a new `/api` ticket into its workflow's first stage (issue 20). */
+  enterFirstStage: ((tx: Tx, ticketId: string, actor: Actor) => Promise<boolean>) | null = null;
+
+  /** `firstStage`: the `/api` face's new ticket enters its project's first stage (the older `/tickets` face's does not). */
+  async create(actor: Actor, body: Record<string, unknown>, options: { firstStage?: boolean } = {}): Promise<TicketView> {
     assertCan(actor, 'ticket:create');
     const input = parseTicketInput(body, 'create');
     if (actor.role === 'customer') {
@@ -208,6 +212,9 @@ export class TicketsService {
       await this.tickets.appendEvents(tx, [
         this.event(actor, ticket.id, 'created', { subject: ticket.subject, status: ticket.status, priority: ticket.priority }),
       ]);
+      const placed =
+        options.firstStage && currentStageId === null && this.enterFirstStage ? await this.enterFirstStage(tx, ticket.id, actor) : false;
+      if (placed) return { ...(await this.tickets.findWithStages(tx, { id: ticket.id }))!, evaluated_at: now };
       return { ...ticket, stage_ids: stageIds, evaluated_at: now };
     });
   }

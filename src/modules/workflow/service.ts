@@ -71,7 +71,7 @@ export class WorkflowService {
           [{ field: 'project', problem: 'names no project; create it with POST /api/projects or set the ticket\u2019s project' }],
         );
       }
-      return this.move(tx, ticket, workflow, { actor_id: actor.id, actor_name: actor.name }, input, at, now, false);
+      return this.move(tx, ticket, workflow, { actor_id: actor.id, actor_name: actor.name }, input, at, now);
     });
 
     const ticket = await this.peers.tickets.get(actor, id);
@@ -82,7 +82,8 @@ export class WorkflowService {
 
   /**
    * The move itself, inside the caller's transaction on a locked ticket row. `anyTarget`: the workflow's transition
-   * rules do not apply (OPS closing a ticket is authoritative).
+   * rules do not apply (OPS closing a ticket is authoritative); `keepNew`: a new ticket placed in its first stage stays
+   * `new` (nobody has started work on it).
    */
   private async move(
     tx: Tx,
@@ -92,7 +93,7 @@ export class WorkflowService {
     input: { to: string; note?: string },
     at: Date,
     now: Date,
-    anyTarget: boolean,
+    { anyTarget = false, keepNew = false }: { anyTarget?: boolean; keepNew?: boolean } = {},
   ) {
     const definitionOf = new Map(workflow.definitions.map((definition) => [definition.id, definition]));
     const visits = await this.workflow.visitsForTransition(tx, ticket.id);
@@ -200,6 +201,7 @@ export class WorkflowService {
     const newest = await open_(target, parent ? majorId : null);
 
     const changes = this.ticketChanges(ticket, workflow, target, parent, at, now, firstTransition);
+    if (keepNew && ticket.status === 'new') delete changes.status;
     changes.current_stage_id = newest.id;
     if (changes.status && changes.status !== ticket.status) {
       events.push(event('status_changed', { old: ticket.status, new: changes.status }));
@@ -207,6 +209,24 @@ export class WorkflowService {
     await this.ticketRows.update(tx, ticket.id, changes);
     await this.ticketRows.appendEvents(tx, events);
     return { left, entered, workflow, definitionOf: new Map([...foreignOf, ...definitionOf]) };
+  }
+
+  /**
+   * A new ticket enters its project's first stage (the first the workflow allows from no stage), in the creating
+   * transaction, when the project says so (`new_tickets_enter_first_stage`, default true). Issue 20.
+   */
+  async enterFirstStage(tx: Tx, ticketId: string, actor: Actor): Promise<boolean> {
+    const ticket = await this.ticketRows.lock(tx, ticketId);
+    if (!ticket || ticket.status === 'closed') return false;
+    const workflow = await this.workflowOf(tx, ticket);
+    if (!workflow || !workflow.project.new_tickets_enter_first_stage) return false;
+    const first = allowedTargets(workflow, undefined)
+      .filter((definition) => !definition.final)
+      .sort((a, b) => a.position - b.position)[0];
+    if (!first) return false;
+    const now = this.clock.now();
+    await this.move(tx, ticket, workflow, { actor_id: actor.id, actor_name: actor.name }, { to: first.id }, now, now, { keepNew: true });
+    return true;
   }
 
   /**
@@ -222,7 +242,7 @@ export class WorkflowService {
     const currentId = ticket.current_stage_id ? await this.workflow.definitionIdOf(tx, ticket.current_stage_id) : null;
     if (workflow.definitions.some((definition) => definition.id === currentId && definition.final)) return false;
     const now = this.clock.now();
-    await this.move(tx, ticket, workflow, who, { to: final.id, note }, now, now, true);
+    await this.move(tx, ticket, workflow, who, { to: final.id, note }, now, now, { anyTarget: true });
     return true;
   }
 

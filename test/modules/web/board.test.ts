@@ -23,9 +23,10 @@ test('GET /api/board lists open tickets with their stage and delay, highest prio
   const high = await t.create.ticket({ subject: 'High one', priority: 'high', project: 'core', customer_name: 'Acme' });
   const done = await t.create.ticket({ subject: 'Done one', project: 'core' });
   await t.create.ticket({ subject: 'Elsewhere' });
-  for (const ticket of [low, high, done]) {
-    assert.equal((await t.api.post(`/api/tickets/${ticket.id}/transitions`, { to: 'intake' })).statusCode, 200);
-  }
+  // New /api tickets enter the project's first stage at once (issue 20) and stay `new`.
+  for (const ticket of [low, high, done]) assert.deepEqual([ticket.stage?.key, ticket.status], ['intake', 'new']);
+  const again = await t.api.post(`/api/tickets/${low.id}/transitions`, { to: 'intake' });
+  assert.equal(again.statusCode, 409, 'it is in intake already');
   assert.equal((await t.api.post(`/api/tickets/${done.id}/transitions`, { to: 'closed' })).statusCode, 200);
   t.clock.advance(11 * 60_000);
 
@@ -83,4 +84,22 @@ test('GET /api/board: unknown project 404, bad query 400, customers 403', async 
   assert.equal((await customer.get('/api/board?project=core')).statusCode, 403);
   const viewer = await t.userClient('viewer');
   assert.equal((await viewer.get('/api/board?project=core')).statusCode, 200);
+});
+
+test('new tickets: /api enters the first stage unless the project turns it off; the older /tickets face does not', async () => {
+  const legacy = await t.api.post('/tickets', { subject: 'Old client', project: 'core' });
+  assert.equal(legacy.statusCode, 201, legacy.body);
+  const row = (await t.api.get(`/api/tickets/${legacy.json().id ?? legacy.json().data?.id}`)).json().data;
+  assert.equal(row.stage, null, 'the older face keeps its behaviour and wire format');
+  const off = await t.api.patch('/api/projects/core', { new_tickets_enter_first_stage: false });
+  assert.equal(off.statusCode, 200, off.body);
+  assert.equal(off.json().data.new_tickets_enter_first_stage, false);
+  const waiting = await t.create.ticket({ subject: 'Waits outside', project: 'core' });
+  assert.equal(waiting.current_stage_id, null);
+  assert.equal((await t.api.patch('/api/projects/core', { new_tickets_enter_first_stage: true })).statusCode, 200);
+  const history = (await t.api.get(`/api/tickets/${(await t.create.ticket({ subject: 'In', project: 'core' })).id}/history`)).json().data;
+  assert.deepEqual(
+    history.map((event: { type: string }) => event.type),
+    ['created', 'stage_entered'],
+  );
 });

@@ -1,10 +1,14 @@
 import assert from 'node:assert/strict';
 
-/** The demo's support workflow: Intake → Triage → Diagnosis (Reproduce, Root cause) → Fix → Verification → Waiting → Closed. */
+/**
+ * The demo's support workflow: Intake → Triage → Diagnosis (Reproduce, Root cause) → Fix → Verification → Waiting → Closed.
+ * New tickets wait outside the workflow here: these tests move them into their first stage themselves, at a chosen moment.
+ */
 export function supportWorkflow(key: string, extra: Record<string, unknown> = {}) {
   return {
     key,
     name: `Support ${key}`,
+    new_tickets_enter_first_stage: false,
     stages: [
       { key: 'intake', name: 'Intake', target_minutes: 60 },
       { key: 'triage', name: 'Triage', target_minutes: 240 },
