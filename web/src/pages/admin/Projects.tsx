@@ -74,6 +74,8 @@ type Draft = {
   /** A percentage (the API takes a share). */
   breach_likely_percent: string;
   ticket_target_minutes: string;
+  /** A ticket created through the API enters the workflow's first stage at once. */
+  enter_first_stage: boolean;
   calendar: Calendar | null;
   stages: StageDraft[];
   /** null: any stage to any stage. */
@@ -89,6 +91,7 @@ const emptyDraft = (): Draft => ({
   at_risk_percent: '80',
   breach_likely_percent: '70',
   ticket_target_minutes: '',
+  enter_first_stage: true,
   calendar: null,
   stages: [{ key: 'intake', name: 'Intake', parent: '', target_minutes: '60', pauses: false, final: false }],
   transitions: null,
@@ -104,6 +107,7 @@ function toDraft(project: Project): Draft {
     at_risk_percent: String(Math.round((project.at_risk_threshold ?? 0.8) * 100)),
     breach_likely_percent: String(Math.round((project.breach_likely_threshold ?? 0.7) * 1000) / 10),
     ticket_target_minutes: project.ticket_target_minutes ? String(project.ticket_target_minutes) : '',
+    enter_first_stage: project.new_tickets_enter_first_stage,
     calendar: (project.calendar as Calendar | null) ?? null,
     stages: (project.stages ?? [])
       .filter((stage) => !stage.archived)
@@ -127,6 +131,7 @@ function toBody(draft: Draft) {
     at_risk_threshold: Number(draft.at_risk_percent) / 100,
     breach_likely_threshold: Number(draft.breach_likely_percent) / 100,
     ticket_target_minutes: draft.ticket_target_minutes ? Number(draft.ticket_target_minutes) : null,
+    new_tickets_enter_first_stage: draft.enter_first_stage,
     calendar: draft.calendar,
     stages: draft.stages.map((stage) => ({
       key: stage.key,
@@ -283,6 +288,14 @@ export function Projects() {
           minutes={draft.ticket_target_minutes}
           onChange={(ticket_target_minutes) => setDraft({ ...draft, ticket_target_minutes })}
         />
+        <label className="check">
+          <input
+            type="checkbox"
+            checked={draft.enter_first_stage}
+            onChange={(e) => setDraft({ ...draft, enter_first_stage: e.target.checked })}
+          />{' '}
+          New tickets enter the first stage
+        </label>
       </div>
 
       <fieldset className="card">
