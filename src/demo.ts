@@ -1,3 +1,4 @@
+import { sql } from 'kysely';
 import type { App } from './app.js';
 import { systemActor, type Actor } from './modules/access/policy.js';
 import type { ProjectCreateInput } from './modules/projects/schemas.js';
@@ -112,11 +113,17 @@ export async function loadDemoData(app: App, options: { tickets?: number } = {})
   const random = generator(4242);
   const now = clock.now().getTime();
   const count = options.tickets ?? 240;
+  // Older tickets are fewer and further along; a third of them came in during the last week. Created oldest first,
+  // so ticket numbers run in the order the tickets came in, as in a real helpdesk.
+  const createdTimes = Array.from(
+    { length: count },
+    () => now - (random.next() < 0.33 ? random.between(0, 7) : random.between(7, 45)) * DAY,
+  ).sort((a, b) => a - b);
+  const handedToOps: string[] = [];
   for (let i = 0; i < count; i++) {
     const project = random.pick(projects);
     const customer = random.pick(customers);
-    // Older tickets are fewer and further along; a third of them came in during the last week.
-    const createdAt = now - (random.next() < 0.33 ? random.between(0, 7) : random.between(7, 45)) * DAY;
+    const createdAt = createdTimes[i];
     const ticket = await services.tickets.create(actor, {
       subject: random.pick(subjects),
       description: 'Reported via the support portal. (demo data)',
@@ -132,8 +139,17 @@ export async function loadDemoData(app: App, options: { tickets?: number } = {})
       created_at: new Date(createdAt).toISOString(),
     });
     await walk(app, actor, ticket.id, project, createdAt, now, random);
+    if (random.next() < 0.12) handedToOps.push(ticket.id);
     if ((i + 1) % 40 === 0) log.info(`demo data: ${i + 1} of ${count} tickets`);
   }
+  // A filled OPS log: some tickets are handed to OPS (the in-process simulator unless OPS_URL is set); the outbox
+  // worker delivers them and the poller follows their status.
+  for (const id of handedToOps) await services.ops.send(actor, id, { wait: false, force: false, retry: false }).catch(() => undefined);
+  // Each ticket was last touched by the last thing that happened to it, not by the loading (one statement).
+  await sql`update tickets t set updated_at = greatest(t.created_at, (select max(e.created_at) from ticket_events e where e.ticket_id = t.id))
+    where t.project_id is not null and t.updated_at > (select max(e.created_at) from ticket_events e where e.ticket_id = t.id)`.execute(
+    app.database.db,
+  );
   log.info({ projects: projects.map((project) => project.key), tickets: count }, 'demo data loaded');
 }
 
@@ -150,6 +166,11 @@ async function walk(
   const targetOf = new Map(project.stages.map((stage) => [stage.key, stage.target_minutes ?? 60]));
   const move = (to: string, at: number, note?: string) =>
     app.services.workflow.transition(actor, ticketId, { to, at: new Date(at).toISOString(), ...(note ? { note } : {}) });
+  // Comments are written now by the service; the demo back-dates each to the moment it belongs to in the story.
+  const comment = async (moment: number, body: string, visibility: 'public' | 'internal') => {
+    const event = await app.services.workflow.comment(actor, ticketId, { body, visibility });
+    await sql`update ticket_events set created_at = ${new Date(moment + 60_000)} where id = ${event.id}`.execute(app.database.db);
+  };
   let at = createdAt + random.between(0.05, 2) * HOUR;
   if (at > now) return;
   await move('intake', at);
@@ -172,17 +193,14 @@ async function walk(
     if (!detoured && current === 'triage' && random.next() < 0.25) {
       detoured = true;
       await move('waiting', at, 'Asked the customer for logs and the exact time of the failure');
-      await app.services.workflow.comment(actor, ticketId, { body: 'Could you send us the browser console log?', visibility: 'public' });
+      await comment(at, 'Could you send us the browser console log?', 'public');
       at += random.between(4, 72) * HOUR;
       if (at > now) return;
       next = 'reproduce';
       step = path.indexOf('reproduce');
     }
     if (next === 'root-cause' && random.next() < 0.3) {
-      await app.services.workflow.comment(actor, ticketId, {
-        body: 'Reproduced on staging with the customer data set.',
-        visibility: 'internal',
-      });
+      await comment(at - 2 * 60_000, 'Reproduced on staging with the customer data set.', 'internal');
     }
     await move(next, at);
     step += 1;

@@ -209,8 +209,12 @@ export class TicketsService {
         closed_at: status === 'closed' ? now : null,
       });
       await this.tickets.addStages(tx, ticket.id, stageIds);
+      // A ticket created with an earlier `created_at` (migrated, imported, the demo) was opened then: so says its history.
       await this.tickets.appendEvents(tx, [
-        this.event(actor, ticket.id, 'created', { subject: ticket.subject, status: ticket.status, priority: ticket.priority }),
+        {
+          ...this.event(actor, ticket.id, 'created', { subject: ticket.subject, status: ticket.status, priority: ticket.priority }),
+          created_at: ticket.created_at,
+        },
       ]);
       const placed =
         options.firstStage && currentStageId === null && this.enterFirstStage ? await this.enterFirstStage(tx, ticket.id, actor) : false;

@@ -24,3 +24,21 @@ test('demo data: projects, tickets in every state, through the services; loading
   const stages = (await t.api.get('/api/monitor/stages?project=WEB')).json().data;
   assert.ok(stages.some((s: { completed: number }) => s.completed > 0));
 });
+
+test('demo data looks like a real helpdesk: numbers in creation order, history in time order, updated_at varied', async () => {
+  const tickets = (await t.api.get('/api/tickets?sort=number&limit=100')).json().data;
+  const created = tickets.map((x: { created_at: string }) => x.created_at);
+  assert.deepEqual(created, [...created].sort(), 'ticket numbers run in creation order');
+  assert.ok(new Set(tickets.map((x: { updated_at: string }) => x.updated_at)).size > tickets.length / 2, 'updated_at varies');
+  for (const ticket of tickets.slice(0, 20)) {
+    const history = (await t.api.get(`/api/tickets/${ticket.id}/history?limit=200`)).json().data;
+    const times = history.map((event: { created_at: string }) => event.created_at);
+    const sorted = [...times].sort();
+    assert.ok(
+      JSON.stringify(times) === JSON.stringify(sorted) || JSON.stringify(times) === JSON.stringify([...sorted].reverse()),
+      `history of #${ticket.number} is in time order`,
+    );
+    assert.equal(history.find((event: { type: string }) => event.type === 'created')?.created_at, ticket.created_at);
+    assert.ok(ticket.updated_at >= sorted.at(-1)! || ticket.updated_at >= ticket.created_at);
+  }
+});
