@@ -87,9 +87,9 @@ describe('dashboard in Chromium', () => {
     await screenshot(page, '03-board');
 
     // Intake → Fix is not an allowed transition: the drop is refused and nothing moves.
-    await page.locator(`[data-ticket="${tickets.fresh.id}"]`).dragTo(page.locator('.column[data-stage="fix"] .column-body'));
+    await page.locator(`[data-ticket="${tickets.fresh.id}"]`).dragTo(page.locator('.column[data-stage="fix"]'));
     // Intake → Triage is allowed.
-    await page.locator(`[data-ticket="${tickets.late.id}"]`).dragTo(page.locator('.column[data-stage="triage"] .column-body'));
+    await page.locator(`[data-ticket="${tickets.late.id}"]`).dragTo(page.locator('.column[data-stage="triage"]'));
     await page.locator(`.column[data-stage="triage"] [data-ticket="${tickets.late.id}"]`).waitFor();
     // The card moves at once; the server's transition lands a moment later.
     assert.deepEqual(await eventually(() => stagesVisited(tickets.late.id), ['intake', 'triage']), ['intake', 'triage']);
@@ -119,7 +119,7 @@ describe('dashboard in Chromium', () => {
     await page.locator('.chart svg').first().waitFor();
 
     await page.getByRole('button', { name: 'Send to OPS' }).click();
-    await page.getByText(/Accepted by OPS as OPS-|Hand-off (queued|retrying)/).waitFor();
+    await page.getByText(/OPS holds it as|On its way to OPS/).waitFor();
     await page.locator('.log li').first().waitFor();
     assert.match(await page.locator('.log').innerText(), /send/);
     await screenshot(page, '05-ticket');

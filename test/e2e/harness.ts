@@ -6,7 +6,7 @@ import { ensureWebBuilt } from '../../scripts/build-web.js';
 import { buildApp, type App } from '../../src/app.js';
 import { ManualClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
-import { startOpsSim } from '../../src/ops-sim/server.js';
+import { startOpsSim, type OpsSimState } from '../../src/ops-sim/server.js';
 import { freshDatabase } from '../helpers/database.js';
 
 /** Debian's Chromium; the tests never download a browser of their own. */
@@ -26,6 +26,8 @@ export type Stageline = {
   clock: ManualClock;
   /** Calls the API as the bootstrap admin (or with another token). */
   api: Api;
+  /** The OPS simulator's state: a test may change what OPS says about a ticket. */
+  ops: OpsSimState;
   close(): Promise<void>;
 };
 
@@ -75,6 +77,7 @@ export async function startStageline(env: Record<string, string> = {}): Promise<
     baseUrl,
     clock,
     api,
+    ops: ops.state,
     async close() {
       await app.close();
       await database.close();
@@ -175,6 +178,27 @@ export async function createTicket(api: Api, fields: Record<string, unknown>): P
   const moved = await api('POST', `/api/tickets/${created.body.data.id}/transitions`, { to: 'intake' });
   if (moved.status !== 200) throw new Error(`moving a ticket failed: ${JSON.stringify(moved.body)}`);
   return created.body.data;
+}
+
+/**
+ * Every API request the page made that was refused (4xx), as "STATUS METHOD path": a page must not ask for what
+ * its role may not have. Call `take()` to read and reset.
+ */
+export function refusedRequests(page: Page): { take(): string[] } {
+  let refused: string[] = [];
+  page.on('response', (response) => {
+    const url = new URL(response.url());
+    if (url.pathname.startsWith('/api/') && response.status() >= 400 && response.status() < 500) {
+      refused.push(`${response.status()} ${response.request().method()} ${url.pathname}${url.search}`);
+    }
+  });
+  return {
+    take() {
+      const all = refused;
+      refused = [];
+      return all;
+    },
+  };
 }
 
 /** Asks again (for up to 5 s) until the answer is the expected one; returns the last answer. */

@@ -1,4 +1,5 @@
 import createClient, { type Middleware } from 'openapi-fetch';
+import { noteServerDate } from '../lib/clock';
 import { queryString, toApiError } from './http';
 import type { paths } from './schema';
 
@@ -21,6 +22,7 @@ export const dashboardSession: Middleware = {
     return request;
   },
   async onResponse({ response }) {
+    noteServerDate(response.headers.get('date'));
     if (!response.ok) throw await toApiError(response);
     return response;
   },

@@ -1,6 +1,6 @@
 import type { DelayState, Priority, Status } from '../api/types';
+import { delayLabel, humanize, statusLabel } from '../lib/format';
 
-const delayText: Record<DelayState, string> = { on_track: 'On track', at_risk: 'At risk', overdue: 'Overdue' };
 const delayIcon: Record<DelayState, string> = { on_track: '●', at_risk: '▲', overdue: '■' };
 
 /** Delay is never shown by colour alone: an icon and a word go with it. */
@@ -8,15 +8,15 @@ export function DelayBadge({ state }: { state: DelayState | undefined }) {
   if (!state) return null;
   return (
     <span className={`badge delay-${state}`}>
-      <span aria-hidden="true">{delayIcon[state]}</span> {delayText[state]}
+      <span aria-hidden="true">{delayIcon[state]}</span> {delayLabel(state)}
     </span>
   );
 }
 
 export function PriorityBadge({ priority }: { priority: Priority | (string & {}) }) {
-  return <span className={`badge priority-${priority}`}>{priority}</span>;
+  return <span className={`badge priority-${priority}`}>{humanize(priority)}</span>;
 }
 
 export function StatusBadge({ status }: { status: Status }) {
-  return <span className={`badge status status-${status}`}>{status.replace('_', ' ')}</span>;
+  return <span className={`badge status status-${status}`}>{statusLabel(status)}</span>;
 }

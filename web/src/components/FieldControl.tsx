@@ -2,13 +2,13 @@ import { useQuery } from '@tanstack/react-query';
 import type { KeyboardEvent, ReactNode } from 'react';
 import { api, dataOf } from '../api/client';
 import { isSet, valueText, type Draft, type FieldDefinition } from '../api/fields';
-import { may, useSession } from '../api/session';
+import { useCan } from '../api/session';
 
 /** The people a `user` field can name; only admins may list users, others type an e-mail or id. */
 export function useUserChoices() {
-  const { me } = useSession();
+  const mayListUsers = useCan('user:read');
   const users = useQuery({
-    enabled: may.admin(me?.role),
+    enabled: mayListUsers,
     queryKey: ['users', 'choices'],
     queryFn: () => dataOf(api.GET('/api/users', { params: { query: { limit: 200 } } })),
     staleTime: 5 * 60_000,

@@ -1,14 +1,12 @@
 import type { BoardCard, Ticket } from '../api/types';
-import { formatExact } from '../lib/time';
+import { formatExact, formatPercent } from '../lib/format';
 import { Time } from './Time';
 
 export type Forecast = NonNullable<Ticket['forecast']>;
 
-const percent = new Intl.NumberFormat(undefined, { style: 'percent', maximumFractionDigits: 0 });
-
 /** "83 %" in the viewer's locale; "—" when there is no probability. */
 export function formatProbability(probability: number | null | undefined): string {
-  return probability === null || probability === undefined ? '—' : percent.format(probability);
+  return probability === null || probability === undefined ? '—' : formatPercent(probability);
 }
 
 /** The reason a part of the forecast is missing, as a sentence. */
@@ -67,13 +65,13 @@ export function ForecastPanel({ forecast }: { forecast: Ticket['forecast'] }) {
         <div>
           <dt>Expected finish (median)</dt>
           <dd>
-            <Time iso={forecast.expected_finish_at} />
+            <Time iso={forecast.expected_finish_at} kind="any" />
           </dd>
         </div>
         <div>
           <dt>Finished with {formatProbability(0.9)} probability</dt>
           <dd>
-            <Time iso={forecast.finish_p90_at} />
+            <Time iso={forecast.finish_p90_at} kind="any" />
           </dd>
         </div>
       </dl>
@@ -127,7 +125,7 @@ export function ForecastLine({
       />
       {forecast.expected_finish_at && (
         <span>
-          <span className="muted">Finish</span> <Time iso={forecast.expected_finish_at} />
+          <span className="muted">Finish</span> <Time iso={forecast.expected_finish_at} kind="any" />
         </span>
       )}
     </span>

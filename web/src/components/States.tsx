@@ -1,5 +1,6 @@
 import type { UseQueryResult } from '@tanstack/react-query';
 import type { ReactNode } from 'react';
+import { Link } from 'react-router';
 import { ApiError } from '../api/http';
 
 export function Loading({ label = 'Loading…' }: { label?: string }) {
@@ -54,4 +55,17 @@ export function QueryState<T>({
   if (query.isError) return <ErrorState error={query.error} retry={() => void query.refetch()} />;
   if (isEmpty(query.data)) return <Empty>{empty}</Empty>;
   return <>{children(query.data)}</>;
+}
+
+/** A page this person's role may not open: said in plain words, with a way back (no request is made). */
+export function NotAllowed({ title, what }: { title: string; what: string }) {
+  return (
+    <section aria-labelledby="not-allowed-title" className="not-allowed">
+      <h1 id="not-allowed-title">{title}</h1>
+      <p>Your account cannot {what}.</p>
+      <p>
+        <Link to="/">Back to the start page</Link>
+      </p>
+    </section>
+  );
 }

@@ -1,5 +1,6 @@
 import { NavLink, Route, Routes } from 'react-router';
-import { may, useSession } from '../api/session';
+import { useCan } from '../api/session';
+import { NotAllowed } from '../components/States';
 import { Projects } from './admin/Projects';
 import { SentMail } from './admin/SentMail';
 import { Tokens } from './admin/Tokens';
@@ -7,15 +8,8 @@ import { Users } from './admin/Users';
 import { Webhooks } from './admin/Webhooks';
 
 export default function Admin() {
-  const { me } = useSession();
-  if (!may.admin(me?.role)) {
-    return (
-      <section>
-        <h1>Admin</h1>
-        <p>Only admins can manage users, tokens and workflows.</p>
-      </section>
-    );
-  }
+  const mayAdminister = useCan('user:manage');
+  if (!mayAdminister) return <NotAllowed title="Admin" what="manage users, tokens and workflows" />;
   return (
     <section aria-labelledby="admin-title">
       <h1 id="admin-title">Admin</h1>

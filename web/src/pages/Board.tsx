@@ -1,19 +1,20 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useVirtualizer } from '@tanstack/react-virtual';
-import { memo, useEffect, useMemo, useRef, useState, type DragEvent, type KeyboardEvent } from 'react';
+import { memo, useCallback, useEffect, useMemo, useRef, useState, type DragEvent, type KeyboardEvent } from 'react';
 import { Link, useNavigate } from 'react-router';
 import { api, dataOf } from '../api/client';
 import { activeFields, fieldsOf, useFieldDefinitions, type FieldDefinition } from '../api/fields';
-import { may, useSession } from '../api/session';
+import { useCan } from '../api/session';
 import type { BoardCard, BoardData, Project, StageDefinition } from '../api/types';
 import { DelayBadge, PriorityBadge } from '../components/Badges';
 import { FieldValue } from '../components/FieldControl';
 import { useGatedMove } from '../components/GateDialog';
+import { Judgements } from '../components/Judgements';
 import { ProjectSelect, useProjects } from '../components/Filters';
 import { ForecastLine } from '../components/Forecast';
 import { Empty, ErrorState, Loading } from '../components/States';
 import { useNow } from '../components/Time';
-import { formatDuration, formatExact } from '../lib/time';
+import { formatDuration, formatExact, formatTarget, plural } from '../lib/format';
 import { useUrlState } from '../lib/useFilters';
 import { activeStages, allowedTargets } from '../lib/workflow';
 import { useLive } from '../live/events';
@@ -67,8 +68,7 @@ export default function Board() {
 
 /** The board of one project; with a saved view, only its cards (the server applies the view's query). */
 function ProjectBoard({ project, view }: { project: Project; view?: string }) {
-  const { me } = useSession();
-  const canMove = may.write(me?.role);
+  const canMove = useCan('ticket:transition');
   const queryClient = useQueryClient();
   const queryKey = ['board', project.key, view ?? ''];
   const board = useQuery({
@@ -78,6 +78,15 @@ function ProjectBoard({ project, view }: { project: Project; view?: string }) {
   });
   const [dragging, setDragging] = useState<Ticket | null>(null);
   const [problem, setProblem] = useState<string | null>(null);
+  // After a keyboard move the moved card takes the focus back in its new column, and the move is announced.
+  // (The card is focused only once it shows in the column it moved to.)
+  const [focusTarget, setFocusTarget] = useState<{ id: string; stage: string } | null>(null);
+  const [announcement, setAnnouncement] = useState('');
+  const clearFocus = useCallback(() => setFocusTarget(null), []);
+  const focusIn = (key: string) => (focusTarget?.stage === key ? focusTarget.id : null);
+  // Columns the viewer folded or unfolded; by default a column is folded while it has no tickets.
+  const [folded, setFolded] = useState<Record<string, boolean>>({});
+  const boardRef = useRef<HTMLDivElement>(null);
   const stages = activeStages(project);
   const definitions = useFieldDefinitions(project.id);
   const cardFields = useMemo(() => activeFields(definitions.data).filter((definition) => definition.show_on_card), [definitions.data]);
@@ -110,7 +119,10 @@ function ProjectBoard({ project, view }: { project: Project; view?: string }) {
                 ? {
                     ...card,
                     stage: { key: to.key, name: to.name, started_at: new Date().toISOString(), due_at: null },
-                    delay_state: 'on_track' as const,
+                    stage_state: null,
+                    stage_due_at: null,
+                    stage_overdue_by: null,
+                    delay_state: card.ticket_state ?? ('on_track' as const),
                   }
                 : card,
             ),
@@ -121,20 +133,42 @@ function ProjectBoard({ project, view }: { project: Project; view?: string }) {
     onError: (error, { ticket, to }, context) => {
       queryClient.setQueryData(queryKey, context?.before);
       // A stage gate: ask for its fields in place (the dialog retries the move), rather than report a failure.
-      if (gate.ask(error, { ticket, project: project.id, to })) setProblem(null);
-      else setProblem(`Could not move #${ticket.number} to ${to.name}: ${error.message}`);
+      if (gate.ask(error, { ticket, project: project.id, to })) {
+        setProblem(null);
+        setAnnouncement(`#${ticket.number} needs fields filled in before it can move to ${to.name}.`);
+      } else {
+        setProblem(`Could not move #${ticket.number} to ${to.name}: ${error.message}`);
+        setAnnouncement(`#${ticket.number} was not moved: ${error.message}`);
+      }
     },
-    onSuccess: () => setProblem(null),
+    onSuccess: (_answer, { ticket, to }) => {
+      setProblem(null);
+      setAnnouncement(`Moved #${ticket.number} to ${to.name}.`);
+    },
     onSettled: () => void queryClient.invalidateQueries({ queryKey }),
   });
 
   const targetsFor = (ticket: Ticket) => allowedTargets(project, ticket.stage?.key ?? null);
-  const moveTo = (ticket: Ticket, to: StageDefinition) => {
+  const moveTo = (ticket: Ticket, to: StageDefinition, byKeyboard = false) => {
     if (!targetsFor(ticket).some((target) => target.key === to.key)) {
-      setProblem(`#${ticket.number} cannot move from ${ticket.stage?.name ?? 'no stage'} to ${to.name} in this workflow.`);
+      const why = `#${ticket.number} cannot move from ${ticket.stage?.name ?? 'no stage'} to ${to.name} in this workflow.`;
+      setProblem(why);
+      setAnnouncement(why);
       return;
     }
+    if (byKeyboard) setFocusTarget({ id: ticket.id, stage: to.key });
+    setAnnouncement(`Moving #${ticket.number} to ${to.name}…`);
     move.mutate({ ticket, to });
+  };
+  const isFolded = (key: string, count: number) => folded[key] ?? count === 0;
+  // While a card is dragged near the board's left or right edge, the board scrolls that way.
+  const scrollWhileDragging = (event: DragEvent) => {
+    const board = boardRef.current;
+    if (!board || !dragging) return;
+    const { left, right } = board.getBoundingClientRect();
+    const edge = 80;
+    if (event.clientX < left + edge) board.scrollLeft -= 24;
+    else if (event.clientX > right - edge) board.scrollLeft += 24;
   };
   const allowed = dragging ? new Set(targetsFor(dragging).map((stage) => stage.key)) : null;
 
@@ -142,16 +176,21 @@ function ProjectBoard({ project, view }: { project: Project; view?: string }) {
   if (board.isError) return <ErrorState error={board.error} retry={() => void board.refetch()} />;
   const count = board.data.cards.length;
   const unplaced = columns.get(noStage) ?? [];
+  const emptyCount = stages.filter((stage) => (columns.get(stage.key) ?? []).length === 0).length;
   return (
     <>
+      <p className="sr-only" aria-live="polite" role="status">
+        {announcement}
+      </p>
       <p className="muted small">
-        {count} open ticket{count === 1 ? '' : 's'}
+        {plural(count, 'open ticket')}
         {view ? ' in this view' : ''}
         {board.data.truncated ? ` (the ${count} most urgent)` : ''}.
         {count > 0 &&
           !board.data.cards.some((card) => card.forecast) &&
           ' No delivery forecasts yet: a stage needs 30 ended visits in this project before its tickets get one.'}
         {canMove && ' Drag a card to another column, or focus it and press Shift+→ / Shift+← to move it along the workflow.'}
+        {emptyCount > 0 && ` Empty stages are folded (${emptyCount}); open one with its ▸ button.`}
       </p>
       {problem && (
         <p className="form-error" role="alert">
@@ -161,13 +200,23 @@ function ProjectBoard({ project, view }: { project: Project; view?: string }) {
           </button>
         </p>
       )}
-      <div className="board" role="list" aria-label={`${project.name} workflow`}>
+      <div
+        ref={boardRef}
+        className={`board${stages.length > 6 ? ' compact' : ''}`}
+        role="list"
+        aria-label={`${project.name} workflow`}
+        onDragOver={scrollWhileDragging}
+      >
         {unplaced.length > 0 && (
           <Column
             title="Not in a stage"
             tickets={unplaced}
             canMove={canMove}
             cardFields={cardFields}
+            folded={isFolded(noStage, unplaced.length)}
+            onFold={(value) => setFolded((current) => ({ ...current, [noStage]: value }))}
+            focusId={focusIn(noStage)}
+            onFocused={clearFocus}
             onDrag={setDragging}
             onKeyMove={() => undefined}
           />
@@ -181,6 +230,13 @@ function ProjectBoard({ project, view }: { project: Project; view?: string }) {
             tickets={columns.get(stage.key) ?? []}
             canMove={canMove}
             cardFields={cardFields}
+            folded={
+              isFolded(stage.key, (columns.get(stage.key) ?? []).length) &&
+              !(columns.get(stage.key) ?? []).some((t) => t.id === focusIn(stage.key))
+            }
+            onFold={(value) => setFolded((current) => ({ ...current, [stage.key]: value }))}
+            focusId={focusIn(stage.key)}
+            onFocused={clearFocus}
             dropState={allowed ? (allowed.has(stage.key) ? 'allowed' : 'blocked') : undefined}
             onDrag={setDragging}
             onDrop={(ticket) => moveTo(ticket, stage)}
@@ -190,9 +246,11 @@ function ProjectBoard({ project, view }: { project: Project; view?: string }) {
                 direction > 0
                   ? targets.filter((i) => i > index).sort((a, b) => a - b)[0]
                   : targets.filter((i) => i < index).sort((a, b) => b - a)[0];
-              if (next === undefined)
-                setProblem(`#${ticket.number} has no allowed stage ${direction > 0 ? 'after' : 'before'} ${stage.name}.`);
-              else moveTo(ticket, stages[next]);
+              if (next === undefined) {
+                const why = `#${ticket.number} has no allowed stage ${direction > 0 ? 'after' : 'before'} ${stage.name}.`;
+                setProblem(why);
+                setAnnouncement(why);
+              } else moveTo(ticket, stages[next], true);
             }}
           />
         ))}
@@ -210,6 +268,10 @@ type ColumnProps = {
   canMove: boolean;
   /** The project's fields marked to show on cards. */
   cardFields: FieldDefinition[];
+  folded: boolean;
+  onFold(folded: boolean): void;
+  focusId: string | null;
+  onFocused(): void;
   dropState?: 'allowed' | 'blocked';
   onDrag(ticket: Ticket | null): void;
   onDrop?(ticket: Ticket): void;
@@ -217,7 +279,22 @@ type ColumnProps = {
 };
 
 /** One stage's column; only the cards in view are in the DOM, so thousands stay smooth. */
-function Column({ title, stage, minor, tickets, canMove, cardFields, dropState, onDrag, onDrop, onKeyMove }: ColumnProps) {
+function Column({
+  title,
+  stage,
+  minor,
+  tickets,
+  canMove,
+  cardFields,
+  folded,
+  onFold,
+  focusId,
+  onFocused,
+  dropState,
+  onDrag,
+  onDrop,
+  onKeyMove,
+}: ColumnProps) {
   const scroller = useRef<HTMLDivElement>(null);
   const [over, setOver] = useState(false);
   const virtualizer = useVirtualizer({
@@ -226,6 +303,11 @@ function Column({ title, stage, minor, tickets, canMove, cardFields, dropState, 
     estimateSize: () => 112,
     overscan: 6,
   });
+  // The card to focus after a keyboard move: scrolled into the rendered window first.
+  const focusIndex = focusId ? tickets.findIndex((ticket) => ticket.id === focusId) : -1;
+  useEffect(() => {
+    if (focusIndex >= 0) virtualizer.scrollToIndex(focusIndex, { align: 'auto' });
+  }, [focusIndex, virtualizer]);
   const overdue = tickets.filter((ticket) => ticket.delay_state === 'overdue').length;
   const atRisk = tickets.filter((ticket) => ticket.delay_state === 'at_risk').length;
   const id = `column-${stage?.key ?? 'none'}`;
@@ -246,7 +328,7 @@ function Column({ title, stage, minor, tickets, canMove, cardFields, dropState, 
   return (
     <div
       role="listitem"
-      className={`column ${minor ? 'minor' : ''} ${dropState ?? ''} ${over ? 'over' : ''}`}
+      className={`column ${minor ? 'minor' : ''} ${folded ? 'folded' : ''} ${dropState ?? ''} ${over ? 'over' : ''}`}
       aria-labelledby={id}
       data-stage={stage?.key ?? ''}
       onDragOver={onDragOver}
@@ -254,23 +336,33 @@ function Column({ title, stage, minor, tickets, canMove, cardFields, dropState, 
       onDrop={drop}
     >
       <header className="column-head">
+        <button
+          type="button"
+          className="icon fold"
+          aria-expanded={!folded}
+          aria-label={`${folded ? 'Unfold' : 'Fold'} ${title}`}
+          title={folded ? 'Show this column' : 'Fold this column'}
+          onClick={() => onFold(!folded)}
+        >
+          <span aria-hidden="true">{folded ? '▸' : '▾'}</span>
+        </button>
         <h2 id={id}>
           {minor && <span aria-hidden="true">↳ </span>}
           {title}
         </h2>
-        <span className="count" aria-label={`${tickets.length} tickets`}>
+        <span className="count" aria-label={plural(tickets.length, 'ticket')}>
           {tickets.length}
         </span>
-        {stage?.target_minutes && <span className="muted small">target {formatDuration(stage.target_minutes * 60_000)}</span>}
-        {(overdue > 0 || atRisk > 0) && (
+        {!folded && stage?.target_minutes && <span className="muted small">target {formatTarget(stage.target_minutes)}</span>}
+        {!folded && (overdue > 0 || atRisk > 0) && (
           <span className="small">
             {overdue > 0 && <span className="text-bad">■ {overdue} overdue </span>}
             {atRisk > 0 && <span className="text-warn">▲ {atRisk} at risk</span>}
           </span>
         )}
-        {dropState === 'blocked' && <span className="small muted">not allowed from here</span>}
+        {!folded && dropState === 'blocked' && <span className="small muted">not allowed from here</span>}
       </header>
-      <div ref={scroller} className="column-body" tabIndex={-1}>
+      <div ref={scroller} className="column-body" tabIndex={-1} hidden={folded}>
         {tickets.length === 0 ? (
           <p className="muted small empty-column">No tickets</p>
         ) : (
@@ -282,7 +374,15 @@ function Column({ title, stage, minor, tickets, canMove, cardFields, dropState, 
                 ref={virtualizer.measureElement}
                 style={{ position: 'absolute', top: 0, left: 0, right: 0, transform: `translateY(${item.start}px)` }}
               >
-                <Card ticket={tickets[item.index]} canMove={canMove} cardFields={cardFields} onDrag={onDrag} onKeyMove={onKeyMove} />
+                <Card
+                  ticket={tickets[item.index]}
+                  canMove={canMove}
+                  cardFields={cardFields}
+                  focus={tickets[item.index].id === focusId}
+                  onFocused={onFocused}
+                  onDrag={onDrag}
+                  onKeyMove={onKeyMove}
+                />
               </li>
             ))}
           </ul>
@@ -296,12 +396,16 @@ const Card = memo(function Card({
   ticket,
   canMove,
   cardFields,
+  focus,
+  onFocused,
   onDrag,
   onKeyMove,
 }: {
   ticket: Ticket;
   canMove: boolean;
   cardFields: FieldDefinition[];
+  focus: boolean;
+  onFocused(): void;
   onDrag(ticket: Ticket | null): void;
   onKeyMove(ticket: Ticket, direction: 1 | -1): void;
 }) {
@@ -311,6 +415,12 @@ const Card = memo(function Card({
   const [flash, setFlash] = useState(false);
   const isChanged = changed.has(ticket.id);
   useEffect(() => setFlash(isChanged), [isChanged]);
+  const self = useRef<HTMLDivElement>(null);
+  useEffect(() => {
+    if (!focus || !self.current) return;
+    self.current.focus();
+    onFocused();
+  }, [focus, onFocused]);
   const since = ticket.stage?.started_at;
   const inStage = since ? formatDuration(now - new Date(since).getTime()) : null;
   const onKey = (event: KeyboardEvent) => {
@@ -323,11 +433,13 @@ const Card = memo(function Card({
   };
   return (
     <div
+      ref={self}
       className={`ticket-card delay-${ticket.delay_state}${flash ? ' flash' : ''}`}
       draggable={canMove}
       tabIndex={0}
       data-ticket={ticket.id}
       aria-label={`Ticket ${ticket.number}: ${ticket.subject ?? ''}`}
+      aria-describedby={`card-${ticket.id}-state`}
       onKeyDown={onKey}
       onDragStart={(event) => {
         event.dataTransfer.setData('application/x-stageline-ticket', JSON.stringify(ticket));
@@ -346,12 +458,10 @@ const Card = memo(function Card({
       <div className="card-subject">{ticket.subject ?? ticket.customer_name}</div>
       <div className="card-meta small">
         <span>{ticket.customer_name ?? ticket.customer_email ?? 'no customer'}</span>
-        {inStage && (
-          <span title={`In ${ticket.stage?.name} since ${formatExact(since!)}`}>
-            {inStage} in stage
-            {ticket.overdue_by ? <span className="text-bad"> · {formatDuration(ticket.overdue_by * 1000)} late</span> : null}
-          </span>
-        )}
+        {inStage && <span title={`In ${ticket.stage?.name} since ${formatExact(since!)}`}>In stage {inStage}</span>}
+      </div>
+      <div id={`card-${ticket.id}-state`} className="small">
+        <Judgements ticket={ticket} stageName={ticket.stage?.name ?? null} compact />
       </div>
       {cardFields.length > 0 && <CardFields definitions={cardFields} values={fieldsOf(ticket)} />}
       {/* A card without a forecast shows nothing; the board says once when none has one. */}

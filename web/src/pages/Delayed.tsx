@@ -5,15 +5,25 @@ import type { QueryOf } from '../api/types';
 import { DelayBadge, PriorityBadge } from '../components/Badges';
 import { MonitorFilterBar } from '../components/Filters';
 import { Empty, ErrorState, Loading } from '../components/States';
-import { Time } from '../components/Time';
-import { formatDuration } from '../lib/time';
+import { JudgementLine, stageJudgement, ticketJudgement } from '../components/Judgements';
+import { useNow } from '../components/Time';
+import { formatDuration } from '../lib/format';
 import { monitorFilterKeys, monitorQuery, useUrlState } from '../lib/useFilters';
 import { useLive } from '../live/events';
 import { LikelyToBreach, TicketCell } from './delayed/LikelyToBreach';
 
+/** The orders the Delayed list offers (the server sorts; '' is its default, worst first). */
+const sorts = [
+  ['', 'Most late first'],
+  ['stage_overdue_by', 'Late in stage'],
+  ['ticket_overdue_by', 'Late against ticket target'],
+] as const;
+
 export default function Delayed() {
-  const [filters, set] = useUrlState([...monitorFilterKeys, 'state'] as const);
-  const query = useMemo(() => ({ ...monitorQuery(filters), limit: 500 }), [filters]);
+  const [filters, set] = useUrlState([...monitorFilterKeys, 'state', 'sort'] as const);
+  const sort = sorts.some(([value]) => value === filters.sort) ? filters.sort : '';
+  const query = useMemo(() => ({ ...monitorQuery(filters), limit: 500, ...(sort ? { sort } : {}) }), [filters, sort]);
+  const now = useNow();
   const { changed } = useLive();
   const likely = filters.state === 'likely';
   const delayed = useQuery({
@@ -29,7 +39,7 @@ export default function Delayed() {
       <p className="muted">
         {likely
           ? "Open tickets whose forecast breach probability reaches their project's threshold, most likely first."
-          : 'Overdue and at-risk tickets, most late first.'}
+          : 'Overdue and at-risk tickets. Each has two judgements: its current stage against the stage target, and the whole ticket against its overall target.'}
       </p>
       <MonitorFilterBar filters={filters} set={set} />
       <div className="segmented" role="group" aria-label="Show">
@@ -44,6 +54,15 @@ export default function Delayed() {
           </button>
         ))}
       </div>
+      {!likely && (
+        <div className="segmented" role="group" aria-label="Sort by">
+          {sorts.map(([value, label]) => (
+            <button key={value} type="button" aria-pressed={sort === value} onClick={() => set({ sort: value })}>
+              {label}
+            </button>
+          ))}
+        </div>
+      )}
       {likely ? (
         <LikelyToBreach filters={filters} />
       ) : delayed.isPending ? (
@@ -59,10 +78,13 @@ export default function Delayed() {
               <tr>
                 <th scope="col">Ticket</th>
                 <th scope="col">State</th>
-                <th scope="col">Late by</th>
-                <th scope="col">Stage</th>
+                <th scope="col" aria-sort={sort === 'stage_overdue_by' ? 'descending' : undefined}>
+                  Stage judgement
+                </th>
+                <th scope="col" aria-sort={sort === 'ticket_overdue_by' ? 'descending' : undefined}>
+                  Ticket target
+                </th>
                 <th scope="col">In stage</th>
-                <th scope="col">Due</th>
                 <th scope="col">Priority</th>
                 <th scope="col">Customer</th>
                 <th scope="col">Assignee</th>
@@ -74,13 +96,21 @@ export default function Delayed() {
                   <TicketCell id={row.id} number={row.number} label={row.subject ?? row.customer_name} />
                   <td data-label="State">
                     <DelayBadge state={row.delay_state} />
+                    {row.delay_reason && (
+                      <div className="small muted">{row.delay_reason === 'stage' ? 'by its stage' : 'by its target'}</div>
+                    )}
                   </td>
-                  <td data-label="Late by">{row.overdue_by ? formatDuration(row.overdue_by * 1000) : '—'}</td>
-                  <td data-label="Stage">{row.stage?.name ?? row.stage?.key ?? '—'}</td>
+                  <td data-label="Stage">
+                    {row.stage ? (
+                      <JudgementLine kind="stage" judgement={stageJudgement(row)} stageName={row.stage.name ?? row.stage.key} now={now} />
+                    ) : (
+                      <span className="muted">Not in a stage</span>
+                    )}
+                  </td>
+                  <td data-label="Ticket">
+                    <JudgementLine kind="ticket" judgement={ticketJudgement(row)} now={now} />
+                  </td>
                   <td data-label="In stage">{row.time_in_stage_ms !== null ? formatDuration(row.time_in_stage_ms) : '—'}</td>
-                  <td data-label="Due">
-                    <Time iso={row.stage?.due_at} />
-                  </td>
                   <td data-label="Priority">
                     <PriorityBadge priority={row.priority} />
                   </td>

@@ -4,20 +4,26 @@ import { useNavigate } from 'react-router';
 import { api, dataOf } from '../api/client';
 import { ApiError } from '../api/http';
 import { activeFields, fieldProblems, fromDraft, toDraft, useFieldDefinitions, type Draft } from '../api/fields';
-import { useSession } from '../api/session';
+import { useCan } from '../api/session';
 import type { RequestBody } from '../api/types';
 import { ErrorState } from '../components/States';
 import { LabelledField } from '../components/FieldControl';
 import { ProjectSelect, useProjects } from '../components/Filters';
 
-/** "New ticket" button and dialog; customers open tickets for themselves. */
-export function NewTicket() {
+/**
+ * "New ticket" button and dialog; customers open tickets for themselves. Staff pick a real project (the one the
+ * list is filtered to, else the first), and may set its category and assignee at once.
+ */
+export function NewTicket({ project: preferred = '' }: { project?: string }) {
   const dialog = useRef<HTMLDialogElement>(null);
-  const { me } = useSession();
+  const staff = useCan('project:read');
   const navigate = useNavigate();
   const queryClient = useQueryClient();
-  const [project, setProject] = useState('');
-  const projectId = useProjects(me?.role !== 'customer').data?.find((candidate) => candidate.key === project)?.id;
+  const projects = useProjects(staff);
+  const [chosen, setProject] = useState('');
+  const keys = (projects.data ?? []).map((candidate) => candidate.key);
+  const project = keys.includes(chosen) ? chosen : keys.includes(preferred) ? preferred : (keys[0] ?? '');
+  const projectId = projects.data?.find((candidate) => candidate.key === project)?.id;
   const definitions = useFieldDefinitions(projectId);
   // The chosen project's fields that every ticket must have, started from their defaults.
   const asked = activeFields(definitions.data).filter((definition) => definition.required === 'always');
@@ -32,7 +38,6 @@ export function NewTicket() {
       void navigate(`/tickets/${encodeURIComponent(ticket.id)}`);
     },
   });
-  const customer = me?.role === 'customer';
   const problems = fieldProblems(create.error);
   // Problems with the fields asked here are shown by their controls; anything else above the buttons.
   const onlyFieldProblems =
@@ -65,9 +70,17 @@ export function NewTicket() {
             Description
             <textarea name="description" rows={4} />
           </label>
-          {!customer && (
+          {staff && (
             <>
-              <ProjectSelect value={project} onChange={setProject} allowAll />
+              <ProjectSelect value={project} onChange={setProject} allowAll={false} />
+              <label>
+                Category
+                <input name="category" maxLength={200} />
+              </label>
+              <label>
+                Assignee
+                <input name="assigned_to" maxLength={200} />
+              </label>
               <label>
                 Customer name
                 <input name="customer_name" />

@@ -3,12 +3,12 @@ import { useMemo } from 'react';
 import { Link } from 'react-router';
 import { api, dataOf } from '../api/client';
 import type { Flow, Overview as OverviewData, QueryOf } from '../api/types';
-import { useSession } from '../api/session';
+import { useCan } from '../api/session';
 import { Chart } from '../components/Chart';
-import { MonitorFilterBar } from '../components/Filters';
+import { MonitorFilterBar, useProjects } from '../components/Filters';
 import { ErrorState, Loading } from '../components/States';
 import { Time } from '../components/Time';
-import { formatDuration } from '../lib/time';
+import { formatDay, formatDuration } from '../lib/format';
 import { monitorFilterKeys, monitorQuery, useUrlState } from '../lib/useFilters';
 import Tickets from './Tickets';
 
@@ -43,9 +43,8 @@ function Counter({ label, value, tone, to }: { label: string; value: number | un
 const opsStatuses = ['sent', 'in_progress', 'delayed'];
 
 export default function Overview() {
-  const { me } = useSession();
-  // Customers get a simple list of their own tickets instead of pipeline charts.
-  if (me?.role === 'customer') return <Tickets />;
+  // Those who may not read the pipeline (customers) get a simple list of their own tickets instead of charts.
+  if (!useCan('monitor:read')) return <Tickets />;
   return <PipelineOverview />;
 }
 
@@ -60,6 +59,7 @@ function PipelineOverview() {
     queryFn: () => dataOf(api.GET('/api/monitor/flow', { params: { query: query as QueryOf<'/api/monitor/flow'> } })),
     enabled: Boolean(filters.project),
   });
+  const projects = useProjects();
   const aging = useMonitor('aging', query, (query) => dataOf(api.GET('/api/monitor/aging', { params: { query } })));
 
   const data = overview.data;
@@ -108,16 +108,34 @@ function PipelineOverview() {
             <p className="state empty">Choose a project to see how its tickets flow through its stages.</p>
           </figure>
         )}
-        <ChartCard
-          title={
-            (stages.data as Row[] | undefined)?.some((row) => row.percentiles === 'histogram')
-              ? 'Time in stage (p50 / p90, from duration histograms: within 4.4 %)'
-              : 'Time in stage (p50 / p90)'
-          }
-          query={stages}
-        >
-          {(rows) => <StageTimesChart rows={rows} />}
-        </ChartCard>
+        {!filters.project && new Set((stages.data ?? []).map((row) => row.project_key)).size > 1 ? (
+          <figure className="card chart-card">
+            <figcaption>Time in stage (p50 / p90)</figcaption>
+            <div className="state empty">
+              <p>Each project has its own stages. Choose one to see how long its tickets stay in each:</p>
+              <p className="choices">
+                {(projects.data ?? [])
+                  .filter((project) => (stages.data ?? []).some((row) => row.project_key === project.key))
+                  .map((project) => (
+                    <button key={project.key} type="button" className="link" onClick={() => set({ project: project.key })}>
+                      {project.name}
+                    </button>
+                  ))}
+              </p>
+            </div>
+          </figure>
+        ) : (
+          <ChartCard
+            title={
+              (stages.data as Row[] | undefined)?.some((row) => row.percentiles === 'histogram')
+                ? 'Time in stage (p50 / p90, from duration histograms: within 4.4 %)'
+                : 'Time in stage (p50 / p90)'
+            }
+            query={stages}
+          >
+            {(rows) => <StageTimesChart rows={rows} />}
+          </ChartCard>
+        )}
         <ChartCard title="Age of open tickets" query={aging}>
           {(rows) => <AgingChart rows={rows} />}
         </ChartCard>
@@ -168,7 +186,7 @@ const palette = ['#245bdb', '#1f9d6b', '#c77700', '#c0392b', '#7b4fd6', '#0f8fa8
 const axisLabel = { color: '#5b6472' };
 const tooltip = { trigger: 'axis' as const, confine: true };
 
-const dayOf = (row: Row) => String(row.day ?? row.date ?? row.period ?? row.bucket ?? '').slice(0, 10);
+const dayOf = (row: Row) => formatDay(String(row.day ?? row.date ?? row.period ?? row.bucket ?? '').slice(0, 10));
 
 function ThroughputChart({ rows }: { rows: Row[] }) {
   const option = useMemo(
@@ -196,7 +214,7 @@ function FlowChart({ flow }: { flow: Flow }) {
       tooltip,
       legend: { bottom: 0, type: 'scroll' },
       grid: { left: 40, right: 16, top: 16, bottom: 48 },
-      xAxis: { type: 'category', boundaryGap: false, data: flow.days, axisLabel },
+      xAxis: { type: 'category', boundaryGap: false, data: flow.days.map(formatDay), axisLabel },
       yAxis: { type: 'value', minInterval: 1, axisLabel },
       // Stacked in reverse workflow order, so the final stage is the bottom band as in a classic CFD.
       series: [...flow.stages].reverse().map((stage) => {

@@ -4,15 +4,16 @@ import { Link, useParams } from 'react-router';
 import { api, dataOf } from '../api/client';
 import { requiredFields } from '../api/fields';
 import { ApiError } from '../api/http';
-import { may, useSession } from '../api/session';
-import type { Project, Ticket, Timeline as TimelineData } from '../api/types';
+import { useCan } from '../api/session';
+import type { Project, Ticket } from '../api/types';
 import { DelayBadge, PriorityBadge, StatusBadge } from '../components/Badges';
 import { useProjects } from '../components/Filters';
 import { ForecastPanel } from '../components/Forecast';
 import { useGatedMove } from '../components/GateDialog';
 import { ErrorState, Loading } from '../components/States';
-import { Time, useNow } from '../components/Time';
-import { formatDuration } from '../lib/time';
+import { Judgements } from '../components/Judgements';
+import { useNow } from '../components/Time';
+import { formatDuration, formatExact, statusLabel } from '../lib/format';
 import { allowedTargets } from '../lib/workflow';
 import { useLive } from '../live/events';
 import { CustomFields } from './ticket/CustomFields';
@@ -40,9 +41,14 @@ export function useProjectOf(ticket: Ticket | undefined, enabled: boolean): Proj
 
 export default function TicketPage() {
   const { id = '' } = useParams();
-  const { me } = useSession();
   const ticket = useTicket(id);
-  const project = useProjectOf(ticket.data, may.seeInternals(me?.role));
+  const internal = useCan('monitor:read');
+  const mayMove = useCan('ticket:transition');
+  const mayEdit = useCan('ticket:update');
+  const mayComment = useCan('ticket:comment');
+  const maySend = useCan('ops:send');
+  const mayReadOps = useCan('ops:read');
+  const project = useProjectOf(ticket.data, internal);
   const timeline = useTimeline(id);
   const { changed } = useLive();
 
@@ -61,7 +67,6 @@ export default function TicketPage() {
     return <ErrorState error={ticket.error} retry={() => void ticket.refetch()} />;
   }
   const t = ticket.data;
-  const internal = may.seeInternals(me?.role);
   return (
     <article aria-labelledby="ticket-title" className={changed.has(t.id) ? 'flash-soft' : undefined}>
       <nav aria-label="Breadcrumb" className="muted small">
@@ -74,10 +79,10 @@ export default function TicketPage() {
         <div className="badges">
           <StatusBadge status={t.status} />
           <PriorityBadge priority={t.priority} />
-          <DelayBadge state={timeline.data?.delay_state ?? undefined} />
+          <DelayBadge state={t.delay_state ?? undefined} />
         </div>
       </header>
-      <StagePanel ticket={t} project={project} timeline={timeline.data} canMove={may.write(me?.role)} />
+      <StagePanel ticket={t} canMove={mayMove} />
       <div className="ticket-grid">
         <div className="stack">
           <section className="card" aria-labelledby="timeline-title">
@@ -92,48 +97,36 @@ export default function TicketPage() {
           </section>
           <section className="card" aria-labelledby="history-title">
             <h2 id="history-title">History and comments</h2>
-            <History ticketId={t.id} internal={internal} />
+            <History ticketId={t.id} internal={internal} canComment={mayComment} />
           </section>
         </div>
         <div className="stack">
           <section className="card" aria-labelledby="fields-title">
             <h2 id="fields-title">Details</h2>
-            <Fields ticket={t} editable={may.write(me?.role)} internal={internal} />
+            <Fields ticket={t} editable={mayEdit} internal={internal} />
           </section>
-          <CustomFields ticket={t} project={project} editable={may.write(me?.role)} internal={internal} />
+          <CustomFields ticket={t} project={project} editable={mayEdit} internal={internal} />
           <Watchers ticketId={t.id} />
-          {internal && <OpsPanel ticket={t} canSend={may.write(me?.role)} />}
+          {internal && mayReadOps && <OpsPanel ticket={t} canSend={maySend} />}
         </div>
       </div>
     </article>
   );
 }
 
-/** Where the ticket is, how long it has been there, and buttons to move it along allowed transitions. */
-function StagePanel({
-  ticket,
-  project,
-  timeline,
-  canMove,
-}: {
-  ticket: Ticket;
-  project: Project | undefined;
-  timeline: TimelineData | undefined;
-  canMove: boolean;
-}) {
+/**
+ * Where the ticket is, how long it has been there, both judgements (its stage's and the whole ticket's, each
+ * labelled), and buttons to move it along allowed transitions.
+ */
+function StagePanel({ ticket, canMove }: { ticket: Ticket; canMove: boolean }) {
+  const project = useProjectOf(ticket, canMove);
   const queryClient = useQueryClient();
   const gate = useGatedMove(() => setNote(''));
   const now = useNow();
   const [note, setNote] = useState('');
-  const active = timeline?.visits.filter((visit) => visit.state === 'active') ?? [];
-  // A minor stage opens its major too: the innermost active visit is where the ticket is.
-  const current = active.find((visit) => visit.stage_type === 'minor') ?? active.at(-1);
-  const stage = {
-    key: current?.key ?? null,
-    name: current?.name ?? null,
-    since: current?.started_at ?? null,
-    due: current?.due_at ?? null,
-  };
+  const stage = ticket.stage ?? null;
+  const since = ticket.stage_entered_at ?? null;
+  const closed = ticket.status === 'closed';
   const move = useMutation({
     mutationFn: (to: string) =>
       api.POST('/api/tickets/{id}/transitions', { params: { path: { id: ticket.id } }, body: note ? { to, note } : { to } }),
@@ -150,30 +143,28 @@ function StagePanel({
         note: note || undefined,
       }),
   });
-  const targets = allowedTargets(project, stage.key);
+  const targets = allowedTargets(project, stage?.key ?? null);
   return (
     <section className="card stage-panel" aria-label="Stage">
       <p>
-        {stage.name ? (
+        {stage ? (
           <>
-            In <strong>{stage.name}</strong>
-            {stage.since && (
+            {closed ? 'Closed, in ' : 'In '}
+            <strong>{stage.name ?? stage.key}</strong>
+            {since && (
               <>
                 {' '}
-                for <span title={new Date(stage.since).toString()}>{formatDuration(now - new Date(stage.since).getTime())}</span>
-              </>
-            )}
-            {stage.due && (
-              <>
-                {' '}
-                · due <Time iso={stage.due} />
+                for <span title={`Since ${formatExact(since)}`}>{formatDuration(now - new Date(since).getTime())}</span>
               </>
             )}
           </>
+        ) : closed ? (
+          <span className="muted">{statusLabel(ticket.status)}; not in a workflow stage.</span>
         ) : (
           <span className="muted">Not in a workflow stage yet.</span>
         )}
       </p>
+      {!closed && <Judgements ticket={ticket} stageName={stage ? (stage.name ?? stage.key) : null} className="inline" />}
       <ForecastPanel forecast={ticket.forecast} />
       {canMove && project && targets.length > 0 && (
         <div className="move">

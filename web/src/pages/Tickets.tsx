@@ -2,18 +2,20 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useCallback, useState } from 'react';
 import { Link } from 'react-router';
 import { api, pageOf } from '../api/client';
-import { may, useSession } from '../api/session';
+import { useCan, useSession } from '../api/session';
 import { statuses, type QueryOf, type SavedView, type TicketSort, type ViewColumn } from '../api/types';
 import { DebouncedInput, PrioritySelect, ProjectSelect } from '../components/Filters';
 import { Pager } from '../components/Pager';
 import { SearchBox } from '../components/SearchBox';
 import { ForecastLine } from '../components/Forecast';
 import { Empty, ErrorState, Loading } from '../components/States';
+import { useNow } from '../components/Time';
+import { statusLabel } from '../lib/format';
 import { filtersAsQuery, searchProblem } from '../lib/search';
 import { useUrlState } from '../lib/useFilters';
 import { useLive } from '../live/events';
 import { NewTicket } from './NewTicket';
-import { columnsFor, sortLabels, toggled, useColumnChoice, visibleColumns } from './tickets/columns';
+import { columnsFor, latenessColumns, sortLabels, toggled, useColumnChoice, visibleColumns } from './tickets/columns';
 import { ExportLinks } from './tickets/ExportLinks';
 import { FieldFilters, useFieldColumnDefinitions, useFieldColumns, useFieldFilters } from './tickets/FieldFilters';
 import { fieldsOf } from '../api/fields';
@@ -50,8 +52,9 @@ export default function Tickets() {
   const view = useView(filters.view);
   const [chosen, toggle] = useColumns(view.data);
   const [editing, setEditing] = useState<{ draft: ViewDraft; view?: SavedView } | null>(null);
-  const internal = may.seeInternals(me?.role);
-  const staff = me?.role !== 'customer';
+  const internal = useCan('monitor:read');
+  const staff = internal;
+  const mayCreate = useCan('ticket:create');
   const visible = visibleColumns(chosen, internal);
   const { sort: chosenSort, ...listFilters } = filters;
   const sort = (chosenSort || view.data?.sort || (filters.q.trim() ? '-rank' : '-created_at')) as TicketSort;
@@ -90,6 +93,10 @@ export default function Tickets() {
     [set],
   );
   const sortBy = (key: TicketSort) => update({ sort: sort === key ? `-${key}` : key });
+  // Lateness sorts start most-late first; a second click reverses.
+  const sortByLateness = (key: TicketSort) => update({ sort: sort === key ? key.replace(/^-/, '') : key });
+  const now = useNow();
+  const lateness = internal ? latenessColumns : [];
 
   // The dialog starts from what the list shows now: the view's search plus any filters added on top.
   const extra = filtersAsQuery(filters, fieldFilters.values);
@@ -115,7 +122,7 @@ export default function Tickets() {
           <button type="button" onClick={() => setEditing({ draft: onScreen() })}>
             Save as view
           </button>
-          {(may.write(me?.role) || !staff) && <NewTicket />}
+          {mayCreate && <NewTicket project={filters.project} />}
         </div>
       </div>
       <div className="with-sidebar">
@@ -163,7 +170,7 @@ export default function Tickets() {
                 <option value="">Any</option>
                 {statuses.map((status) => (
                   <option key={status} value={status}>
-                    {status.replace('_', ' ')}
+                    {statusLabel(status)}
                   </option>
                 ))}
                 {filters.status.includes(',') && <option value={filters.status}>{filters.status}</option>}
@@ -313,6 +320,23 @@ export default function Tickets() {
                           {field.label}
                         </th>
                       ))}
+                      {lateness.map((column) => {
+                        const key = column.sort;
+                        const plainKey = key?.replace(/^-/, '');
+                        const direction = sort === key ? 'descending' : sort === plainKey ? 'ascending' : 'none';
+                        return (
+                          <th key={column.key} scope="col" aria-sort={key ? direction : undefined}>
+                            {key ? (
+                              <button type="button" className="sort" onClick={() => sortByLateness(key)}>
+                                {column.label}{' '}
+                                <span aria-hidden="true">{direction === 'ascending' ? '▲' : direction === 'descending' ? '▼' : '↕'}</span>
+                              </button>
+                            ) : (
+                              column.label
+                            )}
+                          </th>
+                        );
+                      })}
                       {withForecast && <th scope="col">Forecast (breach probability, finish)</th>}
                     </tr>
                   </thead>
@@ -327,6 +351,11 @@ export default function Tickets() {
                         {fieldColumns.shown.map((field) => (
                           <td key={field.key} data-label={field.label}>
                             <FieldValue definition={field} value={fieldsOf(ticket)[field.key]} />
+                          </td>
+                        ))}
+                        {lateness.map((column) => (
+                          <td key={column.key} data-label={column.label}>
+                            {column.render(ticket, now)}
                           </td>
                         ))}
                         {withForecast && (

@@ -5,6 +5,62 @@ import type { Project } from '../../api/types';
 import { useProjects } from '../../components/Filters';
 import { ErrorState, Loading } from '../../components/States';
 import { ProjectFields } from './ProjectFields';
+import { formatPercent, formatTarget } from '../../lib/format';
+
+const units = [
+  ['m', 'minutes', 1],
+  ['h', 'hours', 60],
+  ['d', 'days', 1440],
+] as const;
+type Unit = (typeof units)[number][0];
+const factor = (unit: Unit) => units.find(([key]) => key === unit)![2];
+/** The largest unit that shows the minutes as a whole (or one-decimal) number. */
+const unitFor = (minutes: number): Unit => (minutes % 1440 === 0 ? 'd' : minutes % 60 === 0 || minutes >= 600 ? 'h' : 'm');
+
+/**
+ * A target entered in minutes, hours or days (the API keeps minutes): "4 h", "2 d", never a raw 2880. The unit
+ * follows the number entered; an empty field means no target.
+ */
+function DurationInput({
+  label,
+  hideLabel = false,
+  minutes,
+  onChange,
+}: {
+  label: string;
+  hideLabel?: boolean;
+  minutes: string;
+  onChange(minutes: string): void;
+}) {
+  const stored = minutes ? Number(minutes) : null;
+  const [unit, setUnit] = useState<Unit>(() => (stored ? unitFor(stored) : 'h'));
+  const shown = stored === null ? '' : String(Math.round((stored / factor(unit)) * 100) / 100);
+  const set = (value: string, to: Unit = unit) => onChange(value === '' ? '' : String(Math.max(1, Math.round(Number(value) * factor(to)))));
+  return (
+    <span className="duration-input">
+      <label>
+        <span className={hideLabel ? 'sr-only' : undefined}>{label}</span>
+        <input type="number" min="0" step="any" value={shown} onChange={(event) => set(event.target.value)} size={5} />
+      </label>
+      <select
+        aria-label={`${label}: unit`}
+        value={unit}
+        onChange={(event) => {
+          // Changing the unit keeps the number and changes what it means: "4" minutes becomes "4" hours.
+          const next = event.target.value as Unit;
+          setUnit(next);
+          if (shown !== '') set(shown, next);
+        }}
+      >
+        {units.map(([key, name]) => (
+          <option key={key} value={key}>
+            {name}
+          </option>
+        ))}
+      </select>
+    </span>
+  );
+}
 
 type StageDraft = { key: string; name: string; parent: string; target_minutes: string; pauses: boolean; final: boolean };
 type Calendar = { time_zone: string; working_days: number[]; working_hours: { start: string; end: string }; holidays: string[] };
@@ -14,10 +70,13 @@ type Draft = {
   key: string;
   name: string;
   description: string;
-  at_risk_threshold: string;
+  /** A percentage of the target used (the API takes a share). */
+  at_risk_percent: string;
   /** A percentage (the API takes a share). */
   breach_likely_percent: string;
   ticket_target_minutes: string;
+  /** A ticket created through the API enters the workflow's first stage at once. */
+  enter_first_stage: boolean;
   calendar: Calendar | null;
   stages: StageDraft[];
   /** null: any stage to any stage. */
@@ -30,9 +89,10 @@ const emptyDraft = (): Draft => ({
   key: '',
   name: '',
   description: '',
-  at_risk_threshold: '0.8',
+  at_risk_percent: '80',
   breach_likely_percent: '70',
   ticket_target_minutes: '',
+  enter_first_stage: true,
   calendar: null,
   stages: [{ key: 'intake', name: 'Intake', parent: '', target_minutes: '60', pauses: false, final: false }],
   transitions: null,
@@ -45,9 +105,10 @@ function toDraft(project: Project): Draft {
     key: project.key,
     name: project.name,
     description: project.description ?? '',
-    at_risk_threshold: String(project.at_risk_threshold ?? 0.8),
+    at_risk_percent: String(Math.round((project.at_risk_threshold ?? 0.8) * 100)),
     breach_likely_percent: String(Math.round((project.breach_likely_threshold ?? 0.7) * 1000) / 10),
     ticket_target_minutes: project.ticket_target_minutes ? String(project.ticket_target_minutes) : '',
+    enter_first_stage: project.new_tickets_enter_first_stage,
     calendar: (project.calendar as Calendar | null) ?? null,
     stages: (project.stages ?? [])
       .filter((stage) => !stage.archived)
@@ -68,9 +129,10 @@ function toBody(draft: Draft) {
     key: draft.key,
     name: draft.name,
     description: draft.description || null,
-    at_risk_threshold: Number(draft.at_risk_threshold),
+    at_risk_threshold: Number(draft.at_risk_percent) / 100,
     breach_likely_threshold: Number(draft.breach_likely_percent) / 100,
     ticket_target_minutes: draft.ticket_target_minutes ? Number(draft.ticket_target_minutes) : null,
+    new_tickets_enter_first_stage: draft.enter_first_stage,
     calendar: draft.calendar,
     stages: draft.stages.map((stage) => ({
       key: stage.key,
@@ -92,7 +154,9 @@ function toBody(draft: Draft) {
 export function Projects() {
   const projects = useProjects();
   const queryClient = useQueryClient();
-  const [selected, setSelected] = useState<string>('');
+  // Opens on the first existing project; '' is a new one.
+  const [chosen, setSelected] = useState<string | null>(null);
+  const selected = chosen ?? projects.data?.[0]?.id ?? '';
   const [draft, setDraft] = useState<Draft>(emptyDraft);
   useEffect(() => {
     const project = projects.data?.find((candidate) => candidate.id === selected);
@@ -138,16 +202,49 @@ export function Projects() {
           save.mutate();
         }}
       >
+        {projects.data.length > 0 && (
+          <div className="table-wrap">
+            <table className="projects-list">
+              <caption className="sr-only">Projects</caption>
+              <thead>
+                <tr>
+                  <th scope="col">Project</th>
+                  <th scope="col">Key</th>
+                  <th scope="col">Stages</th>
+                  <th scope="col">Ticket target</th>
+                  <th scope="col">At risk at</th>
+                </tr>
+              </thead>
+              <tbody>
+                {projects.data.map((project) => (
+                  <tr key={project.id} className={project.id === selected ? 'selected' : undefined}>
+                    <td data-label="Project">
+                      <button type="button" className="link" aria-pressed={project.id === selected} onClick={() => setSelected(project.id)}>
+                        {project.name}
+                      </button>
+                    </td>
+                    <td data-label="Key">
+                      <code>{project.key}</code>
+                    </td>
+                    <td data-label="Stages">{project.stages.filter((stage) => !stage.archived).length}</td>
+                    <td data-label="Ticket target">{formatTarget(project.ticket_target_minutes)}</td>
+                    <td data-label="At risk at">{formatPercent(project.at_risk_threshold ?? 0.8)} of a target</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
         <div className="filters">
           <label>
             Project
             <select value={selected} onChange={(event) => setSelected(event.target.value)}>
-              <option value="">New project…</option>
               {projects.data.map((project) => (
                 <option key={project.id} value={project.id}>
                   {project.name}
                 </option>
               ))}
+              <option value="">New project…</option>
             </select>
           </label>
           <label>
@@ -163,14 +260,14 @@ export function Projects() {
             Name <input value={draft.name} onChange={(e) => setDraft({ ...draft, name: e.target.value })} required />
           </label>
           <label>
-            At-risk at
+            At risk at (% of a target used)
             <input
               type="number"
-              min="0.05"
-              max="1"
-              step="0.05"
-              value={draft.at_risk_threshold}
-              onChange={(e) => setDraft({ ...draft, at_risk_threshold: e.target.value })}
+              min="5"
+              max="100"
+              step="5"
+              value={draft.at_risk_percent}
+              onChange={(e) => setDraft({ ...draft, at_risk_percent: e.target.value })}
             />
           </label>
           <label>
@@ -189,14 +286,18 @@ export function Projects() {
               Forecast breach probability that lists a ticket under Delayed → Likely to breach
             </span>
           </label>
-          <label>
-            Ticket target (min)
+          <DurationInput
+            label="Ticket target"
+            minutes={draft.ticket_target_minutes}
+            onChange={(ticket_target_minutes) => setDraft({ ...draft, ticket_target_minutes })}
+          />
+          <label className="check">
             <input
-              type="number"
-              min="1"
-              value={draft.ticket_target_minutes}
-              onChange={(e) => setDraft({ ...draft, ticket_target_minutes: e.target.value })}
-            />
+              type="checkbox"
+              checked={draft.enter_first_stage}
+              onChange={(e) => setDraft({ ...draft, enter_first_stage: e.target.checked })}
+            />{' '}
+            New tickets enter the first stage
           </label>
         </div>
 
@@ -210,7 +311,7 @@ export function Projects() {
                   <th scope="col">Key</th>
                   <th scope="col">Name</th>
                   <th scope="col">Sub-stage of</th>
-                  <th scope="col">Target (min)</th>
+                  <th scope="col">Target</th>
                   <th scope="col">Pauses SLA</th>
                   <th scope="col">Final</th>
                   <th scope="col">
@@ -264,13 +365,11 @@ export function Projects() {
                       </select>
                     </td>
                     <td>
-                      <input
-                        aria-label="Target minutes"
-                        type="number"
-                        min="1"
-                        value={stage.target_minutes}
-                        onChange={(e) => setStage(index, { target_minutes: e.target.value })}
-                        size={6}
+                      <DurationInput
+                        label={`Target of ${stage.name || 'this stage'}`}
+                        hideLabel
+                        minutes={stage.target_minutes}
+                        onChange={(target_minutes) => setStage(index, { target_minutes })}
                       />
                     </td>
                     <td>

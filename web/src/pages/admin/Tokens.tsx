@@ -85,7 +85,7 @@ export function Tokens() {
                       <Time iso={token.last_used_at} />
                     </td>
                     <td data-label="Expires">
-                      <Time iso={token.expires_at} />
+                      <Time iso={token.expires_at} kind="any" />
                     </td>
                     <td>
                       <button

@@ -76,10 +76,10 @@ export function LikelyToBreach({ filters }: { filters: MonitorFilters }) {
               <td data-label="Ticket breach">{formatProbability(row.ticket_breach_probability)}</td>
               <td data-label="Stage">{row.stage?.name ?? row.stage?.key ?? '—'}</td>
               <td data-label="Stage due">
-                <Time iso={row.stage?.due_at} />
+                <Time iso={row.stage?.due_at} kind="any" />
               </td>
               <td data-label="Expected finish">
-                <Time iso={row.expected_finish_at} />
+                <Time iso={row.expected_finish_at} kind="any" />
               </td>
               <td data-label="State now">{row.delay_state ? <DelayBadge state={row.delay_state} /> : '—'}</td>
               <td data-label="Priority">

@@ -4,6 +4,7 @@ import { api, dataOf } from '../../api/client';
 import { ApiError } from '../../api/http';
 import { statuses, type Ticket } from '../../api/types';
 import { Time } from '../../components/Time';
+import { fieldValue, humanize, statusLabel } from '../../lib/format';
 
 type Field = {
   key: keyof Ticket & string;
@@ -100,7 +101,7 @@ function FieldRow({ field, ticket, editable }: { field: Field; ticket: Ticket; e
                 {current}
               </a>
             ) : (
-              current || <span className="muted">—</span>
+              (current && fieldValue(field.key, current)) || <span className="muted">—</span>
             )}
           </span>
           {editable && (
@@ -136,7 +137,7 @@ function FieldRow({ field, ticket, editable }: { field: Field; ticket: Ticket; e
             <select {...common}>
               {field.options!.map((option) => (
                 <option key={option} value={option}>
-                  {option.replace('_', ' ')}
+                  {field.key === 'status' ? statusLabel(option) : humanize(option)}
                 </option>
               ))}
             </select>

@@ -4,15 +4,9 @@ import { api, pageOf } from '../../api/client';
 import type { HistoryEvent } from '../../api/types';
 import { Empty, ErrorState, Loading } from '../../components/States';
 import { Time } from '../../components/Time';
+import { fieldLabel, fieldValue, humanize, statusLabel } from '../../lib/format';
 
-const show = (value: unknown) =>
-  value === null || value === undefined || value === '' || (Array.isArray(value) && value.length === 0)
-    ? '—'
-    : Array.isArray(value)
-      ? value.join(', ')
-      : typeof value === 'object'
-        ? JSON.stringify(value)
-        : String(value);
+const show = (value: unknown) => fieldValue('', value);
 
 /** One line saying what an event was, in words. */
 function describe(event: HistoryEvent): React.ReactNode {
@@ -25,13 +19,14 @@ function describe(event: HistoryEvent): React.ReactNode {
       return (
         <>
           {/* A custom field's change carries its label (`field` is then `fields.<key>`). */}
-          changed <strong>{String(d.label ?? d.field)}</strong> from <q>{show(d.old)}</q> to <q>{show(d.new)}</q>
+          changed <strong>{d.label ? String(d.label) : fieldLabel(String(d.field))}</strong> from{' '}
+          <q>{fieldValue(String(d.field), d.old)}</q> to <q>{fieldValue(String(d.field), d.new)}</q>
         </>
       );
     case 'status_changed':
       return (
         <>
-          changed status from <strong>{show(d.old)}</strong> to <strong>{show(d.new)}</strong>
+          changed the status from <strong>{statusLabel(d.old as string)}</strong> to <strong>{statusLabel(d.new as string)}</strong>
         </>
       );
     case 'stage_entered':
@@ -58,17 +53,17 @@ function describe(event: HistoryEvent): React.ReactNode {
     case 'ops_status_changed':
       return (
         <>
-          OPS status changed from <strong>{show(d.old)}</strong> to <strong>{show(d.new)}</strong>
+          OPS changed the status from <strong>{statusLabel(d.old as string)}</strong> to <strong>{statusLabel(d.new as string)}</strong>
         </>
       );
     case 'notification_sent':
       return <>notified {show(d.to ?? d.recipient)}</>;
     default:
-      return event.type.replace(/_/g, ' ');
+      return humanize(event.type).toLowerCase();
   }
 }
 
-export function History({ ticketId, internal }: { ticketId: string; internal: boolean }) {
+export function History({ ticketId, internal, canComment }: { ticketId: string; internal: boolean; canComment: boolean }) {
   const path = { id: ticketId };
   const history = useInfiniteQuery({
     queryKey: ['history', ticketId],
@@ -99,22 +94,24 @@ export function History({ ticketId, internal }: { ticketId: string; internal: bo
 
   return (
     <>
-      <form onSubmit={submit} className="comment-form">
-        <label htmlFor="comment">Add a comment</label>
-        <textarea id="comment" rows={3} value={text} onChange={(event) => setText(event.target.value)} required />
-        <div className="actions">
-          {internal && (
-            <label className="check">
-              <input type="checkbox" checked={internalNote} onChange={(event) => setInternalNote(event.target.checked)} /> Internal (hidden
-              from the customer)
-            </label>
-          )}
-          <button type="submit" className="primary" disabled={comment.isPending || !text.trim()}>
-            Comment
-          </button>
-        </div>
-        {comment.isError && <ErrorState error={comment.error} />}
-      </form>
+      {canComment && (
+        <form onSubmit={submit} className="comment-form">
+          <label htmlFor="comment">Add a comment</label>
+          <textarea id="comment" rows={3} value={text} onChange={(event) => setText(event.target.value)} required />
+          <div className="actions">
+            {internal && (
+              <label className="check">
+                <input type="checkbox" checked={internalNote} onChange={(event) => setInternalNote(event.target.checked)} /> Internal
+                (hidden from the customer)
+              </label>
+            )}
+            <button type="submit" className="primary" disabled={comment.isPending || !text.trim()}>
+              Comment
+            </button>
+          </div>
+          {comment.isError && <ErrorState error={comment.error} />}
+        </form>
+      )}
       {history.isPending ? (
         <Loading />
       ) : history.isError ? (

@@ -3,7 +3,7 @@ import type { Timeline as TimelineData, Visit } from '../../api/types';
 import { Chart } from '../../components/Chart';
 import { Empty } from '../../components/States';
 import { useNow } from '../../components/Time';
-import { formatDuration, formatExact } from '../../lib/time';
+import { formatDuration, formatExact } from '../../lib/format';
 
 type Bar = { row: number; start: number; end: number; kind: 'planned' | 'actual'; late: boolean; visit: Visit };
 

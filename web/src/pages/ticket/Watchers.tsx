@@ -1,6 +1,6 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { api, dataOf } from '../../api/client';
-import { may, useSession } from '../../api/session';
+import { useCan, useSession } from '../../api/session';
 import { ErrorState } from '../../components/States';
 
 /** Watch / Unwatch for the viewer, and who else gets mail about the ticket (agents and admins may remove them). */
@@ -23,7 +23,7 @@ export function Watchers({ ticketId }: { ticketId: string }) {
   });
   const list = watchers.data ?? [];
   const watching = list.some((watcher) => watcher.userId === me?.id);
-  const mayRemoveOthers = may.write(me?.role);
+  const mayRemoveOthers = useCan('ticket:watchers');
 
   return (
     <section className="card" aria-labelledby="watchers-title">

@@ -2,7 +2,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router';
 import { api, dataOf } from '../../api/client';
-import { may, useSession } from '../../api/session';
+import { useCan, useSession } from '../../api/session';
 import type { SavedView, TicketSort } from '../../api/types';
 import { ErrorState } from '../../components/States';
 import { columnsFor, defaultColumns, sortLabels, toggled } from './columns';
@@ -27,6 +27,7 @@ export const draftOf = (view: SavedView): ViewDraft => ({
 export function ViewDialog({ draft, view, onClose }: { draft: ViewDraft | null; view?: SavedView; onClose(): void }) {
   const dialog = useRef<HTMLDialogElement>(null);
   const { me } = useSession();
+  const canShare = useCan('view:share');
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const [form, setForm] = useState<ViewDraft | null>(draft);
@@ -119,7 +120,7 @@ export function ViewDialog({ draft, view, onClose }: { draft: ViewDraft | null; 
               </label>
             ))}
           </fieldset>
-          {may.write(me?.role) ? (
+          {canShare ? (
             <fieldset className="inline-choice">
               <legend>Who sees it</legend>
               <label className="check">

@@ -3,7 +3,9 @@ import { Link } from 'react-router';
 import type { Ticket, TicketSort, ViewColumn } from '../../api/types';
 import { PriorityBadge, StatusBadge } from '../../components/Badges';
 import { Snippet } from '../../components/SearchBox';
+import { JudgementLine, stageJudgement, ticketJudgement } from '../../components/Judgements';
 import { Time } from '../../components/Time';
+import { formatDuration, formatExact } from '../../lib/format';
 
 /** A list column, named like the ticket field a saved view and an export call it. */
 export type Column = { key: ViewColumn; label: string; internal?: boolean; sort?: TicketSort; render(ticket: Ticket): ReactNode };
@@ -49,6 +51,47 @@ export const columns: Column[] = [
 const byKey = new Map(columns.map((column) => [column.key as string, column]));
 
 export const defaultColumns: ViewColumn[] = ['number', 'subject', 'status', 'priority', 'customer_name', 'project', 'updated_at'];
+
+/**
+ * Lateness, always beside the chosen columns for those who monitor: the current stage, time in it and both
+ * judgements, each sortable most-late first (the server sorts, over the whole list).
+ */
+export type LatenessColumn = { key: string; label: string; sort?: TicketSort; render(ticket: Ticket, now: number): ReactNode };
+export const latenessColumns: LatenessColumn[] = [
+  {
+    key: 'stage',
+    label: 'Stage',
+    render: (t) => (t.stage ? (t.stage.name ?? t.stage.key ?? '—') : <span className="muted">Not in a stage</span>),
+  },
+  {
+    key: 'time_in_stage',
+    label: 'In stage',
+    render: (t, now) =>
+      t.stage_entered_at ? (
+        <span title={`Since ${formatExact(t.stage_entered_at)}`}>{formatDuration(now - new Date(t.stage_entered_at).getTime())}</span>
+      ) : (
+        <span className="muted">—</span>
+      ),
+  },
+  {
+    key: 'stage_judgement',
+    label: 'Stage judgement',
+    sort: '-stage_overdue_by',
+    render: (t, now) =>
+      t.stage ? (
+        <JudgementLine kind="stage" judgement={stageJudgement(t)} stageName={t.stage.name ?? t.stage.key} now={now} />
+      ) : (
+        <span className="muted">—</span>
+      ),
+  },
+  {
+    key: 'ticket_judgement',
+    label: 'Ticket target',
+    sort: '-ticket_overdue_by',
+    render: (t, now) =>
+      t.status === 'closed' ? <span className="muted">—</span> : <JudgementLine kind="ticket" judgement={ticketJudgement(t)} now={now} />,
+  },
+];
 
 export const sortLabels: Record<TicketSort, string> = {
   '-created_at': 'Newest first',
