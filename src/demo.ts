@@ -97,8 +97,7 @@ const path = ['intake', 'triage', 'reproduce', 'root-cause', 'fix', 'verificatio
 type DemoTicket = Parameters<App['services']['tickets']['create']>[1];
 /** One step of a demo ticket's life, made by the same service call the API makes. */
 type DemoStep =
-  | { move: { to: string; at: number; note?: string } }
-  | { comment: { body: string; visibility: 'public' | 'internal'; at: number } };
+  { move: { to: string; at: number; note?: string } } | { comment: { body: string; visibility: 'public' | 'internal'; at: number } };
 /** `ops`: handed to OPS once loaded, so the OPS log has real exchanges. */
 type DemoPlan = { ticket: DemoTicket; steps: DemoStep[]; createdAt: number; ops: boolean };
 

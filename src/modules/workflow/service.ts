@@ -145,7 +145,10 @@ export class WorkflowService {
 
     // Custom fields (issue 25): values sent with the move are set first, then the gates judge the result. OPS closing a
     // ticket is authoritative (anyTarget): it is not held back by a gate.
-    let merged: { values: TicketRow['fields']; changes: Parameters<TicketsService['fieldEvents']>[2] } = { values: ticket.fields, changes: [] };
+    let merged: { values: TicketRow['fields']; changes: Parameters<TicketsService['fieldEvents']>[2] } = {
+      values: ticket.fields,
+      changes: [],
+    };
     if (actor && !anyTarget) {
       const fieldDefinitions = await this.peers.fields.definitionsForProject(tx, workflow.project.id);
       if (input.fields) {
