@@ -71,7 +71,8 @@ const customers = [
   { name: 'Wayne Retail', email: 'it-desk@wayne.example', phone: null },
   { name: 'Tyrell Labs', email: 'lab-it@tyrell.example', phone: '+81 3 5555 0101' },
 ];
-const agents = ['Ana Kovač', 'Ben Osei', 'Chen Wei', 'Dana Levi', 'Emil Novak', null];
+// The demo agent's account is an assignee too (by its address), so the mail log fills with what it would be sent.
+const agents = ['Ana Kovač', 'Ben Osei', 'Chen Wei', 'Dana Levi', 'Emil Novak', 'agent@demo.stageline.local', null];
 const subjects = [
   'Checkout fails with error 502',
   'Password reset mail never arrives',

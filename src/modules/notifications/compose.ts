@@ -1,4 +1,5 @@
 import type { TicketEventRow, TicketRow } from '../../db/types.js';
+import { delayOf, type DelayMoments, type DelayState } from '../workflow/delay.js';
 import { escapeHtml, htmlLink } from './html.js';
 import type { MailableEvent } from './preferences.js';
 
@@ -98,6 +99,34 @@ export function describe(notice: Notice, audience: Audience, youAreAssignee: boo
         quote: null,
       };
   }
+}
+
+/** "2 d 4 h", "3 h 5 m", "12 m": the larger two units, as the dashboard writes a duration. */
+function spoken(seconds: number): string {
+  const minutes = Math.max(0, Math.floor(seconds / 60));
+  const [d, h, m] = [Math.floor(minutes / 1440), Math.floor((minutes % 1440) / 60), minutes % 60];
+  if (d > 0) return h > 0 ? `${d} d ${h} h` : `${d} d`;
+  if (h > 0) return m > 0 ? `${h} h ${m} m` : `${h} h`;
+  return `${m} m`;
+}
+
+const stateWords: Record<DelayState, string> = { on_track: 'on track', at_risk: 'at risk', overdue: 'overdue' };
+
+/**
+ * Where the ticket stands, both judgements named (issue 20): its current stage's target and the whole ticket's, each
+ * on its own line, so a mail never shows one lateness as the other. Nothing for a ticket without targets or closed.
+ */
+export function standing(ticket: DelayMoments, now: Date): string[] {
+  const judged = delayOf(ticket, now);
+  const line = (name: string, state: DelayState | null, dueAt: string | null, overdueBy: number | null) => {
+    if (state === null || dueAt === null) return [];
+    if (state === 'overdue') return [`${name}: overdue by ${spoken(overdueBy ?? 0)} (was due ${dueAt})`];
+    return [`${name}: ${stateWords[state]}, due in ${spoken((Date.parse(dueAt) - now.getTime()) / 1000)} (${dueAt})`];
+  };
+  return [
+    ...line('Stage target', judged.stage_state, judged.stage_due_at, judged.stage_overdue_by),
+    ...line('Ticket target', judged.ticket_state, judged.ticket_due_at, judged.ticket_overdue_by),
+  ];
 }
 
 export function subjectOf(ticket: Pick<TicketRow, 'number' | 'subject'>, message: Message): string {

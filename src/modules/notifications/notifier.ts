@@ -7,7 +7,7 @@ import { publicTypeOf } from '../dispatch/catalogue.js';
 import type { DomainEvent, EventConsumer } from '../dispatch/dispatcher.js';
 import { parseSearch } from '../search/parser.js';
 import { searchCondition } from '../search/sql.js';
-import { describe, htmlOf, subjectOf, textOf, ticketLabel, type Audience, type Notice } from './compose.js';
+import { describe, htmlOf, standing, subjectOf, textOf, ticketLabel, type Audience, type Notice } from './compose.js';
 import type { Digests } from './digests.js';
 import { isMailAddress, normalizeAddress, type Mailer } from './mailer.js';
 import { dueAt, effectivePreferences, isMailable, type Preferences } from './preferences.js';
@@ -64,9 +64,11 @@ export class Notifier implements EventConsumer {
     const mode = wants.events[notice.type];
     if (mode === 'off') return;
     const audience: Audience = recipient.user && recipient.user.role !== 'customer' ? 'staff' : 'public';
-    const message = describe(notice, audience, recipient.assignee);
-    if (!message) return;
+    const described = describe(notice, audience, recipient.assignee);
+    if (!described) return;
     const ticket = notice.ticket;
+    // Every mail says where the ticket stands against both targets, each named.
+    const message = { ...described, details: [...described.details, ...standing(ticket, this.clock.now())] };
     const url = this.mailer.ticketUrl(ticket.id);
     const reason = recipient.reasons.join(' and ');
     const subject = subjectOf(ticket, message);
