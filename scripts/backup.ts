@@ -8,6 +8,7 @@
 import { PGlite } from '@electric-sql/pglite';
 import { execFile } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { parseArgs, promisify } from 'node:util';
 import pg from 'pg';
@@ -174,15 +175,48 @@ async function restoreServer(databaseUrl: string, file: string, clean: boolean):
   const { dbname, env } = libpq(databaseUrl);
   // One transaction: a restore that fails half-way leaves the database as it was. Objects are owned by the
   // DATABASE_URL user, whoever owned them where the backup was taken.
-  const args = ['--single-transaction', '--exit-on-error', '--no-owner', '--no-acl', `--dbname=${dbname}`];
-  if (clean) args.push('--clean', '--if-exists');
+  const options = ['--no-owner', '--no-acl'];
   try {
-    await run('pg_restore', [...args, file], { env });
+    if (!clean) {
+      await run('pg_restore', ['--single-transaction', '--exit-on-error', ...options, `--dbname=${dbname}`, file], { env });
+      return;
+    }
+    // Replacing: pg_restore --clean drops object by object and cannot drop a partition's inherited key (the history
+    // tables are partitioned by month). Instead the schemas go whole, then the backup's script runs, all in one psql
+    // transaction, so a failure still changes nothing.
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'stageline-restore-'));
+    try {
+      const script = path.join(work, 'restore.sql');
+      await run('pg_restore', [...options, `--file=${script}`, file], { env, maxBuffer: 16 * 1024 * 1024 });
+      const preamble = path.join(work, 'clean.sql');
+      fs.writeFileSync(preamble, (await cleanStatements(databaseUrl)).join('\n') + '\n');
+      await run(
+        'psql',
+        ['--single-transaction', '--quiet', '--no-psqlrc', '-v', 'ON_ERROR_STOP=1', `--dbname=${dbname}`, '-f', preamble, '-f', script],
+        {
+          env,
+          maxBuffer: 16 * 1024 * 1024,
+        },
+      );
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
   } catch (error) {
     throw new BackupError(
       `pg_restore failed, nothing was changed: ${(error as { stderr?: string }).stderr?.trim() || (error as Error).message}`,
     );
   }
+}
+
+/** Drops every schema of the database's own (and what is in them), then gives back an empty `public`. */
+async function cleanStatements(databaseUrl: string): Promise<string[]> {
+  return withServer(databaseUrl, async (client) => {
+    const { rows } = await client.query<{ name: string }>(
+      `select quote_ident(nspname) as name from pg_namespace
+        where nspname not in ('pg_catalog', 'information_schema') and nspname not like 'pg\\_%' order by 1`,
+    );
+    return [...rows.map((row) => `drop schema ${row.name} cascade;`), 'create schema public;'];
+  });
 }
 
 async function restoreEmbedded(dataDir: string, file: string, clean: boolean): Promise<string | null> {
