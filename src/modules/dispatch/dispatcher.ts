@@ -123,6 +123,9 @@ export class EventDispatcher {
     this.#timer = setInterval(run, intervalMs);
     this.#timer.unref();
     this.#unsubscribe = await feed.subscribe(run);
+    // A consumer seen for the first time starts at the change log's head: store that before returning, so whatever is
+    // written once start() has returned reaches it (not only what is written after its first run got going).
+    await Promise.all([...this.#consumers.values()].map((consumer) => this.#stored(consumer))).catch(reportError);
     run();
   }
 
