@@ -4,6 +4,7 @@ import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
 import { Kysely, PostgresDialect, type Transaction } from 'kysely';
 import pg from 'pg';
 import { Availability, DatabaseUnavailableError } from './availability.js';
+import { enableCopy, stageRowsFor, type StageRows } from './copy.js';
 import { lockDataDir } from './lock.js';
 import { migrateToLatest } from './migrate.js';
 import { PGliteDialect } from './pglite-dialect.js';
@@ -26,6 +27,11 @@ export interface Database {
   readonly db: Db;
   /** Tells when the server stops and starts answering (always available for the embedded database). */
   readonly availability: Availability;
+  /**
+   * Bulk loads (import): rows into a temporary staging table of the transaction, by COPY on a PostgreSQL server and a
+   * multi-row insert on PGlite (src/db/copy.ts).
+   */
+  readonly stageRows: StageRows;
   /** Subscribes to NOTIFY on a channel; returns the unsubscribe function. */
   listen(channel: string, handler: NotificationHandler): Promise<() => Promise<void>>;
   /**
@@ -132,6 +138,7 @@ async function openPGlite(options: { dataDir: string; minFreeBytes?: number } | 
   return {
     kind: 'pglite',
     db,
+    stageRows: stageRowsFor('pglite'),
     availability: new Availability(),
     listen: (channel, handler) => host.listen(channel, handler),
     ...primaryOnly(db),
@@ -188,6 +195,7 @@ async function openPostgres(options: {
   let allClosed = () => {};
   pool.on('connect', (client) => {
     open.add(client);
+    enableCopy(client);
     client.on('error', (error) => availability.lost(error));
     availability.reached();
   });
@@ -230,6 +238,7 @@ async function openPostgres(options: {
   return {
     kind: 'postgres',
     db,
+    stageRows: stageRowsFor('postgres'),
     availability,
     ...(routing
       ? {

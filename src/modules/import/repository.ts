@@ -1,4 +1,5 @@
 import { sql } from 'kysely';
+import type { StagingColumn, StageRows } from '../../db/copy.js';
 import type { Tx } from '../../db/database.js';
 import { CHANGE_CHANNEL } from '../../db/migrations/0002_workflows.js';
 import type { Calendar } from '../projects/calendar.js';
@@ -84,10 +85,13 @@ export type ImportEventRow = {
 };
 
 /**
- * Set-based writes for a batch of imported tickets: each table gets one statement per batch, its rows passed
- * as one JSON parameter (no parameter-count limit, the same SQL on PostgreSQL and PGlite).
+ * Set-based writes for a batch of imported tickets: each table's rows are loaded into a staging table of the
+ * transaction (COPY on a PostgreSQL server, one multi-row insert on PGlite: `Database.stageRows`), then moved with
+ * one `INSERT … SELECT` per table.
  */
 export class ImportRepository {
+  constructor(private readonly stageRows: StageRows) {}
+
   async existingExternalIds(tx: Tx, externalIds: readonly string[]): Promise<Set<string>> {
     const { rows } = await sql<{ external_id: string }>`
       select external_id from tickets where external_id = any(${externalIds as string[]}::text[])`.execute(tx);
@@ -151,6 +155,7 @@ export class ImportRepository {
   /**
    * What the row triggers would have done for a batch inserted in bulk mode, but for the change log's stage rows:
    * a new ticket's visits come with it (a stream refreshes the ticket), and at a million tickets they were most of the log.
+   * `hasVisits`: the batch's visits were written by `insertVisits`, whose staging table the tallies read.
    */
   async afterBulkBatch(tx: Tx, ticketIds: readonly string[], hasVisits: boolean): Promise<void> {
     if (ticketIds.length === 0) return;
@@ -161,18 +166,18 @@ export class ImportRepository {
         select definition_id, day, sum(entered), sum(exited)
         from (
           select definition_id, (stage_start_time at time zone 'UTC')::date as day, 1 as entered, 0 as exited
-            from stages where ticket_id = any(${ids}::text[]) and definition_id is not null
+            from import_stages where definition_id is not null
           union all
           select definition_id, (stage_end_time at time zone 'UTC')::date, 0, 1
-            from stages where ticket_id = any(${ids}::text[]) and definition_id is not null and stage_end_time is not null
+            from import_stages where definition_id is not null and stage_end_time is not null
         ) moves
         group by definition_id, day`.execute(tx);
       await sql`
         insert into stage_duration_delta (definition_id, day, bucket, business_bucket, n, total_ms, on_time)
         select definition_id, (stage_end_time at time zone 'UTC')::date, duration_bucket(ms), duration_bucket(business_ms),
           count(*), sum(ms), count(*) filter (where due_at is null or stage_end_time <= due_at)
-        from (select s.*, extract(epoch from (stage_end_time - stage_start_time))::float8 * 1000 as ms from stages s
-              where ticket_id = any(${ids}::text[]) and definition_id is not null and stage_end_time is not null) s
+        from (select s.*, extract(epoch from (stage_end_time - stage_start_time))::float8 * 1000 as ms from import_stages s
+              where definition_id is not null and stage_end_time is not null) s
         group by 1, 2, 3, 4`.execute(tx);
     }
     await sql`
@@ -193,19 +198,12 @@ export class ImportRepository {
   /** Inserts the tickets whose id and external id are free; returns the ids inserted. */
   async insertTickets(tx: Tx, rows: readonly ImportTicketRow[]): Promise<Set<string>> {
     if (rows.length === 0) return new Set();
+    await this.stageRows(tx, 'import_tickets', ticketColumns, rowsOf(ticketColumns, rows));
     const { rows: inserted } = await sql<{ id: string }>`
-      insert into tickets (id, external_id, subject, description, status, priority, category, project, customer_name,
-        customer_email, customer_phone, contact_person, helpdeskurl, assigned_to, metadata, fields, created_at, updated_at, closed_at, stage_at_risk_at, stage_due_at, current_stage_id,
-        sla_used_ms, sla_segment_start, sla_at_risk_at, sla_due_at, project_id)
-      select id, external_id, subject, description, status, priority, category, project, customer_name,
-        customer_email, customer_phone, contact_person, helpdeskurl, assigned_to, metadata, fields, created_at, updated_at, closed_at, stage_at_risk_at, stage_due_at, current_stage_id,
-        sla_used_ms, sla_segment_start, sla_at_risk_at, sla_due_at,
+      insert into tickets (${sql.raw(ticketNames)}, project_id)
+      select ${sql.raw(ticketNames)},
         (select p.id from projects p where p.key = r.project or p.name = r.project order by p.key = r.project desc limit 1)
-      from jsonb_to_recordset(${JSON.stringify(rows)}::jsonb) as r(id text, external_id text, subject text, description text,
-        status text, priority text, category text, project text, customer_name text, customer_email text,
-        customer_phone text, contact_person text, helpdeskurl text, assigned_to text, metadata jsonb, fields jsonb,
-        created_at timestamptz, updated_at timestamptz, closed_at timestamptz, stage_at_risk_at timestamptz, stage_due_at timestamptz, current_stage_id text,
-        sla_used_ms bigint, sla_segment_start timestamptz, sla_at_risk_at timestamptz, sla_due_at timestamptz)
+      from import_tickets r
       on conflict do nothing
       returning id`.execute(tx);
     return new Set(inserted.map((row) => row.id));
@@ -218,34 +216,96 @@ export class ImportRepository {
     current: readonly { ticket_id: string; stage_id: string }[],
   ): Promise<void> {
     if (stages.length === 0) return;
-    const json = JSON.stringify(stages);
+    await this.stageRows(tx, 'import_stages', stageColumns, rowsOf(stageColumns, stages));
     await sql`
-      insert into stages (id, ticket_id, definition_id, visit, stage_type, stage_description, stage_start_time,
-        stage_end_time, due_at, at_risk_at, business_ms, paused, contact_emails, created_at, updated_at)
-      select id, ticket_id, definition_id, visit, 'major', stage_description, stage_start_time,
-        stage_end_time, due_at, at_risk_at, business_ms, paused, contact_emails, created_at, updated_at
-      from jsonb_to_recordset(${json}::jsonb) as r(id text, ticket_id text, definition_id text, visit integer,
-        stage_description text, stage_start_time timestamptz, stage_end_time timestamptz, due_at timestamptz,
-        at_risk_at timestamptz, business_ms bigint, paused boolean, contact_emails text[], created_at timestamptz, updated_at timestamptz)`.execute(
-      tx,
-    );
+      insert into stages (${sql.raw(stageNames)}, stage_type)
+      select ${sql.raw(stageNames)}, 'major' from import_stages`.execute(tx);
     await sql`
       insert into ticket_stages (ticket_id, stage_id, position)
       select ticket_id, id, row_number() over (partition by ticket_id order by stage_start_time, id) - 1
-      from jsonb_to_recordset(${json}::jsonb) as r(id text, ticket_id text, stage_start_time timestamptz)`.execute(tx);
+      from import_stages`.execute(tx);
     if (current.length === 0) return;
+    await this.stageRows(tx, 'import_current', currentColumns, rowsOf(currentColumns, current));
     await sql`
       update tickets t set current_stage_id = r.stage_id
-      from jsonb_to_recordset(${JSON.stringify(current)}::jsonb) as r(ticket_id text, stage_id text)
+      from import_current r
       where t.id = r.ticket_id`.execute(tx);
   }
 
   async insertEvents(tx: Tx, events: readonly ImportEventRow[]): Promise<void> {
     if (events.length === 0) return;
+    await this.stageRows(tx, 'import_events', eventColumns, rowsOf(eventColumns, events));
     await sql`
-      insert into ticket_events (ticket_id, type, actor_id, actor_name, visibility, data, created_at)
-      select ticket_id, type, actor_id, actor_name, 'public', data, created_at
-      from jsonb_to_recordset(${JSON.stringify(events)}::jsonb) as r(ticket_id text, type text, actor_id text,
-        actor_name text, data jsonb, created_at timestamptz)`.execute(tx);
+      insert into ticket_events (${sql.raw(eventNames)}, visibility)
+      select ${sql.raw(eventNames)}, 'public' from import_events`.execute(tx);
   }
 }
+
+const ticketColumns: readonly StagingColumn[] = [
+  ['id', 'text'],
+  ['external_id', 'text'],
+  ['subject', 'text'],
+  ['description', 'text'],
+  ['status', 'text'],
+  ['priority', 'text'],
+  ['category', 'text'],
+  ['project', 'text'],
+  ['customer_name', 'text'],
+  ['customer_email', 'text'],
+  ['customer_phone', 'text'],
+  ['contact_person', 'text'],
+  ['helpdeskurl', 'text'],
+  ['assigned_to', 'text'],
+  ['metadata', 'jsonb'],
+  ['fields', 'jsonb'],
+  ['created_at', 'timestamptz'],
+  ['updated_at', 'timestamptz'],
+  ['closed_at', 'timestamptz'],
+  ['stage_at_risk_at', 'timestamptz'],
+  ['stage_due_at', 'timestamptz'],
+  ['current_stage_id', 'text'],
+  ['sla_used_ms', 'bigint'],
+  ['sla_segment_start', 'timestamptz'],
+  ['sla_at_risk_at', 'timestamptz'],
+  ['sla_due_at', 'timestamptz'],
+] satisfies readonly (readonly [keyof ImportTicketRow, string])[];
+
+const stageColumns: readonly StagingColumn[] = [
+  ['id', 'text'],
+  ['ticket_id', 'text'],
+  ['definition_id', 'text'],
+  ['visit', 'integer'],
+  ['stage_description', 'text'],
+  ['stage_start_time', 'timestamptz'],
+  ['stage_end_time', 'timestamptz'],
+  ['due_at', 'timestamptz'],
+  ['at_risk_at', 'timestamptz'],
+  ['business_ms', 'bigint'],
+  ['paused', 'boolean'],
+  ['contact_emails', 'text[]'],
+  ['created_at', 'timestamptz'],
+  ['updated_at', 'timestamptz'],
+] satisfies readonly (readonly [keyof ImportStageRow, string])[];
+
+const eventColumns: readonly StagingColumn[] = [
+  ['ticket_id', 'text'],
+  ['type', 'text'],
+  ['actor_id', 'text'],
+  ['actor_name', 'text'],
+  ['data', 'jsonb'],
+  ['created_at', 'timestamptz'],
+] satisfies readonly (readonly [keyof ImportEventRow, string])[];
+
+const currentColumns: readonly StagingColumn[] = [
+  ['ticket_id', 'text'],
+  ['stage_id', 'text'],
+];
+
+const namesOf = (columns: readonly StagingColumn[]) => columns.map(([name]) => name).join(', ');
+const ticketNames = namesOf(ticketColumns);
+const stageNames = namesOf(stageColumns);
+const eventNames = namesOf(eventColumns);
+
+/** Each row's values in the staging table's column order. */
+const rowsOf = <T extends object>(columns: readonly StagingColumn[], rows: readonly T[]): unknown[][] =>
+  rows.map((row) => columns.map(([name]) => (row as Record<string, unknown>)[name]));

@@ -44,13 +44,14 @@ const iso = (date: Date) => date.toISOString();
 export class ImportService {
   private readonly db: Db;
   private readonly clock: Clock;
-  private readonly repository = new ImportRepository();
+  private readonly repository: ImportRepository;
 
   constructor(
     context: ServiceContext,
     private readonly fields: FieldsService = new FieldsService(context),
   ) {
     this.db = context.database.db;
+    this.repository = new ImportRepository(context.database.stageRows);
     this.clock = context.clock;
   }
 
@@ -319,9 +320,10 @@ export class ImportService {
     }
     const kept = <T extends { ticket_id: string }>(rows: T[]) =>
       inserted.size === tickets.length ? rows : rows.filter((row) => inserted.has(row.ticket_id));
-    await this.repository.insertVisits(tx, kept(stages), bulk ? [] : kept(current));
+    const keptStages = kept(stages);
+    await this.repository.insertVisits(tx, keptStages, bulk ? [] : kept(current));
     await this.repository.insertEvents(tx, kept(events));
-    if (bulk) await this.repository.afterBulkBatch(tx, [...inserted], stages.length > 0);
+    if (bulk) await this.repository.afterBulkBatch(tx, [...inserted], keptStages.length > 0);
     return { imported: inserted.size, existing: existing.size, rejected };
   }
 }
