@@ -35,6 +35,11 @@ export type ImportReport = {
 
 export const MAX_LISTED_ERRORS = 1000;
 
+const DEFAULT_BATCH_SIZE = 2000;
+/** Batches written at once (without `strict`): PGlite is one connection, a server gets a few of its pool's. */
+const CONCURRENCY = { pglite: 1, postgres: 3 } as const;
+const DEADLOCK = '40P01';
+
 class Refused extends Error {}
 
 type BatchOutcome = { imported: number; existing: number; rejected: ImportError[] };
@@ -45,6 +50,7 @@ export class ImportService {
   private readonly db: Db;
   private readonly clock: Clock;
   private readonly repository: ImportRepository;
+  private readonly concurrency: number;
 
   constructor(
     context: ServiceContext,
@@ -52,6 +58,7 @@ export class ImportService {
   ) {
     this.db = context.database.db;
     this.repository = new ImportRepository(context.database.stageRows);
+    this.concurrency = CONCURRENCY[context.database.kind];
     this.clock = context.clock;
   }
 
@@ -83,7 +90,7 @@ export class ImportService {
       report.existing += outcome.existing;
       for (const error of outcome.rejected) reject(error.line, error.reason);
     };
-    const batchSize = options.batchSize ?? 1000;
+    const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
 
     const consume = async (write: (batch: ImportRow[]) => Promise<void>) => {
       let batch: ImportRow[] = [];
@@ -116,14 +123,25 @@ export class ImportService {
         report.existing = 0;
       }
     } else {
-      await consume(async (batch) => {
+      // Batches commit on their own, so on a server several run at once (each on its own connection): the server's
+      // index upkeep then uses more than one core, and the next batch is read and timed while earlier ones are written.
+      const writing = new Set<Promise<void>>();
+      const writeBatch = async (batch: ImportRow[], retry = true): Promise<void> => {
         try {
           apply(await this.db.transaction().execute((tx) => this.write(tx, actor, batch)));
         } catch (error) {
+          // Two batches naming the same external ids in another order may deadlock: the loser runs once more.
+          if (retry && (error as { code?: string }).code === DEADLOCK) return writeBatch(batch, false);
           // The batch rolled back as a whole: each of its rows is reported, none is half-written.
           for (const row of batch) reject(row.line, `the database refused its batch: ${(error as Error).message}`);
         }
+      };
+      await consume(async (batch) => {
+        const write: Promise<void> = writeBatch(batch).finally(() => writing.delete(write));
+        writing.add(write);
+        if (writing.size >= this.concurrency) await Promise.race(writing);
       });
+      await Promise.all(writing);
     }
     report.errors.sort((a, b) => a.line - b.line);
     report.seconds = Math.round(performance.now() - started) / 1000;
@@ -315,8 +333,11 @@ export class ImportService {
 
     if (bulk) for (const ticket of tickets) ticket.current_stage_id = currentOf.get(ticket.id) ?? null;
     const inserted = await this.repository.insertTickets(tx, tickets);
-    for (const ticket of tickets) {
-      if (!inserted.has(ticket.id)) reject(lineOf.get(ticket.id)!, `id: ticket ${ticket.id} already exists`);
+    const refused = tickets.filter((ticket) => !inserted.has(ticket.id));
+    // An external id imported meanwhile (by a batch written at the same time) is there already, not a clash.
+    const arrived = refused.length ? await this.repository.existingExternalIds(tx, refused.map((ticket) => ticket.external_id)) : new Set();
+    for (const ticket of refused) {
+      if (!arrived.has(ticket.external_id)) reject(lineOf.get(ticket.id)!, `id: ticket ${ticket.id} already exists`);
     }
     const kept = <T extends { ticket_id: string }>(rows: T[]) =>
       inserted.size === tickets.length ? rows : rows.filter((row) => inserted.has(row.ticket_id));
@@ -324,6 +345,6 @@ export class ImportService {
     await this.repository.insertVisits(tx, keptStages, bulk ? [] : kept(current));
     await this.repository.insertEvents(tx, kept(events));
     if (bulk) await this.repository.afterBulkBatch(tx, [...inserted], keptStages.length > 0);
-    return { imported: inserted.size, existing: existing.size, rejected };
+    return { imported: inserted.size, existing: existing.size + arrived.size, rejected };
   }
 }
