@@ -50,7 +50,7 @@ function* copyText(columns: readonly StagingColumn[], rows: readonly unknown[][]
   for (const row of rows) {
     for (let index = 0; index < encoders.length; index += 1) {
       const value = row[index];
-      chunk += (index ? '\t' : '') + (value === null || value === undefined ? '\\N' : escapeCopy(encoders[index]!(value)));
+      chunk += (index ? '\t' : '') + (value === null || value === undefined ? '\\N' : encoders[index]!(value));
     }
     chunk += '\n';
     if (chunk.length >= 65_536) {
@@ -61,9 +61,11 @@ function* copyText(columns: readonly StagingColumn[], rows: readonly unknown[][]
   if (chunk) yield chunk;
 }
 
+/** A value as COPY text: only text, JSON and arrays can hold a character COPY must escape. */
 function encoderFor(type: string): (value: unknown) => string {
-  if (type === 'jsonb' || type === 'json') return (value) => JSON.stringify(value);
-  if (type.endsWith('[]')) return (value) => arrayLiteral(value as unknown[]);
+  if (type === 'jsonb' || type === 'json') return (value) => escapeCopy(JSON.stringify(value));
+  if (type.endsWith('[]')) return (value) => escapeCopy(arrayLiteral(value as unknown[]));
+  if (type === 'text') return (value) => escapeCopy(String(value));
   return (value) => (value instanceof Date ? value.toISOString() : String(value));
 }
 

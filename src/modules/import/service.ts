@@ -1,6 +1,6 @@
 import { newId } from '../../ids.js';
 import type { Readable } from 'node:stream';
-import type { Clock } from '../../clock.js';
+import { isoTime, type Clock } from '../../clock.js';
 import type { Db, Tx } from '../../db/database.js';
 import type { ServiceContext } from '../../services.js';
 import { AppError } from '../../errors.js';
@@ -44,7 +44,7 @@ class Refused extends Error {}
 
 type BatchOutcome = { imported: number; existing: number; rejected: ImportError[] };
 
-const iso = (date: Date) => date.toISOString();
+const iso = isoTime;
 
 export class ImportService {
   private readonly db: Db;
@@ -335,7 +335,12 @@ export class ImportService {
     const inserted = await this.repository.insertTickets(tx, tickets);
     const refused = tickets.filter((ticket) => !inserted.has(ticket.id));
     // An external id imported meanwhile (by a batch written at the same time) is there already, not a clash.
-    const arrived = refused.length ? await this.repository.existingExternalIds(tx, refused.map((ticket) => ticket.external_id)) : new Set();
+    const arrived = refused.length
+      ? await this.repository.existingExternalIds(
+          tx,
+          refused.map((ticket) => ticket.external_id),
+        )
+      : new Set();
     for (const ticket of refused) {
       if (!arrived.has(ticket.external_id)) reject(lineOf.get(ticket.id)!, `id: ticket ${ticket.id} already exists`);
     }

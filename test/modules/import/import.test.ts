@@ -212,3 +212,38 @@ test('fuzz: random bodies, content types and queries answer 2xx/4xx with the err
     }
   }
 });
+
+test('text with tabs, line breaks, backslashes and quotes arrives as written (the COPY path escapes it)', async () => {
+  const odd = 'Tab\there, line\nbreak, back\\slash \\N, "quotes", {braces}, carriage\rreturn';
+  const id = uid('odd');
+  const res = await post(
+    ndjson([
+      {
+        external_id: id,
+        subject: odd,
+        description: odd,
+        metadata: { note: odd },
+        project: 'imp',
+        visits: [
+          {
+            key: 'intake',
+            stage_start_time: '2026-02-01T00:00:00Z',
+            stage_description: odd,
+            contact_emails: ['first@example.com', 'second@example.com'],
+          },
+        ],
+      },
+    ]),
+  );
+  assert.equal(res.json().data.imported, 1, res.body);
+  const ticket = (await t.api.get(`/api/tickets?q=${encodeURIComponent('braces')}`))
+    .json()
+    .data.find((row: { subject: string }) => row.subject === odd);
+  assert.ok(ticket, 'the ticket is found by its text');
+  const full = (await t.api.get(`/api/tickets/${ticket.id}`)).json().data;
+  assert.equal(full.description, odd);
+  assert.deepEqual(full.metadata, { note: odd });
+  const stage = (await t.api.get(`/api/stages/${full.current_stage_id}`)).json().data;
+  assert.equal(stage.stage_description, odd);
+  assert.deepEqual(stage.contact_emails, ['first@example.com', 'second@example.com']);
+});
