@@ -83,7 +83,10 @@ export class ImportService {
     };
     const reject = (line: number, reason: string) => {
       report.rejected += 1;
-      if (report.errors.length < MAX_LISTED_ERRORS) report.errors.push({ line, reason });
+      if (report.errors.length < MAX_LISTED_ERRORS) return void report.errors.push({ line, reason });
+      // Batches written at once finish in any order: the list keeps the first lines, not the first reported.
+      const last = report.errors.reduce((at, error, index) => (error.line > report.errors[at]!.line ? index : at), 0);
+      if (line < report.errors[last]!.line) report.errors[last] = { line, reason };
     };
     const apply = (outcome: BatchOutcome) => {
       report.imported += outcome.imported;
