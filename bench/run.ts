@@ -15,7 +15,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
-import { openDatabase } from '../src/db/database.js';
+import { openDatabase, type Database } from '../src/db/database.js';
 import { generateData, tenFieldValues } from './data.js';
 import { isStageline, judge, names, type Result, targetsMarkdown } from './targets.js';
 
@@ -39,6 +39,8 @@ const { values } = parseArgs({
     label: { type: 'string' },
     /** With --skip-data: the tickets/s that `npm run bench:data` printed for this data set, reported as the import rate. */
     'import-rate': { type: 'string' },
+    /** The server's port (default: a free one); the yardsticks always take a free one. */
+    port: { type: 'string' },
   },
 });
 const quick = values.quick;
@@ -107,10 +109,13 @@ async function waitReady(url: string, timeoutMs = 120_000) {
 let peakRss = 0;
 let serverPid = 0;
 
-/** Percentiles of one load, from every response's own time (nearest rank, 0.1 ms). */
+/**
+ * Percentiles of one load, from every response's own time (nearest rank, 0.1 ms). None completed in the window:
+ * Infinity (written as null in the JSON), so no latency target can pass on it.
+ */
 function percentiles(samples: number[]) {
   const sorted = Float64Array.from(samples).sort();
-  const at = (q: number) => (sorted.length ? Math.round(sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]! * 10) / 10 : 0);
+  const at = (q: number) => (sorted.length ? Math.round(sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]! * 10) / 10 : Infinity);
   return { p50_ms: at(0.5), p90_ms: at(0.9), p95_ms: at(0.95), p97_5_ms: at(0.975), p99_ms: at(0.99) };
 }
 
@@ -305,10 +310,12 @@ function pgbench(url: string, duration: number, scale: number) {
  * (PostgreSQL: `pg_database_size`; PGlite: its data directory). Measured after the load, before the references add
  * their table (in a schema of their own) and before the endpoints write.
  */
-async function storage() {
-  const database = await openDatabase(
-    databaseUrl ? { databaseUrl, migrate: false, queryTimeoutMs: 0, poolSize: 1 } : { dataDir: dataDir!, migrate: false },
-  );
+async function storage(open?: Database) {
+  const database =
+    open ??
+    (await openDatabase(
+      databaseUrl ? { databaseUrl, migrate: false, queryTimeoutMs: 0, poolSize: 1 } : { dataDir: dataDir!, migrate: false },
+    ));
   try {
     const { rows } = await sql<{ name: string; total: string; indexes: string }>`
       select c.relname as name, pg_total_relation_size(c.oid)::text as total, pg_indexes_size(c.oid)::text as indexes
@@ -333,7 +340,7 @@ async function storage() {
         .map((row) => ({ name: row.name, total_bytes: Number(row.total), index_bytes: Number(row.indexes) })),
     };
   } finally {
-    await database.close();
+    if (!open) await database.close();
   }
 }
 
@@ -372,12 +379,15 @@ async function references(): Promise<{ ids: string[]; results: Result[] }> {
 
 async function main() {
   const started = Date.now();
-  log(`${kind}, ${tickets} tickets, ${connections} connections, ${seconds} s per endpoint${quick ? ' (quick)' : ''}`);
+  log(
+    `${kind}, ${values['skip-data'] ? 'the tickets already there' : `${tickets} tickets`}, ${connections} connections, ${seconds} s per endpoint${quick ? ' (quick)' : ''}`,
+  );
 
   // 1. Data, through the import path (PGlite: before the server opens the data directory).
   let importRate: number | null = null;
   let importSource: string | null = null;
   let existing = 0;
+  let stored: Awaited<ReturnType<typeof storage>> | null = null;
   if (!values['skip-data']) {
     const database = await openDatabase(databaseUrl ? { databaseUrl } : { dataDir: dataDir! });
     try {
@@ -388,15 +398,16 @@ async function main() {
       log(
         `import: ${report.imported} tickets in ${report.seconds} s (${report.tickets_per_second}/s), ${report.existing} already there, ${report.rejected} rejected`,
       );
+      stored = await storage(database);
     } finally {
       await database.close();
     }
   } else if (values['import-rate']) {
-    importRate = Number(values['import-rate']);
+    importRate = Number(values['import-rate'].replaceAll(',', ''));
     if (!Number.isFinite(importRate) || importRate <= 0) throw new Error('--import-rate must be the tickets/s npm run bench:data printed');
     importSource = 'given with --import-rate (as npm run bench:data printed it for this data set)';
   }
-  const stored = await storage();
+  stored ??= await storage();
   log(
     `storage: ${stored.tickets} tickets, ${stored.bytes_per_ticket} bytes per ticket (${stored.gb_per_million_tickets} GB per million), database ${Math.round(stored.database_bytes / 2 ** 20)} MB`,
   );
@@ -413,7 +424,7 @@ async function main() {
 
   // 3. The real server; cold start = spawn until /readyz answers. Monitor answers are computed afresh for every
   // request (the target is on that) unless MONITOR_CACHE_SECONDS says otherwise.
-  const port = await freePort();
+  const port = values.port ? Number(values.port) : await freePort();
   if (values.compiled) {
     const build = spawnSync('npm', ['run', 'build:server'], { cwd: root, stdio: 'inherit' });
     if (build.status !== 0) throw new Error('npm run build:server failed');
@@ -640,13 +651,15 @@ async function main() {
   }
 }
 
+/** A latency for the table: none completed (Infinity, or null once read back from the JSON) is a dash. */
+const ms = (value: number | null) => (value !== null && Number.isFinite(value) ? String(value) : '—');
 const fmt = (value: number | null | undefined) => (value === null || value === undefined ? 'n/a' : value.toLocaleString('en-US'));
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the summary object built above
 function markdown(s: Record<string, any>): string {
   const endpoints = s.endpoints as Result[];
   const row = (r: Result) =>
-    `| ${r.name} | ${fmt(r.requests_per_second)} | ${r.ratio_to_reference === null ? '' : `${r.ratio_to_reference}× ${r.reference}`} | ${r.p50_ms} | ${r.p95_ms} | ${r.p99_ms} | ${r.errors} | ${r.non_2xx}${r.non_2xx_status ? ` (${r.non_2xx_status})` : ''} | ${r.first_request_ms ?? ''} | ${r.single_request_ms ?? ''} | ${r.server_rss_mb} |`;
+    `| ${r.name} | ${fmt(r.requests_per_second)} | ${r.ratio_to_reference === null ? '' : `${r.ratio_to_reference}× ${r.reference}`} | ${ms(r.p50_ms)} | ${ms(r.p95_ms)} | ${ms(r.p99_ms)} | ${r.errors} | ${r.non_2xx}${r.non_2xx_status ? ` (${r.non_2xx_status})` : ''} | ${r.first_request_ms ?? ''} | ${r.single_request_ms ?? ''} | ${r.server_rss_mb} |`;
   const header = [
     '| endpoint | req/s | × reference | p50 ms | p95 ms | p99 ms | errors | non-2xx | first ms | one alone ms | RSS MB |',
     '|---|---|---|---|---|---|---|---|---|---|---|',

@@ -40,6 +40,7 @@ const summary: Summary = {
     endpoint(names.create, 'POST', 1000, 30, 0.33),
     endpoint('GET /api/monitor/overview?project=web', 'GET', 500, 60, 0.1),
     endpoint('GET /api/monitor/delayed?project=web', 'GET', 200, 300, 0.05),
+    endpoint(names.list, 'GET', 0, Infinity, 0),
     endpoint(names.listOf50, 'GET', 100, 80, 0.02),
     endpoint(names.listOf50Forecast, 'GET', 90, 120, 0.02),
   ],
@@ -54,6 +55,9 @@ test('each target is judged from the summary, and what was not measured says so'
   assert.equal(verdict('stage transition'), 'not measured');
   assert.equal(verdict('every monitor endpoint'), 'miss'); // delayed: p95 200 ms
   assert.equal(verdict('import'), 'not measured');
+  // No request completed in the window: a miss, however the missing latency is written.
+  assert.equal(verdict('filtered list page'), 'miss');
+  assert.equal([...byTarget.values()].find((t) => t.target.startsWith('filtered list page'))?.figure, 'none completed');
   assert.equal(verdict('storage'), 'pass');
   assert.equal(verdict('server RSS'), 'pass');
   assert.equal(verdict('embedded PGlite'), 'not judged'); // a PostgreSQL run
