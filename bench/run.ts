@@ -549,9 +549,13 @@ async function main() {
     );
 
     if (spec.paths['/api/tickets/{id}/transitions']?.post) {
-      // Tickets that start in intake move on along the workflow, one step per request.
-      const order = ['triage', 'diagnosis', 'fix', 'verification', 'intake'];
+      // 100 tickets move on along the workflow (any stage to any stage in the bench's projects), one step per request,
+      // each from the stage it is in now: a move to the stage a ticket is already in would be a cheap 409.
+      const order = ['intake', 'triage', 'diagnosis', 'fix', 'verification'];
       const moving = ids.slice(0, 100);
+      const from = await Promise.all(
+        moving.map(async (id) => order.indexOf((await api(`/api/tickets/${encodeURIComponent(id)}`)).body?.data?.stage?.key)),
+      );
       results.push(
         await load(
           base,
@@ -559,7 +563,7 @@ async function main() {
           names.transition,
           'POST',
           moving.map((id) => `/api/tickets/${encodeURIComponent(id)}/transitions`),
-          (i) => JSON.stringify({ to: order[Math.floor(i / moving.length) % order.length] }),
+          (i) => JSON.stringify({ to: order[(from[i % moving.length]! + 1 + Math.floor(i / moving.length)) % order.length] }),
         ),
       );
     }
