@@ -1,7 +1,11 @@
 /**
  * The load benchmark: `npm run bench [-- --quick] [-- --tickets N] [-- --skip-data]`.
  * Starts the real server (src/server.ts) against DATABASE_URL or a fresh embedded database, loads each endpoint with
- * autocannon from this process, and writes bench/results/<date>-<db>.md and .json. It asserts nothing about speed.
+ * autocannon from this process, and writes bench/results/<date>-<db>.md and .json. Beside the endpoints, in the same
+ * run: a bare-Fastify baseline, the two references of issue 19 (bench/references.ts: a naive lookup and a lean insert
+ * on the same database and driver) and, on PostgreSQL, `pgbench -S` and `pgbench -N`; every endpoint is reported as a
+ * ratio of its reference and the issues' targets get a pass/miss table (docs/performance.md). It asserts nothing about
+ * speed.
  */
 import autocannon from 'autocannon';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
@@ -10,9 +14,10 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import pg from 'pg';
-import { openDatabase } from '../src/db/database.js';
+import { sql } from 'kysely';
+import { openDatabase, type Database } from '../src/db/database.js';
 import { generateData, tenFieldValues } from './data.js';
+import { isStageline, judge, names, type Result, targetsMarkdown } from './targets.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -32,6 +37,10 @@ const { values } = parseArgs({
     'read-url': { type: 'string' },
     /** Appended to the results' file name (e.g. a run of only some endpoints). */
     label: { type: 'string' },
+    /** With --skip-data: the tickets/s that `npm run bench:data` printed for this data set, reported as the import rate. */
+    'import-rate': { type: 'string' },
+    /** The server's port (default: a free one); the yardsticks always take a free one. */
+    port: { type: 'string' },
   },
 });
 const quick = values.quick;
@@ -41,32 +50,11 @@ const connections = Number(values.connections);
 const only = values.only ? new RegExp(values.only) : null;
 const acceptEncoding = values['accept-encoding'];
 const databaseUrl = process.env.DATABASE_URL || null;
-const kind = databaseUrl ? 'postgres' : 'pglite';
+const kind: 'postgres' | 'pglite' = databaseUrl ? 'postgres' : 'pglite';
 const token = process.env.ADMIN_API_TOKEN || 'bench-admin-token-0123456789abcdef';
 const readUrl = values['read-url'] ?? null;
 if (readUrl && !databaseUrl) throw new Error('--read-url needs DATABASE_URL (the embedded database has no replicas)');
 const dataDir = databaseUrl ? null : fs.mkdtempSync(path.join(os.tmpdir(), 'stageline-bench-'));
-
-type Result = {
-  name: string;
-  method: string;
-  path: string;
-  requests_per_second: number;
-  ratio_to_baseline: number | null;
-  p50_ms: number;
-  p90_ms: number;
-  p97_5_ms: number;
-  p99_ms: number;
-  errors: number;
-  non_2xx: number;
-  /** The status answered other than 2xx (from one request, when there were any). */
-  non_2xx_status: number | null;
-  /** When no request completed within the window: the time one request on its own took. */
-  single_request_ms: number | null;
-  /** One request on its own before the load (nothing cached yet): what a first dashboard visit waits. */
-  first_request_ms: number | null;
-  server_rss_mb: number;
-};
 
 const log = (message: string) => console.log(`[bench] ${message}`);
 
@@ -119,17 +107,29 @@ async function waitReady(url: string, timeoutMs = 120_000) {
 }
 
 let peakRss = 0;
+let serverPid = 0;
 
+/**
+ * Percentiles of one load, from every response's own time (nearest rank, 0.1 ms). None completed in the window:
+ * Infinity (written as null in the JSON), so no latency target can pass on it.
+ */
+function percentiles(samples: number[]) {
+  const sorted = Float64Array.from(samples).sort();
+  const at = (q: number) => (sorted.length ? Math.round(sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)]! * 10) / 10 : Infinity);
+  return { p50_ms: at(0.5), p90_ms: at(0.9), p95_ms: at(0.95), p97_5_ms: at(0.975), p99_ms: at(0.99) };
+}
+
+/** Loads one endpoint with autocannon (`connections` at once, `seconds` long); the server's RSS is read after it. */
 async function load(
   base: string,
   pid: number,
   name: string,
-  method: 'GET' | 'POST',
+  method: 'GET' | 'POST' | 'PATCH',
   paths: string[],
   body?: (index: number) => string,
   duration = seconds,
 ): Promise<Result | null> {
-  if (only && !name.startsWith('baseline') && !only.test(name)) return null;
+  if (only && !name.startsWith('baseline') && !name.startsWith('reference: ') && !only.test(name)) return null;
   let counter = 0;
   const firstStarted = performance.now();
   const first = await fetch(`${base}${paths[0]}`, {
@@ -139,7 +139,8 @@ async function load(
   });
   await first.arrayBuffer();
   const firstRequestMs = Math.round(performance.now() - firstStarted);
-  const result = await autocannon({
+  const samples: number[] = [];
+  const running = autocannon({
     url: base,
     connections,
     duration,
@@ -153,20 +154,21 @@ async function load(
         },
       },
     ],
-  });
+  }) as unknown as autocannon.Instance & Promise<autocannon.Result>;
+  // autocannon's own percentiles are whole milliseconds and have no p95: keep every response's time instead.
+  (running as autocannon.Instance).on('response', (_client, _status, _bytes, responseTime) => samples.push(responseTime));
+  const result = await running;
   const rss = rssMb(pid);
-  peakRss = Math.max(peakRss, rss);
-  const latency = result.latency as unknown as Record<string, number>;
+  if (pid === serverPid) peakRss = Math.max(peakRss, rss);
   const out: Result = {
     name,
     method,
     path: paths[0]!,
     requests_per_second: Math.round(result.requests.average),
     ratio_to_baseline: null,
-    p50_ms: latency.p50!,
-    p90_ms: latency.p90!,
-    p97_5_ms: latency.p97_5!,
-    p99_ms: latency.p99!,
+    reference: null,
+    ratio_to_reference: null,
+    ...percentiles(samples),
     errors: result.errors + result.timeouts,
     non_2xx: result.non2xx,
     non_2xx_status: null,
@@ -186,11 +188,19 @@ async function load(
     if (res.status >= 300) out.non_2xx_status = res.status;
   }
   log(
-    `${name}: ${out.requests_per_second} req/s, p50 ${out.p50_ms} ms, p99 ${out.p99_ms} ms, errors ${out.errors}, non-2xx ${out.non_2xx}` +
+    `${name}: ${out.requests_per_second} req/s, p50 ${out.p50_ms} ms, p95 ${out.p95_ms} ms, p99 ${out.p99_ms} ms, errors ${out.errors}, non-2xx ${out.non_2xx}` +
       `${out.non_2xx_status ? ` (${out.non_2xx_status})` : ''}` +
       `${out.single_request_ms === null ? '' : `, none completed in the window (one alone: ${out.single_request_ms} ms)`}, rss ${rss} MB`,
   );
   return out;
+}
+
+/** Stops a helper process and waits until it has exited (the references must let go of a PGlite data directory). */
+async function stop(child: ChildProcess) {
+  if (child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  await exited;
 }
 
 /** 200 SSE clients: time to connect them all, then how long one change takes to reach every one of them. */
@@ -250,78 +260,176 @@ async function sse(base: string, pid: number, clients = 200) {
   return out;
 }
 
-function pgbench(url: string, duration: number) {
+/**
+ * `pgbench -S` (select only) and `pgbench -N` (simple update: three writes and a select per transaction) with the
+ * bench's connections, on a scratch database of their own next to the bench's (`<database>_pgbench`, made by
+ * `pgbench -i` and dropped after): what this PostgreSQL server does on this machine, beside the references.
+ */
+function pgbench(url: string, duration: number, scale: number) {
   const bench = new URL(url);
-  bench.pathname = '/stageline_pgbench';
-  const admin = new URL(url);
-  spawnSync('psql', [admin.toString(), '-qc', 'drop database if exists stageline_pgbench', '-c', 'create database stageline_pgbench'], {
-    stdio: 'ignore',
-  });
-  spawnSync('pgbench', ['-i', '-s', '10', '-q', bench.toString()], { stdio: 'ignore' });
-  const run = spawnSync('pgbench', ['-S', '-c', String(connections), '-j', '2', '-T', String(duration), bench.toString()], {
-    encoding: 'utf8',
-  });
-  spawnSync('psql', [admin.toString(), '-qc', 'drop database if exists stageline_pgbench'], { stdio: 'ignore' });
-  const tps = /tps = ([\d.]+)/.exec(run.stdout ?? '');
-  return tps ? Math.round(Number(tps[1])) : null;
+  const scratch = `${decodeURIComponent(bench.pathname.slice(1)) || 'stageline'}_pgbench`;
+  bench.pathname = `/${encodeURIComponent(scratch)}`;
+  const admin = url;
+  const quoted = `"${scratch.replaceAll('"', '""')}"`;
+  const psql = (command: string) => spawnSync('psql', [admin, '-qc', command], { encoding: 'utf8' });
+  psql(`drop database if exists ${quoted}`);
+  const created = psql(`create database ${quoted}`);
+  const out = {
+    scale,
+    clients: connections,
+    seconds: duration,
+    select_only_tps: null as number | null,
+    simple_update_tps: null as number | null,
+  };
+  try {
+    if (created.status !== 0) throw new Error(`create database ${scratch}: ${created.stderr}`);
+    const init = spawnSync('pgbench', ['-i', '-s', String(scale), '-q', bench.toString()], { encoding: 'utf8' });
+    if (init.status !== 0) throw new Error(`pgbench -i: ${init.stderr.slice(-500)}`);
+    const run = (mode: '-S' | '-N') => {
+      const ran = spawnSync('pgbench', [mode, '-c', String(connections), '-j', '2', '-T', String(duration), bench.toString()], {
+        encoding: 'utf8',
+      });
+      const tps = /tps = ([\d.]+)/.exec(ran.stdout ?? '');
+      if (!tps) log(`pgbench ${mode} failed: ${(ran.stderr ?? '').slice(-500)}`);
+      return tps ? Math.round(Number(tps[1])) : null;
+    };
+    out.select_only_tps = run('-S');
+    out.simple_update_tps = run('-N');
+  } catch (error) {
+    log(`pgbench not run: ${(error as Error).message}`);
+  } finally {
+    psql(`drop database if exists ${quoted}`);
+  }
+  log(`pgbench (scale ${scale}, ${connections} clients): -S ${out.select_only_tps} tps, -N ${out.simple_update_tps} tps`);
+  return out;
 }
 
-async function databaseBytes(): Promise<number> {
-  if (databaseUrl) {
-    const client = new pg.Client({ connectionString: databaseUrl });
-    await client.connect();
-    const { rows } = await client.query('select pg_database_size(current_database())::text as size');
-    await client.end();
-    return Number(rows[0].size);
+/**
+ * What the data set takes on disk: every table of Stageline's schema with its indexes and TOAST
+ * (`pg_total_relation_size`), per ticket and per million tickets, and the biggest tables; plus the whole database
+ * (PostgreSQL: `pg_database_size`; PGlite: its data directory). Measured after the load, before the references add
+ * their table (in a schema of their own) and before the endpoints write.
+ */
+async function storage(open?: Database) {
+  const database =
+    open ??
+    (await openDatabase(
+      databaseUrl ? { databaseUrl, migrate: false, queryTimeoutMs: 0, poolSize: 1 } : { dataDir: dataDir!, migrate: false },
+    ));
+  try {
+    const { rows } = await sql<{ name: string; total: string; indexes: string }>`
+      select c.relname as name, pg_total_relation_size(c.oid)::text as total, pg_indexes_size(c.oid)::text as indexes
+      from pg_class c join pg_namespace n on n.oid = c.relnamespace
+      where n.nspname = current_schema() and c.relkind in ('r', 'm')
+      order by pg_total_relation_size(c.oid) desc`.execute(database.db);
+    const count = Number((await sql<{ n: string }>`select count(*)::text as n from tickets`.execute(database.db)).rows[0]!.n);
+    const schemaBytes = rows.reduce((sum, row) => sum + Number(row.total), 0);
+    const databaseBytes = databaseUrl
+      ? Number((await sql<{ size: string }>`select pg_database_size(current_database())::text as size`.execute(database.db)).rows[0]!.size)
+      : null;
+    const perTicket = count > 0 ? Math.round(schemaBytes / count) : null;
+    return {
+      tickets: count,
+      schema_bytes: schemaBytes,
+      bytes_per_ticket: perTicket,
+      /** Decimal gigabytes (10^9 bytes) per 1,000,000 tickets. */
+      gb_per_million_tickets: perTicket === null ? null : Math.round(perTicket / 10) / 100,
+      database_bytes: databaseBytes ?? directoryBytes(dataDir!),
+      biggest_tables: rows
+        .slice(0, 10)
+        .map((row) => ({ name: row.name, total_bytes: Number(row.total), index_bytes: Number(row.indexes) })),
+    };
+  } finally {
+    if (!open) await database.close();
   }
-  const walk = (dir: string): number =>
-    fs.readdirSync(dir, { withFileTypes: true }).reduce((sum, entry) => {
-      const full = path.join(dir, entry.name);
-      return sum + (entry.isDirectory() ? walk(full) : fs.statSync(full).size);
-    }, 0);
-  return walk(dataDir!);
+}
+
+function directoryBytes(dir: string): number {
+  return fs.readdirSync(dir, { withFileTypes: true }).reduce((sum, entry) => {
+    const full = path.join(dir, entry.name);
+    return sum + (entry.isDirectory() ? directoryBytes(full) : fs.statSync(full).size);
+  }, 0);
+}
+
+/**
+ * The references, on the bench's database, with the same connections as the endpoints: a naive lookup of the
+ * sample tickets and a lean insert (bench/references.ts). Also hands back the sample's ids for GET /api/tickets/:id.
+ */
+async function references(): Promise<{ ids: string[]; results: Result[] }> {
+  const server = await start('bench/references.ts', { PORT: '0', ...(dataDir ? { DATA_DIR: dataDir } : {}) });
+  try {
+    const base = `http://127.0.0.1:${server.port}`;
+    const ids = (await (await fetch(`${base}/ids`)).json()) as string[];
+    if (ids.length === 0) throw new Error('no open tickets to load');
+    const lookup = await load(
+      base,
+      server.child.pid!,
+      names.naiveLookup,
+      'GET',
+      ids.map((id) => `/lookup/${encodeURIComponent(id)}`),
+    );
+    const insert = await load(base, server.child.pid!, names.leanInsert, 'POST', ['/insert'], (i) =>
+      JSON.stringify({ subject: `Bench ticket ${i}`, project: 'web' }),
+    );
+    return { ids, results: [lookup!, insert!] };
+  } finally {
+    await stop(server.child);
+  }
 }
 
 async function main() {
   const started = Date.now();
-  log(`${kind}, ${tickets} tickets, ${connections} connections, ${seconds} s per endpoint${quick ? ' (quick)' : ''}`);
+  log(
+    `${kind}, ${values['skip-data'] ? 'the tickets already there' : `${tickets} tickets`}, ${connections} connections, ${seconds} s per endpoint${quick ? ' (quick)' : ''}`,
+  );
 
   // 1. Data, through the import path (PGlite: before the server opens the data directory).
   let importRate: number | null = null;
+  let importSource: string | null = null;
   let existing = 0;
+  let stored: Awaited<ReturnType<typeof storage>> | null = null;
   if (!values['skip-data']) {
     const database = await openDatabase(databaseUrl ? { databaseUrl } : { dataDir: dataDir! });
     try {
       const report = await generateData(database, tickets);
       importRate = report.imported > 0 ? report.tickets_per_second : null;
+      if (importRate !== null) importSource = `this run: ${report.imported} tickets into a database holding ${report.existing}`;
       existing = report.existing;
       log(
         `import: ${report.imported} tickets in ${report.seconds} s (${report.tickets_per_second}/s), ${report.existing} already there, ${report.rejected} rejected`,
       );
+      stored = await storage(database);
     } finally {
       await database.close();
     }
+  } else if (values['import-rate']) {
+    importRate = Number(values['import-rate'].replaceAll(',', ''));
+    if (!Number.isFinite(importRate) || importRate <= 0) throw new Error('--import-rate must be the tickets/s npm run bench:data printed');
+    importSource = 'given with --import-rate (as npm run bench:data printed it for this data set)';
   }
-  const dbBytes = await databaseBytes();
-
-  // 2. The baseline, alone on the machine.
-  const baseline = await start('bench/baseline.ts', { PORT: '0' });
-  const baselineResult = await load(
-    `http://127.0.0.1:${baseline.port}`,
-    baseline.child.pid!,
-    'baseline (bare Fastify, constant JSON)',
-    'GET',
-    ['/'],
+  stored ??= await storage();
+  log(
+    `storage: ${stored.tickets} tickets, ${stored.bytes_per_ticket} bytes per ticket (${stored.gb_per_million_tickets} GB per million), database ${Math.round(stored.database_bytes / 2 ** 20)} MB`,
   );
-  if (!baselineResult) throw new Error('the baseline did not run');
-  baseline.child.kill('SIGTERM');
 
-  // 3. The real server; cold start = spawn until /readyz answers.
-  const port = await freePort();
+  // 2. The yardsticks, alone on the machine: bare Fastify, the two references, pgbench (PostgreSQL only).
+  const baseline = await start('bench/baseline.ts', { PORT: '0' });
+  const baselineResult = await load(`http://127.0.0.1:${baseline.port}`, baseline.child.pid!, names.baseline, 'GET', ['/']);
+  await stop(baseline.child);
+  if (!baselineResult) throw new Error('the baseline did not run');
+  const reference = await references();
+  const [naiveLookup, leanInsert] = reference.results as [Result, Result];
+  const ids = reference.ids;
+  const pgbenchResult = databaseUrl ? pgbench(databaseUrl, seconds, quick ? 1 : 10) : null;
+
+  // 3. The real server; cold start = spawn until /readyz answers. Monitor answers are computed afresh for every
+  // request (the target is on that) unless MONITOR_CACHE_SECONDS says otherwise.
+  const port = values.port ? Number(values.port) : await freePort();
   if (values.compiled) {
     const build = spawnSync('npm', ['run', 'build:server'], { cwd: root, stdio: 'inherit' });
     if (build.status !== 0) throw new Error('npm run build:server failed');
   }
+  const monitorCacheSeconds = process.env.MONITOR_CACHE_SECONDS ?? '0';
   const coldStart = performance.now();
   const env: Record<string, string> = {
     PORT: String(port),
@@ -330,6 +438,7 @@ async function main() {
     LOG_LEVEL: 'warn',
     RATE_LIMIT_MAX: '0',
     OPS_WAIT_MS: '0',
+    MONITOR_CACHE_SECONDS: monitorCacheSeconds,
   };
   if (dataDir) env.DATA_DIR = dataDir;
   if (readUrl) env.DATABASE_READ_URL = readUrl;
@@ -354,8 +463,10 @@ async function main() {
     }
   }
   const coldStartMs = Math.round(performance.now() - coldStart);
-  log(`server ready in ${coldStartMs} ms on ${base}`);
   const pid = server.pid!;
+  serverPid = pid;
+  const idleRss = rssMb(pid);
+  log(`server ready in ${coldStartMs} ms on ${base}, rss ${idleRss} MB`);
   const api = async (url: string, init: RequestInit = {}) => {
     const res = await fetch(`${base}${url}`, {
       ...init,
@@ -366,40 +477,38 @@ async function main() {
   };
 
   try {
-    const sample = (await api('/api/tickets?limit=200&status=open')).body?.data ?? [];
-    const ids: string[] = sample.map((t: { id: string }) => t.id);
-    if (ids.length === 0) throw new Error('no open tickets to load');
-    const results: (Result | null)[] = [baselineResult];
+    const results: (Result | null)[] = [baselineResult, naiveLookup, leanInsert];
+    // The same sample of open tickets as the naive lookup read.
     results.push(
       await load(
         base,
         pid,
-        'GET /api/tickets/:id',
+        names.lookup,
         'GET',
-        ids.map((id) => `/api/tickets/${id}`),
+        ids.map((id) => `/api/tickets/${encodeURIComponent(id)}`),
       ),
     );
-    results.push(
-      await load(base, pid, 'filtered list page', 'GET', ['/api/tickets?status=open,in_progress&project=web&priority=high&limit=50']),
-    );
+    results.push(await load(base, pid, names.list, 'GET', ['/api/tickets?status=open,in_progress&project=web&priority=high&limit=50']));
     // What delivery forecasts add to a list page (issue 23): the same 50 open tickets without and with forecast=true,
     // after the models are built (the server rebuilds them every 10 minutes; a request only reads and simulates).
-    if (!only || only.test('list page of 50')) {
+    if (!only || only.test(names.listOf50)) {
       const refreshed = await api('/api/forecast/refresh', { method: 'POST' });
       if (refreshed.status !== 200) throw new Error(`forecast refresh: ${refreshed.status}`);
     }
     const listOf50 = '/api/tickets?status=open,in_progress&limit=50';
-    results.push(await load(base, pid, 'list page of 50 open tickets', 'GET', [listOf50]));
-    results.push(await load(base, pid, 'list page of 50 open tickets, forecast=true', 'GET', [`${listOf50}&forecast=true`]));
+    results.push(await load(base, pid, names.listOf50, 'GET', [listOf50]));
+    results.push(await load(base, pid, names.listOf50Forecast, 'GET', [`${listOf50}&forecast=true`]));
     results.push(
       await load(
         base,
         pid,
-        'q search',
+        names.search,
         'GET',
         ['printer', 'invoice', 'vpn', 'crash'].map((q) => `/api/tickets?q=${q}&limit=50`),
       ),
     );
+    // Custom fields (issue 25): a list filtered on a select field (15 % of the tickets are `high`).
+    results.push(await load(base, pid, names.fieldFilter, 'GET', ['/api/tickets?field.severity=high&limit=50']));
 
     const spec = (await api('/openapi.json')).body as { paths: Record<string, Record<string, unknown>> };
     const monitor = Object.keys(spec.paths).filter((p) => p.startsWith('/api/monitor/') && !p.includes('{') && spec.paths[p]!.get);
@@ -409,12 +518,12 @@ async function main() {
     const hasEvents = Boolean(spec.paths['/api/events']?.get);
     const sseResult = hasEvents ? await sse(base, pid) : null;
 
-    const createResult = await load(base, pid, 'POST /api/tickets', 'POST', ['/api/tickets'], (i) =>
+    const createResult = await load(base, pid, names.create, 'POST', ['/api/tickets'], (i) =>
       JSON.stringify({ subject: `Bench ticket ${i}`, project: 'web', priority: 'low' }),
     );
     results.push(createResult);
-    // Custom fields (issue 25): the same create with ten field values, and a list filtered on a select field.
-    const createFieldsResult = await load(base, pid, 'POST /api/tickets with 10 fields', 'POST', ['/api/tickets'], (i) =>
+    // Custom fields (issue 25): the same create with ten field values.
+    const createFieldsResult = await load(base, pid, names.createWithFields, 'POST', ['/api/tickets'], (i) =>
       JSON.stringify({ subject: `Bench ticket ${i}`, project: 'web', priority: 'low', fields: tenFieldValues(i) }),
     );
     results.push(createFieldsResult);
@@ -423,28 +532,38 @@ async function main() {
         ? Math.round((createResult.requests_per_second / createFieldsResult.requests_per_second) * 100) / 100
         : null;
     if (createWithFieldsRatio !== null) log(`create with 10 fields costs ${createWithFieldsRatio}x a create without`);
+
+    // A PATCH that changes one field of a ticket each time (its priority, round the three), on tickets the
+    // transitions below do not move.
+    const patched = ids.length > 100 ? ids.slice(100) : ids;
+    const priorities = ['low', 'medium', 'high'];
     results.push(
       await load(
         base,
         pid,
-        'list filtered on a select field',
-        'GET',
-        ['critical', 'high'].map((severity) => `/api/tickets?field.severity=${severity}&limit=50`),
+        names.patch,
+        'PATCH',
+        patched.map((id) => `/api/tickets/${encodeURIComponent(id)}`),
+        (i) => JSON.stringify({ priority: priorities[(i + Math.floor(i / patched.length)) % priorities.length] }),
       ),
     );
 
     if (spec.paths['/api/tickets/{id}/transitions']?.post) {
-      // Tickets that start in intake move on along the workflow, one step per request.
-      const order = ['triage', 'diagnosis', 'fix', 'verification', 'intake'];
+      // 100 tickets move on along the workflow (any stage to any stage in the bench's projects), one step per request,
+      // each from the stage it is in now: a move to the stage a ticket is already in would be a cheap 409.
+      const order = ['intake', 'triage', 'diagnosis', 'fix', 'verification'];
       const moving = ids.slice(0, 100);
+      const from = await Promise.all(
+        moving.map(async (id) => order.indexOf((await api(`/api/tickets/${encodeURIComponent(id)}`)).body?.data?.stage?.key)),
+      );
       results.push(
         await load(
           base,
           pid,
-          'POST /api/tickets/:id/transitions',
+          names.transition,
           'POST',
-          moving.map((id) => `/api/tickets/${id}/transitions`),
-          (i) => JSON.stringify({ to: order[Math.floor(i / moving.length) % order.length] }),
+          moving.map((id) => `/api/tickets/${encodeURIComponent(id)}/transitions`),
+          (i) => JSON.stringify({ to: order[(from[i % moving.length]! + 1 + Math.floor(i / moving.length)) % order.length] }),
         ),
       );
     }
@@ -465,21 +584,27 @@ async function main() {
     }
 
     const measured = results.filter((result): result is Result => result !== null);
-    for (const result of measured)
-      result.ratio_to_baseline = Math.round((result.requests_per_second / baselineResult.requests_per_second) * 1000) / 1000;
-    const pgbenchTps = databaseUrl ? pgbench(databaseUrl, seconds) : null;
-    if (pgbenchTps !== null) log(`pgbench -S: ${pgbenchTps} tps`);
+    const share = (value: number, of: number) => (of > 0 ? Math.round((value / of) * 1000) / 1000 : null);
+    for (const result of measured) {
+      result.ratio_to_baseline = share(result.requests_per_second, baselineResult.requests_per_second);
+      if (!isStageline(result)) continue;
+      const ref = result.method === 'GET' ? naiveLookup : leanInsert;
+      result.reference = ref === naiveLookup ? 'naive lookup' : 'lean insert';
+      result.ratio_to_reference = share(result.requests_per_second, ref.requests_per_second);
+    }
 
     const date = new Date().toISOString().slice(0, 10);
     const summary = {
       date: new Date().toISOString(),
       database: kind,
       read_replica: readUrl !== null,
-      monitor_cache_seconds: Number(process.env.MONITOR_CACHE_SECONDS ?? 5),
+      monitor_cache_seconds: Number(monitorCacheSeconds),
       quick,
+      compiled: values.compiled,
       server: values.compiled ? 'compiled (node dist/src/server.js)' : 'tsx src/server.ts',
       tickets,
       tickets_existing_before: existing,
+      tickets_in_database: stored.tickets,
       connections,
       seconds_per_endpoint: seconds,
       machine: {
@@ -489,16 +614,31 @@ async function main() {
         load_average: os.loadavg().map((l) => Math.round(l * 10) / 10),
       },
       import_tickets_per_second: importRate,
-      database_bytes: dbBytes,
-      database_mb_per_million_tickets: Math.round((dbBytes / 2 ** 20) * (1_000_000 / tickets)),
+      import_source: importSource,
+      storage: stored,
+      database_bytes: stored.database_bytes,
+      database_mb_per_million_tickets:
+        stored.tickets > 0 ? Math.round((stored.database_bytes / 2 ** 20) * (1_000_000 / stored.tickets)) : null,
       cold_start_ms: coldStartMs,
+      server_idle_rss_mb: idleRss,
       server_peak_rss_mb: peakRss,
-      pgbench_select_tps: pgbenchTps,
+      references: {
+        naive_lookup_rps: naiveLookup.requests_per_second,
+        lean_insert_rps: leanInsert.requests_per_second,
+        baseline_rps: baselineResult.requests_per_second,
+      },
+      pgbench: pgbenchResult,
+      /** Kept for older readers of these files: pgbench.select_only_tps. */
+      pgbench_select_tps: pgbenchResult?.select_only_tps ?? null,
       sse: sseResult,
       create_with_10_fields_cost_ratio: createWithFieldsRatio,
       endpoints: measured,
+      targets: [] as ReturnType<typeof judge>,
       total_seconds: Math.round((Date.now() - started) / 1000),
     };
+    summary.targets = judge(summary);
+    for (const t of summary.targets)
+      log(`target (issue ${t.issue}) ${t.target}: ${t.figure} — ${t.verdict}${t.note ? ` (${t.note})` : ''}`);
     const file = path.join(
       root,
       'bench/results',
@@ -515,39 +655,56 @@ async function main() {
   }
 }
 
-/** What forecast=true adds to a list page of 50, at the median and the 99th percentile (issue 23). */
-function forecastCost(endpoints: Result[]): string {
-  const plain = endpoints.find((r) => r.name === 'list page of 50 open tickets');
-  const withForecast = endpoints.find((r) => r.name === 'list page of 50 open tickets, forecast=true');
-  if (!plain || !withForecast) return '- Forecasts on a list page of 50: not measured';
-  return `- Forecasts on a list page of 50: + ${withForecast.p50_ms - plain.p50_ms} ms at p50, + ${withForecast.p99_ms - plain.p99_ms} ms at p99`;
-}
+/** A latency for the table: none completed (Infinity, or null once read back from the JSON) is a dash. */
+const ms = (value: number | null) => (value !== null && Number.isFinite(value) ? String(value) : '—');
+const fmt = (value: number | null | undefined) => (value === null || value === undefined ? 'n/a' : value.toLocaleString('en-US'));
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the summary object built above
 function markdown(s: Record<string, any>): string {
-  const rows = (s.endpoints as Result[]).map(
-    (r) =>
-      `| ${r.name} | ${r.requests_per_second} | ${r.ratio_to_baseline ?? ''} | ${r.p50_ms} | ${r.p90_ms} | ${r.p97_5_ms} | ${r.p99_ms} | ${r.errors} | ${r.non_2xx}${r.non_2xx_status ? ` (${r.non_2xx_status})` : ''} | ${r.first_request_ms ?? ''} | ${r.single_request_ms ?? ''} | ${r.server_rss_mb} |`,
-  );
+  const endpoints = s.endpoints as Result[];
+  const row = (r: Result) =>
+    `| ${r.name} | ${fmt(r.requests_per_second)} | ${r.ratio_to_reference === null ? '' : `${r.ratio_to_reference}× ${r.reference}`} | ${ms(r.p50_ms)} | ${ms(r.p95_ms)} | ${ms(r.p99_ms)} | ${r.errors} | ${r.non_2xx}${r.non_2xx_status ? ` (${r.non_2xx_status})` : ''} | ${r.first_request_ms ?? ''} | ${r.single_request_ms ?? ''} | ${r.server_rss_mb} |`;
+  const header = [
+    '| endpoint | req/s | × reference | p50 ms | p95 ms | p99 ms | errors | non-2xx | first ms | one alone ms | RSS MB |',
+    '|---|---|---|---|---|---|---|---|---|---|---|',
+  ];
+  const pgb = s.pgbench;
   return [
     `# Stageline benchmark — ${s.date.slice(0, 10)}, ${s.database}${s.read_replica ? ', reads on a streaming replica' : ''}${s.quick ? ' (quick)' : ''}`,
     '',
-    `${s.tickets} tickets, ${s.connections} connections, ${s.seconds_per_endpoint} s per endpoint, server run by ${s.server}; ${s.machine.cpus} CPUs (${s.machine.cpu}), ${s.machine.memory_gb} GB; load average at the end ${s.machine.load_average.join(' / ')}${s.machine.load_average[0] > 1.5 ? ' (a busy machine: other work was running)' : ''}.`,
+    `${fmt(s.tickets_in_database)} tickets, ${s.connections} connections, ${s.seconds_per_endpoint} s per endpoint, server run by ${s.server}, monitor answers ${s.monitor_cache_seconds > 0 ? `reused for ${s.monitor_cache_seconds} s` : 'computed afresh'}; ${s.machine.cpus} CPUs (${s.machine.cpu}), ${s.machine.memory_gb} GB; load average at the end ${s.machine.load_average.join(' / ')}${s.machine.load_average[0] > 1.5 ? ' (a busy machine: other work was running)' : ''}.`,
     '',
-    '| endpoint | req/s | × baseline | p50 ms | p90 ms | p97.5 ms | p99 ms | errors | non-2xx | first ms | one alone ms | server RSS MB |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
-    ...rows,
+    '## Targets',
     '',
-    `- Import: ${s.import_tickets_per_second ?? 'n/a'} tickets/s`,
-    `- Database size: ${Math.round(s.database_bytes / 2 ** 20)} MB, ${s.database_mb_per_million_tickets} MB per million tickets`,
+    ...targetsMarkdown(s.targets, s as never),
+    '',
+    '## References, same run',
+    '',
+    ...header,
+    ...endpoints.filter((r) => !isStageline(r)).map(row),
+    '',
+    `- pgbench (scratch database, scale ${pgb?.scale ?? 'n/a'}, ${s.connections} clients, ${s.seconds_per_endpoint} s): ${
+      pgb ? `-S ${fmt(pgb.select_only_tps)} tps, -N ${fmt(pgb.simple_update_tps)} tps` : 'n/a (embedded database)'
+    }`,
+    '',
+    '## Endpoints',
+    '',
+    'Reads are read against the naive lookup, writes against the lean insert: the share of its req/s (docs/performance.md).',
+    '',
+    ...header,
+    ...endpoints.filter(isStageline).map(row),
+    '',
+    `- Import: ${s.import_tickets_per_second === null ? 'not measured (the run loaded no data; --import-rate gives bench:data’s figure)' : `${fmt(s.import_tickets_per_second)} tickets/s (${s.import_source})`}`,
+    `- Storage: ${fmt(s.storage.schema_bytes)} bytes in Stageline's tables and indexes = ${fmt(s.storage.bytes_per_ticket)} bytes per ticket, ${s.storage.gb_per_million_tickets ?? 'n/a'} GB per million; whole database ${Math.round(s.database_bytes / 2 ** 20)} MB`,
+    `- Biggest tables (with indexes, MB): ${(s.storage.biggest_tables as { name: string; total_bytes: number; index_bytes: number }[])
+      .map((t) => `${t.name} ${Math.round(t.total_bytes / 2 ** 20)} (indexes ${Math.round(t.index_bytes / 2 ** 20)})`)
+      .join(', ')}`,
     `- Cold start (spawn to /readyz): ${s.cold_start_ms} ms`,
-    `- Server peak RSS: ${s.server_peak_rss_mb} MB`,
-    `- pgbench -S: ${s.pgbench_select_tps ?? 'n/a (embedded database)'} tps`,
+    `- Server RSS: ${s.server_idle_rss_mb} MB when ready, peak ${s.server_peak_rss_mb} MB`,
     `- Create with 10 custom fields: ${s.create_with_10_fields_cost_ratio ?? 'n/a'}× the cost of a create without (req/s ratio)`,
-    forecastCost(s.endpoints as Result[]),
     `- SSE: ${s.sse ? `${s.sse.clients} clients connected in ${s.sse.connect_all_ms} ms; one change reached ${s.sse.delivered} of them, p50 ${s.sse.delivery_p50_ms} ms, p99 ${s.sse.delivery_p99_ms} ms` : 'n/a'}`,
     '',
-    'Reproduce: `npm run bench` (DATABASE_URL for PostgreSQL; `-- --quick` for the CI-sized run).',
+    'Reproduce: see docs/performance.md (`npm run bench:data`, then `npm run bench -- --skip-data --compiled` on the same DATABASE_URL; `-- --quick` for the CI-sized run).',
     '',
   ].join('\n');
 }
