@@ -5,7 +5,6 @@ import fp from 'fastify-plugin';
 import { AppError } from '../../errors.js';
 import { anonymousActor, assertCan, type Actor } from '../access/policy.js';
 import { accessRuleFor, ruleAction, type AccessRule } from '../access/route-access.js';
-import { auditWrites } from '../audit/writes.js';
 import { sha256 } from './secrets.js';
 
 export const SESSION_COOKIE = 'stageline_session';
@@ -103,11 +102,6 @@ export const authPlugin = fp(
       }
       return rule;
     };
-
-    auditWrites(app, (request) => {
-      const rule = ruleOf(request);
-      return rule === null ? null : ruleAction(rule);
-    });
 
     const authenticate = async (request: FastifyRequest, reply: FastifyReply, rule: AccessRule | null): Promise<Actor> => {
       const header = request.headers.authorization;

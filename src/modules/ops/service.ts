@@ -5,6 +5,7 @@ import { unlessUnavailable } from '../../db/availability.js';
 import type { Db, Executor, Tx } from '../../db/database.js';
 import type { OpsLogAction, OutboxRow, TicketRow, TicketRowUpdate, TicketStatus } from '../../db/types.js';
 import { AppError, fail } from '../../errors.js';
+import type { AuditLog } from '../audit/service.js';
 import type { ServiceContext } from '../../services.js';
 import { assertCan, type Actor } from '../access/policy.js';
 import type { TicketEvent } from '../tickets/repository.js';
@@ -70,6 +71,7 @@ export class OpsService {
     context: ServiceContext,
     outbox: Outbox,
     private readonly workflow: Pick<WorkflowService, 'enterFinalStage'>,
+    private readonly audit: AuditLog,
   ) {
     this.#db = context.database.db;
     this.#clock = context.clock;
@@ -133,6 +135,12 @@ export class OpsService {
         maxAttempts: this.#config.maxAttempts,
       });
       await this.#changeTicket(tx, ticket, { status: 'pending', ops_error: null }, actor, null);
+      await this.audit.record(tx, {
+        actor,
+        action: action === 'retry' ? 'ops.retried' : 'ops.sent',
+        target: { type: 'ticket', id: ticket.id },
+        details: { handOff: job.id, force: options.force ?? false },
+      });
       return job;
     });
     this.#outbox.nudge();
