@@ -43,8 +43,7 @@ import { ticketRoutes } from './modules/tickets/routes.js';
 import { userRoutes } from './modules/users/routes.js';
 import { dashboardPlugin } from './modules/web/plugin.js';
 import { createServices, type Services } from './services.js';
-import { Periodic } from './periodic.js';
-import { partitionMaintenance } from './db/partitions.js';
+import { backgroundJobs, Jobs } from './jobs/index.js';
 import { LegacyStageSchema } from './modules/stages/legacy.js';
 import { StageSchema } from './modules/stages/schemas.js';
 import { LegacyTicketSchema } from './modules/tickets/legacy.js';
@@ -57,6 +56,8 @@ declare module 'fastify' {
     clock: Clock;
     services: Services;
     metrics: Registry;
+    /** The background jobs (src/jobs/): the server starts them; a test may start those it names. */
+    jobs: Jobs;
   }
   interface FastifyRequest {
     actor: Actor;
@@ -68,7 +69,7 @@ export type AppOptions = {
   database: Database;
   clock?: Clock;
   logger?: FastifyServerOptions['logger'];
-  /** Start background work (OPS delivery worker and poller); the server sets it, tests drive the work by hand. */
+  /** Start the background jobs (src/jobs/) once ready; the server sets it, tests drive the work by hand. */
   backgroundJobs?: boolean;
 };
 
@@ -146,14 +147,14 @@ export async function buildApp(options: AppOptions) {
   await app.register(stageRoutes, { prefix: '/api' });
   await app.register(projectRoutes, { prefix: '/api' });
   await app.register(fieldRoutes, { prefix: '/api' });
-  await app.register(workflowRoutes, { prefix: '/api', backgroundJobs: options.backgroundJobs ?? false });
-  await app.register(monitorRoutes, { prefix: '/api', backgroundJobs: options.backgroundJobs ?? false });
-  await app.register(forecastRoutes, { prefix: '/api', backgroundJobs: options.backgroundJobs ?? false });
-  await app.register(eventRoutes, { prefix: '/api', backgroundJobs: options.backgroundJobs ?? false });
+  await app.register(workflowRoutes, { prefix: '/api' });
+  await app.register(monitorRoutes, { prefix: '/api' });
+  await app.register(forecastRoutes, { prefix: '/api' });
+  await app.register(eventRoutes, { prefix: '/api' });
   await app.register(searchRoutes, { prefix: '/api' });
   await app.register(viewRoutes, { prefix: '/api' });
   await app.register(exportRoutes, { prefix: '/api' });
-  await app.register(opsRoutes, { prefix: '/api', backgroundJobs: options.backgroundJobs ?? false });
+  await app.register(opsRoutes, { prefix: '/api' });
   await app.register(importRoutes, { prefix: '/api' });
   await app.register(notificationRoutes, { prefix: '/api' });
   await app.register(webhookRoutes, { prefix: '/api' });
@@ -161,26 +162,11 @@ export async function buildApp(options: AppOptions) {
   await app.register(legacyStageRoutes);
   await app.register(dashboardPlugin);
 
-  if (options.backgroundJobs) {
-    const partitions = partitionMaintenance(database, config);
-    const maintain = new Periodic(
-      () => partitions.maintain(clock.now()),
-      (error) => app.log.error({ err: error }, 'history partition maintenance failed'),
-    );
-    app.addHook('onReady', async () => {
-      // Once at start (months ahead exist before the first write of a new month), then hourly.
-      await partitions
-        .maintain(clock.now())
-        .catch((error: unknown) => app.log.error({ err: error }, 'history partition maintenance failed'));
-      maintain.start(3_600_000);
-    });
-    app.addHook('preClose', async () => maintain.stop());
-    const { dispatcher, events } = app.services;
-    app.addHook('onReady', async () => {
-      await dispatcher.start(events.feed, (error) => app.log.error({ err: error }, 'handing ticket events to their consumers failed'));
-    });
-    app.addHook('preClose', async () => dispatcher.stop());
-  }
+  // Every periodic job and consumer, one lifecycle: started once the server is ready, stopped before it closes.
+  const jobs = new Jobs(backgroundJobs({ config, database, clock, services: app.services, log: app.log }), app.log);
+  app.decorate('jobs', jobs);
+  if (options.backgroundJobs) app.addHook('onReady', async () => jobs.start());
+  app.addHook('preClose', async () => jobs.stop());
 
   return app;
 }

@@ -3,7 +3,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Envelope, ErrorBody, ListEnvelope, ok, okList } from '../../http/envelope.js';
 import { IdParams } from '../../http/schema-helpers.js';
 import type { OpsLogAction } from '../../db/types.js';
-import { startOpsSim } from '../../ops-sim/server.js';
 import { OpsCallbackBody, opsHeaders } from './contract.js';
 import { presentHandOff, presentLogEntry } from './presenter.js';
 import {
@@ -21,11 +20,6 @@ import {
 } from './schemas.js';
 import type { SendOutcome } from './service.js';
 
-export type OpsPluginOptions = {
-  /** Run the delivery worker and status poller (and, without OPS_URL, the in-process simulator). Only the server sets it. */
-  backgroundJobs: boolean;
-};
-
 const errors = { 400: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 const tags = ['ops'];
 
@@ -34,7 +28,7 @@ function actionsOf(list: string | undefined): OpsLogAction[] | undefined {
 }
 
 /** `POST /api/ops/:id`, `GET /api/status/:id` (the old backend's routes, same envelope), the queue, the log, callbacks. */
-export const opsRoutes: FastifyPluginAsyncTypebox<OpsPluginOptions> = async (app, options) => {
+export const opsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const ops = app.services.ops;
 
   /** 200 with the old backend's `{ ticketId, opsId, timestamp }` when delivered, else 202 with the hand-off. */
@@ -206,23 +200,7 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsPluginOptions> = async (app
 
   await app.register(callbackRoute);
 
-  if (options.backgroundJobs) {
-    let sim: Awaited<ReturnType<typeof startOpsSim>> | null = null;
-    app.addHook('onReady', async () => {
-      if (!ops.client.baseUrl) {
-        sim = await startOpsSim({ seed: Date.now() % 2 ** 32 });
-        ops.client.useBaseUrl(sim.url);
-        app.log.info({ url: sim.url }, 'OPS_URL is not set: running the OPS simulator in-process');
-      }
-      ops.startBackground((error) => app.log.error({ err: error }, 'OPS background work failed'));
-    });
-    app.addHook('onClose', async () => {
-      await ops.close();
-      await sim?.close();
-    });
-  } else {
-    app.addHook('onClose', async () => ops.close());
-  }
+  app.addHook('onClose', async () => ops.close());
 };
 
 /** The callback needs the raw body for its signature, so it lives in a context with its own JSON parser. */
