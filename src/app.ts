@@ -20,6 +20,7 @@ import { registerValidators } from './http/validators.js';
 import { loggerOptions } from './logging.js';
 import type { Actor } from './modules/access/policy.js';
 import { auditRoutes } from './modules/audit/routes.js';
+import { withAccess } from './modules/access/route-access.js';
 import { authPlugin } from './modules/auth/plugin.js';
 import { authRoutes } from './modules/auth/routes.js';
 import { importRoutes } from './modules/import/routes.js';
@@ -131,7 +132,7 @@ export async function buildApp(options: AppOptions) {
     globalDecompression: false,
   });
   await app.register(swagger, openApiOptions(config));
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(withAccess('public', (docs) => docs.register(swaggerUi, { routePrefix: '/docs' })));
 
   // Before every route: each one is authenticated and checked against its access rule.
   await app.register(authPlugin);

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { legacy } from '../access/route-access.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Envelope, ErrorBody, ListEnvelope, ok, okList } from '../../http/envelope.js';
 import { IdParams } from '../../http/schema-helpers.js';
@@ -54,6 +55,7 @@ export const opsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/ops/:id',
     {
+      config: { access: legacy('ops:send') },
       schema: sendSchema(
         'Send a ticket to OPS',
         'Records the hand-off durably (the ticket becomes `pending`), then delivers it. 200 with the OPS id when OPS accepts ' +
@@ -82,6 +84,7 @@ export const opsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/status/:id',
     {
+      config: { access: legacy('ops:read') },
       schema: {
         tags,
         summary: "Ask OPS for a ticket's state",

@@ -75,7 +75,7 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardOp
     return reply.sendFile('index.html');
   };
 
-  const hidden = { schema: { hide: true } };
+  const hidden = { config: { access: 'public' as const }, schema: { hide: true } };
   app.get('/', hidden, (_request, reply) => reply.redirect(dashboardBase));
   app.get('/app', hidden, (_request, reply) => reply.redirect(dashboardBase));
   app.get('/app/*', hidden, (request, reply) => {
