@@ -43,6 +43,7 @@ import { legacyTicketRoutes } from './modules/tickets/legacy-routes.js';
 import { ticketRoutes } from './modules/tickets/routes.js';
 import { userRoutes } from './modules/users/routes.js';
 import { dashboardPlugin } from './modules/web/plugin.js';
+import { boardRoutes } from './modules/board/routes.js';
 import { createServices, type Services } from './services.js';
 import { backgroundJobs, Jobs } from './jobs/index.js';
 import { LegacyStageSchema } from './modules/stages/legacy.js';
@@ -161,6 +162,7 @@ export async function buildApp(options: AppOptions) {
   await app.register(webhookRoutes, { prefix: '/api' });
   await app.register(legacyTicketRoutes);
   await app.register(legacyStageRoutes);
+  await app.register(boardRoutes, { prefix: '/api' });
   await app.register(dashboardPlugin);
 
   // Every periodic job and consumer, one lifecycle: started once the server is ready, stopped before it closes.

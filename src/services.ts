@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import type { Registry } from 'prom-client';
 import { AuditLog } from './modules/audit/service.js';
+import { BoardService } from './modules/board/service.js';
 import type { TokenWithUser } from './modules/auth/repository.js';
 import { AuthService } from './modules/auth/service.js';
 import { TokensService } from './modules/auth/tokens.js';
@@ -54,6 +55,7 @@ export function createServices(context: ServiceContext) {
   tickets.enterFirstStage = (tx, ticketId, actor) => workflow.enterFirstStage(tx, ticketId, actor);
   const sweeper = new DelaySweeper(context);
   const monitor = new MonitorService(context);
+  const board = new BoardService(context);
   const forecast = new ForecastService(context);
   const events = new EventsService(context);
   const outbox = new Outbox(context.database.db, context.clock, {
@@ -80,6 +82,7 @@ export function createServices(context: ServiceContext) {
     workflow,
     sweeper,
     monitor,
+    board,
     forecast,
     events,
     audit,
