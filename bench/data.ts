@@ -16,9 +16,8 @@ import { loadConfig } from '../src/config.js';
 import { openDatabase, type Database } from '../src/db/database.js';
 import { AppError } from '../src/errors.js';
 import { systemActor } from '../src/modules/access/policy.js';
-import { FieldsService } from '../src/modules/fields/service.js';
-import { ImportService, type ImportReport } from '../src/modules/import/service.js';
-import { ProjectsService } from '../src/modules/projects/service.js';
+import type { ImportReport } from '../src/modules/import/service.js';
+import { createServices } from '../src/services.js';
 
 const DAY = 86_400_000;
 const HOUR = 3_600_000;
@@ -161,7 +160,7 @@ function* ticketLines(count: number, seed: number, now: number): Generator<strin
 
 async function ensureProjects(database: Database) {
   const context = { config: loadConfig({ LOG_LEVEL: 'silent' }), database, clock: systemClock, metrics: new Registry() };
-  const service = new ProjectsService(context);
+  const { projects: service, fields } = createServices(context);
   for (const { key } of projects) {
     try {
       await service.create(systemActor, {
@@ -178,7 +177,7 @@ async function ensureProjects(database: Database) {
     }
     for (const field of benchFields) {
       try {
-        await new FieldsService(context).create(systemActor, key, field as never);
+        await fields.create(systemActor, key, field as never);
       } catch (error) {
         if (!(error instanceof AppError && error.code === 'CONFLICT')) throw error;
       }
@@ -204,7 +203,7 @@ async function generateOpsLog(database: Database) {
 export async function generateData(database: Database, tickets: number, seed = 42): Promise<ImportReport> {
   await ensureProjects(database);
   const context = { config: loadConfig({ LOG_LEVEL: 'silent' }), database, clock: systemClock, metrics: new Registry() };
-  const report = await new ImportService(context).run(systemActor, Readable.from(ticketLines(tickets, seed, Date.now())), {
+  const report = await createServices(context).imports.run(systemActor, Readable.from(ticketLines(tickets, seed, Date.now())), {
     format: 'ndjson',
     strict: false,
     batchSize: 2000,

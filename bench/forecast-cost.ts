@@ -46,5 +46,5 @@ const n = pages.length - 1;
 console.log(
   `${n} pages of 50: forecasts add ${(wall / n).toFixed(1)} ms wall, ${(cpu / n).toFixed(1)} ms CPU per page (${(forecasts / n).toFixed(0)} stage forecasts per page)`,
 );
-await forecast.stop();
+await forecast.close();
 await database.close();

@@ -10,7 +10,7 @@ import { systemClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/database.js';
 import { systemActor } from '../src/modules/access/policy.js';
-import { ImportService } from '../src/modules/import/service.js';
+import { createServices } from '../src/services.js';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -34,7 +34,7 @@ if (!fs.existsSync(file)) {
 const config = loadConfig();
 const database = await openDatabase(config.databaseUrl ? { databaseUrl: config.databaseUrl } : { dataDir: config.dataDir });
 try {
-  const service = new ImportService({ config, database, clock: systemClock, metrics: new Registry() });
+  const service = createServices({ config, database, clock: systemClock, metrics: new Registry() }).imports;
   const report = await service.run(systemActor, fs.createReadStream(file), { format, strict: values.strict });
   for (const error of report.errors) console.log(`line ${error.line}: ${error.reason}`);
   if (report.rejected > report.errors.length) console.log(`… and ${report.rejected - report.errors.length} more rejected rows`);

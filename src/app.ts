@@ -20,6 +20,7 @@ import { registerValidators } from './http/validators.js';
 import { loggerOptions } from './logging.js';
 import type { Actor } from './modules/access/policy.js';
 import { auditRoutes } from './modules/audit/routes.js';
+import { withAccess } from './modules/access/route-access.js';
 import { authPlugin } from './modules/auth/plugin.js';
 import { authRoutes } from './modules/auth/routes.js';
 import { importRoutes } from './modules/import/routes.js';
@@ -42,9 +43,9 @@ import { legacyTicketRoutes } from './modules/tickets/legacy-routes.js';
 import { ticketRoutes } from './modules/tickets/routes.js';
 import { userRoutes } from './modules/users/routes.js';
 import { dashboardPlugin } from './modules/web/plugin.js';
+import { boardRoutes } from './modules/board/routes.js';
 import { createServices, type Services } from './services.js';
-import { Periodic } from './periodic.js';
-import { partitionMaintenance } from './db/partitions.js';
+import { backgroundJobs, Jobs } from './jobs/index.js';
 import { LegacyStageSchema } from './modules/stages/legacy.js';
 import { StageSchema } from './modules/stages/schemas.js';
 import { LegacyTicketSchema } from './modules/tickets/legacy.js';
@@ -57,6 +58,8 @@ declare module 'fastify' {
     clock: Clock;
     services: Services;
     metrics: Registry;
+    /** The background jobs (src/jobs/): the server starts them; a test may start those it names. */
+    jobs: Jobs;
   }
   interface FastifyRequest {
     actor: Actor;
@@ -68,7 +71,7 @@ export type AppOptions = {
   database: Database;
   clock?: Clock;
   logger?: FastifyServerOptions['logger'];
-  /** Start background work (OPS delivery worker and poller); the server sets it, tests drive the work by hand. */
+  /** Start the background jobs (src/jobs/) once ready; the server sets it, tests drive the work by hand. */
   backgroundJobs?: boolean;
 };
 
@@ -130,7 +133,7 @@ export async function buildApp(options: AppOptions) {
     globalDecompression: false,
   });
   await app.register(swagger, openApiOptions(config));
-  await app.register(swaggerUi, { routePrefix: '/docs' });
+  await app.register(withAccess('public', (docs) => docs.register(swaggerUi, { routePrefix: '/docs' })));
 
   // Before every route: each one is authenticated and checked against its access rule.
   await app.register(authPlugin);
@@ -146,41 +149,27 @@ export async function buildApp(options: AppOptions) {
   await app.register(stageRoutes, { prefix: '/api' });
   await app.register(projectRoutes, { prefix: '/api' });
   await app.register(fieldRoutes, { prefix: '/api' });
-  await app.register(workflowRoutes, { prefix: '/api', backgroundJobs: options.backgroundJobs ?? false });
-  await app.register(monitorRoutes, { prefix: '/api', backgroundJobs: options.backgroundJobs ?? false });
-  await app.register(forecastRoutes, { prefix: '/api', backgroundJobs: options.backgroundJobs ?? false });
-  await app.register(eventRoutes, { prefix: '/api', backgroundJobs: options.backgroundJobs ?? false });
+  await app.register(workflowRoutes, { prefix: '/api' });
+  await app.register(monitorRoutes, { prefix: '/api' });
+  await app.register(forecastRoutes, { prefix: '/api' });
+  await app.register(eventRoutes, { prefix: '/api' });
   await app.register(searchRoutes, { prefix: '/api' });
   await app.register(viewRoutes, { prefix: '/api' });
   await app.register(exportRoutes, { prefix: '/api' });
-  await app.register(opsRoutes, { prefix: '/api', backgroundJobs: options.backgroundJobs ?? false });
+  await app.register(opsRoutes, { prefix: '/api' });
   await app.register(importRoutes, { prefix: '/api' });
   await app.register(notificationRoutes, { prefix: '/api' });
   await app.register(webhookRoutes, { prefix: '/api' });
   await app.register(legacyTicketRoutes);
   await app.register(legacyStageRoutes);
+  await app.register(boardRoutes, { prefix: '/api' });
   await app.register(dashboardPlugin);
 
-  if (options.backgroundJobs) {
-    const partitions = partitionMaintenance(database, config);
-    const maintain = new Periodic(
-      () => partitions.maintain(clock.now()),
-      (error) => app.log.error({ err: error }, 'history partition maintenance failed'),
-    );
-    app.addHook('onReady', async () => {
-      // Once at start (months ahead exist before the first write of a new month), then hourly.
-      await partitions
-        .maintain(clock.now())
-        .catch((error: unknown) => app.log.error({ err: error }, 'history partition maintenance failed'));
-      maintain.start(3_600_000);
-    });
-    app.addHook('preClose', async () => maintain.stop());
-    const { dispatcher, events } = app.services;
-    app.addHook('onReady', async () => {
-      await dispatcher.start(events.feed, (error) => app.log.error({ err: error }, 'handing ticket events to their consumers failed'));
-    });
-    app.addHook('preClose', async () => dispatcher.stop());
-  }
+  // Every periodic job and consumer, one lifecycle: started once the server is ready, stopped before it closes.
+  const jobs = new Jobs(backgroundJobs({ config, database, clock, services: app.services, log: app.log }), app.log);
+  app.decorate('jobs', jobs);
+  if (options.backgroundJobs) app.addHook('onReady', async () => jobs.start());
+  app.addHook('preClose', async () => jobs.stop());
 
   return app;
 }

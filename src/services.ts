@@ -3,6 +3,7 @@ import type { Config } from './config.js';
 import type { Database } from './db/database.js';
 import type { Registry } from 'prom-client';
 import { AuditLog } from './modules/audit/service.js';
+import { BoardService } from './modules/board/service.js';
 import type { TokenWithUser } from './modules/auth/repository.js';
 import { AuthService } from './modules/auth/service.js';
 import { TokensService } from './modules/auth/tokens.js';
@@ -37,7 +38,7 @@ export type ServiceContext = {
 
 /** Every service, built once per app and shared by both faces. */
 export function createServices(context: ServiceContext) {
-  // The audit log first: other services record into it inside their own transactions.
+  // The audit log first: every service that changes something records it here inside its own transaction.
   const audit = new AuditLog(context);
   const auth = new AuthService(context, audit);
   // API tokens checked recently: a request need not ask the database for its credentials. Any change to users or
@@ -45,15 +46,16 @@ export function createServices(context: ServiceContext) {
   const credentials = new TtlCache<TokenWithUser>(context.clock, context.config.auth.tokenCacheSeconds * 1000, 10_000);
   const tokens = new TokensService(context, audit, credentials);
   const users = new UsersService(context, audit, credentials);
-  const fields = new FieldsService(context);
-  const tickets = new TicketsService(context, fields);
-  const views = new ViewsService(context, tickets);
-  const stages = new StagesService(context);
-  const projects = new ProjectsService(context);
-  const workflow = new WorkflowService(context, { tickets, projects, fields });
+  const fields = new FieldsService(context, audit);
+  const tickets = new TicketsService(context, fields, audit);
+  const views = new ViewsService(context, tickets, audit);
+  const stages = new StagesService(context, audit);
+  const projects = new ProjectsService(context, audit);
+  const workflow = new WorkflowService(context, { tickets, projects, fields, audit });
   tickets.enterFirstStage = (tx, ticketId, actor) => workflow.enterFirstStage(tx, ticketId, actor);
   const sweeper = new DelaySweeper(context);
   const monitor = new MonitorService(context);
+  const board = new BoardService(context);
   const forecast = new ForecastService(context);
   const events = new EventsService(context);
   const outbox = new Outbox(context.database.db, context.clock, {
@@ -62,9 +64,9 @@ export function createServices(context: ServiceContext) {
     batchSize: 20,
     defaultBackoff: { baseMs: context.config.ops.retryBaseMs, maxMs: context.config.ops.retryMaxMs },
   });
-  const ops = new OpsService(context, outbox, workflow);
+  const ops = new OpsService(context, outbox, workflow, audit);
   const mailer = new Mailer(context, outbox);
-  const imports = new ImportService(context, fields);
+  const imports = new ImportService(context, fields, audit);
   // Consumers of ticket history (notifications, webhooks) register here; the server runs it.
   const dispatcher = new EventDispatcher(context.database.db, context.clock);
   dispatcher.register(new Notifier(context.clock, mailer, new Digests(outbox, mailer)));
@@ -80,6 +82,7 @@ export function createServices(context: ServiceContext) {
     workflow,
     sweeper,
     monitor,
+    board,
     forecast,
     events,
     audit,

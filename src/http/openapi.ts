@@ -1,7 +1,7 @@
 import type { SwaggerOptions } from '@fastify/swagger';
 import type { FastifySchema } from 'fastify';
 import type { Config } from '../config.js';
-import { accessRuleFor, ruleAction, type AccessRule } from '../modules/access/route-access.js';
+import { ruleAction, type AccessRule } from '../modules/access/route-access.js';
 import { CSRF_COOKIE, SESSION_COOKIE, unsafeMethods } from '../modules/auth/plugin.js';
 import { webhookOpenApi } from '../modules/webhooks/openapi.js';
 import { operationIds } from './operation-ids.js';
@@ -96,7 +96,7 @@ export function openApiOptions(config: Config): SwaggerOptions {
       const methods = [route.method].flat().filter((method) => method !== 'HEAD');
       if (schema?.hide || methods.length !== 1) return { schema, url };
       const [method] = methods;
-      const rule = accessRuleFor(method, url, route.config?.access) ?? null;
+      const rule = route.config?.access ?? null;
       const note = permissionNote(rule);
       const documented: FastifySchema & { operationId?: string; security?: SecurityRequirement[]; description?: string } = {
         ...schema,

@@ -43,6 +43,7 @@ export const auditRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/audit',
     {
+      config: { access: 'audit:read' },
       schema: {
         tags: ['accounts'],
         summary: 'The audit log, newest first (admin)',

@@ -4,8 +4,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest, FastifySchema } fro
 import fp from 'fastify-plugin';
 import { AppError } from '../../errors.js';
 import { anonymousActor, assertCan, type Actor } from '../access/policy.js';
-import { accessRuleFor, ruleAction, type AccessRule } from '../access/route-access.js';
-import { auditWrites } from '../audit/writes.js';
+import { ruleAction, type AccessRule } from '../access/route-access.js';
 import { sha256 } from './secrets.js';
 
 export const SESSION_COOKIE = 'stageline_session';
@@ -54,8 +53,8 @@ function unauthenticated(reply: FastifyReply, message: string): AppError {
 }
 
 /**
- * Authentication and the route-level access check for every request. Each route's rule comes from its
- * `config.access` or the table in `access/route-access.ts`; credentials are an API token
+ * Authentication and the route-level access check for every request. Each route declares its rule in
+ * `config.access`; credentials are an API token
  * (`Authorization: Bearer …`) or the session cookie, whose writes must carry the CSRF token. Also the general
  * rate limit, keyed by user (or address without credentials).
  */
@@ -80,7 +79,7 @@ export const authPlugin = fp(
         routes.push({
           method,
           url: route.url,
-          rule: accessRuleFor(method, route.url, route.config?.access) ?? null,
+          rule: route.config?.access ?? null,
           schema: route.schema,
         });
       }
@@ -92,22 +91,17 @@ export const authPlugin = fp(
 
     const rules = new Map<string, AccessRule | null>();
     const ruleOf = (request: FastifyRequest): AccessRule | null => {
-      const { url, method, config } = request.routeOptions;
+      const { url, config } = request.routeOptions;
       // No route matched: the 404 answer (or the single-page app's fallback) needs no credentials.
       if (url === undefined) return 'public';
       const key = `${request.method} ${url}`;
       let rule = rules.get(key);
       if (rule === undefined) {
-        rule = request.method === 'OPTIONS' ? 'public' : (accessRuleFor([method].flat()[0] ?? request.method, url, config.access) ?? null);
+        rule = request.method === 'OPTIONS' ? 'public' : (config.access ?? null);
         rules.set(key, rule);
       }
       return rule;
     };
-
-    auditWrites(app, (request) => {
-      const rule = ruleOf(request);
-      return rule === null ? null : ruleAction(rule);
-    });
 
     const authenticate = async (request: FastifyRequest, reply: FastifyReply, rule: AccessRule | null): Promise<Actor> => {
       const header = request.headers.authorization;

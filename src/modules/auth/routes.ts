@@ -24,6 +24,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/auth/login',
     {
+      config: { access: 'public' },
       schema: {
         tags: ['accounts'],
         summary: 'Sign in with email and password: sets the session cookie',
@@ -63,6 +64,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/auth/logout',
     {
+      config: { access: 'account:read' },
       schema: {
         tags: ['accounts'],
         summary: 'End this session',
@@ -79,6 +81,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/me',
     {
+      config: { access: 'account:read' },
       schema: {
         tags: ['accounts'],
         summary: 'Who you are signed in as',
@@ -100,6 +103,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/tokens',
     {
+      config: { access: 'account:read' },
       schema: {
         tags: ['accounts'],
         summary: 'Your API tokens (admins: ?user_id= for another user)',
@@ -120,6 +124,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/tokens',
     {
+      config: { access: 'account:write' },
       schema: {
         tags: ['accounts'],
         summary: 'Create an API token: the answer is the only time it is shown',
@@ -136,6 +141,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/tokens/:id',
     {
+      config: { access: 'account:write' },
       schema: {
         tags: ['accounts'],
         summary: 'Revoke an API token',

@@ -16,21 +16,9 @@ const EventsHeaders = Type.Object({
   'last-event-id': Type.Optional(Type.String({ maxLength: 64, description: 'Resume after this event id' })),
 });
 
-export type EventsPluginOptions = {
-  /** Prune the change log hourly. Only the server sets it. */
-  backgroundJobs?: boolean;
-};
-
-export const eventRoutes: FastifyPluginAsyncTypebox<EventsPluginOptions> = async (app, options) => {
+export const eventRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const events = app.services.events;
   const streams = new Set<ChangeStream>();
-  if (options.backgroundJobs) {
-    const prune = () => events.prune(app.clock.now()).catch((error: unknown) => app.log.error({ err: error }, 'change log pruning failed'));
-    const timer = setInterval(prune, 3_600_000);
-    timer.unref();
-    app.addHook('onReady', async () => void prune());
-    app.addHook('onClose', async () => clearInterval(timer));
-  }
 
   // Before the server stops waiting for connections: open streams would otherwise hold it open.
   app.addHook('preClose', async () => {

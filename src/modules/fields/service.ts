@@ -1,6 +1,7 @@
 import type { Clock } from '../../clock.js';
 import type { Db, Executor } from '../../db/database.js';
 import { AppError, invalid, notFound, type ErrorDetail } from '../../errors.js';
+import type { AuditLog } from '../audit/service.js';
 import type { ServiceContext } from '../../services.js';
 import { assertCan, type Actor } from '../access/policy.js';
 import { ProjectsRepository, type ProjectRow } from '../projects/repository.js';
@@ -29,7 +30,10 @@ export class FieldsService {
   private readonly fields = new FieldsRepository();
   private readonly projects = new ProjectsRepository();
 
-  constructor(context: ServiceContext) {
+  constructor(
+    context: ServiceContext,
+    private readonly audit: AuditLog,
+  ) {
     this.db = context.database.db;
     this.clock = context.clock;
   }
@@ -120,11 +124,23 @@ export class FieldsService {
         updated_at: now,
       });
       await this.fields.ensureIndex(tx, created.key, created.type);
+      await this.audit.record(tx, {
+        actor,
+        action: 'field.created',
+        target: { type: 'project', id: project.id },
+        details: { key: created.key, fields: Object.keys(input) },
+      });
       return created;
     });
   }
 
-  async update(actor: Actor, projectRef: string, key: string, input: FieldPatchInput): Promise<FieldDefinitionRow> {
+  async update(
+    actor: Actor,
+    projectRef: string,
+    key: string,
+    input: FieldPatchInput,
+    action = 'field.updated',
+  ): Promise<FieldDefinitionRow> {
     assertCan(actor, 'project:write');
     if (input.key !== undefined && input.key !== key) invalid([{ field: 'key', problem: 'cannot change; create a new field instead' }]);
     return this.db.transaction().execute(async (tx) => {
@@ -156,6 +172,12 @@ export class FieldsService {
         }
       }
       const checkedDefault = defaultValue === null ? null : (checkValue({ key, type, options }, defaultValue).value ?? null);
+      await this.audit.record(tx, {
+        actor,
+        action,
+        target: { type: 'project', id: project.id },
+        details: { key, fields: Object.keys(input) },
+      });
       return this.fields.update(tx, project.id, key, {
         type,
         options: options === null ? null : JSON.stringify(options),
@@ -178,7 +200,7 @@ export class FieldsService {
 
   /** Archives, never deletes: values stay on tickets and history naming the field stays readable. */
   async archive(actor: Actor, projectRef: string, key: string): Promise<FieldDefinitionRow> {
-    return this.update(actor, projectRef, key, { archived: true });
+    return this.update(actor, projectRef, key, { archived: true }, 'field.archived');
   }
 
   /** The live field keys the actor may see across projects, in key order (an export's `field.<key>` columns). */

@@ -30,17 +30,9 @@ const LikelyTicket = Type.Object({
 });
 const iso = (value: Date | null) => (value ? value.toISOString() : null);
 
-export type ForecastPluginOptions = {
-  /** Refresh the models on a timer. Only the server sets it; tests call `services.forecast.refresh()`. */
-  backgroundJobs?: boolean;
-};
-
-export const forecastRoutes: FastifyPluginAsyncTypebox<ForecastPluginOptions> = async (app, options) => {
+export const forecastRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const forecast = app.services.forecast;
-  if (options.backgroundJobs) {
-    app.addHook('onReady', async () => forecast.start((error) => app.log.error({ err: error }, 'forecast refresh failed')));
-  }
-  app.addHook('onClose', async () => forecast.stop());
+  app.addHook('onClose', async () => forecast.close());
 
   app.get(
     '/monitor/likely',

@@ -1,6 +1,5 @@
 import type { Clock } from '../../clock.js';
 import { openDatabase, type Database, type Db } from '../../db/database.js';
-import { Periodic } from '../../periodic.js';
 import type { ServiceContext } from '../../services.js';
 import type { Calendar } from '../projects/calendar.js';
 import { forecastOne, type Forecast, type ForecastContext } from './forecast.js';
@@ -34,8 +33,6 @@ export class ForecastService {
   private readonly repository = new ForecastRepository();
   private readonly scans = new ForecastScanRepository();
   private readonly built = new Map<string, Built>();
-  private periodic: Periodic | null = null;
-  private scanner: Periodic | null = null;
   private readonly databaseUrl: string | null;
   private historyDatabase: Promise<Database> | null = null;
   private refreshing: Promise<number> | null = null;
@@ -210,17 +207,8 @@ export class ForecastService {
     return out;
   }
 
-  /** Refreshes every `intervalMs` (and once at start) and scans every `scanIntervalMs` until `stop()`; only the server starts this. */
-  start(onError: (error: unknown) => void, intervalMs = REFRESH_INTERVAL_MS, scanIntervalMs = SCAN_INTERVAL_MS): void {
-    this.periodic ??= new Periodic(() => this.refresh(), onError);
-    this.periodic.start(intervalMs);
-    this.scanner ??= new Periodic(() => this.scan(), onError);
-    this.scanner.start(scanIntervalMs);
-    this.refresh().catch(onError);
-  }
-
-  async stop(): Promise<void> {
-    await Promise.all([this.periodic?.stop(), this.scanner?.stop()]);
+  /** The history connection (PostgreSQL); the background jobs (src/jobs/) are stopped before this. */
+  async close(): Promise<void> {
     const history = this.historyDatabase;
     this.historyDatabase = null;
     if (history) await history.then((database) => database.close()).catch(() => {});

@@ -2,11 +2,12 @@ import { newId } from '../../ids.js';
 import type { Readable } from 'node:stream';
 import { isoTime, type Clock } from '../../clock.js';
 import type { Db, Tx } from '../../db/database.js';
+import type { AuditLog } from '../audit/service.js';
 import type { ServiceContext } from '../../services.js';
 import { AppError } from '../../errors.js';
 import { assertCan, type Actor } from '../access/policy.js';
 import type { FieldDefinitionRow } from '../fields/repository.js';
-import { FieldsService } from '../fields/service.js';
+import type { FieldsService } from '../fields/service.js';
 import { valueFromText } from '../fields/values.js';
 import { ImportRepository, type ImportEventRow, type ImportStageRow, type ImportTicketRow } from './repository.js';
 import { replayVisits } from './replay.js';
@@ -54,7 +55,8 @@ export class ImportService {
 
   constructor(
     context: ServiceContext,
-    private readonly fields: FieldsService = new FieldsService(context),
+    private readonly fields: FieldsService,
+    private readonly audit: AuditLog,
   ) {
     this.db = context.database.db;
     this.repository = new ImportRepository(context.database.stageRows);
@@ -115,7 +117,7 @@ export class ImportService {
         await this.db.transaction().execute(async (tx) => {
           await consume(async (batch) => {
             // After the first bad row nothing more is written; the rest is still read, to report every bad row.
-            if (report.rejected === 0) apply(await this.write(tx, actor, batch));
+            if (report.rejected === 0) apply(await this.writeAudited(tx, actor, batch));
           });
           if (report.rejected > 0) throw new Refused();
         });
@@ -131,7 +133,7 @@ export class ImportService {
       const writing = new Set<Promise<void>>();
       const writeBatch = async (batch: ImportRow[], retry = true): Promise<void> => {
         try {
-          apply(await this.db.transaction().execute((tx) => this.write(tx, actor, batch)));
+          apply(await this.db.transaction().execute((tx) => this.writeAudited(tx, actor, batch)));
         } catch (error) {
           // Two batches naming the same external ids in another order may deadlock: the loser runs once more.
           if (retry && (error as { code?: string }).code === DEADLOCK) return writeBatch(batch, false);
@@ -150,6 +152,23 @@ export class ImportService {
     report.seconds = Math.round(performance.now() - started) / 1000;
     report.tickets_per_second = report.seconds > 0 ? Math.round(report.imported / report.seconds) : report.imported;
     return report;
+  }
+
+  /** One batch and its audit entry, in the batch's transaction: a batch committed is a batch recorded. */
+  private async writeAudited(tx: Tx, actor: Actor, batch: ImportRow[]): Promise<BatchOutcome> {
+    const outcome = await this.write(tx, actor, batch);
+    await this.audit.record(tx, {
+      actor,
+      action: 'ticket.imported',
+      target: null,
+      details: {
+        lines: [batch[0].line, batch[batch.length - 1].line],
+        imported: outcome.imported,
+        existing: outcome.existing,
+        rejected: outcome.rejected.length,
+      },
+    });
+    return outcome;
   }
 
   /** A row's custom field values as the API checks them on create (CSV text read by each field's type first). */

@@ -1,7 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { Envelope, ErrorBody, ListEnvelope, ok, okList } from '../../http/envelope.js';
-import { Periodic } from '../../periodic.js';
 import {
   AgingBucket,
   DelayedQuery,
@@ -18,24 +17,8 @@ const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody };
 const tags = ['monitor'];
 const config = { access: 'monitor:read' as const };
 
-/** How often the server folds the tallies' deltas: readers sum what is not folded yet, so this only bounds their rows. */
-const FOLD_INTERVAL_MS = 2_000;
-
-export type MonitorPluginOptions = {
-  /** Fold the tallies on a timer. Only the server sets it; tests call `services.monitor.foldTallies()`. */
-  backgroundJobs?: boolean;
-};
-
-export const monitorRoutes: FastifyPluginAsyncTypebox<MonitorPluginOptions> = async (app, options) => {
+export const monitorRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const monitor = app.services.monitor;
-  if (options.backgroundJobs) {
-    const folder = new Periodic(
-      () => monitor.foldTallies(),
-      (error) => app.log.error({ err: error }, 'folding the tallies failed'),
-    );
-    app.addHook('onReady', async () => folder.start(FOLD_INTERVAL_MS));
-    app.addHook('onClose', async () => folder.stop());
-  }
 
   app.get(
     '/monitor/overview',

@@ -1,9 +1,9 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { legacy } from '../access/route-access.js';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Envelope, ErrorBody, ListEnvelope, ok, okList } from '../../http/envelope.js';
 import { IdParams } from '../../http/schema-helpers.js';
 import type { OpsLogAction } from '../../db/types.js';
-import { startOpsSim } from '../../ops-sim/server.js';
 import { OpsCallbackBody, opsHeaders } from './contract.js';
 import { presentHandOff, presentLogEntry } from './presenter.js';
 import {
@@ -21,11 +21,6 @@ import {
 } from './schemas.js';
 import type { SendOutcome } from './service.js';
 
-export type OpsPluginOptions = {
-  /** Run the delivery worker and status poller (and, without OPS_URL, the in-process simulator). Only the server sets it. */
-  backgroundJobs: boolean;
-};
-
 const errors = { 400: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 const tags = ['ops'];
 
@@ -34,7 +29,7 @@ function actionsOf(list: string | undefined): OpsLogAction[] | undefined {
 }
 
 /** `POST /api/ops/:id`, `GET /api/status/:id` (the old backend's routes, same envelope), the queue, the log, callbacks. */
-export const opsRoutes: FastifyPluginAsyncTypebox<OpsPluginOptions> = async (app, options) => {
+export const opsRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const ops = app.services.ops;
 
   /** 200 with the old backend's `{ ticketId, opsId, timestamp }` when delivered, else 202 with the hand-off. */
@@ -60,6 +55,7 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsPluginOptions> = async (app
   app.post(
     '/ops/:id',
     {
+      config: { access: legacy('ops:send') },
       schema: sendSchema(
         'Send a ticket to OPS',
         'Records the hand-off durably (the ticket becomes `pending`), then delivers it. 200 with the OPS id when OPS accepts ' +
@@ -88,6 +84,7 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsPluginOptions> = async (app
   app.get(
     '/status/:id',
     {
+      config: { access: legacy('ops:read') },
       schema: {
         tags,
         summary: "Ask OPS for a ticket's state",
@@ -206,23 +203,7 @@ export const opsRoutes: FastifyPluginAsyncTypebox<OpsPluginOptions> = async (app
 
   await app.register(callbackRoute);
 
-  if (options.backgroundJobs) {
-    let sim: Awaited<ReturnType<typeof startOpsSim>> | null = null;
-    app.addHook('onReady', async () => {
-      if (!ops.client.baseUrl) {
-        sim = await startOpsSim({ seed: Date.now() % 2 ** 32 });
-        ops.client.useBaseUrl(sim.url);
-        app.log.info({ url: sim.url }, 'OPS_URL is not set: running the OPS simulator in-process');
-      }
-      ops.startBackground((error) => app.log.error({ err: error }, 'OPS background work failed'));
-    });
-    app.addHook('onClose', async () => {
-      await ops.close();
-      await sim?.close();
-    });
-  } else {
-    app.addHook('onClose', async () => ops.close());
-  }
+  app.addHook('onClose', async () => ops.close());
 };
 
 /** The callback needs the raw body for its signature, so it lives in a context with its own JSON parser. */

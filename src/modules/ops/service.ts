@@ -1,10 +1,10 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Clock } from '../../clock.js';
 import type { OpsConfig } from '../../config.js';
-import { unlessUnavailable } from '../../db/availability.js';
 import type { Db, Executor, Tx } from '../../db/database.js';
 import type { OpsLogAction, OutboxRow, TicketRow, TicketRowUpdate, TicketStatus } from '../../db/types.js';
 import { AppError, fail } from '../../errors.js';
+import type { AuditLog } from '../audit/service.js';
 import type { ServiceContext } from '../../services.js';
 import { assertCan, type Actor } from '../access/policy.js';
 import type { TicketEvent } from '../tickets/repository.js';
@@ -63,13 +63,12 @@ export class OpsService {
   readonly #repository = new OpsRepository();
   readonly #metrics: OpsMetrics;
   #pollCursor: string | null = null;
-  #pollTimer: NodeJS.Timeout | null = null;
-  #polling: Promise<unknown> | null = null;
 
   constructor(
     context: ServiceContext,
     outbox: Outbox,
     private readonly workflow: Pick<WorkflowService, 'enterFinalStage'>,
+    private readonly audit: AuditLog,
   ) {
     this.#db = context.database.db;
     this.#clock = context.clock;
@@ -133,6 +132,12 @@ export class OpsService {
         maxAttempts: this.#config.maxAttempts,
       });
       await this.#changeTicket(tx, ticket, { status: 'pending', ops_error: null }, actor, null);
+      await this.audit.record(tx, {
+        actor,
+        action: action === 'retry' ? 'ops.retried' : 'ops.sent',
+        target: { type: 'ticket', id: ticket.id },
+        details: { handOff: job.id, force: options.force ?? false },
+      });
       return job;
     });
     this.#outbox.nudge();
@@ -428,34 +433,8 @@ export class OpsService {
     return this.#repository.listLogs(this.#db, { ...filters, ticketId }, limit, cursor);
   }
 
-  // ── Background work (the running server only) ──────────────────────────────────────────────
-
-  /** Starts the delivery worker and (with OPS_SYNC_INTERVAL > 0) the status poller. */
-  startBackground(onError: (error: unknown) => void): void {
-    this.#outbox.start(1000);
-    const intervalMs = this.#config.syncIntervalSeconds * 1000;
-    if (intervalMs === 0) return;
-    const reportError = unlessUnavailable(onError);
-    const tick = () => {
-      this.#polling = this.pollOnce()
-        .catch(reportError)
-        .finally(() => {
-          this.#polling = null;
-          if (this.#pollTimer) this.#pollTimer = setTimeout(tick, intervalMs).unref();
-        });
-    };
-    this.#pollTimer = setTimeout(tick, intervalMs).unref();
-  }
-
-  async stopBackground(): Promise<void> {
-    if (this.#pollTimer) clearTimeout(this.#pollTimer);
-    this.#pollTimer = null;
-    await this.#polling;
-    await this.#outbox.stop();
-  }
-
+  /** The OPS client's connections; the background jobs (src/jobs/) are stopped before this. */
   async close(): Promise<void> {
-    await this.stopBackground();
     await this.client.close();
   }
 

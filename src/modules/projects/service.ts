@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../clock.js';
 import type { Db, Executor, Tx } from '../../db/database.js';
 import { AppError, invalid, notFound, type ErrorDetail } from '../../errors.js';
+import type { AuditLog } from '../audit/service.js';
 import type { ServiceContext } from '../../services.js';
 import { assertCan, type Actor } from '../access/policy.js';
 import { calendarProblems, type Calendar } from './calendar.js';
@@ -73,7 +74,10 @@ export class ProjectsService {
   private readonly clock: Clock;
   private readonly projects = new ProjectsRepository();
 
-  constructor(context: ServiceContext) {
+  constructor(
+    context: ServiceContext,
+    private readonly audit: AuditLog,
+  ) {
     this.db = context.database.db;
     this.clock = context.clock;
   }
@@ -144,6 +148,12 @@ export class ProjectsService {
       });
       await this.saveDefinitions(tx, project.id, [], input.stages);
       await this.projects.adoptTickets(tx, project);
+      await this.audit.record(tx, {
+        actor,
+        action: 'project.created',
+        target: { type: 'project', id: project.id },
+        details: { fields: Object.keys(input) },
+      });
       return this.view(tx, project, false);
     });
   }
@@ -202,6 +212,12 @@ export class ProjectsService {
       });
       if (input.stages) await this.saveDefinitions(tx, project.id, existing, input.stages);
       await this.projects.adoptTickets(tx, updated);
+      await this.audit.record(tx, {
+        actor,
+        action: 'project.updated',
+        target: { type: 'project', id: project.id },
+        details: { fields: Object.keys(input) },
+      });
       return this.view(tx, updated, false);
     });
   }

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { legacy } from '../access/route-access.js';
 import { Type } from 'typebox';
 import { ErrorBody } from '../../http/envelope.js';
 import { setLegacyPageHeaders } from '../../http/legacy.js';
@@ -24,6 +25,7 @@ export const legacyStageRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/stages',
     {
+      config: { access: legacy('stage:read') },
       schema: {
         tags: ['legacy'],
         summary: `All stages as a bare array (newest ${maxLimit} per page; X-Total-Count and Link headers)`,
@@ -40,20 +42,27 @@ export const legacyStageRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/stages',
-    { schema: { tags: ['legacy'], summary: 'Create a stage', body: LegacyStageInput, response: { 201: LegacyStage, ...errors } } },
+    {
+      config: { access: legacy('stage:write') },
+      schema: { tags: ['legacy'], summary: 'Create a stage', body: LegacyStageInput, response: { 201: LegacyStage, ...errors } },
+    },
     async (request, reply) =>
       reply.status(201).send((await present([await stages.create(request.actor, fromLegacyStageInput(request.body))]))[0]),
   );
 
   app.get(
     '/stages/:id',
-    { schema: { tags: ['legacy'], summary: 'A stage with its major stage', params: IdParams, response: { 200: LegacyStage, ...errors } } },
+    {
+      config: { access: legacy('stage:read') },
+      schema: { tags: ['legacy'], summary: 'A stage with its major stage', params: IdParams, response: { 200: LegacyStage, ...errors } },
+    },
     async (request) => (await present([await stages.get(request.actor, request.params.id)]))[0],
   );
 
   app.put(
     '/stages/:id',
     {
+      config: { access: legacy('stage:write') },
       schema: {
         tags: ['legacy'],
         summary: 'Change the fields present in the body',

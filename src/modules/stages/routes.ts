@@ -15,6 +15,7 @@ export const stageRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/stages',
     {
+      config: { access: 'stage:read' },
       schema: {
         tags: ['stages'],
         summary: 'List stage records',
@@ -35,7 +36,10 @@ export const stageRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/stages',
-    { schema: { tags: ['stages'], summary: 'Create a stage record', body: StageCreate, response: { 201: Envelope(Stage), ...errors } } },
+    {
+      config: { access: 'stage:write' },
+      schema: { tags: ['stages'], summary: 'Create a stage record', body: StageCreate, response: { 201: Envelope(Stage), ...errors } },
+    },
     async (request, reply) => {
       const stage = await stages.create(request.actor, request.body);
       reply.header('etag', `"${stage.version}"`).header('location', `/api/stages/${stage.id}`);
@@ -46,6 +50,7 @@ export const stageRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/stages/:id',
     {
+      config: { access: 'stage:read' },
       schema: { tags: ['stages'], summary: 'Get a stage by id or number', params: IdParams, response: { 200: Envelope(Stage), ...errors } },
     },
     async (request, reply) => {
@@ -59,6 +64,7 @@ export const stageRoutes: FastifyPluginAsyncTypebox = async (app) => {
     app[method](
       '/stages/:id',
       {
+        config: { access: 'stage:write' },
         schema: {
           tags: ['stages'],
           summary: `Change the fields present in the body (${method.toUpperCase()})`,
@@ -79,6 +85,7 @@ export const stageRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/stages/:id',
     {
+      config: { access: 'stage:delete' },
       schema: {
         tags: ['stages'],
         summary: 'Delete a stage (409 for a major stage with minor stages unless cascade=true)',

@@ -3,6 +3,7 @@ import type { Clock } from '../../clock.js';
 import type { Database, Db, Tx } from '../../db/database.js';
 import type { StageRow, StageRowUpdate, StageType } from '../../db/types.js';
 import { AppError, fail, invalid, notFound, type ErrorDetail } from '../../errors.js';
+import type { AuditLog } from '../audit/service.js';
 import type { ServiceContext } from '../../services.js';
 import { assertCan, ticketVisibility, type Actor } from '../access/policy.js';
 import { isWellFormedId, numberRef } from '../tickets/validation.js';
@@ -38,7 +39,10 @@ export class StagesService {
   private readonly clock: Clock;
   private readonly stages = new StagesRepository();
 
-  constructor(context: ServiceContext) {
+  constructor(
+    context: ServiceContext,
+    private readonly audit: AuditLog,
+  ) {
     this.db = context.database.db;
     this.database = context.database;
     this.clock = context.clock;
@@ -161,6 +165,12 @@ export class StagesService {
         created_at: now,
         updated_at: now,
       });
+      await this.audit.record(tx, {
+        actor,
+        action: 'stage.created',
+        target: { type: 'stage', id: row.id },
+        details: { fields: Object.keys(body) },
+      });
       return (await this.views(tx, [row]))[0];
     });
   }
@@ -197,6 +207,12 @@ export class StagesService {
         ([field, value]) => JSON.stringify(value ?? null) !== JSON.stringify((stage as Record<string, unknown>)[field] ?? null),
       );
       const row = changed ? await this.stages.update(tx, stage.id, { ...next, updated_at: this.clock.now() }) : stage;
+      await this.audit.record(tx, {
+        actor,
+        action: 'stage.updated',
+        target: { type: 'stage', id: stage.id },
+        details: { fields: Object.keys(body) },
+      });
       return (await this.views(tx, [row]))[0];
     });
   }
@@ -214,6 +230,7 @@ export class StagesService {
         );
       }
       await this.stages.delete(tx, [...minors, stage.id], this.clock.now());
+      await this.audit.record(tx, { actor, action: 'stage.deleted', target: { type: 'stage', id: stage.id }, details: { minors } });
       return view;
     });
   }

@@ -98,13 +98,20 @@ export const systemRoutes: FastifyPluginAsyncTypebox = async (app) => {
   });
   app.addHook('onClose', async () => stopWatching());
 
-  app.get('/healthz', { schema: { tags: ['system'], summary: 'The process is up', response: { 200: Health } } }, async () => ({
-    status: 'ok',
-  }));
+  app.get(
+    '/healthz',
+    { config: { access: 'public' }, schema: { tags: ['system'], summary: 'The process is up', response: { 200: Health } } },
+    async () => ({
+      status: 'ok',
+    }),
+  );
 
   app.get(
     '/readyz',
-    { schema: { tags: ['system'], summary: 'The database answers', response: { 200: Readiness, 503: ErrorBody } } },
+    {
+      config: { access: 'public' },
+      schema: { tags: ['system'], summary: 'The database answers', response: { 200: Readiness, 503: ErrorBody } },
+    },
     async (request, reply) => {
       try {
         await sql`select 1`.execute(app.database.db);
@@ -131,6 +138,7 @@ export const systemRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/metrics',
     {
+      config: { access: 'metrics:read' },
       schema: {
         tags: ['system'],
         summary: 'Prometheus metrics (public when METRICS_PUBLIC=true)',
@@ -147,5 +155,5 @@ export const systemRoutes: FastifyPluginAsyncTypebox = async (app) => {
     },
   );
 
-  app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
+  app.get('/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () => app.swagger());
 };

@@ -1,4 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
+import { legacy } from '../access/route-access.js';
 import { Type } from 'typebox';
 import { ErrorBody } from '../../http/envelope.js';
 import { setLegacyPageHeaders } from '../../http/legacy.js';
@@ -27,6 +28,7 @@ export const legacyTicketRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/tickets',
     {
+      config: { access: legacy('ticket:read') },
       schema: {
         tags: ['legacy'],
         summary: `All tickets as a bare array (newest ${maxLimit} per page; X-Total-Count and Link headers)`,
@@ -44,6 +46,7 @@ export const legacyTicketRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/tickets',
     {
+      config: { access: legacy('ticket:create') },
       schema: {
         tags: ['legacy'],
         summary: 'Create a ticket (either vocabulary)',
@@ -61,6 +64,7 @@ export const legacyTicketRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/tickets/:id',
     {
+      config: { access: legacy('ticket:read') },
       schema: {
         tags: ['legacy'],
         summary: 'A ticket with its current stage and all its stages',
@@ -74,6 +78,7 @@ export const legacyTicketRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.put(
     '/tickets/:id',
     {
+      config: { access: legacy('ticket:update') },
       schema: {
         tags: ['legacy'],
         summary: 'Change the fields present in the body (omitted fields are kept)',
@@ -96,6 +101,7 @@ export const legacyTicketRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/tickets/:id',
     {
+      config: { access: legacy('ticket:delete') },
       schema: { tags: ['legacy'], summary: 'Delete a ticket (204, no body)', params: IdParams, response: { 204: Type.Null(), ...errors } },
     },
     async (request, reply) => {

@@ -15,6 +15,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/tickets',
     {
+      config: { access: 'ticket:read' },
       schema: {
         tags: ['tickets'],
         summary: 'List tickets (filters, sort, cursor paging)',
@@ -35,7 +36,10 @@ export const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   app.post(
     '/tickets',
-    { schema: { tags: ['tickets'], summary: 'Create a ticket', body: TicketCreate, response: { 201: Envelope(Ticket), ...errors } } },
+    {
+      config: { access: 'ticket:create' },
+      schema: { tags: ['tickets'], summary: 'Create a ticket', body: TicketCreate, response: { 201: Envelope(Ticket), ...errors } },
+    },
     async (request, reply) => {
       const ticket = await tickets.create(request.actor, request.body, { firstStage: true });
       reply.header('etag', `"${ticket.version}"`).header('location', `/api/tickets/${ticket.id}`);
@@ -46,6 +50,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/tickets/:id',
     {
+      config: { access: 'ticket:read' },
       schema: {
         tags: ['tickets'],
         summary: 'Get a ticket by id or number',
@@ -64,6 +69,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
     app[method](
       '/tickets/:id',
       {
+        config: { access: 'ticket:update' },
         schema: {
           tags: ['tickets'],
           summary: `Change the fields present in the body (${method.toUpperCase()}); null clears a field`,
@@ -89,6 +95,7 @@ export const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/tickets/:id',
     {
+      config: { access: 'ticket:delete' },
       schema: {
         tags: ['tickets'],
         summary: 'Delete a ticket with its stage links and history',

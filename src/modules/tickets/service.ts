@@ -3,6 +3,7 @@ import type { Clock } from '../../clock.js';
 import type { Database, Db, Executor, Tx } from '../../db/database.js';
 import type { TicketRow, TicketRowUpdate, TicketStatus } from '../../db/types.js';
 import { AppError, fail, invalid, notFound } from '../../errors.js';
+import type { AuditLog } from '../audit/service.js';
 import type { ServiceContext } from '../../services.js';
 import { assertCan, canSeeTicket, ticketVisibility, type Actor } from '../access/policy.js';
 import type { FieldChange, FieldsService } from '../fields/service.js';
@@ -65,6 +66,7 @@ export class TicketsService {
   constructor(
     context: ServiceContext,
     private readonly fields: FieldsService,
+    private readonly audit: AuditLog,
   ) {
     this.db = context.database.db;
     this.database = context.database;
@@ -249,6 +251,12 @@ export class TicketsService {
           created_at: ticket.created_at,
         },
       ]);
+      await this.audit.record(tx, {
+        actor,
+        action: 'ticket.created',
+        target: { type: 'ticket', id: ticket.id },
+        details: { fields: Object.keys(body) },
+      });
       const placed =
         options.firstStage && currentStageId === null && this.enterFirstStage ? await this.enterFirstStage(tx, ticket.id, actor) : false;
       const row = placed ? (await this.tickets.findWithStages(tx, { id: ticket.id }))! : { ...ticket, stage_ids: stageIds };
@@ -266,6 +274,12 @@ export class TicketsService {
       if (expected !== undefined && expected !== ticket.version) {
         fail('VERSION_MISMATCH', `ticket ${ticket.id} is at version ${ticket.version}, not ${expected}; reload it and try again`);
       }
+      await this.audit.record(tx, {
+        actor,
+        action: 'ticket.updated',
+        target: { type: 'ticket', id: ticket.id },
+        details: { fields: Object.keys(body) },
+      });
       const before = await this.view(tx, ticket);
       const changes: TicketRowUpdate = {};
       const events: TicketEvent[] = [];
@@ -319,6 +333,7 @@ export class TicketsService {
       const view = await this.view(tx, ticket);
       // Its stage links and history go with it (foreign keys cascade); the stage records stay.
       await this.tickets.delete(tx, ticket.id);
+      await this.audit.record(tx, { actor, action: 'ticket.deleted', target: { type: 'ticket', id: ticket.id } });
       return view;
     });
   }

@@ -19,6 +19,7 @@ export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/users',
     {
+      config: { access: 'user:read' },
       schema: {
         tags: ['accounts'],
         summary: 'List users (admin)',
@@ -36,6 +37,7 @@ export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.post(
     '/users',
     {
+      config: { access: 'user:manage' },
       schema: {
         tags: ['accounts'],
         summary: 'Create a user (admin)',
@@ -52,6 +54,7 @@ export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.get(
     '/users/:id',
     {
+      config: { access: 'user:read' },
       schema: {
         tags: ['accounts'],
         summary: 'Get a user (admin)',
@@ -65,6 +68,7 @@ export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.patch(
     '/users/:id',
     {
+      config: { access: 'user:manage' },
       schema: {
         tags: ['accounts'],
         summary: 'Change a user (admin): name, email, role, password, customer emails, disabled',
@@ -79,6 +83,7 @@ export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
   app.delete(
     '/users/:id',
     {
+      config: { access: 'user:manage' },
       schema: {
         tags: ['accounts'],
         summary: 'Delete a user and their sessions and tokens (admin)',

@@ -3,6 +3,7 @@ import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/database.js';
 import type { SavedViewRow } from '../../db/types.js';
 import { AppError, fail, notFound } from '../../errors.js';
+import type { AuditLog } from '../audit/service.js';
 import type { ServiceContext } from '../../services.js';
 import { assertCan, assertCanChangeView, canSeeView, type Actor } from '../access/policy.js';
 import { parseSearch } from '../search/parser.js';
@@ -18,6 +19,7 @@ export class ViewsService {
   constructor(
     context: ServiceContext,
     private readonly tickets: TicketsService,
+    private readonly audit: AuditLog,
   ) {
     this.db = context.database.db;
     this.clock = context.clock;
@@ -54,8 +56,8 @@ export class ViewsService {
     this.checkSharing(actor, body.shared);
     this.checkQuery(actor, body.query);
     const now = this.clock.now();
-    return this.db.transaction().execute((tx) =>
-      this.views.insert(tx, {
+    return this.db.transaction().execute(async (tx) => {
+      const view = await this.views.insert(tx, {
         id: randomUUID(),
         owner_id: actor.id!,
         name: body.name,
@@ -66,8 +68,15 @@ export class ViewsService {
         shared: body.shared ?? false,
         created_at: now,
         updated_at: now,
-      }),
-    );
+      });
+      await this.audit.record(tx, {
+        actor,
+        action: 'view.created',
+        target: { type: 'view', id: view.id },
+        details: { fields: Object.keys(body) },
+      });
+      return view;
+    });
   }
 
   /** PUT replaces every field (absent ones go back to their defaults); PATCH changes the fields present. */
@@ -88,6 +97,7 @@ export class ViewsService {
       }
       const defaults = replace ? { query: '', sort: null, columns: [], layout: 'list' as const, shared: false } : {};
       const { version: _version, ...fields } = body;
+      await this.audit.record(tx, { actor, action: 'view.updated', target: { type: 'view', id }, details: { fields: Object.keys(body) } });
       return this.views.update(tx, id, { ...defaults, ...fields, updated_at: this.clock.now() });
     });
   }
@@ -98,6 +108,7 @@ export class ViewsService {
       if (!view || !canSeeView(actor, view)) notFound('view', id);
       assertCanChangeView(actor, view);
       await this.views.delete(tx, id);
+      await this.audit.record(tx, { actor, action: 'view.deleted', target: { type: 'view', id } });
       return view;
     });
   }

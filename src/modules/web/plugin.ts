@@ -3,7 +3,6 @@ import type { FastifyInstance, FastifyReply } from 'fastify';
 import fs from 'node:fs';
 import path from 'node:path';
 import { errorBody } from '../../http/error-handler.js';
-import { boardRoutes } from './board.js';
 
 /** Where the dashboard lives; every page is under it, so no dashboard URL can shadow an API or older-system route. */
 export const dashboardBase = '/app/';
@@ -52,9 +51,6 @@ const notBuilt = `<!doctype html><meta charset="utf-8"><title>Stageline</title>
  * single-page app's index.html so a reload or shared link opens that page. `/` redirects to the dashboard.
  */
 export async function dashboardPlugin(app: FastifyInstance, options: DashboardOptions = {}) {
-  // The one read model the dashboard needs beyond the other modules' routes.
-  await app.register(boardRoutes, { prefix: '/api' });
-
   const root = options.root ?? defaultDashboardDir;
   const built = () => isFile(path.join(root, 'index.html'));
   if (!built()) app.log.warn({ root }, 'dashboard not built: /app/ explains how to build it');
@@ -75,7 +71,7 @@ export async function dashboardPlugin(app: FastifyInstance, options: DashboardOp
     return reply.sendFile('index.html');
   };
 
-  const hidden = { schema: { hide: true } };
+  const hidden = { config: { access: 'public' as const }, schema: { hide: true } };
   app.get('/', hidden, (_request, reply) => reply.redirect(dashboardBase));
   app.get('/app', hidden, (_request, reply) => reply.redirect(dashboardBase));
   app.get('/app/*', hidden, (request, reply) => {

@@ -165,7 +165,7 @@ export class WebhooksService implements EventConsumer {
     assertCan(actor, 'webhook:manage');
     const hook = await this.get(actor, id);
     const original = (await this.#hooks.findDelivery(this.#db, id, deliveryId)) ?? notFound('delivery', deliveryId);
-    return this.#queueManual(hook, 'redelivery', original.event_id, original.event_type, original.request_body);
+    return this.#queueManual(actor, hook, 'redelivery', original.event_id, original.event_type, original.request_body);
   }
 
   /** Sends a `ping` event (even to a disabled hook: that is how an admin checks it before enabling it again). */
@@ -174,10 +174,11 @@ export class WebhooksService implements EventConsumer {
     const hook = await this.get(actor, id);
     const eventId = `evt_ping_${randomUUID()}`;
     const body = JSON.stringify(pingBody(eventId, hook, { id: actor.id, name: actor.name }, this.#clock.now()));
-    return this.#queueManual(hook, 'ping', eventId, 'ping', body);
+    return this.#queueManual(actor, hook, 'ping', eventId, 'ping', body);
   }
 
   async #queueManual(
+    actor: Actor,
     hook: WebhookRow,
     trigger: 'ping' | 'redelivery',
     eventId: string,
@@ -199,6 +200,12 @@ export class WebhooksService implements EventConsumer {
         },
       ]);
       await this.#enqueue(tx, row, manualAttempts);
+      await this.audit.record(tx, {
+        actor,
+        action: trigger === 'ping' ? 'webhook.pinged' : 'webhook.redelivered',
+        target: { type: 'webhook', id: hook.id },
+        details: { delivery: row.id, event: eventId },
+      });
       return row;
     });
     this.outbox.nudge();

@@ -7,18 +7,8 @@ import { CommentInput, HistoryEvent, HistoryQuery, Timeline, TransitionInput, Tr
 
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
-export type WorkflowPluginOptions = {
-  /** Run the delay sweeper on a timer. Only the server sets it; tests call `services.sweeper.sweep()`. */
-  backgroundJobs?: boolean;
-};
-
-export const workflowRoutes: FastifyPluginAsyncTypebox<WorkflowPluginOptions> = async (app, options) => {
+export const workflowRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const workflow = app.services.workflow;
-  const sweeper = app.services.sweeper;
-  if (options.backgroundJobs) {
-    app.addHook('onReady', async () => sweeper.start((error) => app.log.error({ err: error }, 'delay sweep failed')));
-  }
-  app.addHook('onClose', async () => sweeper.stop());
 
   app.post(
     '/tickets/:id/transitions',

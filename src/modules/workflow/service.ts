@@ -3,6 +3,7 @@ import type { Clock } from '../../clock.js';
 import type { Database, Db, Tx } from '../../db/database.js';
 import type { StageRow, TicketRow, TicketRowUpdate } from '../../db/types.js';
 import { AppError, invalid, notFound } from '../../errors.js';
+import type { AuditLog } from '../audit/service.js';
 import type { ServiceContext } from '../../services.js';
 import { assertCan, type Actor } from '../access/policy.js';
 import type { FieldsService } from '../fields/service.js';
@@ -19,7 +20,7 @@ import { presentVisit, timeInStage } from './visits.js';
 
 export type TransitionOutcome = { ticket: TicketView; left: VisitOut[]; entered: VisitOut[] };
 
-type Peers = { tickets: TicketsService; projects: ProjectsService; fields: FieldsService };
+type Peers = { tickets: TicketsService; projects: ProjectsService; fields: FieldsService; audit: AuditLog };
 
 /** Which stage keys the ticket may move to from where it is. */
 export function allowedTargets(workflow: Workflow, current: StageDefinitionRow | undefined): StageDefinitionRow[] {
@@ -74,6 +75,12 @@ export class WorkflowService {
           [{ field: 'project', problem: 'names no project; create it with POST /api/projects or set the ticket\u2019s project' }],
         );
       }
+      await this.peers.audit.record(tx, {
+        actor,
+        action: 'ticket.transitioned',
+        target: { type: 'ticket', id },
+        details: { to: input.to },
+      });
       return this.move(tx, ticket, workflow, { actor_id: actor.id, actor_name: actor.name }, input, at, now, { actor });
     });
 
@@ -367,8 +374,14 @@ export class WorkflowService {
       ]);
     }
     const now = this.clock.now();
-    return this.db.transaction().execute((tx) =>
-      this.workflow.insertEvent(tx, {
+    return this.db.transaction().execute(async (tx) => {
+      await this.peers.audit.record(tx, {
+        actor,
+        action: 'ticket.commented',
+        target: { type: 'ticket', id: ticket.id },
+        details: { visibility },
+      });
+      return this.workflow.insertEvent(tx, {
         ticket_id: ticket.id,
         type: 'comment',
         actor_id: actor.id,
@@ -376,7 +389,7 @@ export class WorkflowService {
         visibility,
         data: { body: input.body },
         created_at: now,
-      }),
-    );
+      });
+    });
   }
 }

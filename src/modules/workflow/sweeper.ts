@@ -1,6 +1,5 @@
 import type { Clock } from '../../clock.js';
 import type { Db } from '../../db/database.js';
-import { Periodic } from '../../periodic.js';
 import type { ServiceContext } from '../../services.js';
 import { SweepRepository, type Crossing } from './repository.js';
 
@@ -16,7 +15,6 @@ export class DelaySweeper {
   private readonly db: Db;
   private readonly clock: Clock;
   private readonly sweeps = new SweepRepository();
-  private periodic: Periodic | null = null;
 
   constructor(context: ServiceContext) {
     this.db = context.database.db;
@@ -32,15 +30,5 @@ export class DelaySweeper {
       recorded.push(...batch);
       if (batch.length < BATCH) return recorded;
     }
-  }
-
-  /** Sweeps every `intervalMs` until `stop()`; only the running server starts this. */
-  start(onError: (error: unknown) => void, intervalMs = SWEEP_INTERVAL_MS): void {
-    this.periodic ??= new Periodic(() => this.sweep(), onError);
-    this.periodic.start(intervalMs);
-  }
-
-  async stop(): Promise<void> {
-    await this.periodic?.stop();
   }
 }

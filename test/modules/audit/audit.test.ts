@@ -139,7 +139,8 @@ test('ticket and stage changes and deletions are recorded, on both faces, with t
   assert.deepEqual(ticketLog[1].details.fields, ['priority']);
   const [stageEntry] = await entries(`&target_type=stage&target_id=${stage.id}`);
   assert.equal(stageEntry.action, 'stage.created');
-  assert.equal(stageEntry.details.route, '/stages');
+  assert.equal(stageEntry.actor_id, agent.user.id);
+  assert.deepEqual(stageEntry.details.fields, ['stage_type', 'stage_description']);
   const refused = await (await t.userClient('viewer')).post('/api/tickets', { subject: 'not allowed' });
   assert.equal(refused.statusCode, 403);
   assert.equal((await entries('&action=ticket.created')).length, 1, 'refused writes change nothing and are not recorded as changes');

@@ -1,4 +1,4 @@
-import { unlessUnavailable } from './db/availability.js';
+import { unlessUnavailable } from '../db/availability.js';
 
 /** Runs a background job every `intervalMs`, never two runs at once, until `stop()` (which waits for a running one). */
 export class Periodic {
@@ -14,15 +14,19 @@ export class Periodic {
     this.#onError = unlessUnavailable(onError);
   }
 
-  start(intervalMs: number): void {
+  /** `now`: one run at once as well (the job's first result should not wait a whole interval). */
+  start(intervalMs: number, now = false): void {
     if (this.#timer) return;
-    this.#timer = setInterval(() => {
-      if (this.#running) return;
-      this.#running = this.job()
-        .catch(this.#onError)
-        .finally(() => (this.#running = null));
-    }, intervalMs);
+    this.#timer = setInterval(() => this.#run(), intervalMs);
     this.#timer.unref();
+    if (now) this.#run();
+  }
+
+  #run(): void {
+    if (this.#running) return;
+    this.#running = this.job()
+      .catch(this.#onError)
+      .finally(() => (this.#running = null));
   }
 
   async stop(): Promise<void> {

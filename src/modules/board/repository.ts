@@ -4,7 +4,7 @@ import type { SearchFilter } from '../search/parser.js';
 import { searchCondition } from '../search/sql.js';
 
 /** A project by id or key. */
-export function findProject(db: Executor, ref: string) {
+function findProject(db: Executor, ref: string) {
   return db
     .selectFrom('projects')
     .select(['id', 'key', 'name'])
@@ -17,7 +17,7 @@ export function findProject(db: Executor, ref: string) {
  * The open tickets of one project with the workflow stage each is in: one query, for the board's columns. A search
  * (a view's query, `q`) narrows it through a subquery on `tickets`, where its conditions' columns are unambiguous.
  */
-export async function boardRows(db: Executor, projectId: string, now: Date, limit: number, search: SearchFilter[]) {
+async function boardRows(db: Executor, projectId: string, now: Date, limit: number, search: SearchFilter[]) {
   let query = db
     .selectFrom('tickets as t')
     .leftJoin('stages as s', 's.id', 't.current_stage_id')
@@ -63,10 +63,17 @@ export type StoredCardForecast = {
 };
 
 /** The cards' forecasts as the scan last stored them (a board of thousands is not simulated per request). */
-export async function storedForecasts(db: Executor, ticketIds: readonly string[]): Promise<StoredCardForecast[]> {
+async function storedForecasts(db: Executor, ticketIds: readonly string[]): Promise<StoredCardForecast[]> {
   if (ticketIds.length === 0) return [];
   const { rows } = await sql<StoredCardForecast>`
     select ticket_id, stage_probability, ticket_probability, expected_finish_at, computed_at from ticket_forecasts
     where ticket_id = any(${ticketIds as string[]}::text[])`.execute(db);
   return rows;
+}
+
+/** The board's queries, as the module's repository. */
+export class BoardRepository {
+  readonly findProject = findProject;
+  readonly boardRows = boardRows;
+  readonly storedForecasts = storedForecasts;
 }
