@@ -1,4 +1,5 @@
-import { addBusinessMs, businessMs, type Calendar } from '../projects/calendar.js';
+import type { Calendar } from '../projects/calendar.js';
+import { timelineOf } from './business-time.js';
 import { ForecastModel, MIN_VISITS, PATHS } from './model.js';
 
 /** What a forecast knows of one open ticket: its current visit and its overall SLA clock. */
@@ -43,7 +44,9 @@ const round = (p: number) => Math.round(p * 1000) / 1000;
  */
 export function forecastOne(context: ForecastContext, subject: ForecastSubject, now: Date, parts = { ticket: true }): Forecast {
   const { model, calendar } = context;
-  const elapsedOf = (from: Date, to: Date) => (calendar ? businessMs(calendar, from, to) : Math.max(0, to.getTime() - from.getTime()));
+  // Business time read off the calendar's timeline (laid out once per process), not walked day by day per ticket.
+  const timeline = calendar ? timelineOf(calendar) : null;
+  const elapsedOf = (from: Date, to: Date) => (timeline ? timeline.between(from, to) : Math.max(0, to.getTime() - from.getTime()));
   const visit = subject.visit;
   const found = visit ? model.durations(visit.definitionId, subject.priority) : null;
   const visits = found?.durations.n ?? 0;
@@ -88,7 +91,7 @@ export function forecastOne(context: ForecastContext, subject: ForecastSubject, 
   const table = model.remaining(visit.definitionId, subject.priority, context.pauses(visit.definitionId))!;
   const finish = (q: number) => {
     const ms = table.totalQuantile(elapsed, q);
-    return calendar ? addBusinessMs(calendar, now, ms) : new Date(now.getTime() + ms);
+    return timeline ? timeline.add(now, ms) : new Date(now.getTime() + ms);
   };
   out.expected_finish_at = finish(0.5).toISOString();
   out.finish_p90_at = finish(0.9).toISOString();
