@@ -254,6 +254,7 @@ export class ForecastModel {
   private readonly next = new Map<string, { to: string[]; cumulative: number[]; total: number }>();
   private readonly afterExit = new Map<string, RemainingSample>();
   private readonly tables = new Map<string, RemainingTable>();
+  private readonly priorities = new Set<string>();
   private readonly stageOf: Map<string, ModelStage>;
   readonly tickets: number;
   /** Whether the workflow has a final stage: without one no ticket finishes, and no path is simulated. */
@@ -271,6 +272,7 @@ export class ForecastModel {
       into.set(key, counts);
     };
     for (const row of input.durations) {
+      this.priorities.add(row.priority);
       add(overall, row.definition_id, row.bucket, row.n);
       add(byPriority, `${row.definition_id}\u0000${row.priority}`, row.bucket, row.n);
     }
@@ -332,6 +334,22 @@ export class ForecastModel {
     }
     this.afterExit.set(key, sample);
     return sample;
+  }
+
+  /**
+   * Simulates ahead the path after every stage a ticket can be forecast in, at every priority the history has (the
+   * bulk of building a model's tables; their rows are a binary search's worth each and made on first use). One step
+   * per stage and priority, so a caller can yield between them.
+   */
+  *prepare(pausing: (id: string) => boolean): Generator<void> {
+    if (!this.finishes) return;
+    for (const [definitionId, all] of this.overall) {
+      if (all.n < MIN_VISITS || this.exits(definitionId) < MIN_VISITS) continue;
+      for (const priority of this.priorities) {
+        this.remaining(definitionId, priority, pausing(definitionId));
+        yield;
+      }
+    }
   }
 
   /**
