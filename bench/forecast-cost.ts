@@ -75,7 +75,7 @@ for (let cursor: string | undefined; pages.length < Number(values.pages);) {
 console.log(`list page without forecasts (${list.length} pages): ${summary(list)}`);
 
 const cold = await measure(() => forecast.forTickets(pages[0]!));
-console.log(`first page after a refresh (builds the models): ${summary([cold])}`);
+console.log(`first page of a process (builds its models): ${summary([cold])}`);
 const perStatement: number[] = [];
 for (let round = 1; round <= Number(values.rounds); round += 1) {
   const samples: Sample[] = [];
