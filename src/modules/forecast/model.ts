@@ -44,6 +44,16 @@ export const seedOf = (text: string) => {
   return hash >>> 0;
 };
 
+/** 0 … n - 1 in a random order (Fisher–Yates). */
+function shuffled(n: number, random: () => number): Uint32Array {
+  const out = Uint32Array.from({ length: n }, (_, i) => i);
+  for (let i = n - 1; i > 0; i -= 1) {
+    const j = Math.floor(random() * (i + 1));
+    [out[i], out[j]] = [out[j]!, out[i]!];
+  }
+  return out;
+}
+
 /** An empirical duration distribution from bucket counts; values spread evenly within a bucket. */
 export class Durations {
   private readonly starts: number[];
@@ -135,6 +145,8 @@ type RemainingSample = { total: Float64Array; counting: Float64Array };
 const LEVELS = 200;
 /** Elapsed times a table has a row for: 0, then every other duration bucket (8 per doubling, 9 % apart) across the visits. */
 const BUCKETS_PER_ROW = 2;
+/** Sums a row is made of: four per simulated path, which halves the error of pairing them at random. */
+const ROW_PATHS = 4 * PATHS;
 
 /** The remaining time from an elapsed moment of the current visit to a final stage: quantiles of all of it and of what the SLA clock counts. */
 type Row = { total: Float64Array; counting: Float64Array };
@@ -179,19 +191,20 @@ export class RemainingTable {
   }
 
   /**
-   * The row at elapsed `elapsed`: path i pairs the i-th of PATHS evenly spaced quantiles of the rest of the visit with
-   * the i-th simulated path after it (those are independent draws, so the pairing is random).
+   * The row at elapsed `elapsed`: ROW_PATHS evenly spaced quantiles of the rest of the visit, the i-th paired with
+   * simulated path i mod PATHS after it (the paths are in random order, so each quarter of the quantiles meets every
+   * path once, at random).
    */
   private build(elapsed: number): Row {
-    const total = new Float64Array(PATHS);
-    const counting = new Float64Array(PATHS);
+    const total = new Float64Array(ROW_PATHS);
+    const counting = new Float64Array(ROW_PATHS);
     const draw = this.durations.samplerBeyond(elapsed);
     let i = 0;
-    const even = () => (i + 0.5) / PATHS;
-    for (; i < PATHS; i += 1) {
+    const even = () => (i + 0.5) / ROW_PATHS;
+    for (; i < ROW_PATHS; i += 1) {
       const rest = draw(even) - elapsed;
-      total[i] = rest + this.after.total[i]!;
-      counting[i] = (this.pausing ? 0 : rest) + this.after.counting[i]!;
+      total[i] = rest + this.after.total[i % PATHS]!;
+      counting[i] = (this.pausing ? 0 : rest) + this.after.counting[i % PATHS]!;
     }
     return { total: levels(total.sort()), counting: levels(counting.sort()) };
   }
@@ -314,18 +327,27 @@ export class ForecastModel {
     const cached = this.afterExit.get(key);
     if (cached) return cached;
     const random = randomFrom(seedOf(key));
+    // Latin hypercube: at each step the paths' draws (of the next stage, and of its duration) fall one in each of
+    // PATHS equal strata, in an order shuffled per step. Each path is still an honest random path; together they
+    // cover the distributions evenly, so a forecast's error from the simulation is several times smaller than with
+    // independent draws (it was ±3 points at 1,000 paths, and the model's tables rest on these paths alone).
+    const strata: Uint32Array[] = [];
+    const stratified = (index: number, path: number) => {
+      const order = (strata[index] ??= shuffled(PATHS, random));
+      return () => (order[path]! + random()) / PATHS;
+    };
     const sample: RemainingSample = { total: new Float64Array(PATHS), counting: new Float64Array(PATHS) };
     for (let path = 0; path < PATHS; path += 1) {
       let at: string | null = definitionId;
       let total = 0;
       let counting = 0;
       for (let step = 0; step < MAX_STEPS; step += 1) {
-        at = this.nextStage(at, random);
+        at = this.nextStage(at, stratified(2 * step, path));
         const stage = at ? this.stageOf.get(at) : undefined;
         // A stage with no observed way on, or no longer in the workflow, ends the path: the ticket's last seen stage.
         if (!at || !stage || stage.final) break;
         const duration = this.durations(at, priority)?.durations;
-        const ms = duration && duration.n > 0 ? duration.sampleBeyond(0, random) : 0;
+        const ms = duration && duration.n > 0 ? duration.sampleBeyond(0, stratified(2 * step + 1, path)) : 0;
         total += ms;
         if (!stage.pauses) counting += ms;
       }
