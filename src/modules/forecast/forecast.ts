@@ -1,5 +1,6 @@
-import { addBusinessMs, businessMs, type Calendar } from '../projects/calendar.js';
-import { ForecastModel, MIN_VISITS, PATHS, quantile, randomFrom, seedOf } from './model.js';
+import type { Calendar } from '../projects/calendar.js';
+import { timelineOf } from './business-time.js';
+import { ForecastModel, MIN_VISITS, PATHS } from './model.js';
 
 /** What a forecast knows of one open ticket: its current visit and its overall SLA clock. */
 export type ForecastSubject = {
@@ -37,13 +38,15 @@ const round = (p: number) => Math.round(p * 1000) / 1000;
 
 /**
  * One open ticket's forecast at `now`. The stage: P(visit outlasts its due time | it has lasted this long), read off the
- * stage's ended visits. The ticket: paths simulated from here to a final stage — the rest of this visit drawn from the
- * visits that lasted at least as long, then stages and durations as the project's tickets actually moved — against
- * the business time its overall target has left.
+ * stage's ended visits. The ticket: the remaining time to a final stage — the rest of this visit drawn from the
+ * visits that lasted at least as long, then stages and durations as the project's tickets actually moved, simulated
+ * once per model and stage (see RemainingTable) — against the business time its overall target has left.
  */
 export function forecastOne(context: ForecastContext, subject: ForecastSubject, now: Date, parts = { ticket: true }): Forecast {
   const { model, calendar } = context;
-  const elapsedOf = (from: Date, to: Date) => (calendar ? businessMs(calendar, from, to) : Math.max(0, to.getTime() - from.getTime()));
+  // Business time read off the calendar's timeline (laid out once per process), not walked day by day per ticket.
+  const timeline = calendar ? timelineOf(calendar) : null;
+  const elapsedOf = (from: Date, to: Date) => (timeline ? timeline.between(from, to) : Math.max(0, to.getTime() - from.getTime()));
   const visit = subject.visit;
   const found = visit ? model.durations(visit.definitionId, subject.priority) : null;
   const visits = found?.durations.n ?? 0;
@@ -84,20 +87,12 @@ export function forecastOne(context: ForecastContext, subject: ForecastSubject, 
     out.ticket_reason = `${Math.round(visits)} ended visits of this stage and ${exits} moves out of it; a forecast needs ${MIN_VISITS} of each`;
     return out;
   }
-  const random = randomFrom(seedOf(`${subject.id}\u0000${visit.start.getTime()}`));
-  const after = model.remainingAfter(visit.definitionId, subject.priority);
-  const pausing = context.pauses(visit.definitionId);
-  const total = new Float64Array(PATHS);
-  const counting = new Float64Array(PATHS);
-  const draw = found!.durations.samplerBeyond(elapsed);
-  for (let path = 0; path < PATHS; path += 1) {
-    const rest = draw(random) - elapsed;
-    const next = Math.floor(random() * PATHS);
-    total[path] = rest + after.total[next]!;
-    counting[path] = (pausing ? 0 : rest) + after.counting[next]!;
-  }
-  const finish = (q: number) =>
-    calendar ? addBusinessMs(calendar, now, quantile(total, q)) : new Date(now.getTime() + quantile(total, q));
+  // A lookup in the stage and priority's remaining-time table (made once per model), not a simulation per ticket.
+  const table = model.remaining(visit.definitionId, subject.priority, context.pauses(visit.definitionId))!;
+  const finish = (q: number) => {
+    const ms = table.totalQuantile(elapsed, q);
+    return timeline ? timeline.add(now, ms) : new Date(now.getTime() + ms);
+  };
   out.expected_finish_at = finish(0.5).toISOString();
   out.finish_p90_at = finish(0.9).toISOString();
 
@@ -106,9 +101,8 @@ export function forecastOne(context: ForecastContext, subject: ForecastSubject, 
   else {
     const used = subject.sla.usedMs + (subject.sla.segmentStart ? elapsedOf(subject.sla.segmentStart, now) : 0);
     const left = context.ticketTargetMinutes * 60_000 - used;
-    let breaches = 0;
-    for (const spent of counting) if (spent > left) breaches += 1;
-    out.ticket_breach_probability = round((breaches + 0.5) / (PATHS + 1));
+    // Half a path on each side, as with the simulated paths the table is made of.
+    out.ticket_breach_probability = round((table.countingExceeds(elapsed, left) * PATHS + 0.5) / (PATHS + 1));
   }
   return out;
 }

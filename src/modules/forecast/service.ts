@@ -24,8 +24,10 @@ type Built = { refreshedAt: number; context: ForecastContext; stageIds: Set<stri
 
 /**
  * Forecasts for open tickets (issue 23). A project's model is rebuilt from its history by a periodic refresh (one
- * grouped scan of the visits ended in the last HISTORY_DAYS); a request reads when each model was refreshed (one small
- * query), builds a changed one once per process, and forecasts its tickets in memory.
+ * grouped scan of the visits ended in the last HISTORY_DAYS), which also builds it in memory in the refreshing
+ * process; a request reads when each model was refreshed (one small query) and its tickets' current visits (one
+ * more), and forecasts them in memory by table lookups — the same two statements and the same work per ticket at
+ * any number of tickets.
  */
 export class ForecastService {
   private readonly db: Db;
@@ -33,6 +35,7 @@ export class ForecastService {
   private readonly repository = new ForecastRepository();
   private readonly scans = new ForecastScanRepository();
   private readonly built = new Map<string, Built>();
+  private readonly building = new Map<string, Promise<void>>();
   private readonly databaseUrl: string | null;
   private historyDatabase: Promise<Database> | null = null;
   private refreshing: Promise<number> | null = null;
@@ -73,6 +76,8 @@ export class ForecastService {
       const model = await this.repository.modelInput(history, projectId, since);
       await this.repository.saveModel(this.db, projectId, model, now);
     }
+    // Built here, in the background job, so this process's requests do not wait for it.
+    await this.build(projects, true);
     return projects.length;
   }
 
@@ -177,25 +182,17 @@ export class ForecastService {
     return likelyToBreach(this.db, projectKey, limit);
   }
 
-  /** The projects' built models, rebuilt where a refresh has happened since; a project never refreshed has none. */
+  /**
+   * The projects' built models. A project whose model another process refreshed since this one built it keeps
+   * serving the build it has while the new one is built in the background (so it lags by at most the time that takes;
+   * this process's own refresh builds before it returns); only a project with no build yet is built in the request.
+   * A project never refreshed has none.
+   */
   private async contexts(projectIds: string[]): Promise<Map<string, Built>> {
     const rows = await this.repository.models(this.db, projectIds, false);
     const stale = rows.filter((row) => row.refreshed_at && this.built.get(row.project_id)?.refreshedAt !== row.refreshed_at.getTime());
-    const fresh = await this.repository.models(
-      this.db,
-      stale.map((row) => row.project_id),
-      true,
-    );
-    for (const row of fresh) {
-      if (!row.input || !row.stages || !row.refreshed_at) continue;
-      const model = new ForecastModel(row.input, row.stages);
-      const pausing = new Set(row.stages.filter((stage) => stage.pauses).map((stage) => stage.id));
-      this.built.set(row.project_id, {
-        refreshedAt: row.refreshed_at.getTime(),
-        stageIds: new Set(row.stages.map((stage) => stage.id)),
-        context: { model, calendar: null, ticketTargetMinutes: null, pauses: (id) => pausing.has(id) },
-      });
-    }
+    for (const row of stale) if (this.built.has(row.project_id)) this.buildLater(row.project_id);
+    await this.build(stale.filter((row) => !this.built.has(row.project_id)).map((row) => row.project_id));
     const out = new Map<string, Built>();
     for (const row of rows) {
       const built = this.built.get(row.project_id);
@@ -207,8 +204,42 @@ export class ForecastService {
     return out;
   }
 
-  /** The history connection (PostgreSQL); the background jobs (src/jobs/) are stopped before this. */
+  /**
+   * Reads the projects' stored models and builds them: the durations, the moves and, simulated ahead, the path after
+   * each stage (yielding to other work between stages when `yielding`).
+   */
+  private async build(projectIds: string[], yielding = false): Promise<void> {
+    for (const row of await this.repository.models(this.db, projectIds, true)) {
+      if (!row.input || !row.stages || !row.refreshed_at) continue;
+      const model = new ForecastModel(row.input, row.stages);
+      const pausing = new Set(row.stages.filter((stage) => stage.pauses).map((stage) => stage.id));
+      const pauses = (id: string) => pausing.has(id);
+      for (const _ of model.prepare(pauses)) if (yielding) await new Promise((resolve) => setImmediate(resolve));
+      this.built.set(row.project_id, {
+        refreshedAt: row.refreshed_at.getTime(),
+        stageIds: new Set(row.stages.map((stage) => stage.id)),
+        context: {
+          model,
+          calendar: row.calendar as Calendar | null,
+          ticketTargetMinutes: row.ticket_target_minutes,
+          pauses,
+        },
+      });
+    }
+  }
+
+  /** Builds a project's newer model in the background, once however many requests notice it. */
+  private buildLater(projectId: string): void {
+    if (this.building.has(projectId)) return;
+    const done = this.build([projectId], true)
+      .catch(() => {}) // the next request that notices tries again
+      .finally(() => this.building.delete(projectId));
+    this.building.set(projectId, done);
+  }
+
+  /** The history connection (PostgreSQL) and any model still building; the background jobs (src/jobs/) are stopped before this. */
   async close(): Promise<void> {
+    await Promise.all([...this.building.values()]);
     const history = this.historyDatabase;
     this.historyDatabase = null;
     if (history) await history.then((database) => database.close()).catch(() => {});

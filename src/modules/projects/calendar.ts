@@ -67,7 +67,7 @@ export function calendarProblems(calendar: Calendar, prefix = 'calendar'): Error
 }
 
 /** The calendar's working spans (UTC ms), in order, from the local day that contains `from`. */
-function* workingSpans(calendar: Calendar, from: number): Generator<[number, number]> {
+export function* workingSpans(calendar: Calendar, from: number): Generator<[number, number]> {
   const holidays = new Set(calendar.holidays);
   const startMinutes = minutesOf(calendar.working_hours.start);
   const endMinutes = minutesOf(calendar.working_hours.end);
