@@ -51,7 +51,7 @@ export function createServices(context: ServiceContext) {
   const stages = new StagesService(context);
   const projects = new ProjectsService(context);
   const workflow = new WorkflowService(context, { tickets, projects, fields });
-  tickets.enterFirstStage = (tx, ticketId, actor) => workflow.enterFirstStage(tx, ticketId, actor);
+  tickets.enterFirstStage = (tx, ticket, actor) => workflow.enterFirstStage(tx, ticket, actor);
   const sweeper = new DelaySweeper(context);
   const monitor = new MonitorService(context);
   const forecast = new ForecastService(context);

@@ -14,6 +14,9 @@ import { CHANGE_CHANNEL } from './0002_workflows.js';
  *   dashboard's open counts come from the open-ticket tally.
  * - `tickets_unassigned (created_at, id) where assigned_to is null`: `assignee:none` is `assigned_to is null`, which
  *   `tickets_assigned (assigned_to, created_at, id)` answers.
+ * - `tickets_subject_trgm` and `tickets_customer_trgm`: the subject's and the customer's text are word-bounded parts of
+ *   the text `tickets_text_trgm` indexes, so a `like` or `<<%` on a part is found along that index with the part's own
+ *   condition rechecking it (src/modules/search/sql.ts, `inPart`): one trigram GIN to keep on a write instead of three.
  * - `stages_end (stage_end_time, id)`: no query filters or sorts by a visit's end alone (the monitor's statistics use
  *   `stages_definition_done`, the sweeper the partial open-visit indexes).
  * - `stages_type (stage_type, created_at, id)` becomes `stages_minor (created_at, id) where stage_type = 'minor'`:
@@ -33,7 +36,15 @@ import { CHANGE_CHANNEL } from './0002_workflows.js';
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`create index stages_minor on stages (created_at, id) where stage_type = 'minor'`.execute(db);
-  for (const index of ['tickets_project_id', 'tickets_open_status', 'tickets_unassigned', 'stages_end', 'stages_type']) {
+  for (const index of [
+    'tickets_project_id',
+    'tickets_open_status',
+    'tickets_unassigned',
+    'tickets_subject_trgm',
+    'tickets_customer_trgm',
+    'stages_end',
+    'stages_type',
+  ]) {
     await sql`drop index if exists ${sql.id(index)}`.execute(db);
   }
   await sql`alter table tickets set (fillfactor = 85)`.execute(db);
