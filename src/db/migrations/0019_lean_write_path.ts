@@ -31,8 +31,10 @@ import { CHANGE_CHANNEL } from './0002_workflows.js';
  * update of the tickets whose open stages changed. A plain INSERT into tickets, stages or ticket_events still yields
  * the same rows in the same tables, so an import writing with COPY keeps working.
  *
- * The ticket and stage tables get a fillfactor, so the updates that change no indexed column (SLA clock, OPS error,
- * contact fields, `metadata`) stay on their page (HOT) instead of writing every index again.
+ * The ticket and stage tables get a fillfactor: room on each page for an update that changes no indexed column to
+ * stay there (HOT) instead of writing every index again. Today only writes that leave `updated_at` alone qualify
+ * (`tickets_updated` / `stages_updated` still serve `sort=updated_at` and `updated_since`); the room pays in full once
+ * those two indexes can go.
  */
 export async function up(db: Kysely<unknown>): Promise<void> {
   await sql`create index stages_minor on stages (created_at, id) where stage_type = 'minor'`.execute(db);
