@@ -52,7 +52,7 @@ export function createServices(context: ServiceContext) {
   const stages = new StagesService(context, audit);
   const projects = new ProjectsService(context, audit);
   const workflow = new WorkflowService(context, { tickets, projects, fields, audit });
-  tickets.enterFirstStage = (tx, ticketId, actor) => workflow.enterFirstStage(tx, ticketId, actor);
+  tickets.enterFirstStage = (tx, ticket, actor) => workflow.enterFirstStage(tx, ticket, actor);
   const sweeper = new DelaySweeper(context);
   const monitor = new MonitorService(context);
   const board = new BoardService(context);

@@ -1,34 +1,12 @@
-import { PGlite } from '@electric-sql/pglite';
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
 import { after, before, test } from 'node:test';
-import { Migrator, sql, type Migration } from 'kysely';
-import pg from 'pg';
-import { openDatabase, pgliteOptions, type Database, type Db } from '../../src/db/database.js';
+import { sql } from 'kysely';
+import type { Database, Db } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
-import { migrations } from '../../src/db/migrations/index.js';
 import { PartitionMaintenance } from '../../src/db/partitions.js';
-import { droppedOnClose, withDatabase } from '../helpers/database.js';
+import { migrateBefore, unmigratedDatabase } from '../helpers/database.js';
 
 // Migration 0017 on a database filled before it, partition pruning shown by EXPLAIN, and the monthly maintenance.
-const adminUrl = process.env.TEST_DATABASE_URL;
-
-/** An empty database (no migrations run) on PGlite, or a new database on the test server. */
-async function emptyDatabase(): Promise<Database> {
-  if (!adminUrl) return openDatabase({ pglite: await PGlite.create(pgliteOptions()), migrate: false });
-  const name = `stageline_partitions_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  await admin.query(`create database ${pg.escapeIdentifier(name)}`);
-  await admin.end();
-  return droppedOnClose(await openDatabase({ databaseUrl: withDatabase(adminUrl, name), poolSize: 2, migrate: false }), adminUrl, name);
-}
-
-async function migrateBefore(db: Db, first: string): Promise<void> {
-  const before = Object.fromEntries(Object.entries(migrations).filter(([name]) => name < first)) as Record<string, Migration>;
-  const { error } = await new Migrator({ db, provider: { getMigrations: async () => before } }).migrateToLatest();
-  if (error) throw error;
-}
 
 const count = async (db: Db, table: string) =>
   Number((await sql<{ n: number }>`select count(*)::int as n from ${sql.id(table)}`.execute(db)).rows[0]!.n);
@@ -48,7 +26,7 @@ async function explain(db: Db, query: string): Promise<string> {
 
 let database: Database;
 before(async () => {
-  database = await emptyDatabase();
+  database = await unmigratedDatabase('stageline_partitions');
 });
 after(() => database.close());
 

@@ -2,8 +2,10 @@ import { PGlite } from '@electric-sql/pglite';
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
+import { Migrator, type Migration } from 'kysely';
 import pg from 'pg';
-import { openDatabase, pgliteOptions, type Database } from '../../src/db/database.js';
+import { openDatabase, pgliteOptions, type Database, type Db } from '../../src/db/database.js';
+import { migrations } from '../../src/db/migrations/index.js';
 
 const root = path.resolve(import.meta.dirname, '../..');
 const migrationsDir = path.join(root, 'src/db/migrations');
@@ -101,4 +103,23 @@ export async function freshDatabase(options: FreshDatabaseOptions = {}): Promise
   if (url) return postgresDatabase(url, options);
   const pglite = await PGlite.create({ ...pgliteOptions(), loadDataDir: await pgliteTemplate() });
   return openDatabase({ pglite, migrate: false });
+}
+
+/** An empty database (no migrations run) on PGlite, or a new database on the test server named after `prefix`. */
+export async function unmigratedDatabase(prefix: string): Promise<Database> {
+  const adminUrl = process.env.TEST_DATABASE_URL;
+  if (!adminUrl) return openDatabase({ pglite: await PGlite.create(pgliteOptions()), migrate: false });
+  const name = `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
+  const admin = new pg.Client({ connectionString: adminUrl });
+  await admin.connect();
+  await admin.query(`create database ${pg.escapeIdentifier(name)}`);
+  await admin.end();
+  return droppedOnClose(await openDatabase({ databaseUrl: withDatabase(adminUrl, name), poolSize: 2, migrate: false }), adminUrl, name);
+}
+
+/** Runs the migrations before `first` (a name prefix, e.g. '0017'): a database as the layout before it left it. */
+export async function migrateBefore(db: Db, first: string): Promise<void> {
+  const before = Object.fromEntries(Object.entries(migrations).filter(([name]) => name < first)) as Record<string, Migration>;
+  const { error } = await new Migrator({ db, provider: { getMigrations: async () => before } }).migrateToLatest();
+  if (error) throw error;
 }

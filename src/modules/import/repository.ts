@@ -23,6 +23,12 @@ const triggersDoneInBulk = new Set([
   'stages_open_tally',
   'stages_open_tally_delete',
   'stages_duration_tally',
+  // Migration 0019: the same work, per statement.
+  ...['insert', 'update', 'delete'].flatMap((event) =>
+    ['tickets_change_log', 'stages_change_log', 'ticket_events_change_log', 'stages_tallies', 'stages_ticket_moments'].map(
+      (name) => `${name}_${event}`,
+    ),
+  ),
 ]);
 
 export type ImportTicketRow = {

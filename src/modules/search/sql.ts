@@ -5,12 +5,27 @@ import type { FieldCondition, SearchFilter, TextQuery } from './parser.js';
 
 /**
  * SQL for a parsed search over an unaliased `tickets` row. Each expression must equal an indexed one:
- * the document is the stored column of migration 0010 (index `tickets_search`), the trigram texts are 0001's and 0005's.
+ * the document is the stored column of migration 0010 (index `tickets_search`), the trigram text is 0001's
+ * (`tickets_text_trgm`, the one trigram index since migration 0019).
  */
 export const ticketDocument = sql`search_document`;
 const subjectText = sql<string>`lower(coalesce(subject, ''))`;
 const customerText = sql<string>`lower(coalesce(customer_name, '') || ' ' || coalesce(customer_email, ''))`;
 const searchText = sql`lower(coalesce(subject, '') || ' ' || coalesce(description, '') || ' ' || coalesce(customer_name, '') || ' ' || coalesce(customer_email, ''))`;
+
+/**
+ * `part` (the subject or the customer: a word-bounded part of the indexed text) matching `condition`, found along the
+ * one trigram index: whatever matches a part of the text matches the whole text (for `like` a substring, for `<<%` the
+ * same words), so the index's condition on the whole text loses nothing and the part's own condition rechecks it.
+ */
+function inPart(part: RawBuilder<string>, condition: (text: RawBuilder<unknown>) => RawBuilder<unknown>): RawBuilder<boolean> {
+  return sql<boolean>`(${condition(searchText)} and ${condition(part)})`;
+}
+
+/** The `customer` filter: a case-insensitive "contains" on name and email. */
+export function customerContains(value: string): RawBuilder<boolean> {
+  return inPart(customerText, (text) => sql`${text} like ${containsPattern(value)}`);
+}
 
 const priorityRank = { low: 1, medium: 2, high: 3 } as const;
 
@@ -53,7 +68,7 @@ function conditionSql(condition: FieldCondition, now: Date): RawBuilder<boolean>
     case 'category':
       return sql<boolean>`${sql.ref(condition.field)} in (${sql.join(condition.values)})`;
     case 'customer':
-      return sql<boolean>`${customerText} like ${containsPattern(condition.value)}`;
+      return customerContains(condition.value);
     case 'stage':
       // The open visit of a workflow stage whose key or name is given: a few stage rows, then the tickets' index.
       return sql<boolean>`current_stage_id in (
@@ -83,12 +98,14 @@ function textSql(text: TextQuery): RawBuilder<boolean> {
   const wordMatches = text.words.map(({ tsquery: word, runs }) => {
     const prefix = sql<boolean>`${ticketDocument} @@ ${tsquery(word)}`;
     if (runs.length === 0) return prefix;
-    const close = (target: RawBuilder<unknown>) =>
-      sql.join(
-        runs.map((run) => sql`${run} <<% ${target}`),
-        sql` and `,
+    const close = (part: RawBuilder<string>) =>
+      inPart(part, (text) =>
+        sql.join(
+          runs.map((run) => sql`${run} <<% ${text}`),
+          sql` and `,
+        ),
       );
-    return sql<boolean>`(${prefix} or (${close(subjectText)}) or (${close(customerText)}))`;
+    return sql<boolean>`(${prefix} or ${close(subjectText)} or ${close(customerText)})`;
   });
   return sql<boolean>`(${sql.join(wordMatches, sql` and `)})`;
 }

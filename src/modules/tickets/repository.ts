@@ -1,10 +1,10 @@
 import { sql } from 'kysely';
 import type { Executor, Tx } from '../../db/database.js';
 import { commonSorts, keysetPage, type SortKey } from '../../db/keyset.js';
-import { containsPattern, customerEmailIn } from '../../db/sql-helpers.js';
+import { customerEmailIn } from '../../db/sql-helpers.js';
 import type { NewTicketRow, Priority, TicketRow, TicketRowUpdate, TicketStatus, TicketsTable } from '../../db/types.js';
 import { withoutTypos, type ResolvedSearch } from '../search/resolve.js';
-import { rankSql, searchCondition, snippetSql } from '../search/sql.js';
+import { customerContains, rankSql, searchCondition, snippetSql } from '../search/sql.js';
 
 export type TicketFilters = {
   statuses?: TicketStatus[];
@@ -85,9 +85,6 @@ export type TicketEvent = {
   data: Record<string, unknown>;
   created_at: Date;
 };
-
-// Must equal the indexed expressions in migration 0001, or the trigram indexes go unused.
-const customerText = sql<string>`lower(coalesce(customer_name, '') || ' ' || coalesce(customer_email, ''))`;
 
 /** Every column of a ticket row but the stored search document, which only search conditions read (migration 0010). */
 export const ticketColumns = [
@@ -182,6 +179,12 @@ export class TicketsRepository {
     return tx.selectFrom('tickets').select(ticketColumns).where('id', '=', id).forNoKeyUpdate().executeTakeFirst();
   }
 
+  /** Finds, locks (as `lock`) and reads the stage ids of a ticket by id or number: one round trip for a write. */
+  lockWithStages(tx: Tx, key: TicketKey): Promise<(TicketRow & { stage_ids: string[] }) | undefined> {
+    const query = tx.selectFrom('tickets').select(ticketColumns).select(stageIdsColumn);
+    return ('id' in key ? query.where('id', '=', key.id) : query.where('number', '=', key.number)).forNoKeyUpdate().executeTakeFirst();
+  }
+
   async idExists(db: Executor, id: string): Promise<boolean> {
     return (await db.selectFrom('tickets').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
   }
@@ -266,7 +269,7 @@ export class TicketsRepository {
     if (filters.createdFrom) query = query.where('created_at', '>=', filters.createdFrom);
     if (filters.createdTo) query = query.where('created_at', '<', filters.createdTo);
     if (filters.updatedSince) query = query.where('updated_at', '>=', filters.updatedSince);
-    if (filters.customer) query = query.where(sql<boolean>`${customerText} like ${containsPattern(filters.customer)}`);
+    if (filters.customer) query = query.where(customerContains(filters.customer));
     for (const search of filters.search?.filters ?? []) query = query.where(searchCondition(search, filters.search!.now));
     if (filters.customerEmails) query = query.where(customerEmailIn('customer_email', filters.customerEmails));
     return query;

@@ -17,6 +17,7 @@ import {
   type CurrentStage,
   type TicketFilters,
   type TicketSort,
+  type TicketWithStages,
 } from './repository.js';
 import { editableFields, isWellFormedId, numberRef, parseTicketInput, type StageRef, type TicketInput } from './validation.js';
 
@@ -96,24 +97,18 @@ export class TicketsService {
     return isWellFormedId(ref) ? { id: ref } : undefined;
   }
 
-  private async find(db: Db | Tx, ref: string, lock = false): Promise<TicketRow | undefined> {
+  /** The ticket by id or number, visible to the actor; found, locked and read with its stage ids in one statement. */
+  private async lockVisible(actor: Actor, tx: Tx, ref: string): Promise<TicketRow & { stage_ids: string[] }> {
     const key = this.keyOf(ref);
-    if (!key) return undefined;
-    const found = 'id' in key ? await this.tickets.findById(db, key.id) : await this.tickets.findByNumber(db, key.number);
-    if (!found || !lock) return found;
-    return this.tickets.lock(db as Tx, found.id);
-  }
-
-  private async findVisible(actor: Actor, db: Db | Tx, ref: string, lock = false): Promise<TicketRow> {
-    const ticket = await this.find(db, ref, lock);
+    const ticket = key && (await this.tickets.lockWithStages(tx, key));
     // A customer asking for someone else's ticket learns nothing, not even that it exists.
     if (!ticket || !canSeeTicket(actor, ticket)) notFound('ticket', ref);
     return ticket;
   }
 
-  private async view(db: Db | Tx, ticket: TicketRow): Promise<TicketView> {
-    const stageIds = await this.tickets.stageIdsOf(db, [ticket.id]);
-    return { ...ticket, stage_ids: stageIds.get(ticket.id) ?? [], evaluated_at: this.clock.now() };
+  /** For a write elsewhere (a transition): the ticket, locked with its stage ids, as `update` reads it. */
+  lockForWrite(actor: Actor, tx: Tx, ref: string): Promise<TicketRow & { stage_ids: string[] }> {
+    return this.lockVisible(actor, tx, ref);
   }
 
   /** `db`: where to read it (a caller reading the rest from a replica passes that reader). */
@@ -212,7 +207,7 @@ export class TicketsService {
   }
 
   /** Set by the wiring (src/services.ts): puts a new `/api` ticket into its workflow's first stage (issue 20). */
-  enterFirstStage: ((tx: Tx, ticketId: string, actor: Actor) => Promise<boolean>) | null = null;
+  enterFirstStage: ((tx: Tx, ticket: TicketWithStages, actor: Actor) => Promise<TicketWithStages | null>) | null = null;
 
   /** `firstStage`: the `/api` face's new ticket enters its project's first stage (the older `/tickets` face's does not). */
   async create(actor: Actor, body: Record<string, unknown>, options: { firstStage?: boolean } = {}): Promise<TicketView> {
@@ -257,9 +252,11 @@ export class TicketsService {
         target: { type: 'ticket', id: ticket.id },
         details: { fields: Object.keys(body) },
       });
+      const created = { ...ticket, stage_ids: stageIds };
+      // Placed in its first stage: the move's own rows are the answer (no re-read).
       const placed =
-        options.firstStage && currentStageId === null && this.enterFirstStage ? await this.enterFirstStage(tx, ticket.id, actor) : false;
-      const row = placed ? (await this.tickets.findWithStages(tx, { id: ticket.id }))! : { ...ticket, stage_ids: stageIds };
+        options.firstStage && currentStageId === null && this.enterFirstStage ? await this.enterFirstStage(tx, created, actor) : null;
+      const row = placed ?? created;
       const [visible] = await this.fields.visibleTo(actor, [row], tx);
       return { ...visible, evaluated_at: now };
     });
@@ -269,7 +266,7 @@ export class TicketsService {
     assertCan(actor, 'ticket:update');
     const input = parseTicketInput(body, 'update');
     return this.db.transaction().execute(async (tx) => {
-      const ticket = await this.findVisible(actor, tx, ref, true);
+      const ticket = await this.lockVisible(actor, tx, ref);
       const expected = expectedVersion ?? input.version;
       if (expected !== undefined && expected !== ticket.version) {
         fail('VERSION_MISMATCH', `ticket ${ticket.id} is at version ${ticket.version}, not ${expected}; reload it and try again`);
@@ -280,7 +277,7 @@ export class TicketsService {
         target: { type: 'ticket', id: ticket.id },
         details: { fields: Object.keys(body) },
       });
-      const before = await this.view(tx, ticket);
+      const before: TicketView = { ...ticket, evaluated_at: this.clock.now() };
       const changes: TicketRowUpdate = {};
       const events: TicketEvent[] = [];
       for (const field of editableFields) {
@@ -329,8 +326,8 @@ export class TicketsService {
   async remove(actor: Actor, ref: string): Promise<TicketView> {
     assertCan(actor, 'ticket:delete');
     return this.db.transaction().execute(async (tx) => {
-      const ticket = await this.findVisible(actor, tx, ref, true);
-      const view = await this.view(tx, ticket);
+      const ticket = await this.lockVisible(actor, tx, ref);
+      const view: TicketView = { ...ticket, evaluated_at: this.clock.now() };
       // Its stage links and history go with it (foreign keys cascade); the stage records stay.
       await this.tickets.delete(tx, ticket.id);
       await this.audit.record(tx, { actor, action: 'ticket.deleted', target: { type: 'ticket', id: ticket.id } });

@@ -2,7 +2,7 @@ import { newId } from '../../ids.js';
 import type { Clock } from '../../clock.js';
 import type { Database, Db, Tx } from '../../db/database.js';
 import type { StageRow, TicketRow, TicketRowUpdate } from '../../db/types.js';
-import { AppError, invalid, notFound } from '../../errors.js';
+import { AppError, invalid } from '../../errors.js';
 import type { AuditLog } from '../audit/service.js';
 import type { ServiceContext } from '../../services.js';
 import { assertCan, type Actor } from '../access/policy.js';
@@ -10,7 +10,7 @@ import type { FieldsService } from '../fields/service.js';
 import { businessMs } from '../projects/calendar.js';
 import type { StageDefinitionRow } from '../projects/repository.js';
 import type { ProjectsService, Workflow } from '../projects/service.js';
-import { TicketsRepository, type TicketEvent } from '../tickets/repository.js';
+import { TicketsRepository, type TicketEvent, type TicketWithStages } from '../tickets/repository.js';
 import type { TicketsService, TicketView } from '../tickets/service.js';
 import { delayOf } from './delay.js';
 import { WorkflowRepository } from './repository.js';
@@ -60,13 +60,13 @@ export class WorkflowService {
    */
   async transition(actor: Actor, ref: string, input: TransitionInputType): Promise<TransitionOutcome> {
     assertCan(actor, 'ticket:transition');
-    const { id } = await this.peers.tickets.get(actor, ref);
     const now = this.clock.now();
     const at = input.at ? new Date(input.at) : now;
     if (at.getTime() > now.getTime()) invalid([{ field: 'at', problem: 'is in the future' }]);
 
     const outcome = await this.db.transaction().execute(async (tx) => {
-      const ticket = (await this.ticketRows.lock(tx, id)) ?? notFound('ticket', ref);
+      // Found, checked for visibility, locked and read with its stage ids in one statement.
+      const ticket = await this.peers.tickets.lockForWrite(actor, tx, ref);
       const workflow = await this.workflowOf(tx, ticket);
       if (!workflow) {
         throw new AppError(
@@ -78,16 +78,38 @@ export class WorkflowService {
       await this.peers.audit.record(tx, {
         actor,
         action: 'ticket.transitioned',
-        target: { type: 'ticket', id },
+        target: { type: 'ticket', id: ticket.id },
         details: { to: input.to },
       });
-      return this.move(tx, ticket, workflow, { actor_id: actor.id, actor_name: actor.name }, input, at, now, { actor });
+      const moved = await this.move(tx, ticket, workflow, { actor_id: actor.id, actor_name: actor.name }, input, at, now, { actor });
+      // The answer from the rows the move wrote (RETURNING), not a re-read.
+      const [visible] = await this.peers.fields.visibleTo(actor, [this.placed(ticket.stage_ids, moved)], tx);
+      return { ...moved, ticket: visible! };
     });
 
-    const ticket = await this.peers.tickets.get(actor, id);
     const present = (stage: StageRow) =>
       presentVisit(stage, outcome.definitionOf.get(stage.definition_id!)!, outcome.workflow.calendar, now);
-    return { ticket, left: outcome.left.map(present), entered: outcome.entered.map(present) };
+    return {
+      ticket: { ...outcome.ticket, evaluated_at: now },
+      left: outcome.left.map(present),
+      entered: outcome.entered.map(present),
+    };
+  }
+
+  /** The ticket as a move left it: its updated row, stage list with the entered visits, and current stage. */
+  private placed(stageIds: readonly string[], moved: Awaited<ReturnType<WorkflowService['move']>>): TicketWithStages {
+    const newest = moved.entered.at(-1)!;
+    const definition = moved.definitionOf.get(newest.definition_id!)!;
+    return {
+      ...moved.ticket,
+      stage_ids: [...stageIds, ...moved.entered.map((stage) => stage.id)],
+      current_stage: {
+        id: newest.id,
+        key: definition.key,
+        name: definition.name,
+        entered_at: (newest.stage_start_time ?? newest.created_at).toISOString(),
+      },
+    };
   }
 
   /**
@@ -106,16 +128,19 @@ export class WorkflowService {
     {
       anyTarget = false,
       keepNew = false,
+      fresh = false,
       actor,
     }: {
       anyTarget?: boolean;
       keepNew?: boolean;
+      /** The ticket was inserted by this transaction: it has no visits yet (no need to read them). */
+      fresh?: boolean;
       /** The person moving it; absent when the system moves it (OPS closing, first stage): no field values, no gate. */
       actor?: Actor;
     } = {},
   ) {
     const definitionOf = new Map(workflow.definitions.map((definition) => [definition.id, definition]));
-    const visits = await this.workflow.visitsForTransition(tx, ticket.id);
+    const visits = fresh ? [] : await this.workflow.visitsForTransition(tx, ticket.id);
     const open = visits.filter((stage) => stage.definition_id !== null && stage.stage_end_time === null);
     const visitsOf = new Map<string, number>();
     for (const stage of visits) if (stage.definition_id) visitsOf.set(stage.definition_id, (visitsOf.get(stage.definition_id) ?? 0) + 1);
@@ -252,27 +277,30 @@ export class WorkflowService {
     if (changes.status && changes.status !== ticket.status) {
       events.push(event('status_changed', { old: ticket.status, new: changes.status }));
     }
-    await this.ticketRows.update(tx, ticket.id, changes);
+    const updated = await this.ticketRows.update(tx, ticket.id, changes);
     await this.ticketRows.appendEvents(tx, events);
-    return { left, entered, workflow, definitionOf: new Map([...foreignOf, ...definitionOf]) };
+    return { ticket: updated, left, entered, workflow, definitionOf: new Map([...foreignOf, ...definitionOf]) };
   }
 
   /**
    * A new ticket enters its project's first stage (the first the workflow allows from no stage), in the creating
    * transaction, when the project says so (`new_tickets_enter_first_stage`, default true). Issue 20.
    */
-  async enterFirstStage(tx: Tx, ticketId: string, actor: Actor): Promise<boolean> {
-    const ticket = await this.ticketRows.lock(tx, ticketId);
-    if (!ticket || ticket.status === 'closed') return false;
+  async enterFirstStage(tx: Tx, ticket: TicketWithStages, actor: Actor): Promise<TicketWithStages | null> {
+    if (ticket.status === 'closed') return null;
     const workflow = await this.workflowOf(tx, ticket);
-    if (!workflow || !workflow.project.new_tickets_enter_first_stage) return false;
+    if (!workflow || !workflow.project.new_tickets_enter_first_stage) return null;
     const first = allowedTargets(workflow, undefined)
       .filter((definition) => !definition.final)
       .sort((a, b) => a.position - b.position)[0];
-    if (!first) return false;
+    if (!first) return null;
     const now = this.clock.now();
-    await this.move(tx, ticket, workflow, { actor_id: actor.id, actor_name: actor.name }, { to: first.id }, now, now, { keepNew: true });
-    return true;
+    // Just inserted by this transaction: nobody else sees the row, it has no visits, and the move's RETURNING is the answer.
+    const moved = await this.move(tx, ticket, workflow, { actor_id: actor.id, actor_name: actor.name }, { to: first.id }, now, now, {
+      keepNew: true,
+      fresh: true,
+    });
+    return this.placed(ticket.stage_ids, moved);
   }
 
   /**
