@@ -1,7 +1,3 @@
-import type { Clock } from './clock.js';
-import type { Config } from './config.js';
-import type { Database } from './db/database.js';
-import type { Registry } from 'prom-client';
 import { AuditLog } from './modules/audit/service.js';
 import type { TokenWithUser } from './modules/auth/repository.js';
 import { AuthService } from './modules/auth/service.js';
@@ -26,14 +22,8 @@ import { ViewsService } from './modules/views/service.js';
 import { WebhooksService } from './modules/webhooks/service.js';
 import { DelaySweeper } from './modules/workflow/sweeper.js';
 import { WorkflowService } from './modules/workflow/service.js';
+import type { ServiceContext } from './service-context.js';
 import { TtlCache } from './ttl-cache.js';
-
-export type ServiceContext = {
-  config: Config;
-  database: Database;
-  clock: Clock;
-  metrics: Registry;
-};
 
 /** Every service, built once per app and shared by both faces. */
 export function createServices(context: ServiceContext) {

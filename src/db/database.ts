@@ -7,7 +7,7 @@ import { Availability, DatabaseUnavailableError } from './availability.js';
 import { lockDataDir } from './lock.js';
 import { migrateToLatest } from './migrate.js';
 import { PGliteDialect } from './pglite-dialect.js';
-import { PGliteHost } from './pglite-host.js';
+import { PGliteHost, type NotificationHandler } from './pglite-host.js';
 import { ReadRouting, type ReadCounts, type ReadIdentity, type ReplicaStatus } from './replicas.js';
 import type { DB } from './types.js';
 
@@ -18,7 +18,7 @@ export type Executor = Kysely<DB> | Transaction<DB>;
 
 export type DatabaseKind = 'pglite' | 'postgres';
 
-export type NotificationHandler = (payload: string) => void;
+export type { NotificationHandler };
 
 /** The one place that knows which PostgreSQL runs; everything else sees Kysely and these few calls. */
 export interface Database {

@@ -1,6 +1,6 @@
 import type { Db } from '../../db/database.js';
 import { invalid } from '../../errors.js';
-import type { ServiceContext } from '../../services.js';
+import type { ServiceContext } from '../../service-context.js';
 import { assertCan, type Actor } from '../access/policy.js';
 import { ProjectsRepository } from '../projects/repository.js';
 import { ChangeFeed } from './feed.js';

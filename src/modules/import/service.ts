@@ -2,7 +2,7 @@ import { newId } from '../../ids.js';
 import type { Readable } from 'node:stream';
 import type { Clock } from '../../clock.js';
 import type { Db, Tx } from '../../db/database.js';
-import type { ServiceContext } from '../../services.js';
+import type { ServiceContext } from '../../service-context.js';
 import { AppError } from '../../errors.js';
 import { assertCan, type Actor } from '../access/policy.js';
 import type { FieldDefinitionRow } from '../fields/repository.js';

@@ -3,7 +3,7 @@ import type { Clock } from '../../clock.js';
 import type { Database, Db } from '../../db/database.js';
 import type { Priority } from '../../db/types.js';
 import { invalid } from '../../errors.js';
-import type { ServiceContext } from '../../services.js';
+import type { ServiceContext } from '../../service-context.js';
 import { assertCan, type Actor } from '../access/policy.js';
 import { ProjectsRepository } from '../projects/repository.js';
 import { ResultCache } from './result-cache.js';

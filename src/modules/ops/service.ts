@@ -5,7 +5,7 @@ import { unlessUnavailable } from '../../db/availability.js';
 import type { Db, Executor, Tx } from '../../db/database.js';
 import type { OpsLogAction, OutboxRow, TicketRow, TicketRowUpdate, TicketStatus } from '../../db/types.js';
 import { AppError, fail } from '../../errors.js';
-import type { ServiceContext } from '../../services.js';
+import type { ServiceContext } from '../../service-context.js';
 import { assertCan, type Actor } from '../access/policy.js';
 import type { TicketEvent } from '../tickets/repository.js';
 import { isWellFormedId } from '../tickets/validation.js';

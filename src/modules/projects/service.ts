@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../clock.js';
 import type { Db, Executor, Tx } from '../../db/database.js';
 import { AppError, invalid, notFound, type ErrorDetail } from '../../errors.js';
-import type { ServiceContext } from '../../services.js';
+import type { ServiceContext } from '../../service-context.js';
 import { assertCan, type Actor } from '../access/policy.js';
 import { calendarProblems, type Calendar } from './calendar.js';
 import { ProjectsRepository, type ProjectRow, type StageDefinitionRow } from './repository.js';

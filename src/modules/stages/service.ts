@@ -3,7 +3,7 @@ import type { Clock } from '../../clock.js';
 import type { Database, Db, Tx } from '../../db/database.js';
 import type { StageRow, StageRowUpdate, StageType } from '../../db/types.js';
 import { AppError, fail, invalid, notFound, type ErrorDetail } from '../../errors.js';
-import type { ServiceContext } from '../../services.js';
+import type { ServiceContext } from '../../service-context.js';
 import { assertCan, ticketVisibility, type Actor } from '../access/policy.js';
 import { isWellFormedId, numberRef } from '../tickets/validation.js';
 import { StagesRepository, type StageFilters, type StageSort, type StageState } from './repository.js';

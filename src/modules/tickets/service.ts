@@ -3,7 +3,7 @@ import type { Clock } from '../../clock.js';
 import type { Database, Db, Executor, Tx } from '../../db/database.js';
 import type { TicketRow, TicketRowUpdate, TicketStatus } from '../../db/types.js';
 import { AppError, fail, invalid, notFound } from '../../errors.js';
-import type { ServiceContext } from '../../services.js';
+import type { ServiceContext } from '../../service-context.js';
 import { assertCan, canSeeTicket, ticketVisibility, type Actor } from '../access/policy.js';
 import type { FieldChange, FieldsService } from '../fields/service.js';
 import { StagesRepository } from '../stages/repository.js';
@@ -16,6 +16,7 @@ import {
   type CurrentStage,
   type TicketFilters,
   type TicketSort,
+  sortFrom,
 } from './repository.js';
 import { editableFields, isWellFormedId, numberRef, parseTicketInput, type StageRef, type TicketInput } from './validation.js';
 
@@ -131,7 +132,7 @@ export class TicketsService {
     const { q, view, fields, ...plain } = options.filters;
     const search = await resolveSearch(db, actor, this.clock.now(), { q, view, fields });
     const filters: TicketFilters = { ...plain, search, ...(visibility ? { customerEmails: visibility.customerEmails } : {}) };
-    const sort = options.sort ?? search.viewSort ?? (search.ranking ? rankSort : newestFirst);
+    const sort = options.sort ?? (search.viewSort ? sortFrom(search.viewSort) : undefined) ?? (search.ranking ? rankSort : newestFirst);
     if (sort.key === 'rank' && !search.ranking) invalid([{ field: 'sort', problem: '-rank needs words to search for in q' }]);
     return { filters, sort };
   }

@@ -3,7 +3,7 @@ import type { Clock } from '../../clock.js';
 import type { Database, Db, Tx } from '../../db/database.js';
 import type { StageRow, TicketRow, TicketRowUpdate } from '../../db/types.js';
 import { AppError, invalid, notFound } from '../../errors.js';
-import type { ServiceContext } from '../../services.js';
+import type { ServiceContext } from '../../service-context.js';
 import { assertCan, type Actor } from '../access/policy.js';
 import type { FieldsService } from '../fields/service.js';
 import { businessMs } from '../projects/calendar.js';
