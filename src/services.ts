@@ -36,16 +36,16 @@ export function createServices(context: ServiceContext) {
   const tokens = new TokensService(context, audit, credentials);
   const users = new UsersService(context, audit, credentials);
   const fields = new FieldsService(context);
-  const tickets = new TicketsService(context, fields);
-  const views = new ViewsService(context, tickets);
   const stages = new StagesService(context);
+  const tickets = new TicketsService(context, fields, stages);
+  const views = new ViewsService(context, tickets);
   const projects = new ProjectsService(context);
   const workflow = new WorkflowService(context, { tickets, projects, fields });
   tickets.enterFirstStage = (tx, ticketId, actor) => workflow.enterFirstStage(tx, ticketId, actor);
   const sweeper = new DelaySweeper(context);
-  const monitor = new MonitorService(context);
+  const monitor = new MonitorService(context, projects);
   const forecast = new ForecastService(context);
-  const events = new EventsService(context);
+  const events = new EventsService(context, projects);
   const outbox = new Outbox(context.database.db, context.clock, {
     // Longer than any one call of any kind takes, so a live attempt's claim never runs out under it.
     leaseMs: Math.max(30_000, context.config.ops.timeoutMs * 3, context.config.webhooks.timeoutMs * 3),

@@ -5,7 +5,7 @@ import type { Db, Tx } from '../../db/database.js';
 import type { ServiceContext } from '../../service-context.js';
 import { AppError } from '../../errors.js';
 import { assertCan, type Actor } from '../access/policy.js';
-import type { FieldDefinitionRow } from '../fields/repository.js';
+import type { FieldDefinitionRow } from '../../db/types.js';
 import { FieldsService } from '../fields/service.js';
 import { valueFromText } from '../fields/values.js';
 import { ImportRepository, type ImportEventRow, type ImportStageRow, type ImportTicketRow } from './repository.js';

@@ -7,7 +7,7 @@ import type { OpsLogAction, OutboxRow, TicketRow, TicketRowUpdate, TicketStatus 
 import { AppError, fail } from '../../errors.js';
 import type { ServiceContext } from '../../service-context.js';
 import { assertCan, type Actor } from '../access/policy.js';
-import type { TicketEvent } from '../tickets/repository.js';
+import type { TicketEvent } from '../tickets/service.js';
 import { isWellFormedId } from '../tickets/validation.js';
 import type { Delivery, Outbox, OutboxJob, Recorded } from '../outbox/outbox.js';
 import type { WorkflowService } from '../workflow/service.js';

@@ -83,6 +83,11 @@ export class ProjectsService {
     return { ...project, definitions: definitions.get(project.id) ?? [] };
   }
 
+  /** A project by id or key, for another module's service that has checked its own permission. */
+  find(db: Executor, ref: string): Promise<ProjectRow | undefined> {
+    return this.projects.find(db, ref);
+  }
+
   async get(actor: Actor, ref: string, includeArchived = false): Promise<ProjectView> {
     assertCan(actor, 'project:read');
     const project = (await this.projects.find(this.db, ref)) ?? notFound('project', ref);

@@ -6,7 +6,7 @@ import { AppError, fail, invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../service-context.js';
 import { assertCan, canSeeTicket, ticketVisibility, type Actor } from '../access/policy.js';
 import type { FieldChange, FieldsService } from '../fields/service.js';
-import { StagesRepository } from '../stages/repository.js';
+import type { StagesService } from '../stages/service.js';
 import { resolveSearch } from '../search/resolve.js';
 import {
   TicketsRepository,
@@ -19,6 +19,9 @@ import {
   sortFrom,
 } from './repository.js';
 import { editableFields, isWellFormedId, numberRef, parseTicketInput, type StageRef, type TicketInput } from './validation.js';
+
+/** The history entry other modules' services append through this one. */
+export type { TicketEvent };
 
 /** A ticket with its ordered stage ids: what both faces present. */
 export type TicketView = TicketRow &
@@ -61,11 +64,11 @@ export class TicketsService {
   private readonly database: Database;
   private readonly clock: Clock;
   private readonly tickets = new TicketsRepository();
-  private readonly stages = new StagesRepository();
 
   constructor(
     context: ServiceContext,
     private readonly fields: FieldsService,
+    private readonly stages: StagesService,
   ) {
     this.db = context.database.db;
     this.database = context.database;
@@ -93,6 +96,20 @@ export class TicketsService {
       return number === undefined ? undefined : { number };
     }
     return isWellFormedId(ref) ? { id: ref } : undefined;
+  }
+
+  // The ticket row for another module's service (the workflow) that changes it inside its own transaction: the
+  // tickets table stays private to this module (issue 21).
+  lockRow(tx: Tx, id: string): Promise<TicketRow | undefined> {
+    return this.tickets.lock(tx, id);
+  }
+
+  updateRow(tx: Tx, id: string, changes: TicketRowUpdate): Promise<TicketRow> {
+    return this.tickets.update(tx, id, changes);
+  }
+
+  appendEvents(tx: Tx, events: readonly TicketEvent[]): Promise<void> {
+    return this.tickets.appendEvents(tx, events);
   }
 
   private async find(db: Db | Tx, ref: string, lock = false): Promise<TicketRow | undefined> {

@@ -7,10 +7,9 @@ import type { ServiceContext } from '../../service-context.js';
 import { assertCan, type Actor } from '../access/policy.js';
 import type { FieldsService } from '../fields/service.js';
 import { businessMs } from '../projects/calendar.js';
-import type { StageDefinitionRow } from '../projects/repository.js';
+import type { StageDefinitionRow } from '../../db/types.js';
 import type { ProjectsService, Workflow } from '../projects/service.js';
-import { TicketsRepository, type TicketEvent } from '../tickets/repository.js';
-import type { TicketsService, TicketView } from '../tickets/service.js';
+import type { TicketEvent, TicketsService, TicketView } from '../tickets/service.js';
 import { delayOf } from './delay.js';
 import { WorkflowRepository } from './repository.js';
 import type { CommentInputType, TransitionInputType, VisitOut } from './schemas.js';
@@ -37,7 +36,6 @@ export class WorkflowService {
   private readonly database: Database;
   private readonly clock: Clock;
   private readonly workflow = new WorkflowRepository();
-  private readonly ticketRows = new TicketsRepository();
 
   constructor(
     context: ServiceContext,
@@ -65,7 +63,7 @@ export class WorkflowService {
     if (at.getTime() > now.getTime()) invalid([{ field: 'at', problem: 'is in the future' }]);
 
     const outcome = await this.db.transaction().execute(async (tx) => {
-      const ticket = (await this.ticketRows.lock(tx, id)) ?? notFound('ticket', ref);
+      const ticket = (await this.peers.tickets.lockRow(tx, id)) ?? notFound('ticket', ref);
       const workflow = await this.workflowOf(tx, ticket);
       if (!workflow) {
         throw new AppError(
@@ -245,8 +243,8 @@ export class WorkflowService {
     if (changes.status && changes.status !== ticket.status) {
       events.push(event('status_changed', { old: ticket.status, new: changes.status }));
     }
-    await this.ticketRows.update(tx, ticket.id, changes);
-    await this.ticketRows.appendEvents(tx, events);
+    await this.peers.tickets.updateRow(tx, ticket.id, changes);
+    await this.peers.tickets.appendEvents(tx, events);
     return { left, entered, workflow, definitionOf: new Map([...foreignOf, ...definitionOf]) };
   }
 
@@ -255,7 +253,7 @@ export class WorkflowService {
    * transaction, when the project says so (`new_tickets_enter_first_stage`, default true). Issue 20.
    */
   async enterFirstStage(tx: Tx, ticketId: string, actor: Actor): Promise<boolean> {
-    const ticket = await this.ticketRows.lock(tx, ticketId);
+    const ticket = await this.peers.tickets.lockRow(tx, ticketId);
     if (!ticket || ticket.status === 'closed') return false;
     const workflow = await this.workflowOf(tx, ticket);
     if (!workflow || !workflow.project.new_tickets_enter_first_stage) return false;
@@ -273,7 +271,7 @@ export class WorkflowService {
    * open visit ends and the timeline shows it. Nothing to do outside a workflow, or when it is in a final stage.
    */
   async enterFinalStage(tx: Tx, ticketId: string, who: { actor_id: string | null; actor_name: string }, note: string): Promise<boolean> {
-    const ticket = await this.ticketRows.lock(tx, ticketId);
+    const ticket = await this.peers.tickets.lockRow(tx, ticketId);
     if (!ticket) return false;
     const workflow = await this.workflowOf(tx, ticket);
     const final = workflow?.definitions.find((definition) => definition.final && !definition.archived);
