@@ -22,7 +22,7 @@ import { bucketOf, ForecastModel, type ModelInput, type ModelStage } from '../sr
 import { HISTORY_DAYS } from '../src/modules/forecast/repository.js';
 import { businessMs, type Calendar } from '../src/modules/projects/calendar.js';
 import { replayVisits, type ImportWorkflow } from '../src/modules/import/replay.js';
-import type { StageDefinitionRow } from '../src/modules/projects/repository.js';
+import type { StageDefinitionRow } from '../src/db/types.js';
 
 const DAY = 86_400_000;
 const WEEK = 7 * DAY;

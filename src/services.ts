@@ -1,7 +1,3 @@
-import type { Clock } from './clock.js';
-import type { Config } from './config.js';
-import type { Database } from './db/database.js';
-import type { Registry } from 'prom-client';
 import { AuditLog } from './modules/audit/service.js';
 import { BoardService } from './modules/board/service.js';
 import type { TokenWithUser } from './modules/auth/repository.js';
@@ -27,14 +23,8 @@ import { ViewsService } from './modules/views/service.js';
 import { WebhooksService } from './modules/webhooks/service.js';
 import { DelaySweeper } from './modules/workflow/sweeper.js';
 import { WorkflowService } from './modules/workflow/service.js';
+import type { ServiceContext } from './service-context.js';
 import { TtlCache } from './ttl-cache.js';
-
-export type ServiceContext = {
-  config: Config;
-  database: Database;
-  clock: Clock;
-  metrics: Registry;
-};
 
 /** Every service, built once per app and shared by both faces. */
 export function createServices(context: ServiceContext) {
@@ -47,17 +37,17 @@ export function createServices(context: ServiceContext) {
   const tokens = new TokensService(context, audit, credentials);
   const users = new UsersService(context, audit, credentials);
   const fields = new FieldsService(context, audit);
-  const tickets = new TicketsService(context, fields, audit);
-  const views = new ViewsService(context, tickets, audit);
   const stages = new StagesService(context, audit);
+  const tickets = new TicketsService(context, fields, stages, audit);
+  const views = new ViewsService(context, tickets, audit);
   const projects = new ProjectsService(context, audit);
   const workflow = new WorkflowService(context, { tickets, projects, fields, audit });
   tickets.enterFirstStage = (tx, ticket, actor) => workflow.enterFirstStage(tx, ticket, actor);
   const sweeper = new DelaySweeper(context);
-  const monitor = new MonitorService(context);
+  const monitor = new MonitorService(context, projects);
   const board = new BoardService(context);
   const forecast = new ForecastService(context);
-  const events = new EventsService(context);
+  const events = new EventsService(context, projects);
   const outbox = new Outbox(context.database.db, context.clock, {
     // Longer than any one call of any kind takes, so a live attempt's claim never runs out under it.
     leaseMs: Math.max(30_000, context.config.ops.timeoutMs * 3, context.config.webhooks.timeoutMs * 3),

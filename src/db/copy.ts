@@ -3,7 +3,7 @@ import type pg from 'pg';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom } from 'pg-copy-streams';
-import type { DatabaseKind, Executor } from './database.js';
+import type { DatabaseKind, Executor } from './executor.js';
 
 /** A staging table's column: its name and SQL type (`text`, `jsonb`, `text[]`, `timestamptz`, …). */
 export type StagingColumn = readonly [name: string, type: string];

@@ -1,25 +1,21 @@
 import { PGlite } from '@electric-sql/pglite';
 import { btree_gin } from '@electric-sql/pglite/contrib/btree_gin';
 import { pg_trgm } from '@electric-sql/pglite/contrib/pg_trgm';
-import { Kysely, PostgresDialect, type Transaction } from 'kysely';
+import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { Availability, DatabaseUnavailableError } from './availability.js';
 import { enableCopy, stageRowsFor, type StageRows } from './copy.js';
 import { lockDataDir } from './lock.js';
 import { migrateToLatest } from './migrate.js';
 import { PGliteDialect } from './pglite-dialect.js';
-import { PGliteHost } from './pglite-host.js';
+import { PGliteHost, type NotificationHandler } from './pglite-host.js';
 import { ReadRouting, type ReadCounts, type ReadIdentity, type ReplicaStatus } from './replicas.js';
 import type { DB } from './types.js';
+import type { Db, DatabaseKind } from './executor.js';
 
-export type Db = Kysely<DB>;
-export type Tx = Transaction<DB>;
-/** Either the database or an open transaction: repositories accept both. */
-export type Executor = Kysely<DB> | Transaction<DB>;
+export type { Db, Tx, Executor, DatabaseKind } from './executor.js';
 
-export type DatabaseKind = 'pglite' | 'postgres';
-
-export type NotificationHandler = (payload: string) => void;
+export type { NotificationHandler };
 
 /** The one place that knows which PostgreSQL runs; everything else sees Kysely and these few calls. */
 export interface Database {

@@ -1,6 +1,6 @@
-import { Migrator, type Migration, type MigrationProvider } from 'kysely';
-import type { Db } from './database.js';
+import { Migrator, type Kysely, type Migration, type MigrationProvider } from 'kysely';
 import { migrations } from './migrations/index.js';
+import type { DB } from './types.js';
 
 const provider: MigrationProvider = {
   getMigrations: async () => migrations as Record<string, Migration>,
@@ -9,7 +9,7 @@ const provider: MigrationProvider = {
 export class MigrationError extends Error {}
 
 /** Forward-only: every migration runs once, in name order, each in its own transaction. */
-export async function migrateToLatest(db: Db): Promise<void> {
+export async function migrateToLatest(db: Kysely<DB>): Promise<void> {
   const migrator = new Migrator({ db, provider });
   const { error, results } = await migrator.migrateToLatest();
   if (error) {

@@ -1,7 +1,9 @@
 import fs from 'node:fs';
 import type { PGlite } from '@electric-sql/pglite';
-import { DatabaseUnavailableError, type NotificationHandler } from './database.js';
+import { DatabaseUnavailableError } from './availability.js';
 import { DiskFullError, isOutOfStorage } from './storage.js';
+
+export type NotificationHandler = (payload: string) => void;
 
 export type PGliteHostOptions = {
   /** Opens the data directory again after a fatal error; null: the instance is not ours to reopen (tests). */

@@ -147,6 +147,7 @@ export interface ProjectsTable {
   updated_at: Timestamp;
   version: Generated<number>;
 }
+export type ProjectRow = Selectable<ProjectsTable>;
 
 export interface StageDefinitionsTable {
   id: string;
@@ -160,6 +161,7 @@ export interface StageDefinitionsTable {
   final: Generated<boolean>;
   archived: Generated<boolean>;
 }
+export type StageDefinitionRow = Selectable<StageDefinitionsTable>;
 
 export interface StageAlertsTable {
   stage_id: string;
@@ -271,7 +273,6 @@ export interface AuditLogTable {
 }
 
 export type UserRow = Selectable<UsersTable>;
-export type SessionRow = Selectable<SessionsTable>;
 export type ApiTokenRow = Selectable<ApiTokensTable>;
 export type AuditLogRow = Selectable<AuditLogTable>;
 
@@ -472,3 +473,4 @@ export interface TicketFieldsTable {
   created_at: Timestamp;
   updated_at: Timestamp;
 }
+export type FieldDefinitionRow = Selectable<TicketFieldsTable>;

@@ -58,9 +58,3 @@ export function ok<T>(data: T, message = 'ok') {
 export function okList<T>(data: T[], page: Page, message = 'ok') {
   return { success: true as const, message, data, page, timestamp: new Date().toISOString() };
 }
-
-/** Error answers every route may give; spread into a route's `response` schema. */
-export const errorResponses = {
-  400: ErrorBody,
-  404: ErrorBody,
-} as const;

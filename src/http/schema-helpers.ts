@@ -7,9 +7,6 @@ export const DateTime = (description?: string) => Type.String({ format: 'date-ti
 /** Path parameter for a resource id; a malformed id answers 404 like an unknown one, so no pattern here. */
 export const IdParams = Type.Object({ id: Type.String({ description: 'The id, or the sequential number' }) });
 
-export const LimitQuery = (max: number, fallback: number) =>
-  Type.Optional(Type.Integer({ minimum: 1, maximum: max, default: fallback, description: `Page size (1–${max})` }));
-
 /** `If-Match: "3"`, `W/"3"` or `3` → 3; anything else is ignored as absent. */
 export function versionFromIfMatch(header: string | undefined): number | undefined {
   if (!header) return undefined;

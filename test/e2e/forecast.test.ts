@@ -1,18 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, afterEach, before, describe, test } from 'node:test';
-import type { Page } from 'playwright-core';
+import { before, describe, test } from 'node:test';
 import { LogNormal, MINUTE, seeded, syntheticProject } from '../modules/forecast/synthetic.js';
-import {
-  adminEmail,
-  eventually,
-  adminPassword,
-  launchBrowser,
-  screenshot,
-  screenshotOnFailure,
-  signIn,
-  startStageline,
-  type Stageline,
-} from './harness.js';
+import { adminEmail, eventually, adminPassword, screenshot, signIn, browserSuite } from './harness.js';
 
 /** Stage durations of the synthetic history: intake → triage → fix → closed. */
 const truth = { intake: new LogNormal(40, 0.6), triage: new LogNormal(120, 0.8), fix: new LogNormal(300, 0.7) };
@@ -20,9 +9,7 @@ const truth = { intake: new LogNormal(40, 0.6), triage: new LogNormal(120, 0.8),
 const percent = { format: (share: number) => `${Math.round(share * 100)} %` };
 
 describe('delivery forecast in Chromium', () => {
-  let server: Stageline;
-  let browser: Awaited<ReturnType<typeof launchBrowser>>;
-  let page: Page;
+  const e2e = browserSuite();
   let now: number;
   const random = seeded(41);
   let counter = 0;
@@ -62,7 +49,7 @@ describe('delivery forecast in Chromium', () => {
   };
 
   const importRows = async (token: string, rows: unknown[]) => {
-    const response = await fetch(`${server.baseUrl}/api/import`, {
+    const response = await fetch(`${e2e.server.baseUrl}/api/import`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': 'application/x-ndjson' },
       body: rows.map((row) => JSON.stringify(row)).join('\n'),
@@ -73,13 +60,10 @@ describe('delivery forecast in Chromium', () => {
   };
 
   before(async () => {
-    server = await startStageline();
     now = Math.floor(Date.now() / MINUTE) * MINUTE;
-    server.clock.set(new Date(now));
-    browser = await launchBrowser();
-    page = browser.page;
-    for (const key of ['fc', 'thin']) assert.equal((await server.api('POST', '/api/projects', syntheticProject(key))).status, 201);
-    const token = (await server.api('POST', '/api/tokens', { name: 'forecast e2e import' })).body.data.token as string;
+    e2e.server.clock.set(new Date(now));
+    for (const key of ['fc', 'thin']) assert.equal((await e2e.server.api('POST', '/api/projects', syntheticProject(key))).status, 201);
+    const token = (await e2e.server.api('POST', '/api/tokens', { name: 'forecast e2e import' })).body.data.token as string;
     const rows = history('fc', 300);
     for (let i = 0; i < rows.length; i += 150) await importRows(token, rows.slice(i, i + 150));
     await importRows(token, history('thin', 5));
@@ -88,23 +72,16 @@ describe('delivery forecast in Chromium', () => {
       openInTriage('fc', 'fc-fresh', 'Password reset', 10),
       openInTriage('thin', 'thin-new', 'Brand new workflow', 20),
     ]);
-    await server.app.services.forecast.refresh();
-    await server.app.services.forecast.scan();
-    await signIn(page, server.baseUrl, adminEmail, adminPassword);
-  });
-
-  afterEach(screenshotOnFailure(() => page));
-
-  after(async () => {
-    await browser?.close();
-    await server?.close();
+    await e2e.server.app.services.forecast.refresh();
+    await e2e.server.app.services.forecast.scan();
+    await signIn(e2e.page, e2e.server.baseUrl, adminEmail, adminPassword);
   });
 
   test('the ticket page shows both breach probabilities, labelled, and the expected finish', async () => {
-    const forecast = (await server.api('GET', '/api/tickets/fc-late')).body.data.forecast;
+    const forecast = (await e2e.server.api('GET', '/api/tickets/fc-late')).body.data.forecast;
     assert.ok(forecast.stage_breach_probability > 0.7 && forecast.expected_finish_at, JSON.stringify(forecast));
-    await page.goto(`${server.baseUrl}/app/tickets/fc-late`);
-    const panel = page.getByRole('group', { name: 'Delivery forecast' });
+    await e2e.page.goto(`${e2e.server.baseUrl}/app/tickets/fc-late`);
+    const panel = e2e.page.getByRole('group', { name: 'Delivery forecast' });
     await panel.waitFor();
     const text = (await panel.innerText()).replace(/\s+/g, ' ');
     assert.match(text, new RegExp(`Stage breach probability ${percent.format(forecast.stage_breach_probability)}`));
@@ -112,65 +89,65 @@ describe('delivery forecast in Chromium', () => {
     assert.match(text, /Expected finish \(median\) in \d+ [dhm]\b/);
     assert.match(text, /Finished with 90 ?% probability in \d+/);
     assert.match(text, /Based on 300 ended visits of this stage/);
-    await page.locator('.chart svg').first().waitFor();
-    await screenshot(page, 'forecast-ticket');
+    await e2e.page.locator('.chart svg').first().waitFor();
+    await screenshot(e2e.page, 'forecast-ticket');
   });
 
   test('a ticket with too little history says so in words', async () => {
-    await page.goto(`${server.baseUrl}/app/tickets/thin-new`);
-    const panel = page.getByRole('group', { name: 'Delivery forecast' });
+    await e2e.page.goto(`${e2e.server.baseUrl}/app/tickets/thin-new`);
+    const panel = e2e.page.getByRole('group', { name: 'Delivery forecast' });
     await panel.waitFor();
     assert.match(await panel.innerText(), /Too little history: 5 ended visits of this stage; a forecast needs 30/);
   });
 
   test('Delayed → Likely to breach lists the likely ticket with its probability and stage, not the fresh one', async () => {
-    const likely = (await server.api('GET', '/api/monitor/likely')).body.data;
+    const likely = (await e2e.server.api('GET', '/api/monitor/likely')).body.data;
     assert.deepEqual(
       likely.map((row: { id: string }) => row.id),
       ['fc-late'],
     );
-    await page.goto(`${server.baseUrl}/app/delayed`);
-    await page.getByRole('button', { name: 'Likely to breach' }).click();
-    const table = page.getByRole('table', { name: 'Likely to breach' });
+    await e2e.page.goto(`${e2e.server.baseUrl}/app/delayed`);
+    await e2e.page.getByRole('button', { name: 'Likely to breach' }).click();
+    const table = e2e.page.getByRole('table', { name: 'Likely to breach' });
     await table.waitFor();
     const row = table.getByRole('row').filter({ hasText: 'Refund stuck in triage' });
     const cells = (await row.innerText()).replace(/\s+/g, ' ');
     assert.match(cells, new RegExp(percent.format(likely[0].probability)));
     assert.match(cells, /Triage/);
     assert.equal(await table.getByText('Password reset').count(), 0);
-    await screenshot(page, 'forecast-likely');
+    await screenshot(e2e.page, 'forecast-likely');
   });
 
   test('the board card shows the stored forecast', async () => {
-    await page.goto(`${server.baseUrl}/app/board?project=fc`);
-    const card = page.locator('[data-ticket="fc-late"]');
+    await e2e.page.goto(`${e2e.server.baseUrl}/app/board?project=fc`);
+    const card = e2e.page.locator('[data-ticket="fc-late"]');
     await card.waitFor();
     assert.match((await card.innerText()).replace(/\s+/g, ' '), /Stage \d+ ?%.*Ticket \d+ ?%.*Finish in/);
-    await screenshot(page, 'forecast-board');
+    await screenshot(e2e.page, 'forecast-board');
   });
 
   test('the ticket list shows the forecast column when asked', async () => {
-    await page.goto(`${server.baseUrl}/app/tickets?project=fc`);
+    await e2e.page.goto(`${e2e.server.baseUrl}/app/tickets?project=fc`);
     // The box is driven by the URL (?forecast=1), so it turns checked a render after the click: click, then wait
     // for what it shows, rather than check() (which insists on the state at once).
-    await page.getByRole('checkbox', { name: 'Show forecast' }).click();
-    const row = page.getByRole('row').filter({ hasText: 'Refund stuck in triage' });
+    await e2e.page.getByRole('checkbox', { name: 'Show forecast' }).click();
+    const row = e2e.page.getByRole('row').filter({ hasText: 'Refund stuck in triage' });
     await row.locator('.row-forecast').waitFor();
     assert.match((await row.innerText()).replace(/\s+/g, ' '), /Stage \d+ ?% Ticket \d+ ?% Finish in/);
-    await screenshot(page, 'forecast-list');
+    await screenshot(e2e.page, 'forecast-list');
   });
 
   test('Admin → Projects sets the breach-likely threshold as a percentage', async () => {
-    await page.goto(`${server.baseUrl}/app/admin/projects`);
-    await page.getByRole('combobox', { name: 'Project' }).selectOption({ label: 'thin' });
-    const threshold = page.getByRole('spinbutton', { name: /Likely to breach at \(%\)/ });
+    await e2e.page.goto(`${e2e.server.baseUrl}/app/admin/projects`);
+    await e2e.page.getByRole('combobox', { name: 'Project' }).selectOption({ label: 'thin' });
+    const threshold = e2e.page.getByRole('spinbutton', { name: /Likely to breach at \(%\)/ });
     // The draft follows the selection once the project is read.
-    assert.equal(await eventually(() => page.getByRole('textbox', { name: 'Name' }).first().inputValue(), 'thin'), 'thin');
+    assert.equal(await eventually(() => e2e.page.getByRole('textbox', { name: 'Name' }).first().inputValue(), 'thin'), 'thin');
     assert.equal(await threshold.inputValue(), '70');
     await threshold.fill('55');
-    await page.getByRole('button', { name: 'Save workflow' }).click();
-    await page.getByText('Saved.').waitFor();
-    const projects = (await server.api('GET', '/api/projects')).body.data as { key: string; breach_likely_threshold: number }[];
+    await e2e.page.getByRole('button', { name: 'Save workflow' }).click();
+    await e2e.page.getByText('Saved.').waitFor();
+    const projects = (await e2e.server.api('GET', '/api/projects')).body.data as { key: string; breach_likely_threshold: number }[];
     assert.equal(projects.find((project) => project.key === 'thin')?.breach_likely_threshold, 0.55);
   });
 });

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { after, afterEach, before } from 'node:test';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { ensureWebBuilt } from '../../scripts/build-web.js';
 import { buildApp, type App } from '../../src/app.js';
@@ -8,6 +9,7 @@ import { ManualClock } from '../../src/clock.js';
 import { loadConfig } from '../../src/config.js';
 import { startOpsSim, type OpsSimState } from '../../src/ops-sim/server.js';
 import { freshDatabase } from '../helpers/database.js';
+import { eventually as poll } from '../helpers/eventually.js';
 
 /** Debian's Chromium; the tests never download a browser of their own. */
 export const chromiumPath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -84,6 +86,28 @@ export async function startStageline(env: Record<string, string> = {}): Promise<
       await ops.close();
     },
   };
+}
+
+export type BrowserSuite = { server: Stageline; browser: Awaited<ReturnType<typeof launchBrowser>>; page: Page };
+
+/**
+ * The setup every browser test file shares, registered as hooks of the enclosing `describe`: a server (with `env`)
+ * and a Chromium page before the tests, a screenshot of each failing test, both closed after. The fields are set in
+ * `before`: read them inside hooks and tests (a file's own `before`, registered after this call, runs after it).
+ */
+export function browserSuite(env: Record<string, string> = {}): BrowserSuite {
+  const suite = {} as BrowserSuite;
+  before(async () => {
+    suite.server = await startStageline(env);
+    suite.browser = await launchBrowser();
+    suite.page = suite.browser.page;
+  });
+  afterEach(screenshotOnFailure(() => suite.page));
+  after(async () => {
+    await suite.browser?.close();
+    await suite.server?.close();
+  });
+  return suite;
 }
 
 /** One headless Chromium per test file, with a profile of its own that is removed afterwards. */
@@ -201,12 +225,10 @@ export function refusedRequests(page: Page): { take(): string[] } {
   };
 }
 
-/** Asks again (for up to 5 s) until the answer is the expected one; returns the last answer. */
-export async function eventually<T>(ask: () => Promise<T>, expected: T): Promise<T> {
+/** Asks again (for up to 5 s) until the answer is the expected one; returns the last answer, for the caller to assert. */
+export async function eventually<T>(ask: () => Promise<T>, expected: T, timeoutMs = 5_000): Promise<T> {
   let answer = await ask();
-  for (let i = 0; i < 50 && JSON.stringify(answer) !== JSON.stringify(expected); i++) {
-    await new Promise((resolve) => setTimeout(resolve, 100));
-    answer = await ask();
-  }
+  const same = () => JSON.stringify(answer) === JSON.stringify(expected);
+  await poll(async () => same() || ((answer = await ask()), same()), 'the expected answer', timeoutMs).catch(() => undefined);
   return answer;
 }

@@ -1,8 +1,12 @@
 import type { InjectOptions, LightMyRequestResponse } from 'fastify';
+import type { Static } from 'typebox';
 import { buildApp, type App } from '../../src/app.js';
 import { ManualClock } from '../../src/clock.js';
 import { loadConfig, type Config } from '../../src/config.js';
 import type { Database } from '../../src/db/database.js';
+import type { StageOut } from '../../src/modules/stages/schemas.js';
+import type { TicketOut } from '../../src/modules/tickets/schemas.js';
+import type { User } from '../../src/modules/users/schemas.js';
 import { freshDatabase, type FreshDatabaseOptions } from './database.js';
 
 type Body = InjectOptions['payload'];
@@ -20,7 +24,9 @@ export type Client = {
 export type Role = 'admin' | 'agent' | 'viewer' | 'customer';
 
 /** A client signed in as a fresh user of its own (see `userClient`). */
-export type UserClient = Client & { user: Record<string, any>; token: string; password: string };
+type UserOut = Static<typeof User>;
+
+export type UserClient = Client & { user: UserOut; token: string; password: string };
 
 export type TestApp = {
   app: App;
@@ -36,8 +42,8 @@ export type TestApp = {
   /** A fresh user of that role with an API token of its own (customers see `customerEmails`, default their email). */
   userClient(role: Role, options?: { customerEmails?: string[]; scope?: 'read' | 'read-write' }): Promise<UserClient>;
   create: {
-    ticket(fields?: Record<string, unknown>): Promise<Record<string, any>>;
-    stage(fields?: Record<string, unknown>): Promise<Record<string, any>>;
+    ticket(fields?: Record<string, unknown>): Promise<TicketOut>;
+    stage(fields?: Record<string, unknown>): Promise<StageOut>;
   };
   close(): Promise<void>;
 };
@@ -89,10 +95,10 @@ export async function testApp(overrides: Record<string, string> = {}, databaseOp
   }
   const adminHeaders: Headers = { authorization: `Bearer ${config.auth.adminApiToken ?? TEST_ADMIN_TOKEN}` };
   const api = client(app, adminHeaders);
-  const created = async (url: string, fields: Record<string, unknown>) => {
+  const created = async <T>(url: string, fields: Record<string, unknown>): Promise<T> => {
     const res = await api.post(url, fields);
     if (res.statusCode !== 201) throw new Error(`creating via ${url} answered ${res.statusCode}: ${res.body}`);
-    return res.json().data as Record<string, any>;
+    return (res.json() as { data: T }).data;
   };
   return {
     app,
@@ -106,20 +112,23 @@ export async function testApp(overrides: Record<string, string> = {}, databaseOp
       const n = ++counter;
       const email = `${role}${n}@users.example.com`;
       const password = `password-${n}-${role}`;
-      const user = await created('/api/users', {
+      const user = await created<UserOut>('/api/users', {
         email,
         name: `${role} ${n}`,
         role,
         password,
         ...(options.customerEmails ? { customer_emails: options.customerEmails } : {}),
       });
-      const token = (await created('/api/tokens', { name: 'test', user_id: user.id, scope: options.scope ?? 'read-write' }))
-        .token as string;
+      const { token } = await created<{ token: string }>('/api/tokens', {
+        name: 'test',
+        user_id: user.id,
+        scope: options.scope ?? 'read-write',
+      });
       return { ...client(app, { authorization: `Bearer ${token}` }), user, token, password };
     },
     create: {
-      ticket: (fields = {}) => created('/api/tickets', { subject: `Ticket ${++counter}`, ...fields }),
-      stage: (fields = {}) => created('/api/stages', { stage_type: 'major', ...fields }),
+      ticket: (fields = {}) => created<TicketOut>('/api/tickets', { subject: `Ticket ${++counter}`, ...fields }),
+      stage: (fields = {}) => created<StageOut>('/api/stages', { stage_type: 'major', ...fields }),
     },
     async close() {
       await app.close();

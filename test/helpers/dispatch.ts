@@ -1,6 +1,6 @@
 import { sql } from 'kysely';
-import { setTimeout as pause } from 'node:timers/promises';
 import type { TestApp } from './app.js';
+import { eventually } from './eventually.js';
 
 /**
  * Waits until every committed change is visible to the dispatcher, which reads only below the oldest
@@ -9,13 +9,15 @@ import type { TestApp } from './app.js';
  * it never waits. Waits for the database, not for time: the tests' clock is their own.
  */
 export async function settled(t: TestApp): Promise<void> {
-  for (let i = 0; i < 3000; i++) {
-    const { rows } = await sql<{ visible: boolean }>`
-      select coalesce(max(txid) < pg_snapshot_xmin(pg_current_snapshot()), true) as visible from change_log`.execute(t.database.db);
-    if (rows[0].visible) return;
-    await pause(20);
-  }
-  throw new Error('the change log did not settle within a minute');
+  await eventually(
+    async () => {
+      const { rows } = await sql<{ visible: boolean }>`
+        select coalesce(max(txid) < pg_snapshot_xmin(pg_current_snapshot()), true) as visible from change_log`.execute(t.database.db);
+      return rows[0].visible;
+    },
+    'the change log settled',
+    60_000,
+  );
 }
 
 /** Hands every change written so far to the consumers of ticket history. */

@@ -3,6 +3,7 @@ import http from 'node:http';
 import { after, before, test } from 'node:test';
 import zlib from 'node:zlib';
 import { TEST_ADMIN_TOKEN, testApp, type TestApp } from '../helpers/app.js';
+import { eventually } from '../helpers/eventually.js';
 
 let t: TestApp;
 before(async () => {
@@ -80,22 +81,13 @@ test('Server-Sent Events keep streaming, uncompressed, to a client that accepts 
     },
   );
   try {
-    await until(() => received.includes('retry:'), 'the stream to open');
+    await eventually(() => received.includes('retry:'), 'the stream to open');
     assert.equal(headers['content-encoding'], undefined);
     assert.match(String(headers['content-type']), /^text\/event-stream/);
     const ticket = await t.create.ticket({ subject: 'Seen live' });
-    await until(() => received.includes(ticket.id), 'the new ticket to arrive as an event');
+    await eventually(() => received.includes(ticket.id), 'the new ticket to arrive as an event');
     assert.match(received, /event: ticket/);
   } finally {
     request.destroy();
   }
 });
-
-/** Waits for a condition (bounded), without asserting how long it took. */
-async function until(condition: () => boolean, what: string, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}

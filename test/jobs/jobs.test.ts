@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { every, Jobs, type Job } from '../../src/jobs/job.js';
 import { testApp, type TestApp } from '../helpers/app.js';
-import { until } from '../helpers/poll.js';
+import { eventually } from '../helpers/eventually.js';
 
 let t: TestApp;
 before(async () => {
@@ -52,10 +52,10 @@ test('jobs start in order and stop in reverse, waiting for a run in progress', a
   });
   const jobs = new Jobs([named('a'), slow, named('b')], { error: (object) => errors.push(object) });
   await jobs.start();
-  await until(() => seen.includes('run'), 'the periodic job runs');
+  await eventually(() => seen.includes('run'), 'the periodic job runs');
   let stopped = false;
   const stopping = jobs.stop().then(() => (stopped = true));
-  await until(() => seen.includes('stop b'), 'the last job stops first');
+  await eventually(() => seen.includes('stop b'), 'the last job stops first');
   assert.equal(stopped, false, 'stop waits for the run in progress');
   release();
   await stopping;
@@ -79,7 +79,7 @@ test("a failing run is reported with the job's name and the job keeps running", 
     { error: (object) => errors.push(object as Record<string, unknown>) },
   );
   await jobs.start();
-  await until(() => runs >= 2, 'it runs again after a failure');
+  await eventually(() => runs >= 2, 'it runs again after a failure');
   await jobs.stop();
   assert.equal(errors[0].job, 'flaky');
 });

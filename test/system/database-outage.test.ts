@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { LightMyRequestResponse } from 'fastify';
 import { testApp, type TestApp } from '../helpers/app.js';
-import { until } from '../helpers/poll.js';
+import { eventually } from '../helpers/eventually.js';
 import { startTcpProxy } from '../helpers/tcp-proxy.js';
 
 // The app reaches PostgreSQL through a loopback proxy that the test cuts and restores: an outage of the database
@@ -54,7 +54,7 @@ test(
   { skip },
   async () => {
     const first = await t.create.ticket({ subject: 'Before the outage' });
-    await until(() => dispatched.includes(first.id), 'the dispatcher hands over the first ticket');
+    await eventually(() => dispatched.includes(first.id), 'the dispatcher hands over the first ticket');
 
     proxy.cut();
     const requests = [
@@ -74,12 +74,12 @@ test(
 
     const wakesBefore = wakes;
     proxy.restore();
-    await until(async () => (await t.api.get('/api/tickets')).statusCode === 200, 'requests succeed again');
+    await eventually(async () => (await t.api.get('/api/tickets')).statusCode === 200, 'requests succeed again');
     assert.equal((await t.anonymous.get('/readyz')).statusCode, 200);
     // The feed's LISTEN connection died with the cut: it connects again and wakes its consumers to catch up.
-    await until(() => wakes > wakesBefore, 'the change feed reconnects and wakes its consumers');
+    await eventually(() => wakes > wakesBefore, 'the change feed reconnects and wakes its consumers');
     const next = await t.create.ticket({ subject: 'After the outage' });
-    await until(() => dispatched.includes(next.id), 'the dispatcher hands over a ticket written after the outage');
+    await eventually(() => dispatched.includes(next.id), 'the dispatcher hands over a ticket written after the outage');
     const listed = await t.api.get(`/api/tickets/${first.id}`);
     assert.equal(listed.statusCode, 200);
   },
@@ -90,10 +90,10 @@ test('a second outage is survived as well, and a write refused during it was not
   const refused = await t.api.post('/api/tickets', { subject: 'Refused write' });
   assertUnavailable(refused, 'write during the outage');
   proxy.restore();
-  await until(async () => (await t.anonymous.get('/readyz')).statusCode === 200, 'readyz answers 200 again');
+  await eventually(async () => (await t.anonymous.get('/readyz')).statusCode === 200, 'readyz answers 200 again');
   const found = await t.api.get(`/api/tickets?q=${encodeURIComponent('Refused write')}`);
   assert.equal(found.statusCode, 200, found.body);
   assert.equal(found.json().data.length, 0, 'the refused write left nothing behind');
   const written = await t.create.ticket({ subject: 'After the second outage' });
-  await until(() => dispatched.includes(written.id), 'the dispatcher keeps up after the second outage');
+  await eventually(() => dispatched.includes(written.id), 'the dispatcher keeps up after the second outage');
 });

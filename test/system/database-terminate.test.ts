@@ -5,7 +5,7 @@ import { sql } from 'kysely';
 import pg from 'pg';
 import { testApp, type TestApp } from '../helpers/app.js';
 import { withDatabase } from '../helpers/database.js';
-import { until } from '../helpers/poll.js';
+import { eventually } from '../helpers/eventually.js';
 
 // PostgreSQL closes the server's connections under it (pg_terminate_backend: what a server restart or a failover
 // does to each connection) while requests are running. An unhandled 'error' event on any connection would kill
@@ -77,11 +77,11 @@ test('the server survives its connections being terminated under load: 2xx or 50
   for (let round = 1; round <= rounds; round++) {
     // Writes go through again before each round: the previous round was recovered from.
     const target = acknowledged.length + 5;
-    await until(() => acknowledged.length >= target || unexpected.length > 0, `writes succeed again before round ${round}`);
+    await eventually(() => acknowledged.length >= target || unexpected.length > 0, `writes succeed again before round ${round}`);
     terminated += await terminateBackends();
   }
   const target = acknowledged.length + 5;
-  await until(() => acknowledged.length >= target || unexpected.length > 0, 'writes succeed after the last round');
+  await eventually(() => acknowledged.length >= target || unexpected.length > 0, 'writes succeed after the last round');
   running = false;
   await load;
 
@@ -94,7 +94,7 @@ test('the server survives its connections being terminated under load: 2xx or 50
   // The LISTEN connection came back: a new change still wakes the feed's subscribers.
   const wakesBefore = wakes;
   await t.create.ticket({ subject: 'After the terminations' });
-  await until(() => wakes > wakesBefore, 'the change feed is woken by a new change');
+  await eventually(() => wakes > wakesBefore, 'the change feed is woken by a new change');
   assert.equal((await t.anonymous.get('/readyz')).statusCode, 200);
   console.log(`terminated ${terminated} backends in ${rounds} rounds; answers by status: ${JSON.stringify(Object.fromEntries(statuses))}`);
 });

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import pg from 'pg';
 import { testApp, type TestApp, type UserClient } from '../helpers/app.js';
 import { withDatabase } from '../helpers/database.js';
-import { until } from '../helpers/poll.js';
+import { eventually } from '../helpers/eventually.js';
 
 // A real streaming replica of the test server (scripts/ci-replica.sh, which .ci/run starts for the PostgreSQL pass):
 // reads land on it, a client reads its own writes, and stopping it fails no request.
@@ -39,7 +39,7 @@ before(async () => {
   t = await testApp({}, { replicaUrl, maxReadLagMs: 10_000 });
   viewer = await t.userClient('viewer');
   // The test database was made on the primary a moment ago: wait until the replica has it and serves.
-  await until(serving, 'the replica serves reads', 60_000);
+  await eventually(serving, 'the replica serves reads', 60_000);
   const database = (await t.database.db.selectNoFrom((eb) => eb.fn<string>('current_database', []).as('name')).executeTakeFirstOrThrow())
     .name;
   stats = new pg.Client({ connectionString: withDatabase(replicaUrl!, database) });
@@ -58,7 +58,7 @@ test('reads from a client without writes land on the replica (its own statistics
   await t.create.ticket({ subject: 'Replicated printer' });
   const before = await replicaTicketScans();
   const counts = t.database.replication()!.reads;
-  await until(async () => {
+  await eventually(async () => {
     const res = await viewer.get('/api/tickets?limit=50');
     assert.equal(res.statusCode, 200, res.body);
     return res.json().data.some((ticket: { subject: string }) => ticket.subject === 'Replicated printer');
@@ -68,7 +68,7 @@ test('reads from a client without writes land on the replica (its own statistics
     assert.equal(res.statusCode, 200, `${url}: ${res.body}`);
   }
   assert.ok(t.database.replication()!.reads.replica > counts.replica, 'the routing sent reads to the replica');
-  await until(async () => (await replicaTicketScans()) > before, "the replica's pg_stat_user_tables counts the scans");
+  await eventually(async () => (await replicaTicketScans()) > before, "the replica's pg_stat_user_tables counts the scans");
 
   const ready = await t.anonymous.get('/readyz');
   assert.equal(ready.statusCode, 200);
@@ -122,7 +122,7 @@ test('the Stageline-LSN header carries read-your-writes to a process that did no
 });
 
 test('stopping the replica fails no request: reads fall back to the primary, and return when it is back', { skip }, async () => {
-  await until(serving, 'the replica serves reads');
+  await eventually(serving, 'the replica serves reads');
   let stopped = false;
   const failures: string[] = [];
   let reads = 0;
@@ -137,7 +137,7 @@ test('stopping the replica fails no request: reads fall back to the primary, and
     }
   })();
   try {
-    await until(() => reads > 5, 'reads are flowing');
+    await eventually(() => reads > 5, 'reads are flowing');
     await run(replicaControl, ['stop']);
     stopped = true;
     await reader;
@@ -151,7 +151,7 @@ test('stopping the replica fails no request: reads fall back to the primary, and
     await reader.catch(() => {});
     await run(replicaControl, ['start'], { timeout: 180_000 });
   }
-  await until(serving, 'the restarted replica serves reads again', 60_000);
+  await eventually(serving, 'the restarted replica serves reads again', 60_000);
   const before = t.database.replication()!.reads.replica;
   assert.equal((await viewer.get('/api/tickets?limit=5')).statusCode, 200);
   assert.ok(t.database.replication()!.reads.replica > before);

@@ -15,6 +15,8 @@ import { TokensRepository, type TokenWithUser } from './repository.js';
 import { randomSecret, sha256 } from './secrets.js';
 import { actorOf } from './service.js';
 
+export type { TokenWithUser };
+
 export type TokenInput = {
   name: string;
   scope?: 'read' | 'read-write';

@@ -1,5 +1,5 @@
 import type { Clock } from '../../clock.js';
-import type { ServiceContext } from '../../services.js';
+import type { ServiceContext } from '../../service-context.js';
 import type { Database } from '../../db/database.js';
 import { fail } from '../../errors.js';
 import { assertCan, type Actor } from '../access/policy.js';

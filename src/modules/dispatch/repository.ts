@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Executor, Tx } from '../../db/database.js';
 import type { TicketEventRow, TicketRow } from '../../db/types.js';
 import { ticketColumns } from '../tickets/repository.js';
-import type { ChangeCursor } from '../events/repository.js';
+import type { ChangeCursor } from '../events/service.js';
 
 export class DispatchRepository {
   /** Registers a consumer at `start` unless it exists; a new consumer does not replay the past. */

@@ -1,10 +1,12 @@
 import type { Db } from '../../db/database.js';
 import { invalid } from '../../errors.js';
-import type { ServiceContext } from '../../services.js';
+import type { ServiceContext } from '../../service-context.js';
 import { assertCan, type Actor } from '../access/policy.js';
-import { ProjectsRepository } from '../projects/repository.js';
+import type { ProjectsService } from '../projects/service.js';
 import { ChangeFeed } from './feed.js';
 import { ChangesRepository, type Change, type ChangeCursor } from './repository.js';
+
+export type { ChangeCursor };
 
 /** How long the change log keeps changes for resuming streams. */
 export const CHANGE_RETENTION_MS = 7 * 24 * 3_600_000;
@@ -18,9 +20,11 @@ export class EventsService {
   readonly feed: ChangeFeed;
   private readonly db: Db;
   private readonly changes = new ChangesRepository();
-  private readonly projects = new ProjectsRepository();
 
-  constructor(context: ServiceContext) {
+  constructor(
+    context: ServiceContext,
+    private readonly projects: ProjectsService,
+  ) {
     this.db = context.database.db;
     this.feed = new ChangeFeed(context.database);
   }

@@ -2,7 +2,7 @@ import type { Clock } from '../../clock.js';
 import type { Db, Executor } from '../../db/database.js';
 import { AppError, invalid, notFound, type ErrorDetail } from '../../errors.js';
 import type { AuditLog } from '../audit/service.js';
-import type { ServiceContext } from '../../services.js';
+import type { ServiceContext } from '../../service-context.js';
 import { assertCan, type Actor } from '../access/policy.js';
 import { ProjectsRepository, type ProjectRow } from '../projects/repository.js';
 import { FieldsRepository, type FieldDefinitionRow } from './repository.js';

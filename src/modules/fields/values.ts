@@ -137,13 +137,6 @@ export function valueFromText(type: FieldType, text: string): unknown {
   }
 }
 
-/** A stored value as one CSV cell: multi-selects joined by `|`, the rest as text; nothing is empty. */
-export function valueAsText(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  if (Array.isArray(value)) return value.join('|');
-  return String(value);
-}
-
 /** Which rules a move breaks for a field: `leaving` are the stage keys left (a minor and maybe its major). */
 export function requirementProblem(
   required: FieldRequirement,

@@ -1,6 +1,6 @@
 import type { Clock } from '../../clock.js';
 import { openDatabase, type Database, type Db } from '../../db/database.js';
-import type { ServiceContext } from '../../services.js';
+import type { ServiceContext } from '../../service-context.js';
 import type { Calendar } from '../projects/calendar.js';
 import { forecastOne, type Forecast, type ForecastContext } from './forecast.js';
 import { ForecastModel } from './model.js';

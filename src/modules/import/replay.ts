@@ -1,5 +1,5 @@
 import { businessMs, type Calendar } from '../projects/calendar.js';
-import type { StageDefinitionRow } from '../projects/repository.js';
+import type { StageDefinitionRow } from '../../db/types.js';
 import { advanceSla, slaMoments, stageMoments, type SlaClock, type SlaMoments } from '../workflow/sla.js';
 
 /** What a transition reads from a project to time a visit and the ticket's overall target. */

@@ -3,7 +3,7 @@ import type { StagingColumn, StageRows } from '../../db/copy.js';
 import type { Tx } from '../../db/database.js';
 import { CHANGE_CHANNEL } from '../../db/migrations/0002_workflows.js';
 import type { Calendar } from '../projects/calendar.js';
-import type { ProjectRow, StageDefinitionRow } from '../projects/repository.js';
+import type { ProjectRow, StageDefinitionRow } from '../../db/types.js';
 import type { ImportWorkflow } from './replay.js';
 
 /**

@@ -3,9 +3,9 @@ import type { Clock } from '../../clock.js';
 import type { Database, Db } from '../../db/database.js';
 import type { Priority } from '../../db/types.js';
 import { invalid } from '../../errors.js';
-import type { ServiceContext } from '../../services.js';
+import type { ServiceContext } from '../../service-context.js';
 import { assertCan, type Actor } from '../access/policy.js';
-import { ProjectsRepository } from '../projects/repository.js';
+import type { ProjectsService } from '../projects/service.js';
 import { ResultCache } from './result-cache.js';
 import { statsFromHistogram } from './histogram.js';
 import {
@@ -49,11 +49,13 @@ export class MonitorService {
   private readonly database: Database;
   private readonly clock: Clock;
   private readonly monitor = new MonitorRepository();
-  private readonly projects = new ProjectsRepository();
 
   private readonly results: ResultCache;
 
-  constructor(context: ServiceContext) {
+  constructor(
+    context: ServiceContext,
+    private readonly projects: ProjectsService,
+  ) {
     this.db = context.database.db;
     this.database = context.database;
     this.clock = context.clock;

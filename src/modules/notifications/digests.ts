@@ -22,7 +22,7 @@ export class Digests {
   ) {
     outbox.register<DigestPayload, null, never>(digestKind, {
       deliver: () => Promise.resolve({ ok: true, result: null }),
-      record: (tx, job, delivery, recorded) => (recorded.state === 'done' ? this.#send(tx, job.payload) : Promise.resolve()),
+      record: (tx, job, _delivery, recorded) => (recorded.state === 'done' ? this.#send(tx, job.payload) : Promise.resolve()),
     });
   }
 

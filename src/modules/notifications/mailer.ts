@@ -4,7 +4,7 @@ import type { Clock } from '../../clock.js';
 import type { MailConfig } from '../../config.js';
 import type { Db, Executor, Tx } from '../../db/database.js';
 import type { MailDeliveryRow } from '../../db/types.js';
-import type { ServiceContext } from '../../services.js';
+import type { ServiceContext } from '../../service-context.js';
 import type { EventType } from '../dispatch/catalogue.js';
 import type { Delivery, Outbox, OutboxJob, Recorded } from '../outbox/outbox.js';
 import { escapeHtml, htmlLink } from './html.js';

@@ -15,7 +15,6 @@ export const Preferences = Type.Object({
     { description: 'For each event: immediate, digest or off. At-risk and overdue alerts are always gathered (5 minutes when immediate).' },
   ),
 });
-export type PreferencesOut = Static<typeof Preferences>;
 
 export const PreferencesUpdate = Type.Object(
   {
@@ -28,7 +27,6 @@ export const PreferencesUpdate = Type.Object(
 export type PreferencesUpdateBody = Static<typeof PreferencesUpdate>;
 
 export const Watcher = Type.Object({ userId: Type.String(), name: Type.String(), email: Type.String() });
-export type WatcherOut = Static<typeof Watcher>;
 
 export const WatchBody = Type.Union([
   Type.Object(
@@ -92,4 +90,3 @@ export const Unsubscribed = Type.Object({
   address: Type.String(),
   event: Type.String({ description: "The event turned off, or '*' for all mail" }),
 });
-export type UnsubscribedOut = Static<typeof Unsubscribed>;

@@ -2,7 +2,7 @@ import type { Clock } from '../../clock.js';
 import type { Db, Executor } from '../../db/database.js';
 import type { MailDeliveryRow, UserRow } from '../../db/types.js';
 import { AppError, fail, invalid, notFound } from '../../errors.js';
-import type { ServiceContext } from '../../services.js';
+import type { ServiceContext } from '../../service-context.js';
 import { assertCan, canSeeTicket, type Actor } from '../access/policy.js';
 import { actorOf } from '../auth/service.js';
 import type { TicketsService, TicketView } from '../tickets/service.js';

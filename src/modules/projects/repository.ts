@@ -1,11 +1,10 @@
 import { jsonArrayFrom } from 'kysely/helpers/postgres';
-import { sql, type Selectable, type Insertable, type Updateable } from 'kysely';
+import { sql, type Insertable, type Updateable } from 'kysely';
 import type { Executor, Tx } from '../../db/database.js';
 import { keysetPage } from '../../db/keyset.js';
-import type { ProjectsTable, StageDefinitionsTable } from '../../db/types.js';
+import type { ProjectRow, ProjectsTable, StageDefinitionRow, StageDefinitionsTable } from '../../db/types.js';
 
-export type ProjectRow = Selectable<ProjectsTable>;
-export type StageDefinitionRow = Selectable<StageDefinitionsTable>;
+export type { ProjectRow, StageDefinitionRow };
 
 const projectOrder = [
   { column: 'created_at', kind: 'timestamp' },

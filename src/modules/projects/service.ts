@@ -3,7 +3,7 @@ import type { Clock } from '../../clock.js';
 import type { Db, Executor, Tx } from '../../db/database.js';
 import { AppError, invalid, notFound, type ErrorDetail } from '../../errors.js';
 import type { AuditLog } from '../audit/service.js';
-import type { ServiceContext } from '../../services.js';
+import type { ServiceContext } from '../../service-context.js';
 import { assertCan, type Actor } from '../access/policy.js';
 import { calendarProblems, type Calendar } from './calendar.js';
 import { ProjectsRepository, type ProjectRow, type StageDefinitionRow } from './repository.js';
@@ -85,6 +85,11 @@ export class ProjectsService {
   private async view(db: Executor, project: ProjectRow, includeArchived = true): Promise<ProjectView> {
     const definitions = await this.projects.definitionsOf(db, [project.id], includeArchived);
     return { ...project, definitions: definitions.get(project.id) ?? [] };
+  }
+
+  /** A project by id or key, for another module's service that has checked its own permission. */
+  find(db: Executor, ref: string): Promise<ProjectRow | undefined> {
+    return this.projects.find(db, ref);
   }
 
   async get(actor: Actor, ref: string, includeArchived = false): Promise<ProjectView> {

@@ -1,7 +1,6 @@
 import type { Executor } from '../../db/database.js';
 import { notFound } from '../../errors.js';
 import { assertCan, canSeeView, type Actor } from '../access/policy.js';
-import type { TicketSort, TicketSortKey } from '../tickets/repository.js';
 import { ViewsRepository } from '../views/repository.js';
 import { customFieldCondition, parseSearch, type SearchFilter, type TextQuery } from './parser.js';
 import { rankingText } from './sql.js';
@@ -12,15 +11,11 @@ export type ResolvedSearch = {
   now: Date;
   /** The first free text; lists order by its rank unless told otherwise, and carry `rank` and `snippet`. */
   ranking?: TextQuery;
-  /** The saved view's sort, when it has one. */
-  viewSort?: TicketSort;
+  /** The saved view's sort as written (`-updated_at`), when it has one; the tickets module reads it. */
+  viewSort?: string;
 };
 
 const views = new ViewsRepository();
-
-export function sortFrom(value: string): TicketSort {
-  return { key: value.replace(/^-/, '') as TicketSortKey, descending: value.startsWith('-') };
-}
 
 /** `q` and `view` of a ticket list → the filters they add, for this actor at this moment. */
 export async function resolveSearch(
@@ -31,13 +26,13 @@ export async function resolveSearch(
 ): Promise<ResolvedSearch> {
   const context = { now, me: actor.id === null ? [] : [actor.id, actor.name] };
   const filters: SearchFilter[] = [];
-  let viewSort: TicketSort | undefined;
+  let viewSort: string | undefined;
   if (input.view !== undefined) {
     assertCan(actor, 'view:read');
     const view = await views.findById(db, input.view);
     if (!view || !canSeeView(actor, view)) notFound('view', input.view);
     filters.push(parseSearch(view.query, context));
-    if (view.sort) viewSort = sortFrom(view.sort);
+    if (view.sort) viewSort = view.sort;
   }
   if (input.q) filters.push(parseSearch(input.q, context));
   if (input.fields?.length) {

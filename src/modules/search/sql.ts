@@ -1,6 +1,6 @@
 import { sql, type RawBuilder } from 'kysely';
 import { containsPattern } from '../../db/sql-helpers.js';
-import { fieldNumberSql, fieldTextSql } from '../fields/repository.js';
+import { fieldNumberSql, fieldTextSql } from '../fields/sql.js';
 import type { FieldCondition, SearchFilter, TextQuery } from './parser.js';
 
 /**

@@ -4,9 +4,9 @@ import type { Database, Db, Tx } from '../../db/database.js';
 import type { StageRow, StageRowUpdate, StageType } from '../../db/types.js';
 import { AppError, fail, invalid, notFound, type ErrorDetail } from '../../errors.js';
 import type { AuditLog } from '../audit/service.js';
-import type { ServiceContext } from '../../services.js';
+import type { ServiceContext } from '../../service-context.js';
 import { assertCan, ticketVisibility, type Actor } from '../access/policy.js';
-import { isWellFormedId, numberRef } from '../tickets/validation.js';
+import { isWellFormedId, numberRef, type StageRef } from '../tickets/validation.js';
 import { StagesRepository, type StageFilters, type StageSort, type StageState } from './repository.js';
 import { parseStageInput, type StageInput } from './validation.js';
 
@@ -46,6 +46,11 @@ export class StagesService {
     this.db = context.database.db;
     this.database = context.database;
     this.clock = context.clock;
+  }
+
+  /** Stage ids for the ids or numbers a ticket's plan names (missing ones are left out), for the tickets module. */
+  idsForRefs(db: Db | Tx, refs: readonly StageRef[]): Promise<Map<StageRef, string>> {
+    return this.stages.idsForRefs(db, refs);
   }
 
   private async find(db: Db | Tx, ref: string, lock = false): Promise<StageRow | undefined> {

@@ -1,6 +1,6 @@
 import type { Priority, TicketStatus } from '../../db/types.js';
 import { invalid } from '../../errors.js';
-import { sortFrom } from '../search/resolve.js';
+import { sortFrom } from './repository.js';
 import type { TicketListOptions } from './service.js';
 import { priorities, ticketStatuses } from './validation.js';
 

@@ -76,6 +76,11 @@ const priorityRank: Record<Priority, number> = { low: 1, medium: 2, high: 3 };
 export type TicketSortKey = keyof typeof ticketSorts;
 export type TicketSort = { key: TicketSortKey; descending: boolean };
 
+/** `-updated_at` → updated_at, descending. */
+export function sortFrom(value: string): TicketSort {
+  return { key: value.replace(/^-/, '') as TicketSortKey, descending: value.startsWith('-') };
+}
+
 export type TicketEvent = {
   ticket_id: string;
   type: string;

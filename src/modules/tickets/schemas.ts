@@ -235,4 +235,3 @@ export const TicketListQuery = Type.Object(
   },
   fieldFilterParams,
 );
-export type TicketListQueryType = Static<typeof TicketListQuery>;

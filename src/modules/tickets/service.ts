@@ -4,10 +4,10 @@ import type { Database, Db, Executor, Tx } from '../../db/database.js';
 import type { TicketRow, TicketRowUpdate, TicketStatus } from '../../db/types.js';
 import { AppError, fail, invalid, notFound } from '../../errors.js';
 import type { AuditLog } from '../audit/service.js';
-import type { ServiceContext } from '../../services.js';
+import type { ServiceContext } from '../../service-context.js';
 import { assertCan, canSeeTicket, ticketVisibility, type Actor } from '../access/policy.js';
 import type { FieldChange, FieldsService } from '../fields/service.js';
-import { StagesRepository } from '../stages/repository.js';
+import type { StagesService } from '../stages/service.js';
 import { resolveSearch } from '../search/resolve.js';
 import {
   TicketsRepository,
@@ -18,8 +18,12 @@ import {
   type TicketFilters,
   type TicketSort,
   type TicketWithStages,
+  sortFrom,
 } from './repository.js';
 import { editableFields, isWellFormedId, numberRef, parseTicketInput, type StageRef, type TicketInput } from './validation.js';
+
+/** The history entry other modules' services append through this one. */
+export type { TicketEvent, TicketWithStages };
 
 /** A ticket with its ordered stage ids: what both faces present. */
 export type TicketView = TicketRow &
@@ -62,11 +66,11 @@ export class TicketsService {
   private readonly database: Database;
   private readonly clock: Clock;
   private readonly tickets = new TicketsRepository();
-  private readonly stages = new StagesRepository();
 
   constructor(
     context: ServiceContext,
     private readonly fields: FieldsService,
+    private readonly stages: StagesService,
     private readonly audit: AuditLog,
   ) {
     this.db = context.database.db;
@@ -95,6 +99,20 @@ export class TicketsService {
       return number === undefined ? undefined : { number };
     }
     return isWellFormedId(ref) ? { id: ref } : undefined;
+  }
+
+  // The ticket row for another module's service (the workflow) that changes it inside its own transaction: the
+  // tickets table stays private to this module (issue 21).
+  lockRow(tx: Tx, id: string): Promise<TicketRow | undefined> {
+    return this.tickets.lock(tx, id);
+  }
+
+  updateRow(tx: Tx, id: string, changes: TicketRowUpdate): Promise<TicketRow> {
+    return this.tickets.update(tx, id, changes);
+  }
+
+  appendEvents(tx: Tx, events: readonly TicketEvent[]): Promise<void> {
+    return this.tickets.appendEvents(tx, events);
   }
 
   /** The ticket by id or number, visible to the actor; found, locked and read with its stage ids in one statement. */
@@ -128,7 +146,7 @@ export class TicketsService {
     const { q, view, fields, ...plain } = options.filters;
     const search = await resolveSearch(db, actor, this.clock.now(), { q, view, fields });
     const filters: TicketFilters = { ...plain, search, ...(visibility ? { customerEmails: visibility.customerEmails } : {}) };
-    const sort = options.sort ?? search.viewSort ?? (search.ranking ? rankSort : newestFirst);
+    const sort = options.sort ?? (search.viewSort ? sortFrom(search.viewSort) : undefined) ?? (search.ranking ? rankSort : newestFirst);
     if (sort.key === 'rank' && !search.ranking) invalid([{ field: 'sort', problem: '-rank needs words to search for in q' }]);
     return { filters, sort };
   }

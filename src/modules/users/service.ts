@@ -8,7 +8,7 @@ import type { UserRole, UserRow, UsersTable } from '../../db/types.js';
 import { AppError, fail, invalid, notFound } from '../../errors.js';
 import { assertCan, type Actor } from '../access/policy.js';
 import type { TtlCache } from '../../ttl-cache.js';
-import type { TokenWithUser } from '../auth/repository.js';
+import type { TokenWithUser } from '../auth/tokens.js';
 import type { AuditLog } from '../audit/service.js';
 import { SessionsRepository, TokensRepository } from '../auth/repository.js';
 import { hashPassword } from '../auth/secrets.js';

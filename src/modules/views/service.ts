@@ -4,7 +4,7 @@ import type { Db } from '../../db/database.js';
 import type { SavedViewRow } from '../../db/types.js';
 import { AppError, fail, notFound } from '../../errors.js';
 import type { AuditLog } from '../audit/service.js';
-import type { ServiceContext } from '../../services.js';
+import type { ServiceContext } from '../../service-context.js';
 import { assertCan, assertCanChangeView, canSeeView, type Actor } from '../access/policy.js';
 import { parseSearch } from '../search/parser.js';
 import type { TicketsService } from '../tickets/service.js';

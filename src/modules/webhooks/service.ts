@@ -5,7 +5,7 @@ import type { WebhooksConfig } from '../../config.js';
 import type { Db, Tx } from '../../db/database.js';
 import type { WebhookDeliveriesTable, WebhookDeliveryRow, WebhookRow } from '../../db/types.js';
 import { invalid, notFound, type ErrorDetail } from '../../errors.js';
-import type { ServiceContext } from '../../services.js';
+import type { ServiceContext } from '../../service-context.js';
 import { assertCan, systemActor, type Actor } from '../access/policy.js';
 import type { AuditLog } from '../audit/service.js';
 import { escapeHtml } from '../notifications/html.js';

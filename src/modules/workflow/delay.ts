@@ -144,8 +144,3 @@ export function judgementSql(now: Date) {
     ticket_overdue_by: seconds(sql`t.sla_due_at`),
   };
 }
-
-/** `delay_state` alone in SQL (the board's and filters' column). */
-export function delayStateSql(now: Date): RawBuilder<DelayState | null> {
-  return judgementSql(now).delay_state;
-}

@@ -2,7 +2,7 @@ import { sql } from 'kysely';
 import type { Executor, Tx } from '../../db/database.js';
 import { keysetPage } from '../../db/keyset.js';
 import type { NewStageRow, StageRow, TicketEventRow } from '../../db/types.js';
-import type { StageDefinitionRow } from '../projects/repository.js';
+import type { StageDefinitionRow } from '../../db/types.js';
 
 const historyOrder = [{ column: 'id', kind: 'integer' }] as const;
 

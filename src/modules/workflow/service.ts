@@ -4,14 +4,13 @@ import type { Database, Db, Tx } from '../../db/database.js';
 import type { StageRow, TicketRow, TicketRowUpdate } from '../../db/types.js';
 import { AppError, invalid } from '../../errors.js';
 import type { AuditLog } from '../audit/service.js';
-import type { ServiceContext } from '../../services.js';
+import type { ServiceContext } from '../../service-context.js';
 import { assertCan, type Actor } from '../access/policy.js';
 import type { FieldsService } from '../fields/service.js';
 import { businessMs } from '../projects/calendar.js';
-import type { StageDefinitionRow } from '../projects/repository.js';
+import type { StageDefinitionRow } from '../../db/types.js';
 import type { ProjectsService, Workflow } from '../projects/service.js';
-import { TicketsRepository, type TicketEvent, type TicketWithStages } from '../tickets/repository.js';
-import type { TicketsService, TicketView } from '../tickets/service.js';
+import type { TicketEvent, TicketsService, TicketView, TicketWithStages } from '../tickets/service.js';
 import { delayOf } from './delay.js';
 import { WorkflowRepository } from './repository.js';
 import type { CommentInputType, TransitionInputType, VisitOut } from './schemas.js';
@@ -38,7 +37,6 @@ export class WorkflowService {
   private readonly database: Database;
   private readonly clock: Clock;
   private readonly workflow = new WorkflowRepository();
-  private readonly ticketRows = new TicketsRepository();
 
   constructor(
     context: ServiceContext,
@@ -277,8 +275,8 @@ export class WorkflowService {
     if (changes.status && changes.status !== ticket.status) {
       events.push(event('status_changed', { old: ticket.status, new: changes.status }));
     }
-    const updated = await this.ticketRows.update(tx, ticket.id, changes);
-    await this.ticketRows.appendEvents(tx, events);
+    const updated = await this.peers.tickets.updateRow(tx, ticket.id, changes);
+    await this.peers.tickets.appendEvents(tx, events);
     return { ticket: updated, left, entered, workflow, definitionOf: new Map([...foreignOf, ...definitionOf]) };
   }
 
@@ -308,7 +306,7 @@ export class WorkflowService {
    * open visit ends and the timeline shows it. Nothing to do outside a workflow, or when it is in a final stage.
    */
   async enterFinalStage(tx: Tx, ticketId: string, who: { actor_id: string | null; actor_name: string }, note: string): Promise<boolean> {
-    const ticket = await this.ticketRows.lock(tx, ticketId);
+    const ticket = await this.peers.tickets.lockRow(tx, ticketId);
     if (!ticket) return false;
     const workflow = await this.workflowOf(tx, ticket);
     const final = workflow?.definitions.find((definition) => definition.final && !definition.archived);

@@ -1,6 +1,6 @@
 import type { StageRow } from '../../db/types.js';
 import { businessMs, type Calendar } from '../projects/calendar.js';
-import type { StageDefinitionRow } from '../projects/repository.js';
+import type { StageDefinitionRow } from '../../db/types.js';
 import type { VisitOut } from './schemas.js';
 
 const iso = (value: Date | null) => (value ? value.toISOString() : null);

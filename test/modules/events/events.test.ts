@@ -4,7 +4,7 @@ import { after, before, test } from 'node:test';
 import { buildApp } from '../../../src/app.js';
 import { openDatabase } from '../../../src/db/database.js';
 import { TEST_ADMIN_TOKEN, testApp, type TestApp } from '../../helpers/app.js';
-import { supportWorkflow } from '../workflow/fixtures.js';
+import { supportWorkflow } from '../../helpers/fixtures.js';
 
 type Event = { id: string; event: string; data: Record<string, any> };
 

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { testApp, type TestApp } from '../../helpers/app.js';
-import { supportWorkflow } from '../workflow/fixtures.js';
+import { supportWorkflow } from '../../helpers/fixtures.js';
 
 let t: TestApp;
 before(async () => {

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { testApp, type TestApp } from '../../helpers/app.js';
+import { eventually } from '../../helpers/eventually.js';
 
 let t: TestApp;
 before(async () => {
@@ -10,14 +11,6 @@ after(() => t.close());
 
 const openNow = async () => (await t.api.get('/api/monitor/overview')).json().data.open as number;
 
-async function eventually(check: () => Promise<boolean>, timeoutMs = 10_000) {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) assert.fail('the condition did not hold in time');
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
-
 test('a kept answer is retired by a change, and by time', async () => {
   const before = await openNow();
   const firstNow = (await t.api.get('/api/monitor/overview')).json().data.now;
@@ -25,7 +18,7 @@ test('a kept answer is retired by a change, and by time', async () => {
   t.clock.advance(1000);
   assert.equal((await t.api.get('/api/monitor/overview')).json().data.now, firstNow);
   await t.create.ticket({ subject: 'counts' });
-  await eventually(async () => (await openNow()) === before + 1);
+  await eventually(async () => (await openNow()) === before + 1, 'the open count includes the new ticket');
   const kept = (await t.api.get('/api/monitor/overview')).json().data.now;
   t.clock.advance(5001);
   assert.notEqual((await t.api.get('/api/monitor/overview')).json().data.now, kept);

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { setTimeout as pause } from 'node:timers/promises';
 import { buildApp } from '../../../src/app.js';
 import { testApp, type TestApp } from '../../helpers/app.js';
 import { settled } from '../../helpers/dispatch.js';
+import { eventually } from '../../helpers/eventually.js';
 import { smtpServer } from './smtp.js';
 
 let smtp: Awaited<ReturnType<typeof smtpServer>>;
@@ -17,15 +17,6 @@ after(async () => {
   await t.close();
   await smtp.close();
 });
-
-/** Waits for I/O in flight (SMTP sessions, commits), not for time to pass. */
-async function until(condition: () => boolean | Promise<boolean>, what: string) {
-  for (let i = 0; i < 1000; i++) {
-    if (await condition()) return;
-    await pause(10);
-  }
-  throw new Error(`gave up waiting for ${what}`);
-}
 
 test('a worker lost mid-batch: a second process delivers the rest, and each address gets the event exactly once', async () => {
   const ticket = await t.create.ticket({ subject: 'Six watchers' });
@@ -42,7 +33,7 @@ test('a worker lost mid-batch: a second process delivers the rest, and each addr
   // The first process delivers three mails and hangs on the other three, holding their claims.
   smtp.holdAfter(3);
   const lost = t.app.services.outbox.runDue();
-  await until(
+  await eventually(
     () => smtp.received.length === 3 && smtp.heldCount() === 3,
     `three accepted, three held (${smtp.received.length}, ${smtp.heldCount()})`,
   );
@@ -53,7 +44,7 @@ test('a worker lost mid-batch: a second process delivers the rest, and each addr
       .where('status', '=', 'sent')
       .execute()
       .then((rows) => rows.length);
-  await until(async () => (await sent()) === 3, 'the three accepted mails recorded');
+  await eventually(async () => (await sent()) === 3, 'the three accepted mails recorded');
 
   // A second process on the same database takes over once the dead worker's leases run out.
   smtp.stopHolding();

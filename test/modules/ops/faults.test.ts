@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import type { TestApp } from '../../helpers/app.js';
+import { eventually } from '../../helpers/eventually.js';
 import { closedPort, events, logs, opsApp, startStub, ticketRow, type StubAnswer, type StubRequest } from './helpers.js';
 
 // Against a fault-injecting OPS: timeouts, 5xx, refused connections, slow and late answers, lost records, races.
@@ -151,8 +152,11 @@ test('OPS answers after our timeout: the retry carries the same idempotency key,
   const ticket = await t.create.ticket({ subject: 'Late answer' });
   const res = await t.api.post(`/api/ops/${ticket.id}`);
   assert.equal(res.statusCode, 202);
-  // Give the stub time to finish the first (abandoned) request and create its ticket.
-  await new Promise((resolve) => setTimeout(resolve, 800));
+  // The stub finishes the first (abandoned) request and creates its ticket.
+  await eventually(() => {
+    const [first] = sendsFor(ticket.id);
+    return first !== undefined && stub.created.has(first.headers['idempotency-key'] as string);
+  }, 'OPS has created the ticket of the abandoned request');
   stub.answer(() => ok);
   await retryNow();
   const sends = sendsFor(ticket.id);

@@ -5,6 +5,7 @@ import type { Database } from '../../../src/db/database.js';
 import { retryDelayMs } from '../../../src/modules/outbox/backoff.js';
 import { Outbox, type Delivery, type OutboxHandler, type Recorded } from '../../../src/modules/outbox/outbox.js';
 import { freshDatabase } from '../../helpers/database.js';
+import { eventually } from '../../helpers/eventually.js';
 
 // The outbox on its own, with a test kind: what e-mail and webhook deliveries will rely on too.
 let database: Database;
@@ -252,7 +253,7 @@ test('start/stop: the loop delivers on its own and stop waits for attempts in fl
   outbox.start(20);
   await enqueue(outbox, kind, 1);
   outbox.nudge();
-  for (let i = 0; i < 100 && delivered.length === 0; i++) await new Promise((resolve) => setTimeout(resolve, 20));
+  await eventually(() => delivered.length > 0, 'the loop delivers the job');
   await outbox.stop();
   assert.equal(delivered.length, 1);
   const row = await database.db.selectFrom('outbox').selectAll().where('kind', '=', kind).executeTakeFirstOrThrow();

@@ -4,7 +4,7 @@ import { CompiledQuery, sql } from 'kysely';
 import { testApp, type TestApp } from '../../helpers/app.js';
 import { parseSearch } from '../../../src/modules/search/parser.js';
 import { searchCondition } from '../../../src/modules/search/sql.js';
-import { supportWorkflow } from '../workflow/fixtures.js';
+import { supportWorkflow } from '../../helpers/fixtures.js';
 
 let t: TestApp;
 before(async () => {

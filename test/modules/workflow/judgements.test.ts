@@ -4,7 +4,7 @@ import { sql } from 'kysely';
 import { actions } from '../../../src/modules/access/policy.js';
 import { delayOf, judgementSql } from '../../../src/modules/workflow/delay.js';
 import { testApp, type TestApp } from '../../helpers/app.js';
-import { supportWorkflow } from './fixtures.js';
+import { supportWorkflow } from '../../helpers/fixtures.js';
 
 // Issue 20: every ticket answer carries two named judgements — the current stage's and the whole ticket's.
 const MINUTE = 60_000;

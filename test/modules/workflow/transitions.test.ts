@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { testApp, type TestApp } from '../../helpers/app.js';
-import { assertErrorShape, randomValue, supportWorkflow } from './fixtures.js';
+import { assertErrorShape, randomValue, supportWorkflow } from '../../helpers/fixtures.js';
 
 const HOUR = 3_600_000;
 const MINUTE = 60_000;

@@ -1,10 +1,11 @@
 import assert from 'node:assert/strict';
+import type { ProjectCreateInput } from '../../src/modules/projects/schemas.js';
 
 /**
  * The demo's support workflow: Intake → Triage → Diagnosis (Reproduce, Root cause) → Fix → Verification → Waiting → Closed.
  * New tickets wait outside the workflow here: these tests move them into their first stage themselves, at a chosen moment.
  */
-export function supportWorkflow(key: string, extra: Record<string, unknown> = {}) {
+export function supportWorkflow(key: string, extra: Partial<ProjectCreateInput> = {}): ProjectCreateInput {
   return {
     key,
     name: `Support ${key}`,
@@ -67,9 +68,11 @@ export function randomValue(random: () => number, depth = 0): unknown {
   }
 }
 
-export function assertErrorShape(body: Record<string, any>) {
-  assert.equal(body.success, false);
-  assert.equal(typeof body.message, 'string');
-  assert.equal(typeof body.error?.code, 'string');
-  assert.ok(Array.isArray(body.error.details));
+/** The error envelope: `{ success: false, message, error: { code, details[] } }`. */
+export function assertErrorShape(body: unknown): void {
+  const envelope = body as { success?: unknown; message?: unknown; error?: { code?: unknown; details?: unknown } };
+  assert.equal(envelope.success, false);
+  assert.equal(typeof envelope.message, 'string');
+  assert.equal(typeof envelope.error?.code, 'string');
+  assert.ok(Array.isArray(envelope.error?.details));
 }
