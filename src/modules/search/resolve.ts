@@ -19,6 +19,8 @@ export type ResolvedSearch = {
 const views = new ViewsRepository();
 
 export function sortFrom(value: string): TicketSort {
+  const field = /^(-?)field\.(.+)$/.exec(value);
+  if (field) return { key: 'field', field: field[2]!, descending: field[1] === '-' };
   return { key: value.replace(/^-/, '') as TicketSortKey, descending: value.startsWith('-') };
 }
 

@@ -53,6 +53,7 @@ export class ViewsService {
     if (actor.id === null) fail('FORBIDDEN', 'only a signed-in user may save views');
     this.checkSharing(actor, body.shared);
     this.checkQuery(actor, body.query);
+    await this.tickets.checkFieldRefs(actor, body.sort, body.columns);
     const now = this.clock.now();
     return this.db.transaction().execute((tx) =>
       this.views.insert(tx, {
@@ -78,6 +79,7 @@ export class ViewsService {
     }
     this.checkSharing(actor, body.shared);
     this.checkQuery(actor, body.query);
+    await this.tickets.checkFieldRefs(actor, body.sort, body.columns);
     return this.db.transaction().execute(async (tx) => {
       const view = await this.views.lock(tx, id);
       if (!view || !canSeeView(actor, view)) notFound('view', id);
