@@ -79,6 +79,8 @@ export interface StagesTable {
   at_risk_at: Timestamp | null;
   /** Business time spent, set when the visit ends. */
   business_ms: number | null;
+  /** When the stored forecast says the visit is likely to breach (migration 0014; written by the forecast scan). */
+  breach_likely_at: Timestamp | null;
 }
 
 export interface TicketStagesTable {
