@@ -1,5 +1,5 @@
 import { Type, type TSchema } from 'typebox';
-import { priorities, ticketStatuses } from '../../db/enums.js';
+import { priorities, ticketStatuses, userRoles } from '../../db/enums.js';
 import { DateTime, Nullable } from '../../http/schema-helpers.js';
 
 /**
@@ -19,6 +19,8 @@ export type TicketFieldType = 'id' | 'integer' | 'text' | 'email' | 'phone' | 'u
 export type TicketField = {
   readonly type: TicketFieldType;
   readonly label: string;
+  /** A list column's header, where the label is too long for one. */
+  readonly short?: string;
   readonly max?: number;
   readonly values?: readonly string[];
   readonly writable?: true | 'create';
@@ -38,7 +40,7 @@ const field = <T extends TicketField>(spec: T) => spec;
 
 export const ticketFields = {
   id: field({ type: 'id', label: 'Id', max: 64, writable: 'create', exportable: true, column: true }),
-  number: field({ type: 'integer', label: '#', exportable: true, column: true, sort: 'number' }),
+  number: field({ type: 'integer', label: 'Number', short: '#', exportable: true, column: true, sort: 'number' }),
   subject: field({ type: 'text', label: 'Subject', max: 500, writable: true, exportable: true, column: true }),
   description: field({ type: 'text', label: 'Description', max: 20_000, writable: true, exportable: true, column: true }),
   status: field({ type: 'enum', label: 'Status', values: ticketStatuses, writable: true, exportable: true, column: true }),
@@ -55,8 +57,24 @@ export const ticketFields = {
   project: field({ type: 'text', label: 'Project', max: 200, writable: true, exportable: true, column: true }),
   customer_name: field({ type: 'text', label: 'Customer', max: 200, writable: true, exportable: true, column: true }),
   customer_email: field({ type: 'email', label: 'Customer email', max: 254, writable: true, exportable: true, column: true }),
-  customer_phone: field({ type: 'phone', label: 'Phone', max: 50, writable: true, exportable: true, column: true }),
-  contact_person: field({ type: 'text', label: 'Contact', max: 200, writable: true, exportable: true, column: true }),
+  customer_phone: field({
+    type: 'phone',
+    label: 'Customer phone',
+    short: 'Phone',
+    max: 50,
+    writable: true,
+    exportable: true,
+    column: true,
+  }),
+  contact_person: field({
+    type: 'text',
+    label: 'Contact person',
+    short: 'Contact',
+    max: 200,
+    writable: true,
+    exportable: true,
+    column: true,
+  }),
   helpdeskurl: field({ type: 'url', label: 'Helpdesk URL', max: 2000, writable: true, exportable: true, column: true }),
   assigned_to: field({
     type: 'text',
@@ -157,11 +175,26 @@ export function inputSchema(spec: TicketField, stageRef: TSchema): TSchema {
   }
 }
 
-/** What the dashboard reads (generated into web/src/api/ticket-fields.json by `npm run openapi`). */
+/**
+ * What the dashboard reads at run time (generated into web/src/api/ticket-fields.json by `npm run openapi`): the list
+ * columns with labels, and the enumerations it offers as choices. Its types come from openapi.json.
+ */
 export function dashboardShape() {
-  return rows
-    .filter(([, spec]) => spec.column)
-    .map(([name, spec]) => ({ key: name, label: spec.label, internal: spec.internal === true, ...(spec.sort ? { sort: spec.sort } : {}) }));
+  return {
+    columns: rows
+      .filter(([, spec]) => spec.column)
+      .map(([name, spec]) => ({
+        key: name,
+        label: spec.short ?? spec.label,
+        internal: spec.internal === true,
+        ...(spec.sort ? { sort: spec.sort } : {}),
+      })),
+    /** Every field's label (history, the ticket page, errors) and whether customers see it. */
+    fields: Object.fromEntries(rows.map(([name, spec]) => [name, { label: spec.label, internal: spec.internal === true }])),
+    statuses: ticketStatuses,
+    priorities,
+    roles: userRoles,
+  };
 }
 
 /** A field's TypeBox schema in a ticket answer. */
@@ -174,7 +207,7 @@ export function outputSchema(spec: TicketField): TSchema {
       break;
     case 'integer':
       schema =
-        spec.label === '#'
+        spec.short === '#'
           ? Type.Integer({ description: 'Sequential, human-friendly number; `/api/tickets/42` finds it too' })
           : Type.Integer(options);
       break;
