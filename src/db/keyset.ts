@@ -6,7 +6,8 @@ import type { DB } from './types.js';
  * Lists page by key, not OFFSET: the cursor is the last row's sort key (opaque base64url JSON), so
  * paging stays correct while rows are inserted and page 10,000 costs what page 1 costs.
  */
-export type KeyKind = 'timestamp' | 'text' | 'integer';
+/** `numeric`: any number (a custom field's), carried in the cursor as its decimal text. */
+export type KeyKind = 'timestamp' | 'text' | 'integer' | 'numeric';
 export type SortKey = { column: string; kind: KeyKind };
 
 /** Sort keys every resource table has: its timestamps (the id breaks ties) and its sequential number. */
@@ -65,6 +66,10 @@ function keysetAfter(keys: readonly SortKey[], values: readonly (string | number
         if (typeof value !== 'number') return badCursor();
         return sql`cast(${value} as integer)`;
       }
+      if (key.kind === 'numeric') {
+        if (typeof value !== 'string' || !/^-?\d+(\.\d+)?([eE][-+]?\d+)?$/.test(value)) return badCursor();
+        return sql`cast(${value} as numeric)`;
+      }
       return sql`cast(${String(value)} as text)`;
     }),
   );
@@ -90,6 +95,7 @@ export async function keysetPage<Row extends object>(
       ? encodeCursor(
           keys.map((key) => {
             const value = last[key.column];
+            if (key.kind === 'numeric') return String(value);
             return value instanceof Date ? value.toISOString() : (value as string | number);
           }),
         )

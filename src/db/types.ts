@@ -7,9 +7,10 @@ export type Json = ColumnType<Record<string, unknown>, string, string>;
 /** The same, for a column with a default: may be left out on insert. */
 export type JsonWithDefault = ColumnType<Record<string, unknown>, string | undefined, string>;
 
-export type TicketStatus = 'new' | 'open' | 'pending' | 'sent' | 'in_progress' | 'delayed' | 'closed' | 'failed';
-export type Priority = 'low' | 'medium' | 'high';
-export type StageType = 'major' | 'minor';
+import type { FieldType, MailStatus, OpsLogAction, Priority, StageType, TicketStatus, UserRole, WebhookDeliveryStatus } from './enums.js';
+
+// The enumerated columns' values live in enums.ts (one `as const` list each, checked against the migrations).
+export type { FieldType, MailStatus, OpsLogAction, Priority, StageType, TicketStatus, UserRole, WebhookDeliveryStatus };
 
 export interface TicketsTable {
   id: string;
@@ -78,6 +79,8 @@ export interface StagesTable {
   at_risk_at: Timestamp | null;
   /** Business time spent, set when the visit ends. */
   business_ms: number | null;
+  /** When the stored forecast says the visit is likely to breach (migration 0014; written by the forecast scan). */
+  breach_likely_at: Timestamp | null;
 }
 
 export interface TicketStagesTable {
@@ -210,8 +213,6 @@ export type NewStageRow = Insertable<StagesTable>;
 export type StageRowUpdate = Updateable<StagesTable>;
 export type TicketEventRow = Selectable<TicketEventsTable>;
 
-export type UserRole = 'admin' | 'agent' | 'viewer' | 'customer';
-
 export interface UsersTable {
   id: string;
   email: string;
@@ -296,8 +297,6 @@ export interface OutboxTable {
   finished_at: Timestamp | null;
 }
 
-export type OpsLogAction = 'send' | 'retry' | 'query' | 'callback' | 'poll' | 'interrupted';
-
 /** One exchange with OPS; kept after its ticket is deleted. */
 export interface LogEntriesTable {
   id: string;
@@ -337,8 +336,6 @@ export interface SavedViewsTable {
   version: Generated<number>;
 }
 export type SavedViewRow = Selectable<SavedViewsTable>;
-
-export type MailStatus = 'queued' | 'retrying' | 'sent' | 'stored' | 'failed';
 
 /** E-mail notifications (src/modules/notifications): every mail sent or kept, with its outcome. */
 export interface MailDeliveriesTable {
@@ -432,8 +429,6 @@ export interface WebhooksTable {
 }
 export type WebhookRow = Selectable<WebhooksTable>;
 
-export type WebhookDeliveryStatus = 'queued' | 'retrying' | 'delivered' | 'failed';
-
 export interface WebhookDeliveriesTable {
   id: string;
   webhook_id: string;
@@ -452,9 +447,6 @@ export interface WebhookDeliveriesTable {
   delivered_at: Timestamp | null;
 }
 export type WebhookDeliveryRow = Selectable<WebhookDeliveriesTable>;
-
-export type FieldType =
-  'text' | 'long_text' | 'number' | 'date' | 'datetime' | 'select' | 'multi_select' | 'checkbox' | 'url' | 'email' | 'user';
 
 /** A custom ticket field of a project (issue 25); values live in `tickets.fields`. */
 export interface TicketFieldsTable {

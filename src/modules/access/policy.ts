@@ -1,8 +1,8 @@
+import { userRoles, type UserRole } from '../../db/enums.js';
 import { AppError } from '../../errors.js';
 
-export type Role = 'admin' | 'agent' | 'viewer' | 'customer';
-
-export const roles = ['admin', 'agent', 'viewer', 'customer'] as const satisfies readonly Role[];
+export type Role = UserRole;
+export const roles = userRoles;
 
 /** Who is asking. Every service call takes one; the policy below decides what it may do. */
 export type Actor = {
@@ -83,6 +83,11 @@ export const actions = [
   'ticket:watchers',
   /** The log of every notification mail, with its body and the SMTP server's answers: admins only. */
   'mail:read',
+  /**
+   * A ticket's internal side (issue 21): the fields the ticket field table marks internal (assignee, metadata),
+   * internal history and comments, custom fields not marked for customers, other watchers. Everybody but customers.
+   */
+  'internal:read',
 ] as const;
 export type Action = (typeof actions)[number];
 
@@ -140,6 +145,14 @@ export function assertCan(actor: Actor, action: Action): void {
     const why = actor.scope === 'read' && !isRead(action) ? 'a read-only token' : `your role (${actor.role})`;
     throw new AppError('FORBIDDEN', `${why} may not ${action.replace(':', ' ')}`);
   }
+}
+
+/**
+ * Whether the actor sees a ticket's internal side (`internal:read`): the one answer to "customers don't see internal
+ * fields", asked by every presenter, export, history and field filter, and served to the dashboard by `GET /api/me`.
+ */
+export function seesInternal(actor: Actor): boolean {
+  return can(actor, 'internal:read');
 }
 
 /** A customer sees only their own customers' tickets; everybody else sees all. */

@@ -6,7 +6,7 @@ import { ErrorBody } from '../../http/envelope.js';
 import { stageListOptions } from '../stages/query.js';
 import { stageFilterQuery } from '../stages/schemas.js';
 import { ticketListOptions } from '../tickets/query.js';
-import { fieldFilterParams, ticketFilterQuery } from '../tickets/schemas.js';
+import { apiListSort, fieldFilterParams, ticketFilterQuery } from '../tickets/schemas.js';
 import { exportStages, stageExportColumns } from './stages.js';
 import type { ExportFormat } from './stream.js';
 import { exportTickets, ticketExportColumns } from './tickets.js';
@@ -20,7 +20,10 @@ const settings = (columns: readonly string[]) => ({
 
 const { cursor: _ticketCursor, count: _ticketCount, ...ticketFilters } = ticketFilterQuery;
 const { cursor: _stageCursor, count: _stageCount, ...stageFilters } = stageFilterQuery;
-const TicketExportQuery = Type.Object({ ...ticketFilters, ...settings([...ticketExportColumns, 'field.<key>']) }, fieldFilterParams);
+const TicketExportQuery = Type.Object(
+  { ...ticketFilters, sort: apiListSort, ...settings([...ticketExportColumns, 'field.<key>']) },
+  fieldFilterParams,
+);
 const StageExportQuery = Type.Object({ ...stageFilters, ...settings(stageExportColumns) }, { additionalProperties: false });
 const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody };
 /** A stream, never serialised by Fastify: the schemas only tell the contract (and its clients) what comes back. */

@@ -1,29 +1,12 @@
-import type { Actor } from '../access/policy.js';
+import { seesInternal, type Actor } from '../access/policy.js';
 import { presentTicket } from '../tickets/presenter.js';
 import type { TicketOut } from '../tickets/schemas.js';
 import type { TicketListOptions, TicketsService } from '../tickets/service.js';
-import { editableFields } from '../tickets/validation.js';
+import { exportableFields, internalFields } from '../tickets/shape.js';
 import { chooseColumns, EXPORT_PAGE, streamExport, type ExportSettings } from './stream.js';
 
-export const ticketExportColumns = [
-  'id',
-  'number',
-  ...editableFields,
-  'current_stage_id',
-  'stages',
-  'ops_id',
-  'ops_error',
-  'created_at',
-  'updated_at',
-  'closed_at',
-  'version',
-  'rank',
-  'snippet',
-] as const;
-type TicketColumn = (typeof ticketExportColumns)[number];
-
-/** Never shown to customers, in an export as in a list. */
-const internalColumns: readonly TicketColumn[] = ['assigned_to', 'metadata'];
+/** The ticket field table's exportable fields, then what a search adds. */
+export const ticketExportColumns = [...exportableFields, 'rank', 'snippet'] as const;
 
 export type TicketExportOptions = ExportSettings & {
   list: Omit<TicketListOptions, 'limit' | 'cursor' | 'count'>;
@@ -35,7 +18,7 @@ export type TicketExportOptions = ExportSettings & {
 export async function exportTickets(tickets: TicketsService, actor: Actor, options: TicketExportOptions) {
   const fieldColumns = (options.fieldKeys ?? []).map((key) => `field.${key}`);
   const allowed = [
-    ...ticketExportColumns.filter((column) => actor.role !== 'customer' || !internalColumns.includes(column)),
+    ...ticketExportColumns.filter((column) => seesInternal(actor) || !(internalFields as readonly string[]).includes(column)),
     ...fieldColumns,
   ];
   const columns = chooseColumns<string>(

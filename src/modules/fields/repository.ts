@@ -92,6 +92,13 @@ export class FieldsRepository {
     return db.selectFrom('ticket_fields').selectAll().where('project_id', 'in', projectIds).orderBy('position').orderBy('key').execute();
   }
 
+  /** The types a live field of this key has across projects (one project may make it a number, another text). */
+  async liveTypes(db: Executor, key: string, customerVisibleOnly: boolean): Promise<FieldType[]> {
+    let query = db.selectFrom('ticket_fields').select('type').distinct().where('key', '=', key).where('archived_at', 'is', null);
+    if (customerVisibleOnly) query = query.where('customer_visible', '=', true);
+    return (await query.execute()).map((row) => row.type);
+  }
+
   async liveKeys(db: Executor, customerVisibleOnly: boolean): Promise<string[]> {
     let query = db.selectFrom('ticket_fields').select('key').distinct().where('archived_at', 'is', null);
     if (customerVisibleOnly) query = query.where('customer_visible', '=', true);

@@ -1,13 +1,15 @@
+import type { RawBuilder } from 'kysely';
 import type { Clock } from '../../clock.js';
 import type { Db, Executor } from '../../db/database.js';
 import { AppError, invalid, notFound, type ErrorDetail } from '../../errors.js';
 import type { AuditLog } from '../audit/service.js';
 import type { ServiceContext } from '../../service-context.js';
-import { assertCan, type Actor } from '../access/policy.js';
+import { assertCan, seesInternal, type Actor } from '../access/policy.js';
 import { ProjectsRepository, type ProjectRow } from '../projects/repository.js';
 import { FieldsRepository, type FieldDefinitionRow } from './repository.js';
+import { fieldNumberSql, fieldTextSql } from './sql.js';
 import type { FieldCreateInput, FieldPatchInput } from './schemas.js';
-import { checkValue, requirementProblem, type FieldRequirement, type FieldValue } from './values.js';
+import { checkValue, fieldKeyRegExp, requirementProblem, type FieldRequirement, type FieldValue } from './values.js';
 
 export type FieldValues = Record<string, FieldValue>;
 
@@ -21,7 +23,7 @@ const live = (definition: FieldDefinitionRow) => definition.archived_at === null
 
 /** Customers see and set only the fields marked for them. */
 function mayTouch(actor: Actor, definition: FieldDefinitionRow): boolean {
-  return actor.role !== 'customer' || definition.customer_visible;
+  return seesInternal(actor) || definition.customer_visible;
 }
 
 export class FieldsService {
@@ -46,7 +48,7 @@ export class FieldsService {
   async list(actor: Actor, projectRef: string, includeArchived = false): Promise<FieldDefinitionRow[]> {
     assertCan(actor, 'ticket:read');
     const project = await this.project(this.db, projectRef);
-    const customer = actor.role === 'customer';
+    const customer = !seesInternal(actor);
     const rows = await this.fields.list(this.db, project.id, includeArchived && !customer);
     return customer ? rows.filter((row) => row.customer_visible) : rows;
   }
@@ -205,7 +207,17 @@ export class FieldsService {
 
   /** The live field keys the actor may see across projects, in key order (an export's `field.<key>` columns). */
   async keysVisibleTo(actor: Actor): Promise<string[]> {
-    return this.fields.liveKeys(this.db, actor.role === 'customer');
+    return this.fields.liveKeys(this.db, !seesInternal(actor));
+  }
+
+  /**
+   * What `sort=field.<key>` orders by: the number when any live field of that key is a number (values of another type
+   * then sort as missing, last), else the stored text. A key the actor may not see is refused, naming it.
+   */
+  async sortValue(actor: Actor, key: string, db: Executor = this.db): Promise<{ value: RawBuilder<unknown>; numeric: boolean }> {
+    const types = fieldKeyRegExp.test(key) ? await this.fields.liveTypes(db, key, !seesInternal(actor)) : [];
+    if (types.length === 0) invalid([{ field: 'sort', problem: `no field "${key}" to sort by (field.${key})` }]);
+    return types.includes('number') ? { value: fieldNumberSql(key), numeric: true } : { value: fieldTextSql(key), numeric: false };
   }
 
   // ——— Values on tickets (called by the tickets and workflow services, inside their transactions) ———
@@ -327,7 +339,7 @@ export class FieldsService {
     tickets: T[],
     db: Executor = this.db,
   ): Promise<T[]> {
-    if (actor.role !== 'customer' || tickets.every((ticket) => Object.keys(ticket.fields ?? {}).length === 0)) return tickets;
+    if (seesInternal(actor) || tickets.every((ticket) => Object.keys(ticket.fields ?? {}).length === 0)) return tickets;
     const projectIds = [...new Set(tickets.map((ticket) => ticket.project_id).filter((id): id is string => id !== null))];
     const visible = new Set(
       (await this.fields.listForProjects(db, projectIds))

@@ -1,20 +1,8 @@
 import type { FieldType } from '../../db/types.js';
 import { isEmail, parseIsoTime } from '../tickets/validation.js';
 
-/** The types a custom field may have (issue 25). */
-export const fieldTypes = [
-  'text',
-  'long_text',
-  'number',
-  'date',
-  'datetime',
-  'select',
-  'multi_select',
-  'checkbox',
-  'url',
-  'email',
-  'user',
-] as const satisfies readonly FieldType[];
+/** The types a custom field may have (issue 25); the list lives with the other enumerations. */
+export { fieldTypes } from '../../db/enums.js';
 
 export const FIELD_KEY_PATTERN = '^[a-z][a-z0-9_]{0,39}$';
 export const fieldKeyRegExp = new RegExp(FIELD_KEY_PATTERN);

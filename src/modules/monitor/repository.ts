@@ -2,6 +2,7 @@ import { sql, type RawBuilder } from 'kysely';
 import type { Executor } from '../../db/database.js';
 import { containsPattern } from '../../db/sql-helpers.js';
 import type { Priority } from '../../db/types.js';
+import { delayPredicates } from '../workflow/delay.js';
 
 /** Ticket filters every monitor answer accepts; `projectId` wins over the free-text `project`. */
 export type MonitorFilters = {
@@ -72,12 +73,11 @@ export type OpenByStage = { definition_id: string | null; key: string | null; na
 export class MonitorRepository {
   async overviewCounts(db: Executor, filters: MonitorFilters, now: Date, startOfDay: Date) {
     const where = ticketCondition(filters);
+    const delay = delayPredicates(now);
     const { rows } = await sql<{ at_risk: number; overdue: number; created_today: number; closed_today: number }>`
       select
-        (select count(*) from tickets t where t.status <> 'closed' and t.at_risk_from <= ${now}
-           and (t.overdue_from is null or t.overdue_from > ${now}) and ${where}) as at_risk,
-        -- A due moment always comes with an at-risk moment, so overdue tickets are among those with one (and its index).
-        (select count(*) from tickets t where t.status <> 'closed' and t.at_risk_from is not null and t.overdue_from <= ${now} and ${where}) as overdue,
+        (select count(*) from tickets t where ${delay.atRisk} and ${where}) as at_risk,
+        (select count(*) from tickets t where ${delay.overdue} and ${where}) as overdue,
         (select count(*) from tickets t where t.created_at >= ${startOfDay} and t.created_at <= ${now} and ${where}) as created_today,
         (select count(*) from tickets t where t.closed_at >= ${startOfDay} and t.closed_at <= ${now} and ${where}) as closed_today`.execute(
       db,
@@ -153,7 +153,7 @@ export class MonitorRepository {
       with page as (
         select t.id, ${key.columns}
         from tickets t
-        where t.status <> 'closed' and t.at_risk_from <= ${now} and ${ticketCondition(filters)}
+        where ${delayPredicates(now).late} and ${ticketCondition(filters)}
           ${after ? sql`and ${key.after(after)}` : sql``}
         order by ${key.order}
         limit ${limit + 1}
@@ -171,9 +171,7 @@ export class MonitorRepository {
 
   async delayedCount(db: Executor, filters: MonitorFilters, now: Date): Promise<number> {
     const { rows } = await sql<{ count: number }>`
-      select count(*) as count from tickets t where t.status <> 'closed' and t.at_risk_from <= ${now} and ${ticketCondition(filters)}`.execute(
-      db,
-    );
+      select count(*) as count from tickets t where ${delayPredicates(now).late} and ${ticketCondition(filters)}`.execute(db);
     return Number(rows[0].count);
   }
 

@@ -3,7 +3,7 @@ import type { Db, Executor } from '../../db/database.js';
 import type { MailDeliveryRow, UserRow } from '../../db/types.js';
 import { AppError, fail, invalid, notFound } from '../../errors.js';
 import type { ServiceContext } from '../../service-context.js';
-import { assertCan, canSeeTicket, type Actor } from '../access/policy.js';
+import { assertCan, canSeeTicket, seesInternal, type Actor } from '../access/policy.js';
 import { actorOf } from '../auth/service.js';
 import type { TicketsService, TicketView } from '../tickets/service.js';
 import type { ViewsService } from '../views/service.js';
@@ -71,7 +71,7 @@ export class NotificationsService {
   async watchers(actor: Actor, ref: string): Promise<Watcher[]> {
     const ticket = await this.peers.tickets.get(actor, ref);
     const watchers = await this.#repository.watchers(this.#db, ticket.id);
-    return actor.role === 'customer' ? watchers.filter((watcher) => watcher.user_id === actor.id) : watchers;
+    return !seesInternal(actor) ? watchers.filter((watcher) => watcher.user_id === actor.id) : watchers;
   }
 
   async watch(actor: Actor, ref: string, userId: string | undefined): Promise<Watcher[]> {

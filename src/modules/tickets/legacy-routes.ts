@@ -4,7 +4,7 @@ import { Type } from 'typebox';
 import { ErrorBody } from '../../http/envelope.js';
 import { setLegacyPageHeaders } from '../../http/legacy.js';
 import { IdParams, versionFromIfMatch } from '../../http/schema-helpers.js';
-import type { Actor } from '../access/policy.js';
+import { seesInternal, type Actor } from '../access/policy.js';
 import { fromLegacyTicketInput, LegacyTicket, LegacyTicketInput, presentLegacyTicket } from './legacy.js';
 import { ticketListOptions } from './query.js';
 import { ticketFilterQuery } from './schemas.js';
@@ -22,7 +22,7 @@ export const legacyTicketRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const present = async (items: TicketView[], actor: Actor) => {
     const stageIds = items.flatMap((ticket) => [...ticket.stage_ids, ...(ticket.current_stage_id ? [ticket.current_stage_id] : [])]);
     const stagesById = await stages.withMajors(stageIds);
-    return items.map((ticket) => presentLegacyTicket(ticket, stagesById, actor.role !== 'customer'));
+    return items.map((ticket) => presentLegacyTicket(ticket, stagesById, seesInternal(actor)));
   };
 
   app.get(

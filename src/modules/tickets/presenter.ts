@@ -1,4 +1,5 @@
-import type { Actor } from '../access/policy.js';
+import { seesInternal, type Actor } from '../access/policy.js';
+import { internalFields } from './shape.js';
 import type { Forecast } from '../forecast/forecast.js';
 import { delayOf } from '../workflow/delay.js';
 import type { TicketOut } from './schemas.js';
@@ -6,7 +7,7 @@ import type { TicketView } from './service.js';
 
 const iso = (value: Date | null) => (value ? value.toISOString() : null);
 
-/** A ticket as the `/api` face shows it; customers never see who it is assigned to or its metadata. */
+/** A ticket as the `/api` face shows it; customers never see the internal fields (`internalFields` of shape.ts). */
 export function presentTicket(ticket: TicketView, actor: Actor, forecast?: Forecast | null): TicketOut {
   const out: TicketOut = {
     id: ticket.id,
@@ -48,9 +49,6 @@ export function presentTicket(ticket: TicketView, actor: Actor, forecast?: Forec
     out.rank = ticket.search_rank / 1_000_000;
     out.snippet = ticket.search_snippet ?? null;
   }
-  if (actor.role !== 'customer') {
-    out.assigned_to = ticket.assigned_to;
-    out.metadata = ticket.metadata;
-  }
+  if (seesInternal(actor)) for (const name of internalFields) Object.assign(out, { [name]: ticket[name] });
   return out;
 }

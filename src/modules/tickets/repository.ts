@@ -1,4 +1,4 @@
-import { sql } from 'kysely';
+import { sql, type RawBuilder } from 'kysely';
 import type { Executor, Tx } from '../../db/database.js';
 import { commonSorts, keysetPage, type SortKey } from '../../db/keyset.js';
 import { customerEmailIn } from '../../db/sql-helpers.js';
@@ -68,16 +68,47 @@ const lateSorts: Partial<Record<keyof typeof ticketSorts, ReturnType<typeof late
   delay: lateKey(sql.ref('overdue_from')),
 };
 
+/**
+ * Sort by a custom field (issue 25), nulls last both ways: the key is (has no value, value, id), the first flipped when descending
+ * so one row comparison continues the keyset. Text is cut to 100 characters so the cursor stays small (longer values
+ * sharing those 100 then go by id).
+ */
+function fieldSortKeys(sort: Extract<TicketSort, { key: 'field' }>) {
+  if (!sort.by) throw new Error(`sort by field ${sort.field} was not resolved`);
+  const numeric = sort.by.numeric;
+  const value = numeric ? sort.by.value : sql`left(${sort.by.value}::text, 100)`;
+  const missing = sort.descending
+    ? sql<number>`(case when ${value} is null then 0 else 1 end)`
+    : sql<number>`(case when ${value} is null then 1 else 0 end)`;
+  const sortValue = numeric ? sql`coalesce(${value}, 0)` : sql`coalesce(${value}, '')`;
+  const keys: SortKey[] = [
+    { column: 'field_missing', kind: 'integer' },
+    { column: 'field_value', kind: numeric ? 'numeric' : 'text' },
+    { column: 'id', kind: 'text' },
+  ];
+  return { columns: [missing.as('field_missing'), sortValue.as('field_value')], keys };
+}
+
 export type SearchColumns = { search_rank?: number; search_snippet?: string | null };
 
 /** Must match the generated column `priority_rank` in migration 0001. */
 const priorityRank: Record<Priority, number> = { low: 1, medium: 2, high: 3 };
 
 export type TicketSortKey = keyof typeof ticketSorts;
-export type TicketSort = { key: TicketSortKey; descending: boolean };
+/**
+ * A list order: one of `ticketSorts`, or a custom field (issue 25) — `numeric` when the key holds numbers (the service
+ * decides from the definitions), else its stored text (dates and date-times are UTC ISO text, so they sort in time order).
+ */
+export type TicketSort =
+  { key: TicketSortKey; descending: boolean } | { key: 'field'; field: string; descending: boolean; by?: FieldSortValue };
+
+/** A custom field's sort value in SQL (from the fields module, which knows its types) and whether it is a number. */
+export type FieldSortValue = { value: RawBuilder<unknown>; numeric: boolean };
 
 /** `-updated_at` → updated_at, descending. */
 export function sortFrom(value: string): TicketSort {
+  const field = /^(-?)field\.(.+)$/.exec(value);
+  if (field) return { key: 'field', field: field[2]!, descending: field[1] === '-' };
   return { key: value.replace(/^-/, '') as TicketSortKey, descending: value.startsWith('-') };
 }
 
@@ -302,6 +333,12 @@ export class TicketsRepository {
     if (ranking && sort.key === 'rank' && broad) {
       const newest = this.filtered(db, filters).select('id').orderBy('number', 'desc').limit(RANK_WINDOW);
       rows = rows.where('id', 'in', newest);
+    }
+    if (sort.key === 'field') {
+      // The sort key is output columns: a subquery lets the keyset condition refer to them.
+      const { columns, keys } = fieldSortKeys(sort);
+      const keyed = db.selectFrom(rows.select(columns).as('keyed')).selectAll();
+      return keysetPage<TicketWithStages & SearchColumns>(keyed, keys, sort.descending, limit, cursor);
     }
     const late = lateSorts[sort.key];
     if (late) {

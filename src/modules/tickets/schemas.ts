@@ -1,15 +1,13 @@
-import { Type, type Static } from 'typebox';
+import { Type, type Static, type TSchema } from 'typebox';
 import { DateTime, Nullable } from '../../http/schema-helpers.js';
 import { TicketFieldsSchema } from '../fields/schemas.js';
 import { ForecastSchema } from '../forecast/schemas.js';
 import { judgementProperties } from '../workflow/delay.js';
-import { priorities, ticketStatuses } from './validation.js';
+import { priorities, ticketStatuses } from '../../db/enums.js';
+import { inputSchema, outputProperties, ticketFields, writableFields, type TicketFieldValues, type WritableField } from './shape.js';
 
 export const TicketStatusSchema = Type.Enum([...ticketStatuses]);
 export const PrioritySchema = Type.Enum([...priorities]);
-
-const text = (maxLength: number, options: { description?: string; format?: string; pattern?: string } = {}) =>
-  Nullable(Type.String({ minLength: 1, maxLength, ...options }));
 
 const j = judgementProperties;
 /** Judged when the answer is made (every `/api` answer); optional only because a stored event carries none. */
@@ -35,32 +33,12 @@ export const CurrentStageSchema = Type.Object({
 /** Registered once as a shared schema (see `sharedSchemas` in app.ts); routes refer to it as `Ticket`. */
 export const TicketSchema = Type.Object(
   {
-    id: Type.String({ description: 'Server-made UUID, or the id the client chose on create' }),
-    number: Type.Integer({ description: 'Sequential, human-friendly number; `/api/tickets/42` finds it too' }),
-    subject: Nullable(Type.String()),
-    description: Nullable(Type.String()),
-    status: TicketStatusSchema,
-    priority: PrioritySchema,
-    category: Nullable(Type.String()),
-    project: Nullable(Type.String()),
-    customer_name: Nullable(Type.String()),
-    customer_email: Nullable(Type.String()),
-    customer_phone: Nullable(Type.String()),
-    contact_person: Nullable(Type.String()),
-    helpdeskurl: Nullable(Type.String()),
-    assigned_to: Type.Optional(Nullable(Type.String({ description: 'Not shown to customers' }))),
-    metadata: Type.Optional(Type.Object({}, { additionalProperties: true, description: 'Free JSON; not shown to customers' })),
+    ...outputProperties('id', 'metadata'),
     fields: TicketFieldsSchema,
-    current_stage_id: Nullable(Type.String()),
+    ...outputProperties('current_stage_id', 'current_stage_id'),
     stage: Type.Optional(Nullable(CurrentStageSchema)),
     stage_entered_at: Type.Optional(Nullable(DateTime('When the ticket entered its current stage (time in stage = now − this)'))),
-    stages: Type.Array(Type.String(), { description: "The ticket's stage ids, in order" }),
-    ops_id: Nullable(Type.String({ description: "OPS system's id once a hand-off was accepted" })),
-    ops_error: Nullable(Type.String({ description: 'Why the last OPS hand-off failed' })),
-    created_at: DateTime(),
-    updated_at: DateTime(),
-    closed_at: Nullable(DateTime()),
-    version: Type.Integer({ description: 'Increases on every change; send it back as `If-Match` or `version`' }),
+    ...outputProperties('stages', 'version'),
     project_id: Type.Optional(
       Nullable(Type.String({ description: 'The project (by `project`, its key or name) whose workflow the ticket follows' })),
     ),
@@ -81,31 +59,20 @@ export const TicketSchema = Type.Object(
   },
   { $id: 'Ticket' },
 );
-export type TicketOut = Static<typeof TicketSchema>;
+export type TicketOut = Static<typeof TicketSchema> & TicketFieldValues;
 export const Ticket = Type.Unsafe<TicketOut>({ $ref: 'Ticket#' });
 
 const StageRefSchema = Type.Union([Type.String(), Type.Integer({ minimum: 1 })], {
   description: 'A stage id, or a stage number',
 });
 
-const editable = {
-  subject: Type.Optional(text(500)),
-  description: Type.Optional(text(20_000)),
-  status: Type.Optional(TicketStatusSchema),
-  priority: Type.Optional(PrioritySchema),
-  category: Type.Optional(text(200)),
-  project: Type.Optional(text(200)),
-  customer_name: Type.Optional(text(200)),
-  customer_email: Type.Optional(text(254, { format: 'email' })),
-  customer_phone: Type.Optional(text(50)),
-  contact_person: Type.Optional(text(200)),
-  helpdeskurl: Type.Optional(text(2000, { format: 'uri', pattern: '^[Hh][Tt][Tt][Pp][Ss]?://', description: 'An http(s) URL' })),
-  assigned_to: Type.Optional(text(200)),
-  metadata: Type.Optional(Nullable(Type.Object({}, { additionalProperties: true }))),
-  fields: Type.Optional(TicketFieldsSchema),
-  current_stage_id: Type.Optional(Nullable(StageRefSchema)),
-  stages: Type.Optional(Type.Array(StageRefSchema, { maxItems: 1000 })),
-};
+/** The fields a client writes, from the ticket field table (custom `fields` after `metadata`, as always). */
+const editable = Object.fromEntries(
+  writableFields.flatMap((name) => {
+    const property: [string, TSchema] = [name, Type.Optional(inputSchema(ticketFields[name], StageRefSchema))];
+    return name === 'metadata' ? [property, ['fields', Type.Optional(TicketFieldsSchema)]] : [property];
+  }),
+) as Record<WritableField | 'fields', TSchema>;
 
 /** Read-only fields a client may send back unchanged; they are ignored. */
 const ignored = {
@@ -174,6 +141,13 @@ export const ticketSortValues = [
   '-breach_probability',
 ] as const;
 
+/** `field.<key>` / `-field.<key>`: sort by a custom field (issue 25), nulls last both ways; the `/api` face only. */
+export const FIELD_SORT_PATTERN = '^-?field\\.[a-z][a-z0-9_]{0,39}$';
+
+/** The `/api` face's sort: the named orders, or a custom field. */
+export const ApiSortSchema = (description: string) =>
+  Type.Union([Type.Enum([...ticketSortValues]), Type.String({ pattern: FIELD_SORT_PATTERN })], { description });
+
 /** The list filters, shared by both faces. */
 export const ticketFilterQuery = {
   status: Type.Optional(Type.String({ description: 'Comma-separated statuses' })),
@@ -213,6 +187,13 @@ export const ticketFilterQuery = {
   count: Type.Optional(Type.Boolean()),
 };
 
+/** The `/api` list's and export's `sort`: the older face's values, or a custom field. */
+export const apiListSort = Type.Optional(
+  ApiSortSchema(
+    `${(ticketFilterQuery.sort as { description?: string }).description}. field.<key> or -field.<key>: by a custom field (numbers by value, other types by their text, so dates in time order); tickets without a value come last either way`,
+  ),
+);
+
 /**
  * `field.<key>=value` filters by a custom field (issue 25), in the search term's value syntax: `high,low` (one of),
  * `>3`, `<=2026-12-01`. The `/api` list and export take them; the older face's list does not.
@@ -230,6 +211,7 @@ export const fieldFilterParams = {
 export const TicketListQuery = Type.Object(
   {
     ...ticketFilterQuery,
+    sort: apiListSort,
     limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500, default: 50 })),
     forecast: Type.Optional(Type.Boolean({ description: 'Add each open ticket’s delivery forecast' })),
   },

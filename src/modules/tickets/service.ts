@@ -20,6 +20,7 @@ import {
   type TicketWithStages,
   sortFrom,
 } from './repository.js';
+import { internalFields } from './shape.js';
 import { editableFields, isWellFormedId, numberRef, parseTicketInput, type StageRef, type TicketInput } from './validation.js';
 
 /** The history entry other modules' services append through this one. */
@@ -54,8 +55,8 @@ const rankSort: TicketSort = { key: 'rank', descending: true };
 
 export type TicketPage = { items: TicketView[]; nextCursor: string | null; total?: number };
 
-/** Fields a customer never sees, so their changes are internal history. */
-const internalFields = new Set<string>(['assigned_to', 'metadata']);
+/** Fields a customer never sees (the ticket field table's), so their changes are internal history. */
+const internal = new Set<string>(internalFields);
 
 function sameValue(a: unknown, b: unknown): boolean {
   return JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
@@ -146,9 +147,26 @@ export class TicketsService {
     const { q, view, fields, ...plain } = options.filters;
     const search = await resolveSearch(db, actor, this.clock.now(), { q, view, fields });
     const filters: TicketFilters = { ...plain, search, ...(visibility ? { customerEmails: visibility.customerEmails } : {}) };
-    const sort = options.sort ?? (search.viewSort ? sortFrom(search.viewSort) : undefined) ?? (search.ranking ? rankSort : newestFirst);
+    let sort = options.sort ?? (search.viewSort ? sortFrom(search.viewSort) : undefined) ?? (search.ranking ? rankSort : newestFirst);
+    if (sort.key === 'field') sort = { ...sort, by: await this.fields.sortValue(actor, sort.field, db) };
     if (sort.key === 'rank' && !search.ranking) invalid([{ field: 'sort', problem: '-rank needs words to search for in q' }]);
     return { filters, sort };
+  }
+
+  /**
+   * Refuses, naming them, the custom fields a saved view would sort by or show (`field.<key>`) that the actor has no
+   * live field of (issue 25): the same answer a list gives for an unknown sort key.
+   */
+  async checkFieldRefs(actor: Actor, sort: string | null | undefined, columns: readonly string[] | undefined): Promise<void> {
+    const sortField = sort ? sortFrom(sort) : undefined;
+    if (sortField?.key === 'field') await this.fields.sortValue(actor, sortField.field);
+    const wanted = (columns ?? []).filter((column) => column.startsWith('field.')).map((column) => column.slice('field.'.length));
+    if (wanted.length === 0) return;
+    const known = new Set(await this.fields.keysVisibleTo(actor));
+    const problems = wanted.flatMap((key) =>
+      known.has(key) ? [] : [{ field: 'columns', problem: `no field "${key}" to show (field.${key})` }],
+    );
+    if (problems.length) invalid(problems);
   }
 
   /** How many tickets the filters (and `q`, view) match now, for this actor. */
@@ -305,7 +323,7 @@ export class TicketsService {
         events.push(
           field === 'status'
             ? this.event(actor, ticket.id, 'status_changed', { old: ticket.status, new: next })
-            : this.event(actor, ticket.id, 'field_changed', { field, old: ticket[field], new: next }, internalFields.has(field)),
+            : this.event(actor, ticket.id, 'field_changed', { field, old: ticket[field], new: next }, internal.has(field)),
         );
       }
       if (input.fields !== undefined) {

@@ -1,17 +1,8 @@
-import type { Priority, TicketStatus } from '../../db/types.js';
+import type { Priority, TicketStatus } from '../../db/enums.js';
 import { invalid, type ErrorDetail } from '../../errors.js';
+import { ticketFields, writableFields, type TicketField, type WritableField } from './shape.js';
 
-export const ticketStatuses = [
-  'new',
-  'open',
-  'pending',
-  'sent',
-  'in_progress',
-  'delayed',
-  'closed',
-  'failed',
-] as const satisfies readonly TicketStatus[];
-export const priorities = ['low', 'medium', 'high'] as const satisfies readonly Priority[];
+export { priorities, ticketStatuses } from '../../db/enums.js';
 
 /** A stage named by its id, or by its sequential number (the monitoring system's integer ids). */
 export type StageRef = string | number;
@@ -40,24 +31,12 @@ export type TicketInput = {
   version?: number;
 };
 
-/** The fields a client may write on create and update (id, created_at, stages are handled apart). */
-export const editableFields = [
-  'subject',
-  'description',
-  'status',
-  'priority',
-  'category',
-  'project',
-  'customer_name',
-  'customer_email',
-  'customer_phone',
-  'contact_person',
-  'helpdeskurl',
-  'assigned_to',
-  'metadata',
-] as const satisfies readonly (keyof TicketInput)[];
+/** The fields a client may write on create and update, from the ticket field table (`shape.ts`). */
+export const editableFields = writableFields.filter(
+  (name): name is Exclude<WritableField, 'current_stage_id' | 'stages'> => name !== 'current_stage_id' && name !== 'stages',
+) satisfies readonly (keyof TicketInput)[];
 
-const ID_PATTERN = /^[A-Za-z0-9._:-]{1,64}$/;
+const ID_PATTERN = new RegExp(`^[A-Za-z0-9._:-]{1,${ticketFields.id.max}}$`);
 const EMAIL_PATTERN = /^[^\s@"<>,;]+@[^\s@"<>,;]+\.[^\s@"<>,;.]{2,}$/;
 const PHONE_PATTERN = /^[0-9+().\-\s/x]{3,50}$/;
 
@@ -77,20 +56,14 @@ export function isWellFormedId(id: string): boolean {
 }
 
 export function isEmail(value: string): boolean {
-  return value.length <= 254 && EMAIL_PATTERN.test(value);
+  return value.length <= ticketFields.customer_email.max && EMAIL_PATTERN.test(value);
 }
 
-const textLimits = {
-  subject: 500,
-  description: 20_000,
-  category: 200,
-  project: 200,
-  customer_name: 200,
-  contact_person: 200,
-  assigned_to: 200,
-} as const;
-
 type Mode = 'create' | 'update';
+type TextField = Exclude<
+  { [K in keyof TicketInput]-?: TicketInput[K] extends string | null | undefined ? K : never }[keyof TicketInput],
+  undefined
+>;
 
 /** Collects every problem of a body before failing, so a client fixes them all in one go. */
 class Problems {
@@ -158,36 +131,46 @@ export function parseTicketInput(body: Record<string, unknown>, mode: Mode): Tic
     if (value !== undefined) input[key] = value;
   };
 
-  for (const [field, max] of Object.entries(textLimits)) {
-    set(field as keyof typeof textLimits, text(body[field], field, max, problems));
-  }
-
-  const email = text(body.customer_email, 'customer_email', 254, problems);
-  if (typeof email === 'string' && !isEmail(email)) problems.add('customer_email', 'must be an email address');
-  else set('customer_email', email);
-
-  const phone = text(body.customer_phone, 'customer_phone', 50, problems);
-  if (typeof phone === 'string' && !PHONE_PATTERN.test(phone))
-    problems.add('customer_phone', 'must be a phone number (digits, spaces, + - ( ) .)');
-  else set('customer_phone', phone);
-
-  const url = text(body.helpdeskurl, 'helpdeskurl', 2000, problems);
-  if (typeof url === 'string' && !(/^https?:\/\/\S+$/i.test(url) && URL.canParse(url)))
-    problems.add('helpdeskurl', 'must be an http(s) URL');
-  else set('helpdeskurl', url);
-
-  if (body.status === null) problems.add('status', 'cannot be cleared');
-  else set('status', oneOf(body.status, 'status', ticketStatuses, problems));
-  if (body.priority === null) problems.add('priority', 'cannot be cleared');
-  else set('priority', oneOf(body.priority, 'priority', priorities, problems));
-
-  if (body.metadata !== undefined) {
-    const metadata = body.metadata;
-    if (metadata === null) input.metadata = {};
-    else if (typeof metadata !== 'object' || Array.isArray(metadata)) problems.add('metadata', 'must be a JSON object');
-    else if (containsNul(metadata)) problems.add('metadata', 'must not contain NUL characters');
-    else if (JSON.stringify(metadata).length > 16_384) problems.add('metadata', 'must be at most 16 KiB of JSON');
-    else input.metadata = metadata as Record<string, unknown>;
+  // The table's plain fields, each checked by its type and limit.
+  for (const name of editableFields) {
+    const spec: TicketField = ticketFields[name];
+    const value = body[name];
+    switch (spec.type) {
+      case 'text':
+        set(name as TextField, text(value, name, spec.max!, problems));
+        break;
+      case 'email': {
+        const email = text(value, name, spec.max!, problems);
+        if (typeof email === 'string' && !isEmail(email)) problems.add(name, 'must be an email address');
+        else set(name as TextField, email);
+        break;
+      }
+      case 'phone': {
+        const phone = text(value, name, spec.max!, problems);
+        if (typeof phone === 'string' && !PHONE_PATTERN.test(phone))
+          problems.add(name, 'must be a phone number (digits, spaces, + - ( ) .)');
+        else set(name as TextField, phone);
+        break;
+      }
+      case 'url': {
+        const url = text(value, name, spec.max!, problems);
+        if (typeof url === 'string' && !(/^https?:\/\/\S+$/i.test(url) && URL.canParse(url))) problems.add(name, 'must be an http(s) URL');
+        else set(name as TextField, url);
+        break;
+      }
+      case 'enum':
+        if (value === null) problems.add(name, 'cannot be cleared');
+        else set(name as 'status', oneOf(value, name, spec.values as TicketStatus[], problems));
+        break;
+      case 'json':
+        if (value === undefined) break;
+        if (value === null) input.metadata = {};
+        else if (typeof value !== 'object' || Array.isArray(value)) problems.add(name, 'must be a JSON object');
+        else if (containsNul(value)) problems.add(name, 'must not contain NUL characters');
+        else if (JSON.stringify(value).length > spec.max!) problems.add(name, `must be at most ${spec.max! / 1024} KiB of JSON`);
+        else input.metadata = value as Record<string, unknown>;
+        break;
+    }
   }
 
   if (body.fields !== undefined) {
@@ -201,7 +184,7 @@ export function parseTicketInput(body: Record<string, unknown>, mode: Mode): Tic
   }
   if (body.stages !== undefined) {
     if (!Array.isArray(body.stages)) problems.add('stages', 'must be an array of stage ids');
-    else if (body.stages.length > 1000) problems.add('stages', 'must list at most 1000 stages');
+    else if (body.stages.length > ticketFields.stages.max) problems.add('stages', `must list at most ${ticketFields.stages.max} stages`);
     else {
       const refs = body.stages.map((ref, index) => stageRef(ref, `stages.${index}`, problems));
       if (refs.every((ref) => ref !== undefined)) input.stages = refs as StageRef[];

@@ -1,29 +1,16 @@
 import { Type, type Static } from 'typebox';
 import { DateTime, Nullable } from '../../http/schema-helpers.js';
-import { ticketSortValues } from '../tickets/schemas.js';
-import { editableFields } from '../tickets/validation.js';
+import { ApiSortSchema } from '../tickets/schemas.js';
+import { columnFields } from '../tickets/shape.js';
 
-/** A view may show any ticket field but `metadata` (free JSON, not a column). */
-const editableColumns = editableFields.filter(
-  (field): field is Exclude<(typeof editableFields)[number], 'metadata'> => field !== 'metadata',
-);
+/** A view may show the ticket field table's list columns, and custom fields as `field.<key>` (issue 25). */
+export const viewColumns = columnFields;
 
-export const viewColumns = [
-  'id',
-  'number',
-  ...editableColumns,
-  'current_stage_id',
-  'ops_id',
-  'ops_error',
-  'created_at',
-  'updated_at',
-  'closed_at',
-  'version',
-] as const;
-export type ViewColumn = (typeof viewColumns)[number];
-
-export const ViewSortSchema = Type.Enum([...ticketSortValues], { description: 'The list order the view applies' });
-const ColumnSchema = Type.Enum([...viewColumns]);
+export const ViewSortSchema = ApiSortSchema('The list order the view applies (`field.<key>` sorts by a custom field)');
+const ColumnSchema = Type.Union([Type.Enum([...viewColumns]), Type.String({ pattern: '^field\\.[a-z][a-z0-9_]{0,39}$' })], {
+  description: 'A ticket field, or `field.<key>` for a custom field',
+});
+export type ViewColumn = (typeof viewColumns)[number] | `field.${string}`;
 
 export const View = Type.Object({
   id: Type.String(),
@@ -45,7 +32,7 @@ const editable = {
   name: Type.String({ minLength: 1, maxLength: 200 }),
   query: Type.String({ maxLength: 1000 }),
   sort: Nullable(ViewSortSchema),
-  columns: Type.Array(ColumnSchema, { maxItems: viewColumns.length, uniqueItems: true }),
+  columns: Type.Array(ColumnSchema, { maxItems: 100, uniqueItems: true }),
   layout: Type.Enum(['list', 'board']),
   shared: Type.Boolean(),
 };

@@ -55,6 +55,7 @@ export class ViewsService {
     if (actor.id === null) fail('FORBIDDEN', 'only a signed-in user may save views');
     this.checkSharing(actor, body.shared);
     this.checkQuery(actor, body.query);
+    await this.tickets.checkFieldRefs(actor, body.sort, body.columns);
     const now = this.clock.now();
     return this.db.transaction().execute(async (tx) => {
       const view = await this.views.insert(tx, {
@@ -87,6 +88,7 @@ export class ViewsService {
     }
     this.checkSharing(actor, body.shared);
     this.checkQuery(actor, body.query);
+    await this.tickets.checkFieldRefs(actor, body.sort, body.columns);
     return this.db.transaction().execute(async (tx) => {
       const view = await this.views.lock(tx, id);
       if (!view || !canSeeView(actor, view)) notFound('view', id);

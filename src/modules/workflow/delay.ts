@@ -144,3 +144,22 @@ export function judgementSql(now: Date) {
     ticket_overdue_by: seconds(sql`t.sla_due_at`),
   };
 }
+
+/**
+ * The same rule as predicates over a `tickets` row aliased `t`, in the form the monitor's partial indexes serve
+ * (`at_risk_from` first): `late` is at risk or overdue, `atRisk` and `overdue` are `delay_state` equal to that. A due
+ * moment always comes with an at-risk moment, so overdue tickets are among those with one. Pinned to `delayOf` with
+ * the rest in test/modules/workflow/judgements.test.ts.
+ */
+export function delayPredicates(now: Date) {
+  return {
+    late: sql<boolean>`(t.status <> 'closed' and t.at_risk_from <= ${now})`,
+    atRisk: sql<boolean>`(t.status <> 'closed' and t.at_risk_from <= ${now} and (t.overdue_from is null or t.overdue_from > ${now}))`,
+    overdue: sql<boolean>`(t.status <> 'closed' and t.at_risk_from is not null and t.overdue_from <= ${now})`,
+  };
+}
+
+/** `delay_state` alone in SQL (the board's and filters' column). */
+export function delayStateSql(now: Date): RawBuilder<DelayState | null> {
+  return judgementSql(now).delay_state;
+}

@@ -5,7 +5,7 @@ import type { StageRow, TicketRow, TicketRowUpdate } from '../../db/types.js';
 import { AppError, invalid } from '../../errors.js';
 import type { AuditLog } from '../audit/service.js';
 import type { ServiceContext } from '../../service-context.js';
-import { assertCan, type Actor } from '../access/policy.js';
+import { assertCan, seesInternal, type Actor } from '../access/policy.js';
 import type { FieldsService } from '../fields/service.js';
 import { businessMs } from '../projects/calendar.js';
 import type { StageDefinitionRow } from '../../db/types.js';
@@ -387,14 +387,14 @@ export class WorkflowService {
   async history(actor: Actor, ref: string, limit: number, cursor: string | undefined) {
     const db = this.database.reader(actor);
     const ticket = await this.peers.tickets.get(actor, ref, db);
-    return this.workflow.history(db, ticket.id, actor.role === 'customer', limit, cursor);
+    return this.workflow.history(db, ticket.id, !seesInternal(actor), limit, cursor);
   }
 
   async comment(actor: Actor, ref: string, input: CommentInputType) {
     assertCan(actor, 'ticket:comment');
     const ticket = await this.peers.tickets.get(actor, ref);
     const visibility = input.visibility ?? 'public';
-    if (visibility === 'internal' && actor.role === 'customer') {
+    if (visibility === 'internal' && !seesInternal(actor)) {
       throw new AppError('FORBIDDEN', 'customers may write public comments only', [
         { field: 'visibility', problem: 'must be public for a customer' },
       ]);

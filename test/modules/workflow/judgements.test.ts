@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { sql } from 'kysely';
 import { actions } from '../../../src/modules/access/policy.js';
-import { delayOf, judgementSql } from '../../../src/modules/workflow/delay.js';
+import { delayOf, delayPredicates, judgementSql } from '../../../src/modules/workflow/delay.js';
 import { testApp, type TestApp } from '../../helpers/app.js';
 import { supportWorkflow } from '../../helpers/fixtures.js';
 
@@ -163,6 +163,7 @@ test('the SQL and TypeScript judgements agree on random rows', async () => {
     };
   });
   const j = judgementSql(now);
+  const p = delayPredicates(now); // the monitor's index-friendly form
   const values = sql.join(
     rows.map(
       (r) =>
@@ -171,7 +172,8 @@ test('the SQL and TypeScript judgements agree on random rows', async () => {
   );
   const { rows: judged } = await sql<Record<string, unknown>>`
     select t.i, ${j.stage_state} as stage_state, ${j.ticket_state} as ticket_state, ${j.delay_state} as delay_state,
-      ${j.delay_reason} as delay_reason, ${j.stage_overdue_by} as stage_overdue_by, ${j.ticket_overdue_by} as ticket_overdue_by
+      ${j.delay_reason} as delay_reason, ${j.stage_overdue_by} as stage_overdue_by, ${j.ticket_overdue_by} as ticket_overdue_by,
+      ${p.late} as late, ${p.atRisk} as at_risk, ${p.overdue} as overdue
     from (select v.*, least(v.stage_at_risk_at, v.sla_at_risk_at) as at_risk_from, least(v.stage_due_at, v.sla_due_at) as overdue_from
       from (values ${values}) as v(i, status, stage_at_risk_at, stage_due_at, sla_at_risk_at, sla_due_at)) t
     order by t.i`.execute(t.database.db);
@@ -195,6 +197,16 @@ test('the SQL and TypeScript judgements agree on random rows', async () => {
         stage_overdue_by: ts.stage_overdue_by,
         ticket_overdue_by: ts.ticket_overdue_by,
       },
+      JSON.stringify(row),
+    );
+    // The predicates hold where a due moment comes with an at-risk moment, as the workflow always stores them.
+    const stored = (row.stage_due_at === null || row.stage_at_risk_at !== null) && (row.sla_due_at === null || row.sla_at_risk_at !== null);
+    if (!stored) continue;
+    const predicates = { late: Boolean(db.late), at_risk: Boolean(db.at_risk), overdue: Boolean(db.overdue) };
+    const state = ts.delay_state;
+    assert.deepEqual(
+      predicates,
+      { late: state === 'at_risk' || state === 'overdue', at_risk: state === 'at_risk', overdue: state === 'overdue' },
       JSON.stringify(row),
     );
   }

@@ -1,4 +1,5 @@
 import type { paths } from './schema';
+import shape from './ticket-fields.json';
 
 /** The `data` of a route's 200 answer, straight from openapi.json: the dashboard's types follow the API contract. */
 type Data<P extends keyof paths, M extends 'get' | 'post' = 'get', S extends 200 | 201 = 200> = paths[P][M] extends {
@@ -16,11 +17,14 @@ export type RequestBody<P extends keyof paths, M extends 'post' | 'put' | 'patch
 export type QueryOf<P extends keyof paths> = paths[P]['get'] extends { parameters: { query?: infer Q } } ? NonNullable<Q> : never;
 type Item<P extends keyof paths> = Data<P> extends (infer I)[] ? I : never;
 
-export type Role = 'admin' | 'agent' | 'viewer' | 'customer';
-export type Priority = 'low' | 'medium' | 'high';
-export type DelayState = 'on_track' | 'at_risk' | 'overdue';
-export const statuses = ['new', 'open', 'pending', 'sent', 'in_progress', 'delayed', 'closed', 'failed'] as const;
-export type Status = (typeof statuses)[number];
+// Enumerations: their types from openapi.json, their values (for choices) from the server's lists (ticket-fields.json).
+export type Role = Data<'/api/me'>['user']['role'];
+export type Priority = Data<'/api/tickets/{id}'>['priority'];
+export type DelayState = NonNullable<Data<'/api/tickets/{id}'>['delay_state']>;
+export type Status = Data<'/api/tickets/{id}'>['status'];
+export const statuses = shape.statuses as readonly Status[];
+export const priorities = shape.priorities as readonly Priority[];
+export const roles = shape.roles as readonly Role[];
 
 export type Me = Data<'/api/me'>['user'];
 export type Ticket = Data<'/api/tickets/{id}'>;

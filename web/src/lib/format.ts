@@ -1,3 +1,4 @@
+import shape from '../api/ticket-fields.json' with { type: 'json' };
 /**
  * The one way the dashboard writes time, durations, states and field names. Every page formats through here, so
  * "2 d 4 h", "due in 3 h", "5 m ago", "In progress" and "Assignee" read the same everywhere. Pure functions (no
@@ -133,33 +134,13 @@ export function delayLabel(state: string | null | undefined): string {
   return delayNames[state] ?? humanize(state);
 }
 
-const fieldNames: Record<string, string> = {
-  subject: 'Subject',
-  description: 'Description',
-  status: 'Status',
-  priority: 'Priority',
-  project: 'Project',
-  category: 'Category',
-  customer_name: 'Customer',
-  customer_email: 'Customer email',
-  customer_phone: 'Customer phone',
-  contact_person: 'Contact person',
-  assigned_to: 'Assignee',
-  helpdeskurl: 'Helpdesk URL',
-  ops_id: 'OPS id',
-  ops_error: 'OPS error',
-  ops_status: 'OPS status',
-  current_stage_id: 'Stage',
-  created_at: 'Created',
-  updated_at: 'Updated',
-  closed_at: 'Closed',
-  version: 'Version',
-  number: 'Number',
-};
+/** Labels of what history names that is not a ticket field; the fields' own come from the server's table. */
+const otherNames: Record<string, string> = { ops_status: 'OPS status' };
+const ticketFieldNames: Record<string, { label: string }> = shape.fields;
 
 /** A ticket field's label: "assigned_to" → "Assignee" (history, errors, columns). */
 export function fieldLabel(field: string): string {
-  return fieldNames[field] ?? humanize(field);
+  return ticketFieldNames[field]?.label ?? otherNames[field] ?? humanize(field);
 }
 
 /** A field's value as shown in history: statuses in words, empty as "—". */

@@ -15,7 +15,7 @@ import { filtersAsQuery, searchProblem } from '../lib/search';
 import { useUrlState } from '../lib/useFilters';
 import { useLive } from '../live/events';
 import { NewTicket } from './NewTicket';
-import { columnsFor, latenessColumns, sortLabels, toggled, useColumnChoice, visibleColumns } from './tickets/columns';
+import { columnsFor, latenessColumns, sortLabel, toggled, useColumnChoice, visibleColumns } from './tickets/columns';
 import { ExportLinks } from './tickets/ExportLinks';
 import { FieldFilters, useFieldColumnDefinitions, useFieldColumns, useFieldFilters } from './tickets/FieldFilters';
 import { fieldsOf } from '../api/fields';
@@ -47,13 +47,20 @@ export default function Tickets() {
   const withForecast = forecastShown === '1';
   const [cursors, setCursors] = useState<string[]>([]);
   const fieldFilters = useFieldFilters();
-  const [fieldColumnKeys, toggleFieldColumn] = useFieldColumns(filters.project);
-  const fieldColumns = useFieldColumnDefinitions(filters.project, fieldColumnKeys);
+  const [ownFieldColumns, toggleOwnFieldColumn] = useFieldColumns(filters.project);
   const view = useView(filters.view);
   const [chosen, toggle] = useColumns(view.data);
+  // A view with columns names its custom fields among them (`field.<key>`); else the viewer's choice for the project.
+  const viewHasColumns = Boolean(view.data && view.data.columns.length > 0);
+  const fieldColumnKeys = viewHasColumns
+    ? chosen.filter((column) => column.startsWith('field.')).map((column) => column.slice('field.'.length))
+    : ownFieldColumns;
+  const toggleFieldColumn = (key: string) => (viewHasColumns ? toggle(`field.${key}` as ViewColumn) : toggleOwnFieldColumn(key));
+  const fieldColumns = useFieldColumnDefinitions(filters.project, fieldColumnKeys);
   const [editing, setEditing] = useState<{ draft: ViewDraft; view?: SavedView } | null>(null);
-  const internal = useCan('monitor:read');
-  const staff = internal;
+  // Internal fields and history: the policy's answer, served as an ability (issue 21).
+  const internal = useCan('internal:read');
+  const staff = useCan('monitor:read');
   const mayCreate = useCan('ticket:create');
   const visible = visibleColumns(chosen, internal);
   const { sort: chosenSort, ...listFilters } = filters;
@@ -104,7 +111,7 @@ export default function Tickets() {
     name: base?.name ?? '',
     query: [base?.query, extra].filter(Boolean).join(' '),
     sort: (chosenSort as TicketSort) || base?.sort || null,
-    columns: visible.map((column) => column.key),
+    columns: [...visible.map((column) => column.key), ...fieldColumns.shown.map((field) => `field.${field.key}` as ViewColumn)],
     layout: base?.layout ?? 'list',
     shared: base?.shared ?? false,
   });
@@ -276,7 +283,7 @@ export default function Tickets() {
               {query.data?.page.total !== undefined &&
                 !problem &&
                 `${query.data.page.total} ticket${query.data.page.total === 1 ? '' : 's'} · `}
-              {sortLabels[sort]}
+              {sortLabel(sort, (key) => fieldColumns.all.find((field) => field.key === key)?.label)}
             </span>
             <ExportLinks
               query={{ ...listFilters, ...fieldFilters.values, sort: chosenSort }}
@@ -315,11 +322,18 @@ export default function Tickets() {
                           </th>
                         );
                       })}
-                      {fieldColumns.shown.map((field) => (
-                        <th key={field.key} scope="col">
-                          {field.label}
-                        </th>
-                      ))}
+                      {fieldColumns.shown.map((field) => {
+                        const key = `field.${field.key}` as TicketSort;
+                        const direction = sort === key ? 'ascending' : sort === `-${key}` ? 'descending' : 'none';
+                        return (
+                          <th key={field.key} scope="col" aria-sort={direction}>
+                            <button type="button" className="sort" onClick={() => sortBy(key)}>
+                              {field.label}{' '}
+                              <span aria-hidden="true">{direction === 'ascending' ? '▲' : direction === 'descending' ? '▼' : '↕'}</span>
+                            </button>
+                          </th>
+                        );
+                      })}
                       {lateness.map((column) => {
                         const key = column.sort;
                         const plainKey = key?.replace(/^-/, '');

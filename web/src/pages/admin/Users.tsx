@@ -1,11 +1,9 @@
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState, type FormEvent } from 'react';
 import { api, pageOf } from '../../api/client';
-import type { RequestBody, Role } from '../../api/types';
+import { roles, type RequestBody, type Role } from '../../api/types';
 import { ErrorState, QueryState } from '../../components/States';
 import { Time } from '../../components/Time';
-
-const roles: Role[] = ['admin', 'agent', 'viewer', 'customer'];
 
 export function Users() {
   const queryClient = useQueryClient();

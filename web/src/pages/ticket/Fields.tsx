@@ -2,9 +2,10 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type KeyboardEvent } from 'react';
 import { api, dataOf } from '../../api/client';
 import { ApiError } from '../../api/http';
-import { statuses, type Ticket } from '../../api/types';
+import { priorities, statuses, type Ticket } from '../../api/types';
 import { Time } from '../../components/Time';
-import { fieldValue, humanize, statusLabel } from '../../lib/format';
+import shape from '../../api/ticket-fields.json';
+import { fieldLabel, fieldValue, humanize, statusLabel } from '../../lib/format';
 
 type Field = {
   key: keyof Ticket & string;
@@ -15,20 +16,27 @@ type Field = {
   required?: boolean;
 };
 
-const fields: Field[] = [
-  { key: 'subject', label: 'Subject' },
-  { key: 'description', label: 'Description', kind: 'textarea' },
-  { key: 'status', label: 'Status', kind: 'select', options: statuses, required: true },
-  { key: 'priority', label: 'Priority', kind: 'select', options: ['low', 'medium', 'high'], required: true },
-  { key: 'project', label: 'Project' },
-  { key: 'category', label: 'Category' },
-  { key: 'customer_name', label: 'Customer' },
-  { key: 'customer_email', label: 'Customer email', kind: 'email' },
-  { key: 'customer_phone', label: 'Customer phone' },
-  { key: 'contact_person', label: 'Contact person' },
-  { key: 'assigned_to', label: 'Assignee', internal: true },
-  { key: 'helpdeskurl', label: 'Helpdesk URL', kind: 'url' },
+/** The ticket page's fields, in its order; labels and which are internal come from the server's field table. */
+const controls: [Field['key'], Pick<Field, 'kind' | 'options' | 'required'>?][] = [
+  ['subject'],
+  ['description', { kind: 'textarea' }],
+  ['status', { kind: 'select', options: statuses, required: true }],
+  ['priority', { kind: 'select', options: priorities, required: true }],
+  ['project'],
+  ['category'],
+  ['customer_name'],
+  ['customer_email', { kind: 'email' }],
+  ['customer_phone'],
+  ['contact_person'],
+  ['assigned_to'],
+  ['helpdeskurl', { kind: 'url' }],
 ];
+const fields: Field[] = controls.map(([key, control]) => ({
+  key,
+  label: fieldLabel(key),
+  ...(shape.fields[key as keyof typeof shape.fields]?.internal ? { internal: true } : {}),
+  ...control,
+}));
 
 /** The ticket's fields; each can be edited in place (Enter saves, Escape cancels) with a version check. */
 export function Fields({ ticket, editable, internal }: { ticket: Ticket; editable: boolean; internal: boolean }) {

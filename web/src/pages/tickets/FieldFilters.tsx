@@ -101,9 +101,12 @@ export function useFieldColumns(project: string) {
   return [keys, toggle] as const;
 }
 
-/** The project's fields as list columns: those chosen, in the project's order. */
+/** The project's fields as list columns: those chosen, in the project's order (then any the project does not define). */
 export function useFieldColumnDefinitions(project: string, chosen: readonly string[]) {
   const definitions = useFieldDefinitions(project || undefined);
   const all = activeFields(definitions.data);
-  return { all, shown: all.filter((definition) => chosen.includes(definition.key)) };
+  // A saved view may name a field of a project not picked here: shown by its key, its value as text.
+  const unknown = chosen.filter((key) => !all.some((definition) => definition.key === key));
+  const fallback = unknown.map((key) => ({ key, label: key, type: 'text', options: null }) as unknown as (typeof all)[number]);
+  return { all, shown: [...all.filter((definition) => chosen.includes(definition.key)), ...fallback] };
 }

@@ -2,10 +2,10 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { useNavigate } from 'react-router';
 import { api, dataOf } from '../../api/client';
-import { useCan, useSession } from '../../api/session';
+import { useCan } from '../../api/session';
 import type { SavedView, TicketSort } from '../../api/types';
 import { ErrorState } from '../../components/States';
-import { columnsFor, defaultColumns, sortLabels, toggled } from './columns';
+import { columnsFor, defaultColumns, sortLabel, sortLabels, toggled } from './columns';
 import { viewPath } from './views';
 
 export type ViewDraft = Pick<SavedView, 'name' | 'query' | 'sort' | 'columns' | 'layout' | 'shared'>;
@@ -26,7 +26,7 @@ export const draftOf = (view: SavedView): ViewDraft => ({
  */
 export function ViewDialog({ draft, view, onClose }: { draft: ViewDraft | null; view?: SavedView; onClose(): void }) {
   const dialog = useRef<HTMLDialogElement>(null);
-  const { me } = useSession();
+  const internal = useCan('internal:read');
   const canShare = useCan('view:share');
   const navigate = useNavigate();
   const queryClient = useQueryClient();
@@ -95,6 +95,7 @@ export function ViewDialog({ draft, view, onClose }: { draft: ViewDraft | null; 
                     {label}
                   </option>
                 ))}
+                {form.sort && !(form.sort in sortLabels) && <option value={form.sort}>{sortLabel(form.sort)}</option>}
               </select>
             </label>
             <fieldset className="inline-choice">
@@ -109,7 +110,7 @@ export function ViewDialog({ draft, view, onClose }: { draft: ViewDraft | null; 
           </div>
           <fieldset className="column-choice">
             <legend>Columns</legend>
-            {columnsFor(me?.role !== 'customer').map((column) => (
+            {columnsFor(internal).map((column) => (
               <label key={column.key} className="check">
                 <input
                   type="checkbox"
@@ -119,6 +120,15 @@ export function ViewDialog({ draft, view, onClose }: { draft: ViewDraft | null; 
                 {column.label}
               </label>
             ))}
+            {/* Custom field columns (`field.<key>`) come from the list's field columns; here they can be left out. */}
+            {form.columns
+              .filter((column) => column.startsWith('field.'))
+              .map((column) => (
+                <label key={column} className="check">
+                  <input type="checkbox" checked onChange={() => change({ columns: toggled(form.columns, column) })} />{' '}
+                  {column.slice('field.'.length)}
+                </label>
+              ))}
           </fieldset>
           {canShare ? (
             <fieldset className="inline-choice">

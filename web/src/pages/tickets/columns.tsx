@@ -6,48 +6,48 @@ import { Snippet } from '../../components/SearchBox';
 import { JudgementLine, stageJudgement, ticketJudgement } from '../../components/Judgements';
 import { Time } from '../../components/Time';
 import { formatDuration, formatExact } from '../../lib/format';
+import ticketShape from '../../api/ticket-fields.json';
 
 /** A list column, named like the ticket field a saved view and an export call it. */
 export type Column = { key: ViewColumn; label: string; internal?: boolean; sort?: TicketSort; render(ticket: Ticket): ReactNode };
 
 const plain = (value: string | number | null | undefined) => (value === null || value === undefined || value === '' ? '—' : value);
 
-export const columns: Column[] = [
-  { key: 'number', label: '#', sort: 'number', render: (t) => t.number },
-  {
-    key: 'subject',
-    label: 'Subject',
-    render: (t) => (
-      <>
-        <Link to={`/tickets/${encodeURIComponent(t.id)}`}>{t.subject ?? t.customer_name ?? t.id}</Link>
-        {t.snippet && (
-          <div className="small muted">
-            <Snippet snippet={t.snippet} />
-          </div>
-        )}
-      </>
-    ),
-  },
-  { key: 'status', label: 'Status', render: (t) => <StatusBadge status={t.status} /> },
-  { key: 'priority', label: 'Priority', sort: 'priority', render: (t) => <PriorityBadge priority={t.priority} /> },
-  { key: 'customer_name', label: 'Customer', render: (t) => plain(t.customer_name ?? t.customer_email) },
-  { key: 'customer_email', label: 'Customer email', render: (t) => plain(t.customer_email) },
-  { key: 'customer_phone', label: 'Phone', render: (t) => plain(t.customer_phone) },
-  { key: 'contact_person', label: 'Contact', render: (t) => plain(t.contact_person) },
-  { key: 'project', label: 'Project', render: (t) => plain(t.project) },
-  { key: 'category', label: 'Category', render: (t) => plain(t.category) },
-  { key: 'assigned_to', label: 'Assignee', internal: true, render: (t) => plain(t.assigned_to) },
-  { key: 'description', label: 'Description', render: (t) => <span className="clamp">{plain(t.description)}</span> },
-  { key: 'helpdeskurl', label: 'Helpdesk URL', render: (t) => plain(t.helpdeskurl) },
-  { key: 'current_stage_id', label: 'Stage id', internal: true, render: (t) => plain(t.current_stage_id) },
-  { key: 'ops_id', label: 'OPS id', internal: true, render: (t) => plain(t.ops_id) },
-  { key: 'ops_error', label: 'OPS error', internal: true, render: (t) => plain(t.ops_error) },
-  { key: 'created_at', label: 'Created', sort: 'created_at', render: (t) => <Time iso={t.created_at} /> },
-  { key: 'updated_at', label: 'Updated', sort: 'updated_at', render: (t) => <Time iso={t.updated_at} /> },
-  { key: 'closed_at', label: 'Closed', render: (t) => <Time iso={t.closed_at} /> },
-  { key: 'version', label: 'Version', render: (t) => t.version },
-  { key: 'id', label: 'Id', render: (t) => <code className="small">{t.id}</code> },
-];
+/** How a column shows its value, where plain text will not do (the rest: the field's value as text). */
+const renderers: Partial<Record<string, (ticket: Ticket) => ReactNode>> = {
+  number: (t) => t.number,
+  subject: (t) => (
+    <>
+      <Link to={`/tickets/${encodeURIComponent(t.id)}`}>{t.subject ?? t.customer_name ?? t.id}</Link>
+      {t.snippet && (
+        <div className="small muted">
+          <Snippet snippet={t.snippet} />
+        </div>
+      )}
+    </>
+  ),
+  status: (t) => <StatusBadge status={t.status} />,
+  priority: (t) => <PriorityBadge priority={t.priority} />,
+  customer_name: (t) => plain(t.customer_name ?? t.customer_email),
+  description: (t) => <span className="clamp">{plain(t.description)}</span>,
+  created_at: (t) => <Time iso={t.created_at} />,
+  updated_at: (t) => <Time iso={t.updated_at} />,
+  closed_at: (t) => <Time iso={t.closed_at} />,
+  version: (t) => t.version,
+  id: (t) => <code className="small">{t.id}</code>,
+};
+
+/**
+ * The columns, their labels, which are internal and which sort: the server's ticket field table
+ * (`src/modules/tickets/shape.ts`, written to ticket-fields.json by `npm run openapi`), in its order.
+ */
+export const columns: Column[] = ticketShape.columns.map((field) => ({
+  key: field.key as ViewColumn,
+  label: field.label,
+  ...(field.internal ? { internal: true } : {}),
+  ...('sort' in field && field.sort ? { sort: field.sort as TicketSort } : {}),
+  render: renderers[field.key] ?? ((t: Ticket) => plain((t as Record<string, unknown>)[field.key] as string | number | null)),
+}));
 const byKey = new Map(columns.map((column) => [column.key as string, column]));
 
 export const defaultColumns: ViewColumn[] = ['number', 'subject', 'status', 'priority', 'customer_name', 'project', 'updated_at'];
@@ -93,7 +93,7 @@ export const latenessColumns: LatenessColumn[] = [
   },
 ];
 
-export const sortLabels: Record<TicketSort, string> = {
+export const sortLabels: Record<string, string> = {
   '-created_at': 'Newest first',
   created_at: 'Oldest first',
   '-updated_at': 'Recently updated',
@@ -112,6 +112,14 @@ export const sortLabels: Record<TicketSort, string> = {
   '-breach_probability': 'Most likely to breach',
   breach_probability: 'Least likely to breach',
 };
+
+/** The label of a sort: a named one, or a custom field's (`field.<key>`, by its label when known). */
+export function sortLabel(sort: string, fieldLabel: (key: string) => string | undefined = () => undefined): string {
+  const field = /^(-?)field\.(.+)$/.exec(sort);
+  if (!field) return sortLabels[sort] ?? sort;
+  const label = fieldLabel(field[2]!) ?? field[2]!;
+  return field[1] ? `${label}, highest first` : `${label}, lowest first`;
+}
 
 /** The columns a role may pick from (customers are not shown internal fields). */
 export const columnsFor = (internal: boolean) => columns.filter((column) => internal || !column.internal);
