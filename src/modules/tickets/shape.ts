@@ -147,9 +147,6 @@ export const exportableFields = names<ExportableField>((spec) => spec.exportable
 export type ColumnField = Where<{ column: true }>;
 export const columnFields = names<ColumnField>((spec) => spec.column);
 
-/** The label a person reads for a field (history, the dashboard's columns). */
-export const labelOf = (name: TicketFieldName): string => ticketFields[name].label;
-
 /** A writable field's TypeBox schema for a create or patch body (limits from the table). */
 export function inputSchema(spec: TicketField, stageRef: TSchema): TSchema {
   const text = (options: Record<string, string> = {}) => Nullable(Type.String({ minLength: 1, maxLength: spec.max!, ...options }));

@@ -158,8 +158,3 @@ export function delayPredicates(now: Date) {
     overdue: sql<boolean>`(t.status <> 'closed' and t.at_risk_from is not null and t.overdue_from <= ${now})`,
   };
 }
-
-/** `delay_state` alone in SQL (the board's and filters' column). */
-export function delayStateSql(now: Date): RawBuilder<DelayState | null> {
-  return judgementSql(now).delay_state;
-}
