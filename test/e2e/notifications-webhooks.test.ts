@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { settled } from '../helpers/dispatch.js';
 import { adminEmail, adminPassword, createSupportProject, createTicket, screenshot, signIn, browserSuite } from './harness.js';
 
 /** A webhook receiver on loopback that answers 200 and remembers what it was sent. */
@@ -29,6 +30,9 @@ describe('notifications and webhooks in Chromium', () => {
 
   /** Hands ticket history to its consumers and runs the queued work now, instead of waiting for the loops. */
   const deliverNow = async () => {
+    // Only changes below the oldest running transaction of the whole server are final; wait for them all, or a
+    // later round hands these events to a webhook created since.
+    await settled(e2e.server.app);
     await e2e.server.app.services.dispatcher.dispatch();
     await e2e.server.app.services.outbox.runDue();
   };

@@ -8,7 +8,7 @@ import { eventually } from './eventually.js';
  * database's long transaction (a bulk load, a parallel test file) holds that back for a while; on PGlite
  * it never waits. Waits for the database, not for time: the tests' clock is their own.
  */
-export async function settled(t: TestApp): Promise<void> {
+export async function settled(t: Pick<TestApp, 'database'>): Promise<void> {
   await eventually(
     async () => {
       const { rows } = await sql<{ visible: boolean }>`
