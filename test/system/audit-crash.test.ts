@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -8,11 +8,11 @@ import { after, test } from 'node:test';
 import pg from 'pg';
 import { openDatabase, type Database } from '../../src/db/database.js';
 import { withDatabase } from '../helpers/database.js';
+import { onPostgres, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
 // A server killed with SIGKILL right after acknowledging writes (issue 21): every change that was committed, answered
 // or not, has its audit entry, exactly one. The entry is written in the change's own transaction, so there is no
 // moment between the commit and the audit at which a crash could lose it.
-const root = path.resolve(import.meta.dirname, '../..');
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'stageline-audit-crash-'));
 const adminUrl = process.env.TEST_DATABASE_URL;
 const databaseName = `stageline_audit_crash_${process.pid}_${randomBytes(4).toString('hex')}`;
@@ -21,62 +21,26 @@ const dataDir = path.join(work, 'data');
 const token = 'audit-crash-token-0123456789';
 const children: ChildProcess[] = [];
 
-async function onServer(statement: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(statement);
-  } finally {
-    await admin.end();
-  }
-}
-
 after(async () => {
   for (const child of children) if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   fs.rmSync(work, { recursive: true, force: true });
-  if (databaseUrl) await onServer(`drop database if exists ${pg.escapeIdentifier(databaseName)} with (force)`);
+  if (databaseUrl) await onPostgres(adminUrl, `drop database if exists ${pg.escapeIdentifier(databaseName)} with (force)`);
 });
 
-function start(): Promise<{ child: ChildProcess; base: string; exited: Promise<unknown> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      HOST: '127.0.0.1',
-      PORT: '0',
+function start(): Promise<ServerProcess> {
+  return startServerProcess(
+    {
       ADMIN_API_TOKEN: token,
       RATE_LIMIT_MAX: '0',
       LOG_LEVEL: 'info',
       ...(databaseUrl ? { DATABASE_URL: databaseUrl } : { DATA_DIR: dataDir }),
     },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise((resolve) => child.on('exit', resolve));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no start within 90 s:\n${output}`)), 90_000);
-    const check = setInterval(() => {
-      const match = /"port":(\d+)/.exec(output);
-      if (match) {
-        clearInterval(check);
-        clearTimeout(timer);
-        resolve({ child, base: `http://127.0.0.1:${match[1]}`, exited });
-      }
-    }, 50);
-    void exited.then(() => {
-      clearInterval(check);
-      clearTimeout(timer);
-      reject(new Error(`the server exited before listening:\n${output}`));
-    });
-  });
+    children,
+  );
 }
 
 test('SIGKILL right after acknowledged writes: every committed change has exactly one audit entry', async () => {
-  if (databaseUrl) await onServer(`create database ${pg.escapeIdentifier(databaseName)}`);
+  if (databaseUrl) await onPostgres(adminUrl, `create database ${pg.escapeIdentifier(databaseName)}`);
   const server = await start();
   const headers = { authorization: `Bearer ${token}`, 'content-type': 'application/json' };
   const send = (method: string, url: string, body: unknown) =>

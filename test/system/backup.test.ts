@@ -12,6 +12,7 @@ import { loadConfig } from '../../src/config.js';
 import { openDatabase, type Database, type Db } from '../../src/db/database.js';
 import { loadDemoData } from '../../src/demo.js';
 import { startOpsSim } from '../../src/ops-sim/server.js';
+import { onPostgres } from '../helpers/server-process.js';
 
 // `npm run backup` / `npm run restore` as an operator runs them, on the database this run tests (embedded PGlite,
 // or the PostgreSQL server with TEST_DATABASE_URL): fill, back up, wipe, restore, and every row is back.
@@ -31,21 +32,11 @@ function withDatabase(url: string, database: string): string {
   return parsed.toString();
 }
 
-async function onServer(statement: string): Promise<void> {
-  const admin = new pg.Client({ connectionString: adminUrl });
-  await admin.connect();
-  try {
-    await admin.query(statement);
-  } finally {
-    await admin.end();
-  }
-}
-
 /** An empty database (a new server database, or no data directory at all). */
 async function wipe(): Promise<void> {
   if (databaseUrl) {
-    await onServer(`drop database if exists ${pg.escapeIdentifier(databaseName)} with (force)`);
-    await onServer(`create database ${pg.escapeIdentifier(databaseName)}`);
+    await onPostgres(adminUrl, `drop database if exists ${pg.escapeIdentifier(databaseName)} with (force)`);
+    await onPostgres(adminUrl, `create database ${pg.escapeIdentifier(databaseName)}`);
   } else {
     fs.rmSync(dataDir, { recursive: true, force: true });
   }
@@ -96,7 +87,7 @@ let database: Database;
 let before_: Record<string, string>;
 
 before(async () => {
-  if (databaseUrl) await onServer(`create database ${pg.escapeIdentifier(databaseName)}`);
+  if (databaseUrl) await onPostgres(adminUrl, `create database ${pg.escapeIdentifier(databaseName)}`);
   sim = await startOpsSim({ seed: 7, sendFailureRate: 0, queryFailureRate: 0 });
   database = await open();
 });
@@ -104,7 +95,7 @@ before(async () => {
 after(async () => {
   await database.close();
   await sim.close();
-  if (databaseUrl) await onServer(`drop database if exists ${pg.escapeIdentifier(databaseName)} with (force)`);
+  if (databaseUrl) await onPostgres(adminUrl, `drop database if exists ${pg.escapeIdentifier(databaseName)} with (force)`);
   fs.rmSync(work, { recursive: true, force: true });
 });
 
