@@ -81,6 +81,7 @@ test('migration 0022 keeps every row, narrows the per-ticket indexes, and every 
   assert.deepEqual(await counts(db), before.counts, 'every row kept');
   assert.deepEqual(await stageLists(db), before.lists, 'every ticket lists its stages in the same order');
   assert.match((await indexdef(db, 'stages_ticket'))!, /\(ticket_id\) WHERE \(ticket_id IS NOT NULL\)/);
+  assert.match((await indexdef(db, 'stages_start'))!, /\(stage_start_time\)$/);
   assert.match((await indexdef(db, 'ticket_events_ticket'))!, /\(ticket_id\)$/);
   assert.match((await indexdef(db, 'ticket_stages_pkey'))!, /\(stage_id, ticket_id\)/);
   assert.match((await indexdef(db, 'ticket_stages_ticket'))!, /\(ticket_id\)$/);
@@ -95,6 +96,11 @@ test('migration 0022 keeps every row, narrows the per-ticket indexes, and every 
       'stages_ticket',
     ],
     ['open visits', `select s.id, s.due_at from stages s where s.ticket_id = 'tk-3' and s.stage_end_time is null`, 'stages_ticket'],
+    [
+      'started range',
+      `select * from stages where stage_start_time >= '2026-01-02' and stage_start_time < '2026-01-03' order by created_at desc, id desc limit 51`,
+      'stages_start',
+    ],
     ['history', `select * from ticket_events where ticket_id = 'tk-3' and id > 0 order by id limit 50`, 'ticket_id_idx'],
     ['stage list', `select stage_id from ticket_stages where ticket_id = 'tk-3' order by position`, 'ticket_stages_ticket'],
     [
