@@ -5,6 +5,7 @@ import { CHANGE_CHANNEL } from '../../db/migrations/0002_workflows.js';
 import type { Calendar } from '../projects/calendar.js';
 import type { ProjectRow, StageDefinitionRow } from '../../db/types.js';
 import type { ImportWorkflow } from './replay.js';
+import { ticketFields, type TicketField, type TicketFieldName, type TicketFieldType } from '../tickets/shape.js';
 
 /**
  * The row triggers on the imported tables whose work `insertBatch` does set-based in bulk mode. Any other trigger
@@ -31,27 +32,28 @@ const triggersDoneInBulk = new Set([
   ),
 ]);
 
-export type ImportTicketRow = {
-  id: string;
+/**
+ * The ticket's own fields an import writes, from the ticket field table (`tickets/shape.ts`): those a client sets
+ * (`writable`, on create or always) and its times, but not `stages` (rows of `ticket_stages`, from the visits).
+ */
+type ImportedFieldName = {
+  [K in TicketFieldName]: (typeof ticketFields)[K] extends { type: 'stages' }
+    ? never
+    : (typeof ticketFields)[K] extends { writable: true | 'create' } | { type: 'time' }
+      ? K
+      : never;
+}[TicketFieldName];
+type ImportedValue<F extends TicketField> = F['type'] extends 'json'
+  ? Record<string, unknown>
+  : F['type'] extends 'id'
+    ? string
+    : string | null;
+
+/** A ticket row as the import writes it: its fields (from the table) and what only an import sets. */
+export type ImportTicketRow = { [K in ImportedFieldName]: ImportedValue<(typeof ticketFields)[K]> } & {
   external_id: string;
-  subject: string | null;
-  description: string | null;
-  status: string;
-  priority: string;
-  category: string | null;
-  project: string | null;
-  customer_name: string | null;
-  customer_email: string | null;
-  customer_phone: string | null;
-  contact_person: string | null;
-  helpdeskurl: string | null;
-  assigned_to: string | null;
-  metadata: Record<string, unknown>;
   /** Custom field values, checked against the project's definitions (issue 25). */
   fields: Record<string, unknown>;
-  created_at: string;
-  updated_at: string;
-  closed_at: string | null;
   /** The open visits' earliest at-risk and due times, set up front so the stages trigger finds nothing to change. */
   stage_at_risk_at: string | null;
   stage_due_at: string | null;
@@ -60,8 +62,6 @@ export type ImportTicketRow = {
   sla_segment_start: string | null;
   sla_at_risk_at: string | null;
   sla_due_at: string | null;
-  /** Only in bulk mode (no foreign-key triggers), where the ticket can name a stage inserted after it. */
-  current_stage_id: string | null;
 };
 
 export type ImportStageRow = {
@@ -247,34 +247,38 @@ export class ImportRepository {
   }
 }
 
+/** A ticket field's column type in a staging table (`null`: not a column of `tickets`). */
+const sqlTypeOf: Record<TicketFieldType, string | null> = {
+  id: 'text',
+  integer: 'bigint',
+  text: 'text',
+  email: 'text',
+  phone: 'text',
+  url: 'text',
+  enum: 'text',
+  json: 'jsonb',
+  stage: 'text',
+  stages: null,
+  time: 'timestamptz',
+};
+
+/** The ticket field table's columns an import writes (`ImportedFieldName`), then what only an import sets. */
 const ticketColumns: readonly StagingColumn[] = [
-  ['id', 'text'],
-  ['external_id', 'text'],
-  ['subject', 'text'],
-  ['description', 'text'],
-  ['status', 'text'],
-  ['priority', 'text'],
-  ['category', 'text'],
-  ['project', 'text'],
-  ['customer_name', 'text'],
-  ['customer_email', 'text'],
-  ['customer_phone', 'text'],
-  ['contact_person', 'text'],
-  ['helpdeskurl', 'text'],
-  ['assigned_to', 'text'],
-  ['metadata', 'jsonb'],
-  ['fields', 'jsonb'],
-  ['created_at', 'timestamptz'],
-  ['updated_at', 'timestamptz'],
-  ['closed_at', 'timestamptz'],
-  ['stage_at_risk_at', 'timestamptz'],
-  ['stage_due_at', 'timestamptz'],
-  ['current_stage_id', 'text'],
-  ['sla_used_ms', 'bigint'],
-  ['sla_segment_start', 'timestamptz'],
-  ['sla_at_risk_at', 'timestamptz'],
-  ['sla_due_at', 'timestamptz'],
-] satisfies readonly (readonly [keyof ImportTicketRow, string])[];
+  ...(Object.entries(ticketFields) as [TicketFieldName, TicketField][]).flatMap(([name, spec]): StagingColumn[] => {
+    const type = sqlTypeOf[spec.type];
+    return (spec.writable || spec.type === 'time') && type ? [[name, type]] : [];
+  }),
+  ...([
+    ['external_id', 'text'],
+    ['fields', 'jsonb'],
+    ['stage_at_risk_at', 'timestamptz'],
+    ['stage_due_at', 'timestamptz'],
+    ['sla_used_ms', 'bigint'],
+    ['sla_segment_start', 'timestamptz'],
+    ['sla_at_risk_at', 'timestamptz'],
+    ['sla_due_at', 'timestamptz'],
+  ] satisfies readonly (readonly [Exclude<keyof ImportTicketRow, ImportedFieldName>, string])[]),
+];
 
 const stageColumns: readonly StagingColumn[] = [
   ['id', 'text'],
