@@ -274,7 +274,7 @@ export class ImportService {
             moves.push({
               at,
               order,
-              event: { ticket_id: id, type, actor_id: actor.id, actor_name: actor.name, data, created_at: iso(at) },
+              event: { ticket_id: id, type, actor_id: actor.id, actor_name: actor.name, visibility: 'public', data, created_at: iso(at) },
             });
           const named = { stage_id: stageId, key: definition.key, name: definition.name, visit: number };
           move('stage_entered', visit.stage_start_time, 1, {
@@ -346,6 +346,7 @@ export class ImportService {
         type: 'created',
         actor_id: actor.id,
         actor_name: actor.name,
+        visibility: 'public',
         data: { subject: input.subject ?? null, status, priority: input.priority ?? 'medium', imported_from: row.externalId },
         created_at: iso(createdAt),
       });
@@ -371,6 +372,7 @@ export class ImportService {
     const keptStages = kept(stages);
     await this.repository.insertVisits(tx, keptStages, bulk ? [] : kept(current));
     await this.repository.insertEvents(tx, kept(events));
+    await this.repository.recordPastCrossings(tx, [...inserted], keptStages.length > 0, now);
     if (bulk) await this.repository.afterBulkBatch(tx, [...inserted], keptStages.length > 0);
     return { imported: inserted.size, existing: existing.size + arrived.size, rejected };
   }
