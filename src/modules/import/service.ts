@@ -40,6 +40,8 @@ const DEFAULT_BATCH_SIZE = 2000;
 /** Batches written at once (without `strict`): PGlite is one connection, a server gets a few of its pool's. */
 const CONCURRENCY = { pglite: 1, postgres: 3 } as const;
 const DEADLOCK = '40P01';
+/** An import of at least this many tickets refreshes the planner statistics of the tables it filled. */
+const ANALYZE_AFTER = 10_000;
 
 class Refused extends Error {}
 
@@ -148,6 +150,8 @@ export class ImportService {
       });
       await Promise.all(writing);
     }
+    // A large load changes the tables' sizes enough to mislead the planner until their statistics are refreshed.
+    if (report.imported >= ANALYZE_AFTER) await this.repository.refreshStatistics(this.db);
     report.errors.sort((a, b) => a.line - b.line);
     report.seconds = Math.round(performance.now() - started) / 1000;
     report.tickets_per_second = report.seconds > 0 ? Math.round(report.imported / report.seconds) : report.imported;
