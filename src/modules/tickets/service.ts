@@ -192,7 +192,9 @@ export class TicketsService {
     const { filters, sort } = await this.listQuery(db, actor, options);
     const { rows, nextCursor } = await this.tickets.list(db, filters, sort, options.limit, options.cursor);
     const evaluatedAt = this.clock.now();
-    const items = (await this.fields.visibleTo(actor, rows)).map((row) => ({ ...row, evaluated_at: evaluatedAt }));
+    // The rows are this request's own (fresh from the driver or copied by visibleTo): stamped in place, not copied again.
+    const items: TicketView[] = await this.fields.visibleTo(actor, rows);
+    for (const item of items) item.evaluated_at = evaluatedAt;
     if (!options.count) return { items, nextCursor };
     return { items, nextCursor, total: await this.tickets.count(db, filters, sort.key === 'breach_probability') };
   }
