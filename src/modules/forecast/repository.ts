@@ -98,6 +98,33 @@ export class ForecastRepository {
   }
 }
 
+/**
+ * What `ForecastService.forTickets` reads for one open ticket (its project's settings, when its model was refreshed,
+ * its current workflow visit), as JSON with dates as text and `refreshed_ms` in whole milliseconds (as the driver
+ * reads a timestamp); null for a closed ticket or one in no project.
+ */
+export type ForecastInput = {
+  project_id: string;
+  calendar: Record<string, unknown> | null;
+  ticket_target_minutes: number | null;
+  breach_likely_threshold: number;
+  refreshed_ms: number | null;
+  visit: { id: string; definition_id: string; stage_start_time: string; due_at: string | null } | null;
+};
+
+/**
+ * `ForecastInput` as a column of a `tickets` row, so a single read needs no statement of its own for its forecast:
+ * the same rows `models` (without the model) and `currentVisits` read, by key.
+ */
+export const forecastInputColumn = sql<ForecastInput | null>`(select json_build_object('project_id', p.id,
+    'calendar', p.calendar, 'ticket_target_minutes', p.ticket_target_minutes, 'breach_likely_threshold', p.breach_likely_threshold,
+    'refreshed_ms', floor(extract(epoch from m.refreshed_at) * 1000)::bigint,
+    'visit', (select json_build_object('id', s.id, 'definition_id', s.definition_id, 'stage_start_time', s.stage_start_time, 'due_at', s.due_at)
+      from stages s where s.id = tickets.current_stage_id and s.definition_id is not null and s.stage_end_time is null
+        and s.stage_start_time is not null))
+  from projects p left join forecast_models m on m.project_id = p.id
+  where p.id = tickets.project_id and tickets.status <> 'closed')`.as('forecast_input');
+
 /** What a forecast reads of a ticket row. */
 export type ForecastTicket = {
   id: string;

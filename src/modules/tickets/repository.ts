@@ -1,4 +1,4 @@
-import { sql, type RawBuilder } from 'kysely';
+import { sql, type AliasedRawBuilder, type RawBuilder } from 'kysely';
 import type { Executor, Tx } from '../../db/database.js';
 import { commonSorts, keysetPage, type SortKey } from '../../db/keyset.js';
 import { customerEmailIn } from '../../db/sql-helpers.js';
@@ -194,8 +194,13 @@ export const RANK_WINDOW = 2000;
 export type TicketWithStages = TicketRow & { stage_ids: string[]; current_stage?: CurrentStage | null };
 
 export class TicketsRepository {
-  findWithStages(db: Executor, key: TicketKey): Promise<TicketWithStages | undefined> {
-    const query = db.selectFrom('tickets').select(ticketColumns).select(stageIdsColumn).select(currentStageColumn);
+  /** `extra`: more columns of the row read with it (another module's, e.g. the forecast's inputs), as `sql`…`.as(name)`. */
+  findWithStages(
+    db: Executor,
+    key: TicketKey,
+    extra: readonly AliasedRawBuilder<unknown, string>[] = [],
+  ): Promise<TicketWithStages | undefined> {
+    const query = db.selectFrom('tickets').select(ticketColumns).select(stageIdsColumn).select(currentStageColumn).select(extra);
     return ('id' in key ? query.where('id', '=', key.id) : query.where('number', '=', key.number)).executeTakeFirst();
   }
 
@@ -328,12 +333,21 @@ export class TicketsRepository {
     }
     const ranking = filters.search?.ranking;
     const byForecast = sort.key === 'breach_probability';
-    let rows = this.filtered(db, filters, byForecast).select(ticketColumns).select(stageIdsColumn).select(currentStageColumn);
+    // A broad ranked search ranks the newest RANK_WINDOW matches: read once along the number index, with their search
+    // documents, and ranked as they are (not looked up again by id); stage ids, stage and snippet only for the page.
+    const source =
+      ranking && sort.key === 'rank' && broad
+        ? (db.selectFrom(
+            this.filtered(db, filters)
+              .select(ticketColumns)
+              .select(sql`search_document`.as('search_document'))
+              .orderBy('number', 'desc')
+              .limit(RANK_WINDOW)
+              .as('tickets'),
+          ) as unknown as ReturnType<TicketsRepository['filtered']>)
+        : this.filtered(db, filters, byForecast);
+    let rows = source.select(ticketColumns).select(stageIdsColumn).select(currentStageColumn);
     if (byForecast) rows = rows.select(forecastColumns);
-    if (ranking && sort.key === 'rank' && broad) {
-      const newest = this.filtered(db, filters).select('id').orderBy('number', 'desc').limit(RANK_WINDOW);
-      rows = rows.where('id', 'in', newest);
-    }
     if (sort.key === 'field') {
       // The sort key is output columns: a subquery lets the keyset condition refer to them.
       const { columns, keys } = fieldSortKeys(sort);

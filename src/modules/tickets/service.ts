@@ -1,3 +1,4 @@
+import type { AliasedRawBuilder } from 'kysely';
 import { newId } from '../../ids.js';
 import type { Clock } from '../../clock.js';
 import type { Database, Db, Executor, Tx } from '../../db/database.js';
@@ -130,15 +131,23 @@ export class TicketsService {
     return this.lockVisible(actor, tx, ref);
   }
 
-  /** `db`: where to read it (a caller reading the rest from a replica passes that reader). */
-  async get(actor: Actor, ref: string, db: Executor = this.db): Promise<TicketView> {
+  /**
+   * `db`: where to read it (a caller reading the rest from a replica passes that reader); `extra`: columns another
+   * module reads with the row (`sql`…`.as(name)`, e.g. the forecast's inputs), returned as properties of the view.
+   */
+  async get<Extra extends object = object>(
+    actor: Actor,
+    ref: string,
+    db: Executor = this.db,
+    extra: readonly AliasedRawBuilder<unknown, string>[] = [],
+  ): Promise<TicketView & Partial<Extra>> {
     assertCan(actor, 'ticket:read');
     const key = this.keyOf(ref);
-    // One round trip: the row comes with its stage ids.
-    const ticket = key && (await this.tickets.findWithStages(db, key));
+    // One round trip: the row comes with its stage ids (and whatever `extra` asks for).
+    const ticket = key && (await this.tickets.findWithStages(db, key, extra));
     if (!ticket || !canSeeTicket(actor, ticket)) notFound('ticket', ref);
     const [visible] = await this.fields.visibleTo(actor, [ticket]);
-    return { ...visible, evaluated_at: this.clock.now() };
+    return { ...(visible as TicketWithStages & Partial<Extra>), evaluated_at: this.clock.now() };
   }
 
   /** The filters and order of a list: visibility, `q` and the saved view resolved for this actor now. */
@@ -183,7 +192,9 @@ export class TicketsService {
     const { filters, sort } = await this.listQuery(db, actor, options);
     const { rows, nextCursor } = await this.tickets.list(db, filters, sort, options.limit, options.cursor);
     const evaluatedAt = this.clock.now();
-    const items = (await this.fields.visibleTo(actor, rows)).map((row) => ({ ...row, evaluated_at: evaluatedAt }));
+    // The rows are this request's own (fresh from the driver or copied by visibleTo): stamped in place, not copied again.
+    const items: TicketView[] = await this.fields.visibleTo(actor, rows);
+    for (const item of items) item.evaluated_at = evaluatedAt;
     if (!options.count) return { items, nextCursor };
     return { items, nextCursor, total: await this.tickets.count(db, filters, sort.key === 'breach_probability') };
   }
