@@ -61,7 +61,7 @@ export function tallyAnswers(filters: MonitorFilters): boolean {
 }
 
 /** Per definition, over the visits that ended in the window. */
-export type CompletedStageStats = {
+type CompletedStageStats = {
   definition_id: string;
   completed: number;
   p50_ms: number | null;
