@@ -26,44 +26,63 @@ export class ForecastRepository {
   }
 
   /**
-   * One project's history since `since` as a model's input: ended visits per definition, ticket priority and
+   * The projects' history since `since` as their models' input: ended visits per definition, ticket priority and
    * duration bucket (business time where the project has a calendar), and the moves between consecutive visits of
    * each ticket — innermost stages only (a major whose minors carry the ticket is no step of its own).
+   * One statement each for all the projects, so a refresh reads the stages once rather than once per project; a
+   * project's rows are the same as if it were read alone (moves are paired within one project's visits).
    */
-  async modelInput(db: Executor, projectId: string, since: Date): Promise<{ input: ModelInput; stages: ModelStage[] }> {
-    const durations = await sql<ModelInput['durations'][number]>`
-      select s.definition_id, t.priority, duration_bucket(case when p.calendar is null
+  async modelInputs(
+    db: Executor,
+    projectIds: readonly string[],
+    since: Date,
+  ): Promise<Map<string, { input: ModelInput; stages: ModelStage[] }>> {
+    const out = new Map<string, { input: ModelInput; stages: ModelStage[] }>();
+    if (projectIds.length === 0) return out;
+    const ids = sql`${projectIds as string[]}::text[]`;
+    const durations = await sql<ModelInput['durations'][number] & { project_id: string }>`
+      select d.project_id, s.definition_id, t.priority, duration_bucket(case when p.calendar is null
           then extract(epoch from (s.stage_end_time - s.stage_start_time)) * 1000
           else coalesce(s.business_ms, extract(epoch from (s.stage_end_time - s.stage_start_time)) * 1000) end)::int as bucket,
         count(*)::int as n
       from stage_definitions d join projects p on p.id = d.project_id
       join stages s on s.definition_id = d.id and s.stage_end_time is not null and s.stage_end_time >= ${since}
       join tickets t on t.id = s.ticket_id
-      where d.project_id = ${projectId} and not d.final and s.stage_start_time is not null
-      group by 1, 2, 3`.execute(db);
-    const moves = await sql<ModelInput['transitions'][number] & { tickets: number }>`
+      where d.project_id = any(${ids}) and not d.final and s.stage_start_time is not null
+      group by 1, 2, 3, 4`.execute(db);
+    // The stages that carry minors, as a set joined once (a probe per visit read ~2 buffers each).
+    const moves = await sql<ModelInput['transitions'][number] & { project_id: string; tickets: number }>`
       with steps as (
-        select s.ticket_id, s.definition_id,
-          lag(s.definition_id) over (partition by s.ticket_id order by s.stage_start_time, s.stage_type, s.id) as from_id
+        select d.project_id, s.ticket_id, s.definition_id,
+          lag(s.definition_id) over (partition by d.project_id, s.ticket_id order by s.stage_start_time, s.stage_type, s.id) as from_id
         from stages s join stage_definitions d on d.id = s.definition_id
-        where d.project_id = ${projectId} and s.stage_start_time >= ${since}
-          and not exists (select 1 from stages m where m.major_stage_id = s.id)
+        where d.project_id = any(${ids}) and s.stage_start_time >= ${since}
+          and not exists (
+            select 1 from (select distinct major_stage_id from stages where major_stage_id is not null) m
+            where m.major_stage_id = s.id)
       )
-      select from_id, definition_id as to_id, count(*)::int as n, count(distinct ticket_id)::int as tickets
-      from steps where from_id is not null group by grouping sets ((from_id, definition_id), ())`.execute(db);
-    const stages = await sql<ModelStage>`
-      select d.id, d.final, d.pauses or coalesce(parent.pauses, false) as pauses
+      select project_id, from_id, definition_id as to_id, count(*)::int as n, count(distinct ticket_id)::int as tickets
+      from steps where from_id is not null group by grouping sets ((project_id, from_id, definition_id), (project_id))`.execute(db);
+    const stages = await sql<ModelStage & { project_id: string }>`
+      select d.project_id, d.id, d.final, d.pauses or coalesce(parent.pauses, false) as pauses
       from stage_definitions d left join stage_definitions parent on parent.id = d.parent_id
-      where d.project_id = ${projectId}`.execute(db);
-    const overall = moves.rows.find((row) => row.from_id === null);
-    return {
-      input: {
-        durations: durations.rows,
-        transitions: moves.rows.filter((row) => row.from_id !== null).map(({ from_id, to_id, n }) => ({ from_id, to_id, n })),
-        tickets: overall?.tickets ?? 0,
-      },
-      stages: stages.rows,
-    };
+      where d.project_id = any(${ids})`.execute(db);
+    for (const projectId of projectIds) {
+      const overall = moves.rows.find((row) => row.project_id === projectId && row.from_id === null);
+      out.set(projectId, {
+        input: {
+          durations: durations.rows
+            .filter((row) => row.project_id === projectId)
+            .map(({ definition_id, priority, bucket, n }) => ({ definition_id, priority, bucket, n })),
+          transitions: moves.rows
+            .filter((row) => row.project_id === projectId && row.from_id !== null)
+            .map(({ from_id, to_id, n }) => ({ from_id, to_id, n })),
+          tickets: overall?.tickets ?? 0,
+        },
+        stages: stages.rows.filter((row) => row.project_id === projectId).map(({ id, final, pauses }) => ({ id, final, pauses })),
+      });
+    }
+    return out;
   }
 
   async saveModel(db: Executor, projectId: string, model: { input: ModelInput; stages: ModelStage[] }, at: Date): Promise<void> {

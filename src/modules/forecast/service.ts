@@ -78,10 +78,8 @@ export class ForecastService {
     const since = new Date(now.getTime() - HISTORY_DAYS * DAY_MS);
     const projects = await this.repository.projectIds(this.db);
     const history = await this.history();
-    for (const projectId of projects) {
-      const model = await this.repository.modelInput(history, projectId, since);
-      await this.repository.saveModel(this.db, projectId, model, now);
-    }
+    const models = await this.repository.modelInputs(history, projects, since);
+    for (const [projectId, model] of models) await this.repository.saveModel(this.db, projectId, model, now);
     // Built here, in the background job, so this process's requests do not wait for it.
     await this.build(projects, true);
     return projects.length;
