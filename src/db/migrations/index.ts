@@ -21,6 +21,7 @@ import * as m0019 from './0019_lean_write_path.js';
 import * as m0020 from './0020_open_list_index.js';
 import * as m0022 from './0022_lean_storage.js';
 import * as m0024 from './0024_monitor_read_indexes.js';
+import * as m0025 from './0025_sweep_next_alert.js';
 
 export type MigrationModule = { up(db: Kysely<unknown>): Promise<void> };
 
@@ -48,4 +49,5 @@ export const migrations: Record<string, MigrationModule> = {
   '0020_open_list_index': m0020,
   '0022_lean_storage': m0022,
   '0024_monitor_read_indexes': m0024,
+  '0025_sweep_next_alert': m0025,
 };

@@ -94,28 +94,55 @@ export class SweepRepository {
    * its overall target, as history — once: the alert tables' primary keys make a racing second sweep
    * insert nothing, and only freshly inserted alerts produce events.
    */
-  async recordCrossings(tx: Tx, now: Date, batch: number): Promise<Crossing[]> {
-    const stages = await sql<Crossing>`
-      with due as (
-        select s.id as stage_id, s.ticket_id, k.kind, k.at, d.key, d.name, s.visit
+  async recordCrossings(tx: Tx, now: Date, batch: number): Promise<{ crossings: Crossing[]; more: boolean }> {
+    // Open visits whose next alert is due, through `stages_alert_next` (the expression is the index's, migration
+    // 0025): an idle sweep reads an empty range. Each visit read has its level raised to the alerts it now has, the
+    // ones recorded here and any recorded before (by an import, a racing sweep), so it leaves the range.
+    const next = sql`(case s.alert_level when 0 then s.at_risk_at
+      when 1 then case when s.due_at is not null then greatest(s.at_risk_at, s.due_at) end end)`;
+    const open = sql`s.stage_end_time is null and s.ticket_id is not null and s.alert_level < 2`;
+    // A probe first: the recording statement's triggers cost milliseconds even when it changes nothing.
+    const probe = await sql`select 1 from stages s where ${open} and ${next} <= ${now} limit 1`.execute(tx);
+    const stages =
+      probe.rows.length === 0
+        ? { rows: [] }
+        : await sql<Crossing & { candidates: number }>`
+      with candidate as (
+        select s.id, s.ticket_id, s.definition_id, s.visit, s.at_risk_at, s.due_at
         from stages s
-        cross join lateral (values ('at_risk', s.at_risk_at), ('overdue', s.due_at)) as k(kind, at)
-        join stage_definitions d on d.id = s.definition_id
-        where s.stage_end_time is null and s.ticket_id is not null and s.at_risk_at <= ${now} and k.at <= ${now}
-          and not exists (select 1 from stage_alerts a where a.stage_id = s.id and a.kind = k.kind)
-        order by k.at
+        where ${open} and ${next} <= ${now}
+        order by ${next}
         limit ${batch}
+      ), due as (
+        select c.id as stage_id, c.ticket_id, k.kind, k.at, d.key, d.name, c.visit
+        from candidate c
+        cross join lateral (values ('at_risk', c.at_risk_at), ('overdue', c.due_at)) as k(kind, at)
+        join stage_definitions d on d.id = c.definition_id
+        where c.at_risk_at <= ${now} and k.at <= ${now}
+          and not exists (select 1 from stage_alerts a where a.stage_id = c.id and a.kind = k.kind)
       ), inserted as (
         insert into stage_alerts (stage_id, kind, ticket_id, created_at)
         select stage_id, kind, ticket_id, ${now} from due
         on conflict do nothing
         returning stage_id, kind
+      ), level as (
+        select x.stage_id, max(case x.kind when 'overdue' then 2 else 1 end) as level
+        from (select stage_id, kind from due
+              union all select a.stage_id, a.kind from stage_alerts a join candidate c on c.id = a.stage_id) x
+        group by x.stage_id
+      ), raised as (
+        update stages s set alert_level = l.level from level l where s.id = l.stage_id and s.alert_level < l.level
+      ), events as (
+        insert into ticket_events (ticket_id, type, actor_name, visibility, data, created_at)
+        select d.ticket_id, d.kind, 'system', 'public',
+          jsonb_build_object('scope', 'stage', 'stage_id', d.stage_id, 'key', d.key, 'name', d.name, 'visit', d.visit, 'at', d.at), ${now}
+        from inserted i join due d on d.stage_id = i.stage_id and d.kind = i.kind
+        order by d.at
+        returning ticket_id, type, id as event_id
       )
-      insert into ticket_events (ticket_id, type, actor_name, visibility, data, created_at)
-      select d.ticket_id, d.kind, 'system', 'public',
-        jsonb_build_object('scope', 'stage', 'stage_id', d.stage_id, 'key', d.key, 'name', d.name, 'visit', d.visit, 'at', d.at), ${now}
-      from inserted i join due d on d.stage_id = i.stage_id and d.kind = i.kind
-      returning ticket_id, type, id as event_id`.execute(tx);
+      select e.ticket_id, e.type, e.event_id, (select count(*)::int from candidate) as candidates
+      from events e
+      union all select null, null, null, (select count(*)::int from candidate) where not exists (select 1 from events)`.execute(tx);
     const tickets = await sql<Crossing>`
       with due as (
         select t.id as ticket_id, k.kind, k.at
@@ -135,6 +162,9 @@ export class SweepRepository {
       select d.ticket_id, d.kind, 'system', 'public', jsonb_build_object('scope', 'ticket', 'at', d.at), ${now}
       from inserted i join due d on d.ticket_id = i.ticket_id and d.kind = i.kind
       returning ticket_id, type, id as event_id`.execute(tx);
-    return [...stages.rows, ...tickets.rows];
+    const crossings = stages.rows
+      .filter((row) => row.ticket_id !== null)
+      .map(({ ticket_id, type, event_id }) => ({ ticket_id, type, event_id }));
+    return { crossings: [...crossings, ...tickets.rows], more: (stages.rows[0]?.candidates ?? 0) >= batch || tickets.rows.length >= batch };
   }
 }

@@ -27,8 +27,8 @@ export class DelaySweeper {
     for (;;) {
       const now = this.clock.now();
       const batch = await this.db.transaction().execute((tx) => this.sweeps.recordCrossings(tx, now, BATCH));
-      recorded.push(...batch);
-      if (batch.length < BATCH) return recorded;
+      recorded.push(...batch.crossings);
+      if (!batch.more) return recorded;
     }
   }
 }

@@ -130,3 +130,32 @@ test('the sweeper records each first crossing once, even with sweeps racing', as
     ['at_risk:intake', 'overdue:intake'],
   );
 });
+
+test('a visit leaves the sweep range once its alerts are recorded, by the sweep or before it', async () => {
+  const { sql } = await import('kysely');
+  t.clock.set('2026-03-09T09:00:00Z');
+  const [swept, preset] = await Promise.all([t.create.ticket({ project: 'SUP' }), t.create.ticket({ project: 'SUP' })]);
+  await move(swept.id, 'intake');
+  await move(preset.id, 'intake');
+  t.clock.advance(90 * MINUTE);
+  // Alerts recorded by someone else (an import does this for past crossings): no events, but the visit leaves the range.
+  await sql`
+    insert into stage_alerts (stage_id, kind, ticket_id, created_at)
+    select s.id, k.kind, s.ticket_id, ${t.clock.now()} from stages s cross join (values ('at_risk'), ('overdue')) k(kind)
+    where s.ticket_id = ${preset.id} and s.stage_end_time is null`.execute(t.database.db);
+  const sweeper = t.app.services.sweeper;
+  const recorded = (await sweeper.sweep()).filter((c) => c.ticket_id === swept.id || c.ticket_id === preset.id);
+  assert.deepEqual(recorded.map((c) => `${c.ticket_id === swept.id ? 'swept' : 'preset'}:${c.type}`).sort(), [
+    'swept:at_risk',
+    'swept:overdue',
+  ]);
+  const inRange = await sql<{ n: number }>`
+    select count(*)::int as n from stages s
+    where s.stage_end_time is null and s.ticket_id is not null and s.alert_level < 2
+      and (case s.alert_level when 0 then s.at_risk_at
+        when 1 then case when s.due_at is not null then greatest(s.at_risk_at, s.due_at) end end) <= ${t.clock.now()}`.execute(
+    t.database.db,
+  );
+  assert.equal(inRange.rows[0]!.n, 0);
+  assert.equal((await sweeper.sweep()).length, 0);
+});
