@@ -1,7 +1,7 @@
-import { sql, type RawBuilder } from 'kysely';
+import { sql, type OperationNodeSource, type RawBuilder } from 'kysely';
 import type { Executor, Tx } from '../../db/database.js';
 import { commonSorts, keysetPage, type SortKey } from '../../db/keyset.js';
-import { customerEmailIn } from '../../db/sql-helpers.js';
+import { customerEmailIn, withParts } from '../../db/sql-helpers.js';
 import type { NewTicketRow, Priority, TicketRow, TicketRowUpdate, TicketStatus, TicketsTable } from '../../db/types.js';
 import { withoutTypos, type ResolvedSearch } from '../search/resolve.js';
 import { customerContains, rankSql, searchCondition, snippetSql } from '../search/sql.js';
@@ -229,13 +229,17 @@ export class TicketsRepository {
     return tx.insertInto('tickets').values(row).returning(ticketColumns).executeTakeFirstOrThrow();
   }
 
-  update(tx: Tx, id: string, changes: TicketRowUpdate): Promise<TicketRow> {
-    return tx
+  /** `parts`: other writes of the change (its history, its audit entry) sent in the same statement (`withParts`). */
+  async update(tx: Tx, id: string, changes: TicketRowUpdate, parts: readonly OperationNodeSource[] = []): Promise<TicketRow> {
+    const query = tx
       .updateTable('tickets')
       .set({ ...changes, version: sql`version + 1` })
       .where('id', '=', id)
-      .returning(ticketColumns)
-      .executeTakeFirstOrThrow();
+      .returning(ticketColumns);
+    if (parts.length === 0) return query.executeTakeFirstOrThrow();
+    const [row] = (await withParts<TicketRow>(parts, query).execute(tx)).rows;
+    if (!row) throw new Error(`ticket ${id} was not updated`);
+    return row;
   }
 
   async delete(tx: Tx, id: string): Promise<void> {
@@ -273,10 +277,12 @@ export class TicketsRepository {
 
   async appendEvents(tx: Tx, events: readonly TicketEvent[]): Promise<void> {
     if (events.length === 0) return;
-    await tx
-      .insertInto('ticket_events')
-      .values(events.map((event) => ({ ...event, data: JSON.stringify(event.data) })))
-      .execute();
+    await this.appendEventsQuery(tx, events).execute();
+  }
+
+  /** The history insert, built but not run (a write sends it in its own statement). `events` must not be empty. */
+  appendEventsQuery(tx: Executor, events: readonly TicketEvent[]) {
+    return tx.insertInto('ticket_events').values(events.map((event) => ({ ...event, data: JSON.stringify(event.data) })));
   }
 
   private filtered(db: Executor, filters: TicketFilters, byForecast = false) {

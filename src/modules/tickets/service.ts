@@ -307,7 +307,8 @@ export class TicketsService {
       if (expected !== undefined && expected !== ticket.version) {
         fail('VERSION_MISMATCH', `ticket ${ticket.id} is at version ${ticket.version}, not ${expected}; reload it and try again`);
       }
-      await this.audit.record(tx, {
+      // Sent with the change's own statement below (one round trip), or alone when nothing changes.
+      const audit = this.audit.insertQuery(tx, {
         actor,
         action: 'ticket.updated',
         target: { type: 'ticket', id: ticket.id },
@@ -351,9 +352,15 @@ export class TicketsService {
         await this.tickets.replaceStages(tx, ticket.id, stageIds);
         events.push(this.event(actor, ticket.id, 'field_changed', { field: 'stages', old: before.stage_ids, new: stageIds }));
       }
-      if (events.length === 0) return (await this.fields.visibleTo(actor, [before], tx))[0];
-      const updated = await this.tickets.update(tx, ticket.id, { ...changes, updated_at: now });
-      await this.tickets.appendEvents(tx, events);
+      if (events.length === 0) {
+        await audit.execute();
+        return (await this.fields.visibleTo(actor, [before], tx))[0];
+      }
+      // The row, its history and the audit entry in one statement.
+      const updated = await this.tickets.update(tx, ticket.id, { ...changes, updated_at: now }, [
+        audit,
+        this.tickets.appendEventsQuery(tx, events),
+      ]);
       const [visible] = await this.fields.visibleTo(actor, [updated], tx);
       return { ...visible, stage_ids: stageIds, evaluated_at: now };
     });
