@@ -225,8 +225,13 @@ export class TicketsRepository {
     return (await db.selectFrom('tickets').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
   }
 
-  insert(tx: Tx, row: NewTicketRow): Promise<TicketRow> {
-    return tx.insertInto('tickets').values(row).returning(ticketColumns).executeTakeFirstOrThrow();
+  /** `parts`: other writes of the change (its history, its audit entry) sent in the same statement (`withParts`). */
+  async insert(tx: Tx, row: NewTicketRow, parts: readonly OperationNodeSource[] = []): Promise<TicketRow> {
+    const query = tx.insertInto('tickets').values(row).returning(ticketColumns);
+    if (parts.length === 0) return query.executeTakeFirstOrThrow();
+    const [inserted] = (await withParts<TicketRow>(parts, query).execute(tx)).rows;
+    if (!inserted) throw new Error(`ticket ${row.id} was not inserted`);
+    return inserted;
   }
 
   /** `parts`: other writes of the change (its history, its audit entry) sent in the same statement (`withParts`). */

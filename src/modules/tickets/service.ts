@@ -1,3 +1,4 @@
+import type { OperationNodeSource } from 'kysely';
 import { newId } from '../../ids.js';
 import type { Clock } from '../../clock.js';
 import type { Database, Db, Executor, Tx } from '../../db/database.js';
@@ -108,12 +109,14 @@ export class TicketsService {
     return this.tickets.lock(tx, id);
   }
 
-  updateRow(tx: Tx, id: string, changes: TicketRowUpdate): Promise<TicketRow> {
-    return this.tickets.update(tx, id, changes);
+  /** `parts`: the change's other writes, sent in the update's statement (src/db/sql-helpers.ts, `withParts`). */
+  updateRow(tx: Tx, id: string, changes: TicketRowUpdate, parts: readonly OperationNodeSource[] = []): Promise<TicketRow> {
+    return this.tickets.update(tx, id, changes, parts);
   }
 
-  appendEvents(tx: Tx, events: readonly TicketEvent[]): Promise<void> {
-    return this.tickets.appendEvents(tx, events);
+  /** History rows as an insert not yet run, for a caller's statement; `events` must not be empty. */
+  appendEventsQuery(tx: Tx, events: readonly TicketEvent[]): OperationNodeSource {
+    return this.tickets.appendEventsQuery(tx, events);
   }
 
   /** The ticket by id or number, visible to the actor; found, locked and read with its stage ids in one statement. */
@@ -263,31 +266,39 @@ export class TicketsService {
       const fields = await this.fields.valuesForCreate(tx, actor, definitions, input.fields, definitions.length === 0);
       const now = this.clock.now();
       const status: TicketStatus = input.status ?? 'new';
-      const ticket = await this.tickets.insert(tx, {
-        id: input.id ?? newId(),
-        ...Object.fromEntries(editableFields.map((field) => [field, input[field] ?? null]).filter(([, value]) => value !== null)),
-        ...(input.metadata ? { metadata: JSON.stringify(input.metadata) } : {}),
-        ...(Object.keys(fields).length ? { fields: JSON.stringify(fields) } : {}),
-        status,
-        current_stage_id: currentStageId,
-        created_at: input.created_at ?? now,
-        updated_at: now,
-        closed_at: status === 'closed' ? now : null,
-      });
-      await this.tickets.addStages(tx, ticket.id, stageIds);
-      // A ticket created with an earlier `created_at` (migrated, imported, the demo) was opened then: so says its history.
-      await this.tickets.appendEvents(tx, [
+      const id = input.id ?? newId();
+      // Named here (it is the column's default) so that the history entry below need not wait for the row.
+      const priority = input.priority ?? 'medium';
+      const createdAt = input.created_at ?? now;
+      // The row, its first history entry and the audit entry in one statement. A ticket created with an earlier
+      // `created_at` (migrated, imported, the demo) was opened then: so says its history.
+      const ticket = await this.tickets.insert(
+        tx,
         {
-          ...this.event(actor, ticket.id, 'created', { subject: ticket.subject, status: ticket.status, priority: ticket.priority }),
-          created_at: ticket.created_at,
+          id,
+          ...Object.fromEntries(editableFields.map((field) => [field, input[field] ?? null]).filter(([, value]) => value !== null)),
+          ...(input.metadata ? { metadata: JSON.stringify(input.metadata) } : {}),
+          ...(Object.keys(fields).length ? { fields: JSON.stringify(fields) } : {}),
+          priority,
+          status,
+          current_stage_id: currentStageId,
+          created_at: createdAt,
+          updated_at: now,
+          closed_at: status === 'closed' ? now : null,
         },
-      ]);
-      await this.audit.record(tx, {
-        actor,
-        action: 'ticket.created',
-        target: { type: 'ticket', id: ticket.id },
-        details: { fields: Object.keys(body) },
-      });
+        [
+          this.tickets.appendEventsQuery(tx, [
+            { ...this.event(actor, id, 'created', { subject: input.subject, status, priority }), created_at: createdAt },
+          ]),
+          this.audit.insertQuery(tx, {
+            actor,
+            action: 'ticket.created',
+            target: { type: 'ticket', id },
+            details: { fields: Object.keys(body) },
+          }),
+        ],
+      );
+      await this.tickets.addStages(tx, ticket.id, stageIds);
       const created = { ...ticket, stage_ids: stageIds };
       // Placed in its first stage: the move's own rows are the answer (no re-read).
       const placed =
