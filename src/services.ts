@@ -42,7 +42,7 @@ export function createServices(context: ServiceContext) {
   const views = new ViewsService(context, tickets, audit);
   const projects = new ProjectsService(context, audit);
   const workflow = new WorkflowService(context, { tickets, projects, fields, audit });
-  tickets.enterFirstStage = (tx, ticket, actor) => workflow.enterFirstStage(tx, ticket, actor);
+  tickets.enterFirstStage = (tx, ticket, actor, write) => workflow.enterFirstStage(tx, ticket, actor, write);
   const sweeper = new DelaySweeper(context);
   const monitor = new MonitorService(context, projects);
   const board = new BoardService(context);

@@ -13,8 +13,9 @@ export function containsPattern(text: string): string {
 
 /**
  * One statement, one round trip (issue 19): `with part_0 as (<part>), part_1 as (…) <main>`. PostgreSQL runs every
- * data-modifying part with the main statement, once, whether or not anything reads it; all of them see the snapshot
- * the statement started with (none sees another's rows), and their triggers fire at its end.
+ * data-modifying part with the main statement, once, whether or not anything reads it, in no set order (rows whose
+ * order matters, such as history entries, go in one part); all of them see the snapshot the statement started with
+ * (none sees another's rows), and their triggers fire at its end.
  */
 export function withParts<T>(parts: readonly OperationNodeSource[], main: OperationNodeSource): RawBuilder<T> {
   if (parts.length === 0) return sql<T>`${main}`;

@@ -2,7 +2,7 @@ import type { OperationNodeSource } from 'kysely';
 import { newId } from '../../ids.js';
 import type { Clock } from '../../clock.js';
 import type { Database, Db, Executor, Tx } from '../../db/database.js';
-import type { TicketRow, TicketRowUpdate, TicketStatus } from '../../db/types.js';
+import type { NewTicketRow, TicketRow, TicketRowUpdate, TicketStatus } from '../../db/types.js';
 import { AppError, fail, invalid, notFound } from '../../errors.js';
 import type { AuditLog } from '../audit/service.js';
 import type { ServiceContext } from '../../service-context.js';
@@ -245,8 +245,36 @@ export class TicketsService {
     };
   }
 
-  /** Set by the wiring (src/services.ts): puts a new `/api` ticket into its workflow's first stage (issue 20). */
-  enterFirstStage: ((tx: Tx, ticket: TicketWithStages, actor: Actor) => Promise<TicketWithStages | null>) | null = null;
+  /**
+   * Set by the wiring (src/services.ts): puts a new `/api` ticket into its workflow's first stage (issue 20). With
+   * `write`, the ticket is not written yet: `write` inserts it with the move's changes and rows, in one statement.
+   */
+  enterFirstStage:
+    | ((
+        tx: Tx,
+        ticket: TicketWithStages,
+        actor: Actor,
+        write?: (changes: TicketRowUpdate, writes: readonly OperationNodeSource[], events: readonly TicketEvent[]) => Promise<TicketRow>,
+      ) => Promise<TicketWithStages | null>)
+    | null = null;
+
+  /**
+   * A ticket about to be inserted, as the move into its first stage reads it: the row with the columns' defaults (the
+   * database fills in `number` and `project_id`, which the move does not read).
+   */
+  private unwritten(row: NewTicketRow, fields: Record<string, unknown>): TicketWithStages {
+    return {
+      ...row,
+      fields,
+      number: 0,
+      project_id: null,
+      sla_used_ms: 0,
+      sla_segment_start: null,
+      sla_at_risk_at: null,
+      sla_due_at: null,
+      stage_ids: [],
+    } as unknown as TicketWithStages;
+  }
 
   /** `firstStage`: the `/api` face's new ticket enters its project's first stage (the older `/tickets` face's does not). */
   async create(actor: Actor, body: Record<string, unknown>, options: { firstStage?: boolean } = {}): Promise<TicketView> {
@@ -270,41 +298,50 @@ export class TicketsService {
       // Named here (it is the column's default) so that the history entry below need not wait for the row.
       const priority = input.priority ?? 'medium';
       const createdAt = input.created_at ?? now;
+      const row: NewTicketRow = {
+        id,
+        ...Object.fromEntries(editableFields.map((field) => [field, input[field] ?? null]).filter(([, value]) => value !== null)),
+        ...(input.metadata ? { metadata: JSON.stringify(input.metadata) } : {}),
+        ...(Object.keys(fields).length ? { fields: JSON.stringify(fields) } : {}),
+        priority,
+        status,
+        current_stage_id: currentStageId,
+        created_at: createdAt,
+        updated_at: now,
+        closed_at: status === 'closed' ? now : null,
+      };
       // The row, its first history entry and the audit entry in one statement. A ticket created with an earlier
       // `created_at` (migrated, imported, the demo) was opened then: so says its history.
-      const ticket = await this.tickets.insert(
-        tx,
-        {
-          id,
-          ...Object.fromEntries(editableFields.map((field) => [field, input[field] ?? null]).filter(([, value]) => value !== null)),
-          ...(input.metadata ? { metadata: JSON.stringify(input.metadata) } : {}),
-          ...(Object.keys(fields).length ? { fields: JSON.stringify(fields) } : {}),
-          priority,
-          status,
-          current_stage_id: currentStageId,
-          created_at: createdAt,
-          updated_at: now,
-          closed_at: status === 'closed' ? now : null,
-        },
-        [
-          this.tickets.appendEventsQuery(tx, [
-            { ...this.event(actor, id, 'created', { subject: input.subject, status, priority }), created_at: createdAt },
-          ]),
-          this.audit.insertQuery(tx, {
-            actor,
-            action: 'ticket.created',
-            target: { type: 'ticket', id },
-            details: { fields: Object.keys(body) },
-          }),
-        ],
-      );
-      await this.tickets.addStages(tx, ticket.id, stageIds);
-      const created = { ...ticket, stage_ids: stageIds };
-      // Placed in its first stage: the move's own rows are the answer (no re-read).
-      const placed =
-        options.firstStage && currentStageId === null && this.enterFirstStage ? await this.enterFirstStage(tx, created, actor) : null;
-      const row = placed ?? created;
-      const [visible] = await this.fields.visibleTo(actor, [row], tx);
+      const createdEvent = { ...this.event(actor, id, 'created', { subject: input.subject, status, priority }), created_at: createdAt };
+      const audit = this.audit.insertQuery(tx, {
+        actor,
+        action: 'ticket.created',
+        target: { type: 'ticket', id },
+        details: { fields: Object.keys(body) },
+      });
+      const firstStage = options.firstStage && currentStageId === null && this.enterFirstStage;
+      // Placed in its first stage: the move's own rows are the answer (no re-read). With no stages of its own, the
+      // ticket is inserted already in that stage, with the move's rows in the same statement (no update after it).
+      let placed =
+        firstStage && stageIds.length === 0
+          ? await firstStage(tx, this.unwritten(row, fields), actor, (changes, writes, events) =>
+              // As an insert and then a move left it before (version 2), so that a client's next If-Match holds. One
+              // history insert, `created` first (the parts of a statement run in no set order).
+              this.tickets.insert(tx, { ...row, ...(changes as Partial<NewTicketRow>), version: 2 }, [
+                this.tickets.appendEventsQuery(tx, [createdEvent, ...events]),
+                audit,
+                ...writes,
+              ]),
+            )
+          : null;
+      let created: TicketWithStages | null = null;
+      if (!placed) {
+        const ticket = await this.tickets.insert(tx, row, [this.tickets.appendEventsQuery(tx, [createdEvent]), audit]);
+        await this.tickets.addStages(tx, ticket.id, stageIds);
+        created = { ...ticket, stage_ids: stageIds };
+        if (firstStage && stageIds.length > 0) placed = await firstStage(tx, created, actor);
+      }
+      const [visible] = await this.fields.visibleTo(actor, [(placed ?? created)!], tx);
       return { ...visible, evaluated_at: now };
     });
   }

@@ -20,6 +20,16 @@ import { presentVisit, timeInStage } from './visits.js';
 
 export type TransitionOutcome = { ticket: TicketView; left: VisitOut[]; entered: VisitOut[] };
 
+/**
+ * Writes a ticket not yet written with a move's changes to it, the move's other writes and its history entries (for
+ * the caller's own history insert, so that they follow its entries in order), in one statement.
+ */
+export type TicketWrite = (
+  changes: TicketRowUpdate,
+  writes: readonly OperationNodeSource[],
+  events: readonly TicketEvent[],
+) => Promise<TicketRow>;
+
 /** A visit as a move leaves it: the row it read or wrote, all but the database's own `number`. */
 type Visit = Omit<StageRow, 'number'>;
 
@@ -143,6 +153,7 @@ export class WorkflowService {
       fresh = false,
       actor,
       parts = [],
+      write,
     }: {
       anyTarget?: boolean;
       keepNew?: boolean;
@@ -152,6 +163,8 @@ export class WorkflowService {
       actor?: Actor;
       /** More writes of the same change (its audit entry) for the move's statement. */
       parts?: readonly OperationNodeSource[];
+      /** Writes the ticket with the move's changes and writes, instead of updating it (a new ticket's insert). */
+      write?: TicketWrite;
     } = {},
   ) {
     const definitionOf = new Map(workflow.definitions.map((definition) => [definition.id, definition]));
@@ -316,8 +329,12 @@ export class WorkflowService {
     if (changes.status && changes.status !== ticket.status) {
       events.push(event('status_changed', { old: ticket.status, new: changes.status }));
     }
-    writes.push(this.peers.tickets.appendEventsQuery(tx, events), ...parts);
-    const updated = await this.peers.tickets.updateRow(tx, ticket.id, changes, writes);
+    let updated: TicketRow;
+    if (write) updated = await write(changes, writes, events);
+    else {
+      writes.push(this.peers.tickets.appendEventsQuery(tx, events), ...parts);
+      updated = await this.peers.tickets.updateRow(tx, ticket.id, changes, writes);
+    }
     return { ticket: updated, left, entered, workflow, definitionOf: new Map([...foreignOf, ...definitionOf]) };
   }
 
@@ -325,20 +342,31 @@ export class WorkflowService {
    * A new ticket enters its project's first stage (the first the workflow allows from no stage), in the creating
    * transaction, when the project says so (`new_tickets_enter_first_stage`, default true). Issue 20.
    */
-  async enterFirstStage(tx: Tx, ticket: TicketWithStages, actor: Actor): Promise<TicketWithStages | null> {
+  async enterFirstStage(tx: Tx, ticket: TicketWithStages, actor: Actor, write?: TicketWrite): Promise<TicketWithStages | null> {
     if (ticket.status === 'closed') return null;
-    const workflow = await this.workflowOf(tx, ticket);
+    // Not written yet (`write` will insert it with its first stage): its project is known by the name it gives.
+    const workflow = write
+      ? ticket.project
+        ? await this.peers.projects.workflowNamed(tx, ticket.project)
+        : undefined
+      : await this.workflowOf(tx, ticket);
     if (!workflow || !workflow.project.new_tickets_enter_first_stage) return null;
     const first = allowedTargets(workflow, undefined)
       .filter((definition) => !definition.final)
       .sort((a, b) => a.position - b.position)[0];
     if (!first) return null;
     const now = this.clock.now();
-    // Just inserted by this transaction: nobody else sees the row, it has no visits, and the move's RETURNING is the answer.
-    const moved = await this.move(tx, ticket, workflow, { actor_id: actor.id, actor_name: actor.name }, { to: first.id }, now, now, {
-      keepNew: true,
-      fresh: true,
-    });
+    // New in this transaction: nobody else sees the row, it has no visits, and the move's RETURNING is the answer.
+    const moved = await this.move(
+      tx,
+      { ...ticket, project_id: workflow.project.id },
+      workflow,
+      { actor_id: actor.id, actor_name: actor.name },
+      { to: first.id },
+      now,
+      now,
+      { keepNew: true, fresh: true, write },
+    );
     return this.placed(ticket.stage_ids, moved);
   }
 
