@@ -24,11 +24,7 @@ export type TransitionOutcome = { ticket: TicketView; left: VisitOut[]; entered:
  * Writes a ticket not yet written with a move's changes to it, the move's other writes and its history entries (for
  * the caller's own history insert, so that they follow its entries in order), in one statement.
  */
-export type TicketWrite = (
-  changes: TicketRowUpdate,
-  writes: readonly OperationNodeSource[],
-  events: readonly TicketEvent[],
-) => Promise<TicketRow>;
+type TicketWrite = (changes: TicketRowUpdate, writes: readonly OperationNodeSource[], events: readonly TicketEvent[]) => Promise<TicketRow>;
 
 /** A visit as a move leaves it: the row it read or wrote, all but the database's own `number`. */
 type Visit = Omit<StageRow, 'number'>;
