@@ -7,7 +7,7 @@ import { AppError, fail } from '../../errors.js';
 import type { AuditLog } from '../audit/service.js';
 import type { ServiceContext } from '../../service-context.js';
 import { assertCan, type Actor } from '../access/policy.js';
-import type { TicketEvent } from '../tickets/service.js';
+import type { TicketEvent, TicketsService } from '../tickets/service.js';
 import { isWellFormedId } from '../tickets/validation.js';
 import type { Delivery, Outbox, OutboxJob, Recorded } from '../outbox/outbox.js';
 import type { WorkflowService } from '../workflow/service.js';
@@ -69,6 +69,7 @@ export class OpsService {
     outbox: Outbox,
     private readonly workflow: Pick<WorkflowService, 'enterFinalStage'>,
     private readonly audit: AuditLog,
+    private readonly tickets: Pick<TicketsService, 'findRow' | 'lockRow' | 'updateRow' | 'appendEvents'>,
   ) {
     this.#db = context.database.db;
     this.#clock = context.clock;
@@ -102,7 +103,7 @@ export class OpsService {
   async send(actor: Actor, ref: string, options: SendOptions): Promise<SendOutcome> {
     assertCan(actor, 'ops:send');
     const job = await this.#db.transaction().execute(async (tx) => {
-      const ticket = (await this.#repository.findTicket(tx, ref, true)) ?? ticketNotFound();
+      const ticket = (await this.tickets.findRow(tx, ref, true)) ?? ticketNotFound();
       const open = await this.#outbox.repository.findOpen(tx, opsSendKind, ticket.id);
       if (open) {
         throw new AppError(
@@ -165,7 +166,7 @@ export class OpsService {
    */
   async handOffState(actor: Actor, ref: string) {
     assertCan(actor, 'ops:read');
-    const ticket = (await this.#repository.findTicket(this.#db, ref)) ?? ticketNotFound();
+    const ticket = (await this.tickets.findRow(this.#db, ref)) ?? ticketNotFound();
     const [open, last] = await Promise.all([
       this.#outbox.repository.findOpen(this.#db, opsSendKind, ticket.id),
       this.#repository.listLogs(this.#db, { ticketId: ticket.id }, 1, undefined),
@@ -210,7 +211,7 @@ export class OpsService {
   }
 
   async #deliver(job: OutboxJob<SendPayload>): Promise<Delivery<SendResult, SendContext>> {
-    const ticket = await this.#repository.tickets.findById(this.#db, job.payload.ticketId);
+    const ticket = await this.tickets.findRow(this.#db, job.payload.ticketId);
     if (!ticket)
       return {
         ok: false,
@@ -255,7 +256,7 @@ export class OpsService {
       opsId: delivery.ok ? delivery.result.opsId : null,
       error: delivery.ok ? null : delivery.error,
     });
-    const ticket = await this.#repository.tickets.lock(tx, ticketId);
+    const ticket = await this.tickets.lockRow(tx, ticketId);
     if (!ticket) return;
     if (delivery.ok) {
       await this.#changeTicket(
@@ -298,7 +299,7 @@ export class OpsService {
   /** Asks OPS for the ticket's state now and applies it; 503 with the last known state when OPS does not answer. */
   async status(actor: Actor, ref: string): Promise<StatusAnswer> {
     assertCan(actor, 'ops:read');
-    const ticket = (await this.#repository.findTicket(this.#db, ref)) ?? ticketNotFound();
+    const ticket = (await this.tickets.findRow(this.#db, ref)) ?? ticketNotFound();
     if (!queryableStatuses.includes(ticket.status)) fail('VALIDATION_FAILED', `Cannot query status for ticket in '${ticket.status}' state`);
     if (ticket.ops_id === null) fail('VALIDATION_FAILED', `Cannot query status for ticket ${ticket.id}: OPS never accepted it (no OPS id)`);
     const { exchange, data } = await this.#sync(ticket, 'query');
@@ -356,7 +357,7 @@ export class OpsService {
     details: string,
     source: OpsLogAction,
   ): Promise<boolean> {
-    const ticket = await this.#repository.tickets.lock(tx, ticketId);
+    const ticket = await this.tickets.lockRow(tx, ticketId);
     if (!ticket || ticket.ops_id !== opsId || ticket.status === status) return false;
     if (!(opsOpenStatuses as readonly string[]).includes(ticket.status)) return false;
     await this.#changeTicket(tx, ticket, { status }, null, {
@@ -408,7 +409,7 @@ export class OpsService {
       });
       this.#metrics.observe('callback', null);
       await this.#applyOpsStatus(tx, ticket.id, body.opsId, body.status, details, 'callback');
-      const after = await this.#repository.tickets.findById(tx, ticket.id);
+      const after = await this.tickets.findRow(tx, ticket.id);
       return {
         ticketId: ticket.id,
         opsId: body.opsId,
@@ -428,7 +429,7 @@ export class OpsService {
   async ticketLogs(actor: Actor, ref: string, filters: Omit<LogFilters, 'ticketId'>, limit: number, cursor: string | undefined) {
     assertCan(actor, 'ops:read');
     let ticketId = ref;
-    if (/^\d{1,15}$/.test(ref)) ticketId = (await this.#repository.findTicket(this.#db, ref))?.id ?? ticketNotFound();
+    if (/^\d{1,15}$/.test(ref)) ticketId = (await this.tickets.findRow(this.#db, ref))?.id ?? ticketNotFound();
     else if (!isWellFormedId(ref)) ticketNotFound();
     return this.#repository.listLogs(this.#db, { ...filters, ticketId }, limit, cursor);
   }
@@ -485,7 +486,7 @@ export class OpsService {
     if (!statusChanges) delete update.status;
     else if (changes.status === 'closed') update.closed_at = now;
     else if (ticket.status === 'closed') update.closed_at = null;
-    await this.#repository.tickets.update(tx, ticket.id, update);
+    await this.tickets.updateRow(tx, ticket.id, update);
     const status = statusChanges ? { old: ticket.status, new: changes.status } : {};
     const event: TicketEvent | null = opsEvent
       ? {
@@ -499,7 +500,7 @@ export class OpsService {
       : statusChanges
         ? { ticket_id: ticket.id, type: 'status_changed', ...who, data: status, created_at: now }
         : null;
-    if (event) await this.#repository.tickets.appendEvents(tx, [event]);
+    if (event) await this.tickets.appendEvents(tx, [event]);
   }
 }
 

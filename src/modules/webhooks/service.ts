@@ -15,7 +15,7 @@ import { publicTypeOf } from '../dispatch/catalogue.js';
 import type { DomainEvent, EventConsumer } from '../dispatch/dispatcher.js';
 import type { Delivery, Outbox, OutboxJob, Recorded } from '../outbox/outbox.js';
 import { presentTicket } from '../tickets/presenter.js';
-import { TicketsRepository } from '../tickets/repository.js';
+import type { TicketsService } from '../tickets/service.js';
 import { urlProblem } from './address.js';
 import { WebhookClient, type Call } from './client.js';
 import { webhookMetrics, type AttemptOutcome, type WebhookMetrics } from './metrics.js';
@@ -49,15 +49,18 @@ export class WebhooksService implements EventConsumer {
   readonly #clock: Clock;
   readonly #config: WebhooksConfig;
   readonly #hooks = new WebhooksRepository();
-  readonly #tickets = new TicketsRepository();
   readonly #metrics: WebhookMetrics;
 
   private readonly outbox: Outbox;
   private readonly audit: AuditLog;
   private readonly mailer: Mailer;
+  private readonly tickets: Pick<TicketsService, 'stageIdsOf'>;
 
-  constructor(context: ServiceContext, deps: { outbox: Outbox; audit: AuditLog; mailer: Mailer }) {
-    ({ outbox: this.outbox, audit: this.audit, mailer: this.mailer } = deps);
+  constructor(
+    context: ServiceContext,
+    deps: { outbox: Outbox; audit: AuditLog; mailer: Mailer; tickets: Pick<TicketsService, 'stageIdsOf'> },
+  ) {
+    ({ outbox: this.outbox, audit: this.audit, mailer: this.mailer, tickets: this.tickets } = deps);
     this.#db = context.database.db;
     this.#clock = context.clock;
     this.#config = context.config.webhooks;
@@ -225,7 +228,7 @@ export class WebhooksService implements EventConsumer {
     });
     if (wanted.length === 0) return;
     const ticketIds = [...new Set(wanted.flatMap(({ event }) => (event.kind === 'history' ? [event.ticket.id] : [])))];
-    const stageIds = await this.#tickets.stageIdsOf(tx, ticketIds);
+    const stageIds = await this.tickets.stageIdsOf(tx, ticketIds);
     const now = this.#clock.now();
     const rows = wanted.flatMap(({ event, type, to }) => {
       const body = JSON.stringify(eventBody(event, type, this.#presentTicket(event, stageIds, now)));
