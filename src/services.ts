@@ -20,6 +20,8 @@ import { StagesService } from './modules/stages/service.js';
 import { TicketsService } from './modules/tickets/service.js';
 import { UsersService, type UserCredentials } from './modules/users/service.js';
 import { ViewsService } from './modules/views/service.js';
+import { WebhookEvents } from './modules/webhooks/events.js';
+import { webhookKind, WebhookSender } from './modules/webhooks/sender.js';
 import { WebhooksService } from './modules/webhooks/service.js';
 import { DelaySweeper } from './modules/workflow/sweeper.js';
 import { WorkflowService } from './modules/workflow/service.js';
@@ -70,8 +72,11 @@ export function createServices(context: ServiceContext) {
   const dispatcher = new EventDispatcher(context.database.db, context.clock, events);
   dispatcher.register(new Notifier(context.clock, mailer, new Digests(outbox, mailer)));
   const notifications = new NotificationsService(context, mailer, { tickets, views });
-  const webhooks = new WebhooksService(context, { outbox, audit, mailer, tickets });
-  dispatcher.register(webhooks);
+  const webhooks = new WebhooksService(context, { outbox, audit });
+  const webhookEvents = new WebhookEvents(context, { outbox, tickets });
+  dispatcher.register(webhookEvents);
+  const webhookSender = new WebhookSender(context, { audit, mailer });
+  outbox.register(webhookKind, webhookSender);
   return {
     fields,
     tickets,
@@ -93,6 +98,8 @@ export function createServices(context: ServiceContext) {
     imports,
     dispatcher,
     webhooks,
+    webhookEvents,
+    webhookSender,
     mailer,
     notifications,
   };
