@@ -5,7 +5,10 @@ import { TokensService, type TokenWithUser } from './modules/auth/tokens.js';
 import { FieldsService } from './modules/fields/service.js';
 import { ForecastService } from './modules/forecast/service.js';
 import { ImportService } from './modules/import/service.js';
+import { OpsLink } from './modules/ops/link.js';
+import { opsSendKind, OpsSender } from './modules/ops/sender.js';
 import { OpsService } from './modules/ops/service.js';
+import { OpsStatusSync } from './modules/ops/status.js';
 import { EventDispatcher } from './modules/dispatch/dispatcher.js';
 import { EventsService } from './modules/events/service.js';
 import { MonitorService } from './modules/monitor/service.js';
@@ -65,7 +68,11 @@ export function createServices(context: ServiceContext) {
     batchSize: 20,
     defaultBackoff: { baseMs: context.config.ops.retryBaseMs, maxMs: context.config.ops.retryMaxMs },
   });
-  const ops = new OpsService(context, outbox, workflow, audit, tickets);
+  // OPS: the client and what every exchange writes (link), the outbox's sender, the hand-off, the status sync.
+  const opsLink = new OpsLink(context, { outbox, tickets });
+  outbox.register(opsSendKind, new OpsSender(context, { link: opsLink, tickets }));
+  const ops = new OpsService(context, { outbox, link: opsLink, tickets, audit });
+  const opsStatus = new OpsStatusSync(context, { link: opsLink, tickets, workflow });
   const mailer = new Mailer(context, outbox);
   const imports = new ImportService(context, fields, audit);
   // Consumers of ticket history (notifications, webhooks) register here; the server runs it.
@@ -95,6 +102,8 @@ export function createServices(context: ServiceContext) {
     users,
     outbox,
     ops,
+    opsLink,
+    opsStatus,
     imports,
     dispatcher,
     webhooks,
