@@ -3,7 +3,7 @@ import { unlessUnavailable } from '../../db/availability.js';
 import type { Db, Tx } from '../../db/database.js';
 import type { TicketEventRow, TicketRow } from '../../db/types.js';
 import type { ChangeFeed } from '../events/feed.js';
-import { ChangesRepository } from '../events/repository.js';
+import type { EventsService } from '../events/service.js';
 import { DispatchRepository } from './repository.js';
 
 /** What happened to a ticket, as consumers of ticket history see it. */
@@ -31,7 +31,6 @@ const BATCH = 200;
 export class EventDispatcher {
   readonly #consumers = new Map<string, EventConsumer>();
   readonly #repository = new DispatchRepository();
-  readonly #changes = new ChangesRepository();
   readonly #storedCursors = new Map<string, Promise<void>>();
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<unknown> | null = null;
@@ -41,6 +40,8 @@ export class EventDispatcher {
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
+    /** The change log, which the events module owns. */
+    private readonly changes: Pick<EventsService, 'head' | 'historyAfter'>,
   ) {}
 
   register(consumer: EventConsumer): void {
@@ -69,7 +70,7 @@ export class EventDispatcher {
   #stored(consumer: EventConsumer): Promise<void> {
     let stored = this.#storedCursors.get(consumer.name);
     if (!stored) {
-      stored = this.#changes.head(this.db).then((head) => this.#repository.ensureConsumer(this.db, consumer.name, head));
+      stored = this.changes.head(this.db).then((head) => this.#repository.ensureConsumer(this.db, consumer.name, head));
       stored.catch(() => this.#storedCursors.delete(consumer.name));
       this.#storedCursors.set(consumer.name, stored);
     }
@@ -79,7 +80,7 @@ export class EventDispatcher {
   async #dispatchBatch(tx: Tx, consumer: EventConsumer): Promise<number> {
     const cursor = await this.#repository.lockCursor(tx, consumer.name);
     if (!cursor) return 0;
-    const changes = await this.#changes.after(tx, cursor, { historyAndDeletions: true }, BATCH);
+    const changes = await this.changes.historyAfter(tx, cursor, BATCH);
     if (changes.length === 0) return 0;
     const historyIds = changes.filter((change) => change.entity === 'history').map((change) => Number(change.entity_id));
     const found = new Map((await this.#repository.eventsWithTickets(tx, historyIds)).map((entry) => [Number(entry.event.id), entry]));

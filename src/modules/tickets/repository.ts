@@ -2,7 +2,8 @@ import { sql, type AliasedRawBuilder, type RawBuilder } from 'kysely';
 import type { Executor, Tx } from '../../db/database.js';
 import { commonSorts, keysetPage, type SortKey } from '../../db/keyset.js';
 import { customerEmailIn } from '../../db/sql-helpers.js';
-import type { NewTicketRow, Priority, TicketRow, TicketRowUpdate, TicketStatus, TicketsTable } from '../../db/types.js';
+import { ticketColumns } from '../../db/ticket-columns.js';
+import type { NewTicketRow, Priority, TicketRow, TicketRowUpdate, TicketStatus } from '../../db/types.js';
 import { withoutTypos, type ResolvedSearch } from '../search/resolve.js';
 import { customerContains, rankSql, searchCondition, snippetSql } from '../search/sql.js';
 
@@ -121,47 +122,6 @@ export type TicketEvent = {
   data: Record<string, unknown>;
   created_at: Date;
 };
-
-/** Every column of a ticket row but the stored search document, which only search conditions read (migration 0010). */
-export const ticketColumns = [
-  'id',
-  'number',
-  'subject',
-  'description',
-  'status',
-  'priority',
-  'priority_rank',
-  'category',
-  'project',
-  'customer_name',
-  'customer_email',
-  'customer_phone',
-  'contact_person',
-  'helpdeskurl',
-  'assigned_to',
-  'metadata',
-  'fields',
-  'current_stage_id',
-  'ops_id',
-  'ops_error',
-  'external_id',
-  'created_at',
-  'updated_at',
-  'closed_at',
-  'version',
-  'project_id',
-  'sla_used_ms',
-  'sla_segment_start',
-  'sla_at_risk_at',
-  'sla_due_at',
-  'stage_at_risk_at',
-  'stage_due_at',
-  'at_risk_from',
-  'overdue_from',
-] as const satisfies readonly (keyof TicketsTable)[];
-// Fails to compile when a column is added to the table type but not to the list above.
-const everyColumnListed: Exclude<keyof TicketsTable, (typeof ticketColumns)[number]> extends never ? true : never = true;
-void everyColumnListed;
 
 /** Each ticket's stage ids in list order, as a column of the ticket's own row (no second query for a page). */
 const stageIdsColumn = sql<

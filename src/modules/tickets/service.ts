@@ -9,7 +9,7 @@ import type { ServiceContext } from '../../service-context.js';
 import { assertCan, canSeeTicket, ticketVisibility, type Actor } from '../access/policy.js';
 import type { FieldChange, FieldsService } from '../fields/service.js';
 import type { StagesService } from '../stages/service.js';
-import { resolveSearch } from '../search/resolve.js';
+import { resolveSearch, type SavedViews } from '../search/resolve.js';
 import {
   TicketsRepository,
   type TicketKey,
@@ -74,6 +74,7 @@ export class TicketsService {
     private readonly fields: FieldsService,
     private readonly stages: StagesService,
     private readonly audit: AuditLog,
+    private readonly views: SavedViews,
   ) {
     this.db = context.database.db;
     this.database = context.database;
@@ -117,6 +118,22 @@ export class TicketsService {
     return this.tickets.appendEvents(tx, events);
   }
 
+  /** By id or number (`42`), locked for the caller's transaction when asked: for a service that checked its permission (OPS). */
+  async findRow(db: Executor, ref: string, lock = false): Promise<TicketRow | undefined> {
+    const key = this.keyOf(ref);
+    if (!key) return undefined;
+    if ('number' in key) {
+      const byNumber = await this.tickets.findByNumber(db, key.number);
+      return byNumber && lock ? this.tickets.lock(db as Tx, byNumber.id) : byNumber;
+    }
+    return lock ? this.tickets.lock(db as Tx, key.id) : this.tickets.findById(db, key.id);
+  }
+
+  /** Each ticket's stage ids in list order, for another module that presents tickets (webhooks). */
+  stageIdsOf(db: Executor, ticketIds: readonly string[]): Promise<Map<string, string[]>> {
+    return this.tickets.stageIdsOf(db, ticketIds);
+  }
+
   /** The ticket by id or number, visible to the actor; found, locked and read with its stage ids in one statement. */
   private async lockVisible(actor: Actor, tx: Tx, ref: string): Promise<TicketRow & { stage_ids: string[] }> {
     const key = this.keyOf(ref);
@@ -154,7 +171,7 @@ export class TicketsService {
   private async listQuery(db: Executor, actor: Actor, options: Pick<TicketListOptions, 'filters' | 'sort'>) {
     const visibility = ticketVisibility(actor);
     const { q, view, fields, ...plain } = options.filters;
-    const search = await resolveSearch(db, actor, this.clock.now(), { q, view, fields });
+    const search = await resolveSearch(db, actor, this.clock.now(), { q, view, fields }, this.views);
     const filters: TicketFilters = { ...plain, search, ...(visibility ? { customerEmails: visibility.customerEmails } : {}) };
     let sort = options.sort ?? (search.viewSort ? sortFrom(search.viewSort) : undefined) ?? (search.ranking ? rankSort : newestFirst);
     if (sort.key === 'field') sort = { ...sort, by: await this.fields.sortValue(actor, sort.field, db) };
