@@ -4,7 +4,7 @@ import { api, dataOf, pageOf } from '../../api/client';
 import type { CreatedWebhook, RequestBody, Webhook, WebhookDelivery, WebhookEvent } from '../../api/types';
 import { ErrorState, QueryState } from '../../components/States';
 import { Time } from '../../components/Time';
-import { eventLabel, webhookEvents } from '../../lib/events';
+import { eventDescription, eventLabel, webhookEvents } from '../../lib/events';
 
 type Patch = RequestBody<'/api/webhooks/{id}', 'patch'>;
 type Shown = { url: string; secret: string; rotated: boolean };
@@ -192,7 +192,7 @@ function NewWebhook({ onCreated }: { onCreated(hook: CreatedWebhook): void }) {
           <input type="checkbox" checked={all} onChange={() => toggle('*')} /> All events, including ones added later
         </label>
         {webhookEvents.map((type) => (
-          <label key={type} className="check" title={type}>
+          <label key={type} className="check" title={`${type}: ${eventDescription(type)}`}>
             <input type="checkbox" disabled={all} checked={all || events.includes(type)} onChange={() => toggle(type)} /> {eventLabel(type)}
           </label>
         ))}
