@@ -8,16 +8,19 @@ export function Table({
   headers,
   actions = false,
   className,
+  label,
   children,
 }: {
   headers: readonly string[];
   actions?: boolean;
   className?: string;
+  /** The table's accessible name, where no heading names it. */
+  label?: string;
   children: ReactNode;
 }) {
   return (
     <div className="table-wrap">
-      <table className={className}>
+      <table className={className} aria-label={label}>
         <thead>
           <tr>
             {headers.map((header) => (
