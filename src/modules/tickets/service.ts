@@ -277,9 +277,11 @@ export class TicketsService {
   async create(actor: Actor, body: Record<string, unknown>, options: { firstStage?: boolean } = {}): Promise<TicketView> {
     assertCan(actor, 'ticket:create');
     const input = parseTicketInput(body, 'create');
-    if (actor.role === 'customer') {
-      const email = input.customer_email?.toLowerCase() ?? actor.customerEmails[0];
-      if (!email || !actor.customerEmails.includes(email)) fail('FORBIDDEN', 'customers open tickets for their own email only');
+    // Whoever sees only some customers' tickets opens tickets only for those customers.
+    const visibility = ticketVisibility(actor);
+    if (visibility) {
+      const email = input.customer_email?.toLowerCase() ?? visibility.customerEmails[0];
+      if (!email || !visibility.customerEmails.includes(email)) fail('FORBIDDEN', 'customers open tickets for their own email only');
       input.customer_email = email;
     }
     return this.db.transaction().execute(async (tx) => {
