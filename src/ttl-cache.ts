@@ -23,9 +23,16 @@ export class TtlCache<V> {
 
   set(key: string, value: V): void {
     if (this.ttlMs === 0) return;
-    // A Map iterates in insertion order: the first key is the oldest.
-    if (this.#entries.size >= this.maxEntries) this.#entries.delete(this.#entries.keys().next().value!);
-    this.#entries.set(key, { value, until: this.clock.now().getTime() + this.ttlMs });
+    const now = this.clock.now().getTime();
+    // A Map iterates in insertion order and a key set again goes last, so the first keys are the oldest and expire
+    // first: those already expired go now, not when the cache is full (expired dashboard answers, up to 500 pages of
+    // up to 500 tickets, were kept until then).
+    this.#entries.delete(key);
+    for (const [oldest, entry] of this.#entries) {
+      if (entry.until > now && this.#entries.size < this.maxEntries) break;
+      this.#entries.delete(oldest);
+    }
+    this.#entries.set(key, { value, until: now + this.ttlMs });
   }
 
   delete(key: string): void {

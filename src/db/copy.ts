@@ -13,7 +13,19 @@ export type StagingColumn = readonly [name: string, type: string];
  * at commit), for set-based `INSERT … SELECT` from it. On a PostgreSQL server the rows stream through `COPY FROM
  * STDIN` (pg-copy-streams); on PGlite they go as one multi-row insert from a JSON parameter.
  */
-export type StageRows = (tx: Executor, table: string, columns: readonly StagingColumn[], rows: readonly unknown[][]) => Promise<void>;
+export type StageRows = (
+  tx: Executor,
+  table: string,
+  columns: readonly StagingColumn[],
+  rows: readonly unknown[][],
+  options?: StageOptions,
+) => Promise<void>;
+
+/**
+ * `into`: `table` is an existing table the rows are loaded straight into (no staging table, no `INSERT … SELECT`
+ * after): for rows written as they are, whose table's triggers and defaults apply as to any insert.
+ */
+export type StageOptions = { into?: boolean };
 
 const identifier = (name: string) => {
   if (!/^[a-z_][a-z0-9_]*$/.test(name)) throw new Error(`not a plain SQL name: ${name}`);
@@ -27,12 +39,19 @@ async function createStaging(tx: Executor, table: string, columns: readonly Stag
 }
 
 export function stageRowsFor(kind: DatabaseKind): StageRows {
-  return async (tx, table, columns, rows) => {
-    await createStaging(tx, table, columns);
+  return async (tx, table, columns, rows, options = {}) => {
+    if (!options.into) await createStaging(tx, table, columns);
     if (rows.length === 0) return;
-    const names = sql.raw(columns.map(([name]) => name).join(', '));
+    const names = sql.raw(columns.map(([name]) => identifier(name)).join(', '));
+    if (options.into && kind !== 'postgres') {
+      const definition = columns.map(([name, type]) => `${identifier(name)} ${type}`).join(', ');
+      const objects = rows.map((row) => Object.fromEntries(columns.map(([name], index) => [name, row[index] ?? null])));
+      await sql`insert into ${sql.raw(identifier(table))} (${names})
+        select ${names} from jsonb_to_recordset(${JSON.stringify(objects)}::jsonb) as r(${sql.raw(definition)})`.execute(tx);
+      return;
+    }
     if (kind === 'postgres') {
-      await sql`${sql.raw(COPY_MARK)} ${new CopyJob(`copy ${table} (${columns.map(([name]) => name).join(', ')}) from stdin`, copyText(columns, rows))}`.execute(
+      await sql`${sql.raw(COPY_MARK)} ${new CopyJob(`copy ${identifier(table)} (${columns.map(([name]) => name).join(', ')}) from stdin`, copyText(columns, rows))}`.execute(
         tx,
       );
       return;

@@ -3,7 +3,7 @@ import { unlessUnavailable } from '../../db/availability.js';
 import type { Db, Tx } from '../../db/database.js';
 import type { TicketEventRow, TicketRow } from '../../db/types.js';
 import type { ChangeFeed } from '../events/feed.js';
-import { ChangesRepository, type Change, type ChangeCursor } from '../events/repository.js';
+import type { ChangeCursor, EventsService } from '../events/service.js';
 import { DispatchRepository } from './repository.js';
 
 /** What happened to a ticket, as consumers of ticket history see it. */
@@ -24,7 +24,7 @@ export interface EventConsumer {
 const BATCH = 200;
 
 /** A range of the change log as consumers take it. */
-type Batch = { changes: Change[]; events: DomainEvent[] };
+type Batch = { changes: Awaited<ReturnType<EventsService['historyAfter']>>; events: DomainEvent[] };
 
 /**
  * Tails the change log for history inserts and ticket deletions and hands them, in commit order, to
@@ -34,7 +34,6 @@ type Batch = { changes: Change[]; events: DomainEvent[] };
 export class EventDispatcher {
   readonly #consumers = new Map<string, EventConsumer>();
   readonly #repository = new DispatchRepository();
-  readonly #changes = new ChangesRepository();
   readonly #storedCursors = new Map<string, Promise<void>>();
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<unknown> | null = null;
@@ -44,6 +43,8 @@ export class EventDispatcher {
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
+    /** The change log, which the events module owns. */
+    private readonly changes: Pick<EventsService, 'head' | 'historyAfter'>,
   ) {}
 
   register(consumer: EventConsumer): void {
@@ -75,7 +76,7 @@ export class EventDispatcher {
   #stored(consumer: EventConsumer): Promise<void> {
     let stored = this.#storedCursors.get(consumer.name);
     if (!stored) {
-      stored = this.#changes.head(this.db).then((head) => this.#repository.ensureConsumer(this.db, consumer.name, head));
+      stored = this.changes.head(this.db).then((head) => this.#repository.ensureConsumer(this.db, consumer.name, head));
       stored.catch(() => this.#storedCursors.delete(consumer.name));
       this.#storedCursors.set(consumer.name, stored);
     }
@@ -103,7 +104,7 @@ export class EventDispatcher {
 
   /** The changes after `cursor` (final ones only, so the same for every reader) and the events they are. */
   async #read(tx: Tx, cursor: ChangeCursor): Promise<Batch> {
-    const changes = await this.#changes.after(tx, cursor, { historyAndDeletions: true }, BATCH);
+    const changes = await this.changes.historyAfter(tx, cursor, BATCH);
     if (changes.length === 0) return { changes, events: [] };
     const historyIds = changes.filter((change) => change.entity === 'history').map((change) => Number(change.entity_id));
     const found = new Map((await this.#repository.eventsWithTickets(tx, historyIds)).map((entry) => [Number(entry.event.id), entry]));

@@ -9,8 +9,12 @@ import {
   ForecastScanRepository,
   likelyToBreach,
   HISTORY_DAYS,
+  forecastInputColumn,
   type BreachLikely,
+  type CurrentVisit,
+  type ForecastInput,
   type ForecastTicket,
+  type ModelRow,
   type StoredForecast,
 } from './repository.js';
 
@@ -19,6 +23,8 @@ export const REFRESH_INTERVAL_MS = 10 * 60_000;
 export const SCAN_INTERVAL_MS = 2 * 60_000;
 const SCAN_BATCH = 500;
 const DAY_MS = 86_400_000;
+
+export type { ForecastInput };
 
 type Built = { refreshedAt: number; context: ForecastContext; stageIds: Set<string> };
 
@@ -81,17 +87,48 @@ export class ForecastService {
     return projects.length;
   }
 
-  /** Each open ticket's forecast by ticket id; a ticket in no project with a workflow (or closed) has none. */
-  async forTickets(tickets: readonly ForecastTicket[]): Promise<Map<string, Forecast | null>> {
+  /**
+   * What `forTickets` reads for a ticket, as a column of its row (`forecast_input`): a ticket read with it is forecast
+   * without a statement of its own (the model is built in memory, as before).
+   */
+  readonly inputColumn = forecastInputColumn;
+
+  /**
+   * Each open ticket's forecast by ticket id; a ticket in no project with a workflow (or closed) has none. Tickets
+   * read with `inputColumn` need no query; others cost two (when each model was refreshed, the current visits).
+   */
+  async forTickets(
+    tickets: readonly (ForecastTicket & { forecast_input?: ForecastInput | null })[],
+  ): Promise<Map<string, Forecast | null>> {
     const out = new Map<string, Forecast | null>();
     const open = tickets.filter((ticket) => ticket.status !== 'closed' && ticket.project_id !== null);
     for (const ticket of tickets) out.set(ticket.id, null);
     if (open.length === 0) return out;
-    const contexts = await this.contexts([...new Set(open.map((ticket) => ticket.project_id!))]);
-    const visits = await this.repository.currentVisits(
-      this.db,
-      open.flatMap((ticket) => (ticket.current_stage_id ? [ticket.current_stage_id] : [])),
-    );
+    let rows: ModelRow[];
+    let visits: Pick<CurrentVisit, 'ticket_id' | 'definition_id' | 'stage_start_time' | 'due_at'>[];
+    if (open.every((ticket) => ticket.forecast_input !== undefined)) {
+      const inputs = open.flatMap((ticket) => (ticket.forecast_input ? [{ ticket, input: ticket.forecast_input }] : []));
+      rows = [...new Map(inputs.map(({ input }) => [input.project_id, modelRowOf(input)])).values()];
+      visits = inputs.flatMap(({ ticket, input }) =>
+        input.visit
+          ? [
+              {
+                ticket_id: ticket.id,
+                definition_id: input.visit.definition_id,
+                stage_start_time: new Date(input.visit.stage_start_time),
+                due_at: input.visit.due_at === null ? null : new Date(input.visit.due_at),
+              },
+            ]
+          : [],
+      );
+    } else {
+      rows = await this.repository.models(this.db, [...new Set(open.map((ticket) => ticket.project_id!))], false);
+      visits = await this.repository.currentVisits(
+        this.db,
+        open.flatMap((ticket) => (ticket.current_stage_id ? [ticket.current_stage_id] : [])),
+      );
+    }
+    const contexts = await this.contexts(rows);
     const visitOf = new Map(visits.map((visit) => [visit.ticket_id, visit]));
     const now = this.clock.now();
     for (const ticket of open) {
@@ -117,7 +154,7 @@ export class ForecastService {
     return out;
   }
 
-  async forTicket(ticket: ForecastTicket): Promise<Forecast | null> {
+  async forTicket(ticket: ForecastTicket & { forecast_input?: ForecastInput | null }): Promise<Forecast | null> {
     return (await this.forTickets([ticket])).get(ticket.id) ?? null;
   }
 
@@ -188,8 +225,7 @@ export class ForecastService {
    * this process's own refresh builds before it returns); only a project with no build yet is built in the request.
    * A project never refreshed has none.
    */
-  private async contexts(projectIds: string[]): Promise<Map<string, Built>> {
-    const rows = await this.repository.models(this.db, projectIds, false);
+  private async contexts(rows: readonly ModelRow[]): Promise<Map<string, Built>> {
     const stale = rows.filter((row) => row.refreshed_at && this.built.get(row.project_id)?.refreshedAt !== row.refreshed_at.getTime());
     for (const row of stale) if (this.built.has(row.project_id)) this.buildLater(row.project_id);
     await this.build(stale.filter((row) => !this.built.has(row.project_id)).map((row) => row.project_id));
@@ -244,4 +280,17 @@ export class ForecastService {
     this.historyDatabase = null;
     if (history) await history.then((database) => database.close()).catch(() => {});
   }
+}
+
+/** A `ForecastInput` as the `models` row (without the model) it stands for. */
+function modelRowOf(input: ForecastInput): ModelRow {
+  return {
+    project_id: input.project_id,
+    calendar: input.calendar,
+    ticket_target_minutes: input.ticket_target_minutes,
+    breach_likely_threshold: input.breach_likely_threshold,
+    input: null,
+    stages: null,
+    refreshed_at: input.refreshed_ms === null ? null : new Date(Number(input.refreshed_ms)),
+  };
 }

@@ -1,10 +1,11 @@
 import { sql } from 'kysely';
 import type { StagingColumn, StageRows } from '../../db/copy.js';
-import type { Tx } from '../../db/database.js';
+import type { Executor, Tx } from '../../db/database.js';
 import { CHANGE_CHANNEL } from '../../db/migrations/0002_workflows.js';
 import type { Calendar } from '../projects/calendar.js';
 import type { ProjectRow, StageDefinitionRow } from '../../db/types.js';
 import type { ImportWorkflow } from './replay.js';
+import { ticketFields, type TicketField, type TicketFieldName, type TicketFieldType } from '../tickets/shape.js';
 
 /**
  * The row triggers on the imported tables whose work `insertBatch` does set-based in bulk mode. Any other trigger
@@ -31,27 +32,28 @@ const triggersDoneInBulk = new Set([
   ),
 ]);
 
-export type ImportTicketRow = {
-  id: string;
+/**
+ * The ticket's own fields an import writes, from the ticket field table (`tickets/shape.ts`): those a client sets
+ * (`writable`, on create or always) and its times, but not `stages` (rows of `ticket_stages`, from the visits).
+ */
+type ImportedFieldName = {
+  [K in TicketFieldName]: (typeof ticketFields)[K] extends { type: 'stages' }
+    ? never
+    : (typeof ticketFields)[K] extends { writable: true | 'create' } | { type: 'time' }
+      ? K
+      : never;
+}[TicketFieldName];
+type ImportedValue<F extends TicketField> = F['type'] extends 'json'
+  ? Record<string, unknown>
+  : F['type'] extends 'id'
+    ? string
+    : string | null;
+
+/** A ticket row as the import writes it: its fields (from the table) and what only an import sets. */
+export type ImportTicketRow = { [K in ImportedFieldName]: ImportedValue<(typeof ticketFields)[K]> } & {
   external_id: string;
-  subject: string | null;
-  description: string | null;
-  status: string;
-  priority: string;
-  category: string | null;
-  project: string | null;
-  customer_name: string | null;
-  customer_email: string | null;
-  customer_phone: string | null;
-  contact_person: string | null;
-  helpdeskurl: string | null;
-  assigned_to: string | null;
-  metadata: Record<string, unknown>;
   /** Custom field values, checked against the project's definitions (issue 25). */
   fields: Record<string, unknown>;
-  created_at: string;
-  updated_at: string;
-  closed_at: string | null;
   /** The open visits' earliest at-risk and due times, set up front so the stages trigger finds nothing to change. */
   stage_at_risk_at: string | null;
   stage_due_at: string | null;
@@ -60,8 +62,6 @@ export type ImportTicketRow = {
   sla_segment_start: string | null;
   sla_at_risk_at: string | null;
   sla_due_at: string | null;
-  /** Only in bulk mode (no foreign-key triggers), where the ticket can name a stage inserted after it. */
-  current_stage_id: string | null;
 };
 
 export type ImportStageRow = {
@@ -86,6 +86,7 @@ export type ImportEventRow = {
   type: string;
   actor_id: string | null;
   actor_name: string;
+  visibility: 'public';
   data: Record<string, unknown>;
   created_at: string;
 };
@@ -141,6 +142,14 @@ export class ImportRepository {
   }
 
   /**
+   * Fresh planner statistics for the tables an import fills. After a bulk load the planner would otherwise plan on the
+   * old counts until autovacuum gets round to it (never, where autovacuum is off), and pick sequential scans.
+   */
+  async refreshStatistics(db: Executor): Promise<void> {
+    await sql`analyze tickets, stages, ticket_stages, ticket_events`.execute(db);
+  }
+
+  /**
    * Bulk mode: row triggers off for this transaction (`session_replication_role = replica`, superusers only) and their
    * work done once per batch instead (flow rollup, change log; project and due moments are set on insert); row by row, a batch of 1,000 tickets
    * fires ~20,000 trigger calls. Referential integrity holds by construction: the batch links only rows it inserts.
@@ -159,16 +168,34 @@ export class ImportRepository {
   }
 
   /**
-   * What the row triggers would have done for a batch inserted in bulk mode, but for the change log's stage rows:
-   * a new ticket's visits come with it (a stream refreshes the ticket), and at a million tickets they were most of the log.
+   * What the row triggers would have done for a batch inserted in bulk mode, set-based: the tallies written directly
+   * (no deltas left to fold), and the change log: ONE
+   * row per imported ticket (entity `ticket`, op `insert`), none for its visits and history. A stream refreshes the
+   * ticket, visits and history with it; the event consumers (notifications, webhooks) act on live history, not on
+   * history an import brings along (at a million tickets, ten million mails and deliveries for past events).
    * `hasVisits`: the batch's visits were written by `insertVisits`, whose staging table the tallies read.
    */
   async afterBulkBatch(tx: Tx, ticketIds: readonly string[], hasVisits: boolean): Promise<void> {
     if (ticketIds.length === 0) return;
     const ids = ticketIds as string[];
+    // Straight into the tallies (what `fold_tallies` does with deltas), in key order so that batches written at once
+    // wait for one another's keys rather than deadlock; last in the batch, so those row locks are held briefly.
+    await sql`
+      with batch as (select t.id, t.project_id, t.status, t.priority, t.current_stage_id from tickets t where t.id = any(${ids}::text[])),
+      logged as (
+        insert into change_log (entity, op, entity_id, ticket_id, project_id)
+        select 'ticket', 'insert', b.id, b.id, b.project_id from batch b
+      )
+      insert into open_ticket_tally as o (project_id, status, priority, definition_id, stage_label, n)
+      select b.project_id, b.status, b.priority, s.definition_id, case when s.definition_id is null then s.stage_description end, count(*)
+      from batch b left join stages s on s.id = b.current_stage_id
+      where b.status <> 'closed'
+      group by 1, 2, 3, 4, 5
+      order by 1, 2, 3, 4, 5
+      on conflict (project_id, status, priority, definition_id, stage_label) do update set n = o.n + excluded.n`.execute(tx);
     if (hasVisits) {
       await sql`
-        insert into stage_flow_delta (definition_id, day, entered, exited)
+        insert into stage_flow_daily as f (definition_id, day, entered, exited)
         select definition_id, day, sum(entered), sum(exited)
         from (
           select definition_id, (stage_start_time at time zone 'UTC')::date as day, 1 as entered, 0 as exited
@@ -177,28 +204,65 @@ export class ImportRepository {
           select definition_id, (stage_end_time at time zone 'UTC')::date, 0, 1
             from import_stages where definition_id is not null and stage_end_time is not null
         ) moves
-        group by definition_id, day`.execute(tx);
+        group by definition_id, day
+        order by definition_id, day
+        on conflict (definition_id, day) do update set entered = f.entered + excluded.entered, exited = f.exited + excluded.exited`.execute(
+        tx,
+      );
       await sql`
-        insert into stage_duration_delta (definition_id, day, bucket, business_bucket, n, total_ms, on_time)
+        insert into stage_duration_tally as d (definition_id, day, bucket, business_bucket, n, total_ms, on_time)
         select definition_id, (stage_end_time at time zone 'UTC')::date, duration_bucket(ms), duration_bucket(business_ms),
           count(*), sum(ms), count(*) filter (where due_at is null or stage_end_time <= due_at)
         from (select s.*, extract(epoch from (stage_end_time - stage_start_time))::float8 * 1000 as ms from import_stages s
               where definition_id is not null and stage_end_time is not null) s
-        group by 1, 2, 3, 4`.execute(tx);
+        group by 1, 2, 3, 4
+        order by 1, 2, 3, 4
+        on conflict (definition_id, day, bucket, business_bucket)
+          do update set n = d.n + excluded.n, total_ms = d.total_ms + excluded.total_ms, on_time = d.on_time + excluded.on_time`.execute(
+        tx,
+      );
+    }
+    await sql`select pg_notify(${CHANGE_CHANNEL}, (select max(id) from change_log)::text)`.execute(tx);
+  }
+
+  /**
+   * The first crossings of at-risk and overdue that were already behind the batch's open visits and tickets at
+   * `now`, recorded as the delay sweeper records them (workflow/repository.ts, `recordCrossings`: the alert row and its
+   * history event) but at the moment each was crossed: the first sweep after an import then finds nothing old to
+   * announce. `hasVisits` as for `afterBulkBatch`.
+   */
+  async recordPastCrossings(tx: Tx, ticketIds: readonly string[], hasVisits: boolean, now: Date): Promise<void> {
+    if (ticketIds.length === 0) return;
+    if (hasVisits) {
+      await sql`
+        with due as (
+          select s.id as stage_id, s.ticket_id, k.kind, k.at, d.key, d.name, s.visit
+          from import_stages s
+          cross join lateral (values ('at_risk', s.at_risk_at), ('overdue', s.due_at)) as k(kind, at)
+          join stage_definitions d on d.id = s.definition_id
+          where s.stage_end_time is null and s.at_risk_at <= ${now} and k.at <= ${now}
+        ), alerted as (
+          insert into stage_alerts (stage_id, kind, ticket_id, created_at)
+          select stage_id, kind, ticket_id, at from due
+        )
+        insert into ticket_events (ticket_id, type, actor_name, visibility, data, created_at)
+        select ticket_id, kind, 'system', 'public',
+          jsonb_build_object('scope', 'stage', 'stage_id', stage_id, 'key', key, 'name', name, 'visit', visit, 'at', at), at
+        from due order by at`.execute(tx);
     }
     await sql`
-      insert into open_ticket_delta (project_id, status, priority, definition_id, stage_label, n)
-      select t.project_id, t.status, t.priority, s.definition_id, case when s.definition_id is null then s.stage_description end, count(*)
-      from tickets t left join stages s on s.id = t.current_stage_id
-      where t.id = any(${ids}::text[]) and t.status <> 'closed'
-      group by 1, 2, 3, 4, 5`.execute(tx);
-    await sql`
-      insert into change_log (entity, op, entity_id, ticket_id, project_id)
-      select 'ticket', 'insert', t.id, t.id, t.project_id from tickets t where t.id = any(${ids}::text[])
-      union all
-      select 'history', 'insert', e.id::text, e.ticket_id, t.project_id from ticket_events e join tickets t on t.id = e.ticket_id
-        where e.ticket_id = any(${ids}::text[])`.execute(tx);
-    await sql`select pg_notify(${CHANGE_CHANNEL}, (select max(id) from change_log)::text)`.execute(tx);
+      with due as (
+        select r.id as ticket_id, k.kind, k.at
+        from import_tickets r
+        cross join lateral (values ('at_risk', r.sla_at_risk_at), ('overdue', r.sla_due_at)) as k(kind, at)
+        where r.id = any(${ticketIds as string[]}::text[]) and r.status <> 'closed' and r.sla_at_risk_at <= ${now} and k.at <= ${now}
+      ), alerted as (
+        insert into ticket_sla_alerts (ticket_id, kind, created_at)
+        select ticket_id, kind, at from due
+      )
+      insert into ticket_events (ticket_id, type, actor_name, visibility, data, created_at)
+      select ticket_id, kind, 'system', 'public', jsonb_build_object('scope', 'ticket', 'at', at), at
+      from due order by at`.execute(tx);
   }
 
   /** Inserts the tickets whose id and external id are free; returns the ids inserted. */
@@ -226,10 +290,7 @@ export class ImportRepository {
     await sql`
       insert into stages (${sql.raw(stageNames)}, stage_type)
       select ${sql.raw(stageNames)}, 'major' from import_stages`.execute(tx);
-    await sql`
-      insert into ticket_stages (ticket_id, stage_id, position)
-      select ticket_id, id, row_number() over (partition by ticket_id order by stage_start_time, id) - 1
-      from import_stages`.execute(tx);
+    await this.stageRows(tx, 'ticket_stages', linkColumns, stageLinks(stages), { into: true });
     if (current.length === 0) return;
     await this.stageRows(tx, 'import_current', currentColumns, rowsOf(currentColumns, current));
     await sql`
@@ -240,41 +301,43 @@ export class ImportRepository {
 
   async insertEvents(tx: Tx, events: readonly ImportEventRow[]): Promise<void> {
     if (events.length === 0) return;
-    await this.stageRows(tx, 'import_events', eventColumns, rowsOf(eventColumns, events));
-    await sql`
-      insert into ticket_events (${sql.raw(eventNames)}, visibility)
-      select ${sql.raw(eventNames)}, 'public' from import_events`.execute(tx);
+    // Written as they are: straight into the table (COPY on a server), no staging table to move them from.
+    await this.stageRows(tx, 'ticket_events', eventColumns, rowsOf(eventColumns, events), { into: true });
   }
 }
 
+/** A ticket field's column type in a staging table (`null`: not a column of `tickets`). */
+const sqlTypeOf: Record<TicketFieldType, string | null> = {
+  id: 'text',
+  integer: 'bigint',
+  text: 'text',
+  email: 'text',
+  phone: 'text',
+  url: 'text',
+  enum: 'text',
+  json: 'jsonb',
+  stage: 'text',
+  stages: null,
+  time: 'timestamptz',
+};
+
+/** The ticket field table's columns an import writes (`ImportedFieldName`), then what only an import sets. */
 const ticketColumns: readonly StagingColumn[] = [
-  ['id', 'text'],
-  ['external_id', 'text'],
-  ['subject', 'text'],
-  ['description', 'text'],
-  ['status', 'text'],
-  ['priority', 'text'],
-  ['category', 'text'],
-  ['project', 'text'],
-  ['customer_name', 'text'],
-  ['customer_email', 'text'],
-  ['customer_phone', 'text'],
-  ['contact_person', 'text'],
-  ['helpdeskurl', 'text'],
-  ['assigned_to', 'text'],
-  ['metadata', 'jsonb'],
-  ['fields', 'jsonb'],
-  ['created_at', 'timestamptz'],
-  ['updated_at', 'timestamptz'],
-  ['closed_at', 'timestamptz'],
-  ['stage_at_risk_at', 'timestamptz'],
-  ['stage_due_at', 'timestamptz'],
-  ['current_stage_id', 'text'],
-  ['sla_used_ms', 'bigint'],
-  ['sla_segment_start', 'timestamptz'],
-  ['sla_at_risk_at', 'timestamptz'],
-  ['sla_due_at', 'timestamptz'],
-] satisfies readonly (readonly [keyof ImportTicketRow, string])[];
+  ...(Object.entries(ticketFields) as [TicketFieldName, TicketField][]).flatMap(([name, spec]): StagingColumn[] => {
+    const type = sqlTypeOf[spec.type];
+    return (spec.writable || spec.type === 'time') && type ? [[name, type]] : [];
+  }),
+  ...([
+    ['external_id', 'text'],
+    ['fields', 'jsonb'],
+    ['stage_at_risk_at', 'timestamptz'],
+    ['stage_due_at', 'timestamptz'],
+    ['sla_used_ms', 'bigint'],
+    ['sla_segment_start', 'timestamptz'],
+    ['sla_at_risk_at', 'timestamptz'],
+    ['sla_due_at', 'timestamptz'],
+  ] satisfies readonly (readonly [Exclude<keyof ImportTicketRow, ImportedFieldName>, string])[]),
+];
 
 const stageColumns: readonly StagingColumn[] = [
   ['id', 'text'],
@@ -298,9 +361,33 @@ const eventColumns: readonly StagingColumn[] = [
   ['type', 'text'],
   ['actor_id', 'text'],
   ['actor_name', 'text'],
+  ['visibility', 'text'],
   ['data', 'jsonb'],
   ['created_at', 'timestamptz'],
 ] satisfies readonly (readonly [keyof ImportEventRow, string])[];
+
+const linkColumns: readonly StagingColumn[] = [
+  ['ticket_id', 'text'],
+  ['stage_id', 'text'],
+  ['position', 'integer'],
+];
+
+/** Each visit's place in its ticket's `stages` list: the visits in start order (then by id), from 0. */
+function stageLinks(stages: readonly ImportStageRow[]): unknown[][] {
+  const byTicket = new Map<string, ImportStageRow[]>();
+  for (const stage of stages) {
+    const visits = byTicket.get(stage.ticket_id);
+    if (visits) visits.push(stage);
+    else byTicket.set(stage.ticket_id, [stage]);
+  }
+  const links: unknown[][] = [];
+  const order = (a: ImportStageRow, b: ImportStageRow) =>
+    Date.parse(a.stage_start_time) - Date.parse(b.stage_start_time) || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+  for (const [ticketId, visits] of byTicket) {
+    visits.sort(order).forEach((visit, position) => links.push([ticketId, visit.id, position]));
+  }
+  return links;
+}
 
 const currentColumns: readonly StagingColumn[] = [
   ['ticket_id', 'text'],
@@ -310,7 +397,6 @@ const currentColumns: readonly StagingColumn[] = [
 const namesOf = (columns: readonly StagingColumn[]) => columns.map(([name]) => name).join(', ');
 const ticketNames = namesOf(ticketColumns);
 const stageNames = namesOf(stageColumns);
-const eventNames = namesOf(eventColumns);
 
 /** Each row's values in the staging table's column order. */
 const rowsOf = <T extends object>(columns: readonly StagingColumn[], rows: readonly T[]): unknown[][] =>

@@ -40,6 +40,8 @@ const DEFAULT_BATCH_SIZE = 2000;
 /** Batches written at once (without `strict`): PGlite is one connection, a server gets a few of its pool's. */
 const CONCURRENCY = { pglite: 1, postgres: 3 } as const;
 const DEADLOCK = '40P01';
+/** An import of at least this many tickets refreshes the planner statistics of the tables it filled. */
+const ANALYZE_AFTER = 10_000;
 
 class Refused extends Error {}
 
@@ -148,6 +150,8 @@ export class ImportService {
       });
       await Promise.all(writing);
     }
+    // A large load changes the tables' sizes enough to mislead the planner until their statistics are refreshed.
+    if (report.imported >= ANALYZE_AFTER) await this.repository.refreshStatistics(this.db);
     report.errors.sort((a, b) => a.line - b.line);
     report.seconds = Math.round(performance.now() - started) / 1000;
     report.tickets_per_second = report.seconds > 0 ? Math.round(report.imported / report.seconds) : report.imported;
@@ -274,7 +278,7 @@ export class ImportService {
             moves.push({
               at,
               order,
-              event: { ticket_id: id, type, actor_id: actor.id, actor_name: actor.name, data, created_at: iso(at) },
+              event: { ticket_id: id, type, actor_id: actor.id, actor_name: actor.name, visibility: 'public', data, created_at: iso(at) },
             });
           const named = { stage_id: stageId, key: definition.key, name: definition.name, visit: number };
           move('stage_entered', visit.stage_start_time, 1, {
@@ -346,6 +350,7 @@ export class ImportService {
         type: 'created',
         actor_id: actor.id,
         actor_name: actor.name,
+        visibility: 'public',
         data: { subject: input.subject ?? null, status, priority: input.priority ?? 'medium', imported_from: row.externalId },
         created_at: iso(createdAt),
       });
@@ -371,6 +376,7 @@ export class ImportService {
     const keptStages = kept(stages);
     await this.repository.insertVisits(tx, keptStages, bulk ? [] : kept(current));
     await this.repository.insertEvents(tx, kept(events));
+    await this.repository.recordPastCrossings(tx, [...inserted], keptStages.length > 0, now);
     if (bulk) await this.repository.afterBulkBatch(tx, [...inserted], keptStages.length > 0);
     return { imported: inserted.size, existing: existing.size + arrived.size, rejected };
   }

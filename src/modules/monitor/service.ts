@@ -7,7 +7,6 @@ import type { ServiceContext } from '../../service-context.js';
 import { assertCan, type Actor } from '../access/policy.js';
 import type { ProjectsService } from '../projects/service.js';
 import { ResultCache } from './result-cache.js';
-import { statsFromHistogram } from './histogram.js';
 import {
   MonitorRepository,
   tallyAnswers,
@@ -38,7 +37,24 @@ const DEFAULT_WINDOW_DAYS = 30;
 const MAX_WINDOW_DAYS = 1000;
 /** Open tickets by age: 0–1 day, 1–3, 3–7, 7–14, 14–30, 30+. */
 const AGING_EDGES = [0, 1, 3, 7, 14, 30] as const;
-const EXACT_PERCENTILES_UP_TO = 20_000;
+/**
+ * Exact percentiles sort every ended visit of the window (four `percentile_cont` sorts over rows fetched from the
+ * heap): 16,808 visits cost ~230 ms and 4,268 buffers at 100,000 tickets, so beyond a few thousand the duration
+ * histograms answer (within a bucket, 4.4 %, of the exact value; counts, means and shares on time stay exact).
+ */
+const EXACT_PERCENTILES_UP_TO = 2_000;
+
+/**
+ * Zones known valid: luxon checks one by building an `Intl.DateTimeFormat` (~3 ms of CPU per request in a profile of
+ * the stage statistics). Only valid names are kept, and there are a few hundred of them.
+ */
+const validZones = new Set<string>(['UTC']);
+function isZone(name: string): boolean {
+  if (validZones.has(name)) return true;
+  if (!IANAZone.isValidZone(name)) return false;
+  validZones.add(name);
+  return true;
+}
 
 const iso = (value: Date | null | undefined) => (value ? value.toISOString() : null);
 const number = (value: unknown) => (value === null || value === undefined ? null : Number(value));
@@ -95,7 +111,7 @@ export class MonitorService {
     const now = this.clock.now();
     const timeZone = query.time_zone ?? 'UTC';
     const problems = [];
-    if (!IANAZone.isValidZone(timeZone)) problems.push({ field: 'time_zone', problem: `"${timeZone}" is not an IANA time zone` });
+    if (!isZone(timeZone)) problems.push({ field: 'time_zone', problem: `"${timeZone}" is not an IANA time zone` });
     const to = query.to ? new Date(query.to) : now;
     const from = query.from ? new Date(query.from) : new Date(to.getTime() - DEFAULT_WINDOW_DAYS * DAY);
     if (from.getTime() >= to.getTime()) problems.push({ field: 'from', problem: 'must be before `to`' });
@@ -242,7 +258,7 @@ export class MonitorService {
     if (visitsByDefinitionAlone(filters) && (await this.monitor.endedVisitsAbout(db, filters, window)) > EXACT_PERCENTILES_UP_TO) {
       return {
         percentiles: 'histogram' as const,
-        rows: statsFromHistogram(await this.monitor.endedVisitHistogram(db, filters, window)),
+        rows: await this.monitor.endedVisitHistogramStats(db, filters, window),
       };
     }
     return { percentiles: 'exact' as const, rows: await this.monitor.completedStageStats(db, filters, window) };

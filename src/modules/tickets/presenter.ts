@@ -49,6 +49,9 @@ export function presentTicket(ticket: TicketView, actor: Actor, forecast?: Forec
     out.rank = ticket.search_rank / 1_000_000;
     out.snippet = ticket.search_snippet ?? null;
   }
-  if (seesInternal(actor)) for (const name of internalFields) Object.assign(out, { [name]: ticket[name] });
+  if (seesInternal(actor)) {
+    const fields = out as Record<string, unknown>;
+    for (const name of internalFields) fields[name] = ticket[name];
+  }
   return out;
 }

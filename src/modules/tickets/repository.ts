@@ -1,8 +1,9 @@
-import { sql, type OperationNodeSource, type RawBuilder } from 'kysely';
+import { sql, type AliasedRawBuilder, type OperationNodeSource, type RawBuilder } from 'kysely';
 import type { Executor, Tx } from '../../db/database.js';
 import { commonSorts, keysetPage, type SortKey } from '../../db/keyset.js';
 import { customerEmailIn, withParts } from '../../db/sql-helpers.js';
-import type { NewTicketRow, Priority, TicketRow, TicketRowUpdate, TicketStatus, TicketsTable } from '../../db/types.js';
+import { ticketColumns } from '../../db/ticket-columns.js';
+import type { NewTicketRow, Priority, TicketRow, TicketRowUpdate, TicketStatus } from '../../db/types.js';
 import { withoutTypos, type ResolvedSearch } from '../search/resolve.js';
 import { customerContains, rankSql, searchCondition, snippetSql } from '../search/sql.js';
 
@@ -122,47 +123,6 @@ export type TicketEvent = {
   created_at: Date;
 };
 
-/** Every column of a ticket row but the stored search document, which only search conditions read (migration 0010). */
-export const ticketColumns = [
-  'id',
-  'number',
-  'subject',
-  'description',
-  'status',
-  'priority',
-  'priority_rank',
-  'category',
-  'project',
-  'customer_name',
-  'customer_email',
-  'customer_phone',
-  'contact_person',
-  'helpdeskurl',
-  'assigned_to',
-  'metadata',
-  'fields',
-  'current_stage_id',
-  'ops_id',
-  'ops_error',
-  'external_id',
-  'created_at',
-  'updated_at',
-  'closed_at',
-  'version',
-  'project_id',
-  'sla_used_ms',
-  'sla_segment_start',
-  'sla_at_risk_at',
-  'sla_due_at',
-  'stage_at_risk_at',
-  'stage_due_at',
-  'at_risk_from',
-  'overdue_from',
-] as const satisfies readonly (keyof TicketsTable)[];
-// Fails to compile when a column is added to the table type but not to the list above.
-const everyColumnListed: Exclude<keyof TicketsTable, (typeof ticketColumns)[number]> extends never ? true : never = true;
-void everyColumnListed;
-
 /** Each ticket's stage ids in list order, as a column of the ticket's own row (no second query for a page). */
 const stageIdsColumn = sql<
   string[]
@@ -194,8 +154,13 @@ export const RANK_WINDOW = 2000;
 export type TicketWithStages = TicketRow & { stage_ids: string[]; current_stage?: CurrentStage | null };
 
 export class TicketsRepository {
-  findWithStages(db: Executor, key: TicketKey): Promise<TicketWithStages | undefined> {
-    const query = db.selectFrom('tickets').select(ticketColumns).select(stageIdsColumn).select(currentStageColumn);
+  /** `extra`: more columns of the row read with it (another module's, e.g. the forecast's inputs), as `sql`…`.as(name)`. */
+  findWithStages(
+    db: Executor,
+    key: TicketKey,
+    extra: readonly AliasedRawBuilder<unknown, string>[] = [],
+  ): Promise<TicketWithStages | undefined> {
+    const query = db.selectFrom('tickets').select(ticketColumns).select(stageIdsColumn).select(currentStageColumn).select(extra);
     return ('id' in key ? query.where('id', '=', key.id) : query.where('number', '=', key.number)).executeTakeFirst();
   }
 
@@ -339,12 +304,21 @@ export class TicketsRepository {
     }
     const ranking = filters.search?.ranking;
     const byForecast = sort.key === 'breach_probability';
-    let rows = this.filtered(db, filters, byForecast).select(ticketColumns).select(stageIdsColumn).select(currentStageColumn);
+    // A broad ranked search ranks the newest RANK_WINDOW matches: read once along the number index, with their search
+    // documents, and ranked as they are (not looked up again by id); stage ids, stage and snippet only for the page.
+    const source =
+      ranking && sort.key === 'rank' && broad
+        ? (db.selectFrom(
+            this.filtered(db, filters)
+              .select(ticketColumns)
+              .select(sql`search_document`.as('search_document'))
+              .orderBy('number', 'desc')
+              .limit(RANK_WINDOW)
+              .as('tickets'),
+          ) as unknown as ReturnType<TicketsRepository['filtered']>)
+        : this.filtered(db, filters, byForecast);
+    let rows = source.select(ticketColumns).select(stageIdsColumn).select(currentStageColumn);
     if (byForecast) rows = rows.select(forecastColumns);
-    if (ranking && sort.key === 'rank' && broad) {
-      const newest = this.filtered(db, filters).select('id').orderBy('number', 'desc').limit(RANK_WINDOW);
-      rows = rows.where('id', 'in', newest);
-    }
     if (sort.key === 'field') {
       // The sort key is output columns: a subquery lets the keyset condition refer to them.
       const { columns, keys } = fieldSortKeys(sort);

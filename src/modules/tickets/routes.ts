@@ -2,6 +2,7 @@ import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
 import { Envelope, ErrorBody, ListEnvelope, ok, okList } from '../../http/envelope.js';
 import { IdParams, versionFromIfMatch } from '../../http/schema-helpers.js';
+import type { ForecastInput } from '../forecast/service.js';
 import { presentTicket } from './presenter.js';
 import { ticketListOptions } from './query.js';
 import { Ticket, TicketCreate, TicketListQuery, TicketPatch } from './schemas.js';
@@ -59,9 +60,13 @@ export const ticketRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async (request, reply) => {
-      const ticket = await tickets.get(request.actor, request.params.id);
+      // The forecast's inputs come with the row: one statement for the whole answer.
+      const { forecast } = app.services;
+      const ticket = await tickets.get<{ forecast_input: ForecastInput | null }>(request.actor, request.params.id, undefined, [
+        forecast.inputColumn,
+      ]);
       reply.header('etag', `"${ticket.version}"`);
-      return ok(presentTicket(ticket, request.actor, await app.services.forecast.forTicket(ticket)));
+      return ok(presentTicket(ticket, request.actor, await forecast.forTicket(ticket)));
     },
   );
 

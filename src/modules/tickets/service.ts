@@ -1,4 +1,5 @@
 import type { OperationNodeSource } from 'kysely';
+import type { AliasedRawBuilder } from 'kysely';
 import { newId } from '../../ids.js';
 import type { Clock } from '../../clock.js';
 import type { Database, Db, Executor, Tx } from '../../db/database.js';
@@ -9,7 +10,7 @@ import type { ServiceContext } from '../../service-context.js';
 import { assertCan, canSeeTicket, ticketVisibility, type Actor } from '../access/policy.js';
 import type { FieldChange, FieldsService } from '../fields/service.js';
 import type { StagesService } from '../stages/service.js';
-import { resolveSearch } from '../search/resolve.js';
+import { resolveSearch, type SavedViews } from '../search/resolve.js';
 import {
   TicketsRepository,
   type TicketKey,
@@ -74,6 +75,7 @@ export class TicketsService {
     private readonly fields: FieldsService,
     private readonly stages: StagesService,
     private readonly audit: AuditLog,
+    private readonly views: SavedViews,
   ) {
     this.db = context.database.db;
     this.database = context.database;
@@ -119,6 +121,22 @@ export class TicketsService {
     return this.tickets.appendEventsQuery(tx, events);
   }
 
+  /** By id or number (`42`), locked for the caller's transaction when asked: for a service that checked its permission (OPS). */
+  async findRow(db: Executor, ref: string, lock = false): Promise<TicketRow | undefined> {
+    const key = this.keyOf(ref);
+    if (!key) return undefined;
+    if ('number' in key) {
+      const byNumber = await this.tickets.findByNumber(db, key.number);
+      return byNumber && lock ? this.tickets.lock(db as Tx, byNumber.id) : byNumber;
+    }
+    return lock ? this.tickets.lock(db as Tx, key.id) : this.tickets.findById(db, key.id);
+  }
+
+  /** Each ticket's stage ids in list order, for another module that presents tickets (webhooks). */
+  stageIdsOf(db: Executor, ticketIds: readonly string[]): Promise<Map<string, string[]>> {
+    return this.tickets.stageIdsOf(db, ticketIds);
+  }
+
   /** The ticket by id or number, visible to the actor; found, locked and read with its stage ids in one statement. */
   private async lockVisible(actor: Actor, tx: Tx, ref: string): Promise<TicketRow & { stage_ids: string[] }> {
     const key = this.keyOf(ref);
@@ -133,22 +151,30 @@ export class TicketsService {
     return this.lockVisible(actor, tx, ref);
   }
 
-  /** `db`: where to read it (a caller reading the rest from a replica passes that reader). */
-  async get(actor: Actor, ref: string, db: Executor = this.db): Promise<TicketView> {
+  /**
+   * `db`: where to read it (a caller reading the rest from a replica passes that reader); `extra`: columns another
+   * module reads with the row (`sql`…`.as(name)`, e.g. the forecast's inputs), returned as properties of the view.
+   */
+  async get<Extra extends object = object>(
+    actor: Actor,
+    ref: string,
+    db: Executor = this.db,
+    extra: readonly AliasedRawBuilder<unknown, string>[] = [],
+  ): Promise<TicketView & Partial<Extra>> {
     assertCan(actor, 'ticket:read');
     const key = this.keyOf(ref);
-    // One round trip: the row comes with its stage ids.
-    const ticket = key && (await this.tickets.findWithStages(db, key));
+    // One round trip: the row comes with its stage ids (and whatever `extra` asks for).
+    const ticket = key && (await this.tickets.findWithStages(db, key, extra));
     if (!ticket || !canSeeTicket(actor, ticket)) notFound('ticket', ref);
     const [visible] = await this.fields.visibleTo(actor, [ticket]);
-    return { ...visible, evaluated_at: this.clock.now() };
+    return { ...(visible as TicketWithStages & Partial<Extra>), evaluated_at: this.clock.now() };
   }
 
   /** The filters and order of a list: visibility, `q` and the saved view resolved for this actor now. */
   private async listQuery(db: Executor, actor: Actor, options: Pick<TicketListOptions, 'filters' | 'sort'>) {
     const visibility = ticketVisibility(actor);
     const { q, view, fields, ...plain } = options.filters;
-    const search = await resolveSearch(db, actor, this.clock.now(), { q, view, fields });
+    const search = await resolveSearch(db, actor, this.clock.now(), { q, view, fields }, this.views);
     const filters: TicketFilters = { ...plain, search, ...(visibility ? { customerEmails: visibility.customerEmails } : {}) };
     let sort = options.sort ?? (search.viewSort ? sortFrom(search.viewSort) : undefined) ?? (search.ranking ? rankSort : newestFirst);
     if (sort.key === 'field') sort = { ...sort, by: await this.fields.sortValue(actor, sort.field, db) };
@@ -186,7 +212,9 @@ export class TicketsService {
     const { filters, sort } = await this.listQuery(db, actor, options);
     const { rows, nextCursor } = await this.tickets.list(db, filters, sort, options.limit, options.cursor);
     const evaluatedAt = this.clock.now();
-    const items = (await this.fields.visibleTo(actor, rows)).map((row) => ({ ...row, evaluated_at: evaluatedAt }));
+    // The rows are this request's own (fresh from the driver or copied by visibleTo): stamped in place, not copied again.
+    const items: TicketView[] = await this.fields.visibleTo(actor, rows);
+    for (const item of items) item.evaluated_at = evaluatedAt;
     if (!options.count) return { items, nextCursor };
     return { items, nextCursor, total: await this.tickets.count(db, filters, sort.key === 'breach_probability') };
   }
@@ -280,9 +308,11 @@ export class TicketsService {
   async create(actor: Actor, body: Record<string, unknown>, options: { firstStage?: boolean } = {}): Promise<TicketView> {
     assertCan(actor, 'ticket:create');
     const input = parseTicketInput(body, 'create');
-    if (actor.role === 'customer') {
-      const email = input.customer_email?.toLowerCase() ?? actor.customerEmails[0];
-      if (!email || !actor.customerEmails.includes(email)) fail('FORBIDDEN', 'customers open tickets for their own email only');
+    // Whoever sees only some customers' tickets opens tickets only for those customers.
+    const visibility = ticketVisibility(actor);
+    if (visibility) {
+      const email = input.customer_email?.toLowerCase() ?? visibility.customerEmails[0];
+      if (!email || !visibility.customerEmails.includes(email)) fail('FORBIDDEN', 'customers open tickets for their own email only');
       input.customer_email = email;
     }
     return this.db.transaction().execute(async (tx) => {

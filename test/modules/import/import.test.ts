@@ -85,8 +85,8 @@ test('NDJSON: good rows imported with their visits, bad rows reported by line an
   ).rows[0]!;
   assert.ok(row.project_id);
   assert.equal(row.flow, 2);
-  // The ticket and its history; its visits come with the ticket (bulk mode logs no stage rows).
-  assert.ok(row.changes >= 2);
+  // One change per imported ticket: its visits and history come with it (bulk mode logs no stage or history rows).
+  assert.equal(row.changes, 1);
 });
 
 test('re-running an import does not duplicate', async () => {
@@ -246,4 +246,60 @@ test('text with tabs, line breaks, backslashes and quotes arrives as written (th
   const stage = (await t.api.get(`/api/stages/${full.current_stage_id}`)).json().data;
   assert.equal(stage.stage_description, odd);
   assert.deepEqual(stage.contact_emails, ['first@example.com', 'second@example.com']);
+});
+
+test('an import leaves a settled database: past crossings recorded as the sweeper would, no tally deltas', async () => {
+  const { sql } = await import('kysely');
+  const { DelaySweeper } = await import('../../../src/modules/workflow/sweeper.js');
+  const late = uid('late');
+  const pending = async () =>
+    (
+      await sql<{ n: number }>`
+        select ((select count(*) from stage_flow_delta) + (select count(*) from open_ticket_delta)
+          + (select count(*) from stage_duration_delta))::int as n`.execute(t.database.db)
+    ).rows[0]!.n;
+  const before = await pending();
+  const report = (
+    await post(
+      ndjson([
+        // Intake's target is 60 minutes: at the clock's 2026-03-02 this open visit is long overdue.
+        {
+          external_id: late,
+          project: 'imp',
+          subject: 'Settled late',
+          visits: [{ key: 'intake', stage_start_time: '2026-02-02T09:00:00Z' }],
+        },
+        {
+          external_id: uid('done'),
+          project: 'imp',
+          subject: 'Settled done',
+          visits: [{ key: 'intake', stage_start_time: '2026-02-02T09:00:00Z', stage_end_time: '2026-02-02T12:00:00Z' }],
+        },
+      ]),
+    )
+  ).json().data;
+  assert.equal(report.imported, 2, JSON.stringify(report));
+  const ticket = (await t.api.get('/api/tickets?q=settled%20late')).json().data[0];
+  const history = (await t.api.get(`/api/tickets/${ticket.id}/history?limit=100`)).json().data as {
+    type: string;
+    created_at: string;
+    data: Record<string, unknown>;
+  }[];
+  const alerts = history.filter((event) => event.type === 'at_risk' || event.type === 'overdue');
+  // Recorded at the moments they were crossed (the visit's at-risk moment and its due time), not at the import.
+  assert.deepEqual(
+    alerts.map((event) => [event.type, event.data.scope, event.data.key, event.data.visit, event.created_at]),
+    [
+      ['at_risk', 'stage', 'intake', 1, alerts[0]!.created_at],
+      ['overdue', 'stage', 'intake', 1, '2026-02-02T10:00:00.000Z'],
+    ],
+  );
+  assert.ok(alerts[0]!.created_at < alerts[1]!.created_at);
+  // The first sweep finds nothing old to announce.
+  const swept = await new DelaySweeper({ database: t.database, clock: t.clock } as never).sweep();
+  assert.deepEqual(
+    swept.filter((crossing) => crossing.ticket_id === ticket.id),
+    [],
+  );
+  assert.equal(await pending(), before, 'the import wrote the tallies, not deltas to fold');
 });

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { sql } from 'kysely';
 import { after, before, test } from 'node:test';
+import { DURATION_BUCKETS_PER_DOUBLING } from '../../../src/db/migrations/0011_tallies.js';
 import { testApp, type TestApp } from '../../helpers/app.js';
 import { supportWorkflow } from '../../helpers/fixtures.js';
 
@@ -188,6 +189,30 @@ test('stage statistics over many ended visits come from the duration histogram, 
   near(verification.p50_business_ms, Number(reference.b50), 0.045, 'p50 business');
   near(verification.mean_ms, Number(reference.mean), 1e-9, 'mean');
   near(verification.within_target, Number(reference.on_time), 1e-9, 'share on time');
+  // The histogram percentiles (computed in SQL) are exactly the ones its buckets give, recounted here from the visits:
+  // each visit in its log-scale bucket, the rank percentile_cont uses, the bucket's values spread evenly over it.
+  const { rows: visits } = await sql<{ bucket: number; business_bucket: number }>`
+    select duration_bucket(extract(epoch from (stage_end_time - stage_start_time))::float8 * 1000) as bucket,
+      duration_bucket(business_ms::float8) as business_bucket
+    from stages where definition_id = ${definitionId} and stage_end_time >= ${from} and stage_end_time < ${to}`.execute(db);
+  const bucketStart = (bucket: number) => 2 ** (bucket / DURATION_BUCKETS_PER_DOUBLING) - 1;
+  const fromBuckets = (buckets: number[], p: number) => {
+    const counts = new Map<number, number>();
+    for (const bucket of buckets) counts.set(bucket, (counts.get(bucket) ?? 0) + 1);
+    const rank = p * (buckets.length - 1);
+    let before = 0;
+    for (const [bucket, n] of [...counts].sort((a, b) => a[0] - b[0])) {
+      if (rank < before + n) return bucketStart(bucket) + ((bucketStart(bucket + 1) - bucketStart(bucket)) * (rank - before + 0.5)) / n;
+      before += n;
+    }
+    throw new Error('no bucket');
+  };
+  const wall = visits.map((visit) => Number(visit.bucket));
+  const business = visits.map((visit) => Number(visit.business_bucket));
+  near(verification.p50_ms, fromBuckets(wall, 0.5), 1e-9, 'p50 from the buckets');
+  near(verification.p90_ms, fromBuckets(wall, 0.9), 1e-9, 'p90 from the buckets');
+  near(verification.p50_business_ms, fromBuckets(business, 0.5), 1e-9, 'p50 business from the buckets');
+  near(verification.p90_business_ms, fromBuckets(business, 0.9), 1e-9, 'p90 business from the buckets');
   // The same question with a ticket filter is answered exactly, from the visits.
   const filtered = (await ok(t.api.get(`/api/monitor/stages?project=TA&from=${from}&to=${to}&priority=low`))).data;
   assert.equal(filtered.find((stage: { key: string }) => stage.key === 'verification').percentiles, 'exact');
