@@ -8,12 +8,18 @@ import path from 'node:path';
 import { buildApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { openDatabase, pgliteOptions } from '../src/db/database.js';
+import { eventDescriptions, eventTypes } from '../src/modules/dispatch/catalogue.js';
 import { dashboardShape } from '../src/modules/tickets/shape.js';
 
 const file = path.resolve(import.meta.dirname, '../openapi.json');
 /** The ticket field table's list columns and labels, for the dashboard (issue 21): no second list in web/. */
 const shapeFile = path.resolve(import.meta.dirname, '../web/src/api/ticket-fields.json');
-const shape = `${JSON.stringify(dashboardShape(), null, 2)}\n`;
+/** The event catalogue (webhooks, mail preferences) in its order, for the dashboard: no second list in web/ either. */
+const eventsFile = path.resolve(import.meta.dirname, '../web/src/api/event-types.json');
+const generated = new Map([
+  [shapeFile, `${JSON.stringify(dashboardShape(), null, 2)}\n`],
+  [eventsFile, `${JSON.stringify({ events: eventTypes.map((type) => ({ type, description: eventDescriptions[type] })) }, null, 2)}\n`],
+]);
 
 // Defaults only (not this shell's environment), so every machine writes the same document.
 const config = loadConfig({ LOG_LEVEL: 'silent' });
@@ -23,17 +29,18 @@ await app.ready();
 const document = `${JSON.stringify(app.swagger(), null, 2)}\n`;
 await app.close();
 await database.close();
+const names = [file, ...generated.keys()].map((name) => path.relative(process.cwd(), name)).join(', ');
 
 if (process.argv.includes('--check')) {
   const committed = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
-  const committedShape = fs.existsSync(shapeFile) ? fs.readFileSync(shapeFile, 'utf8') : '';
-  if (committed !== document || committedShape !== shape) {
-    console.error('openapi.json or web/src/api/ticket-fields.json is stale: run `npm run openapi` and commit the result');
+  const stale = [...generated].filter(([name, text]) => !fs.existsSync(name) || fs.readFileSync(name, 'utf8') !== text);
+  if (committed !== document || stale.length > 0) {
+    console.error(`${names}: stale, run \`npm run openapi\` and commit the result`);
     process.exit(1);
   }
   console.log('openapi.json is up to date');
 } else {
   fs.writeFileSync(file, document);
-  fs.writeFileSync(shapeFile, shape);
-  console.log(`wrote ${path.relative(process.cwd(), file)} and ${path.relative(process.cwd(), shapeFile)}`);
+  for (const [name, text] of generated) fs.writeFileSync(name, text);
+  console.log(`wrote ${names}`);
 }

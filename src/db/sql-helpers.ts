@@ -1,4 +1,4 @@
-import { sql, type RawBuilder } from 'kysely';
+import { sql, type OperationNodeSource, type RawBuilder } from 'kysely';
 
 /** `lower(<column>) in (…)`: a customer's own tickets; no emails means nothing matches. */
 export function customerEmailIn(column: 'customer_email' | 'tickets.customer_email', emails: readonly string[]): RawBuilder<boolean> {
@@ -9,4 +9,15 @@ export function customerEmailIn(column: 'customer_email' | 'tickets.customer_ema
 /** `%…%` for a case-insensitive contains match, with the user's own % and _ taken literally. */
 export function containsPattern(text: string): string {
   return `%${text.toLowerCase().replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
+/**
+ * One statement, one round trip (issue 19): `with part_0 as (<part>), part_1 as (…) <main>`. PostgreSQL runs every
+ * data-modifying part with the main statement, once, whether or not anything reads it, in no set order (rows whose
+ * order matters, such as history entries, go in one part); all of them see the snapshot the statement started with
+ * (none sees another's rows), and their triggers fire at its end.
+ */
+export function withParts<T>(parts: readonly OperationNodeSource[], main: OperationNodeSource): RawBuilder<T> {
+  if (parts.length === 0) return sql<T>`${main}`;
+  return sql<T>`with ${sql.join(parts.map((part, index) => sql`${sql.raw(`part_${index}`)} as (${part})`))} ${main}`;
 }

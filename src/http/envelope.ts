@@ -58,3 +58,12 @@ export function ok<T>(data: T, message = 'ok') {
 export function okList<T>(data: T[], page: Page, message = 'ok') {
   return { success: true as const, message, data, page, timestamp: new Date().toISOString() };
 }
+
+/** A keyset page of a list route, each item presented, with "N <noun>(s)" as its message. */
+export function okPage<T, O>(page: { items: T[]; nextCursor: string | null }, limit: number, present: (item: T) => O, noun: string) {
+  return okList(
+    page.items.map((item) => present(item)),
+    { limit, next_cursor: page.nextCursor },
+    `${page.items.length} ${noun}(s)`,
+  );
+}

@@ -31,7 +31,7 @@ type Deps = {
  * else. Each job's work is a service method that tests call directly (`services.sweeper.sweep()`, `outbox.runDue()`…).
  */
 export function backgroundJobs({ config, database, clock, services, log }: Deps): Job[] {
-  const { dispatcher, events, forecast, monitor, ops, outbox, sweeper } = services;
+  const { dispatcher, events, forecast, monitor, opsLink, opsStatus, outbox, sweeper } = services;
   const partitions = partitionMaintenance(database, config);
   let simulator: Awaited<ReturnType<typeof startOpsSim>> | null = null;
   const jobs: Job[] = [
@@ -46,9 +46,9 @@ export function backgroundJobs({ config, database, clock, services, log }: Deps)
       // Without OPS_URL the server talks to a simulator of its own, started before anything sends to it.
       name: 'ops.simulator',
       async start() {
-        if (ops.client.baseUrl) return;
+        if (opsLink.client.baseUrl) return;
         simulator = await startOpsSim({ seed: Date.now() % 2 ** 32 });
-        ops.client.useBaseUrl(simulator.url);
+        opsLink.client.useBaseUrl(simulator.url);
         log.info({ url: simulator.url }, 'OPS_URL is not set: running the OPS simulator in-process');
       },
       async stop() {
@@ -70,6 +70,6 @@ export function backgroundJobs({ config, database, clock, services, log }: Deps)
     },
   ];
   const pollMs = config.ops.syncIntervalSeconds * 1000;
-  if (pollMs > 0) jobs.push(every('ops.poll', pollMs, () => ops.pollOnce()));
+  if (pollMs > 0) jobs.push(every('ops.poll', pollMs, () => opsStatus.pollOnce()));
   return jobs;
 }

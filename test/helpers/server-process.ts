@@ -15,14 +15,16 @@ export async function onPostgres(url: string | undefined, statement: string): Pr
   }
 }
 
-export type ServerProcess = { child: ChildProcess; base: string; exited: Promise<unknown>; output: () => string };
+/** A server child process: its exit code once it exits, and everything it wrote so far (stdout and stderr). */
+export type ChildServer = { child: ChildProcess; exited: Promise<number | null>; output: () => string };
+export type ServerProcess = ChildServer & { base: string };
 
 /**
- * `src/server.ts` as a child process on a free loopback port (with only PATH and HOME from this environment, then
- * `env`), resolved once it logs the port it listens on; rejected with its output if it exits first or takes 90 s.
+ * `src/server.ts` as a child process (with only PATH and HOME from this environment, loopback HOST, PORT 0 for a
+ * free port, then `env`), not waited for: for a start that must fail, await `exited` and read `output()`.
  * `children` collects it for the caller's `after` to kill.
  */
-export function startServerProcess(env: Record<string, string>, children: ChildProcess[]): Promise<ServerProcess> {
+export function spawnServerProcess(env: Record<string, string>, children: ChildProcess[]): ChildServer {
   const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
     cwd: root,
     env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', PORT: '0', ...env },
@@ -32,21 +34,34 @@ export function startServerProcess(env: Record<string, string>, children: ChildP
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise((resolve) => child.on('exit', resolve));
+  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, exited, output: () => output };
+}
+
+/**
+ * `spawnServerProcess`, resolved once the server logs the port it listens on (`base` is its URL); rejected with its
+ * output if it exits first or takes longer than `timeoutMs` (90 s unless told).
+ */
+export function startServerProcess(
+  env: Record<string, string>,
+  children: ChildProcess[],
+  { timeoutMs = 90_000 }: { timeoutMs?: number } = {},
+): Promise<ServerProcess> {
+  const server = spawnServerProcess(env, children);
   return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no start within 90 s:\n${output}`)), 90_000);
+    const timer = setTimeout(() => reject(new Error(`no start within ${timeoutMs / 1000} s:\n${server.output()}`)), timeoutMs);
     const check = setInterval(() => {
-      const match = /"port":(\d+)/.exec(output);
+      const match = /"port":(\d+)/.exec(server.output());
       if (match) {
         clearInterval(check);
         clearTimeout(timer);
-        resolve({ child, base: `http://127.0.0.1:${match[1]}`, exited, output: () => output });
+        resolve({ ...server, base: `http://127.0.0.1:${match[1]}` });
       }
     }, 50);
-    void exited.then(() => {
+    void server.exited.then(() => {
       clearInterval(check);
       clearTimeout(timer);
-      reject(new Error(`the server exited before listening:\n${output}`));
+      reject(new Error(`the server exited before listening:\n${server.output()}`));
     });
   });
 }

@@ -1,14 +1,14 @@
 import assert from 'node:assert/strict';
-import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { execFileSync, type ChildProcess } from 'node:child_process';
 import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, test } from 'node:test';
+import { startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
 // A full disk under the embedded database, for real: a tiny tmpfs as DATA_DIR. The server runs as a child
 // process, so a database that freezes its event loop fails this test by timeout instead of hanging the runner.
-const root = path.resolve(import.meta.dirname, '../..');
 const token = 'disk-full-test-token-0123456789';
 const mountPoint = fs.mkdtempSync(path.join(os.tmpdir(), 'stageline-disk-full-'));
 const dataDir = path.join(mountPoint, 'db');
@@ -35,55 +35,20 @@ after(() => {
   fs.rmSync(mountPoint, { recursive: true, force: true });
 });
 
-type Server = { child: ChildProcess; base: string; exited: Promise<number | null>; output: () => string };
+const startServer = (env: Record<string, string> = {}) =>
+  startServerProcess(
+    { ADMIN_API_TOKEN: token, DATA_DIR: dataDir, DATA_DIR_MIN_FREE_MB: '0', RATE_LIMIT_MAX: '0', OPS_SYNC_INTERVAL: '0', ...env },
+    children,
+    { timeoutMs: 180_000 },
+  );
 
-function startServer(env: Record<string, string> = {}): Promise<Server> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
-    cwd: root,
-    env: {
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-      HOST: '127.0.0.1',
-      PORT: '0',
-      ADMIN_API_TOKEN: token,
-      DATA_DIR: dataDir,
-      DATA_DIR_MIN_FREE_MB: '0',
-      RATE_LIMIT_MAX: '0',
-      OPS_SYNC_INTERVAL: '0',
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`no start within 180 s:\n${output}`)), 180_000);
-    const check = setInterval(() => {
-      const match = /"port":(\d+)/.exec(output);
-      if (match) {
-        clearInterval(check);
-        clearTimeout(timer);
-        resolve({ child, base: `http://127.0.0.1:${match[1]}`, exited, output: () => output });
-      }
-    }, 100);
-    void exited.then(() => {
-      clearInterval(check);
-      clearTimeout(timer);
-      reject(new Error(`the server exited:\n${output}`));
-    });
-  });
-}
-
-async function stopServer(server: Server): Promise<void> {
+async function stopServer(server: ServerProcess): Promise<void> {
   server.child.kill('SIGTERM');
   assert.equal(await server.exited, 0, server.output());
 }
 
 /** Every request must be answered within 5 s: a frozen database fails here, not by hanging. */
-async function call(server: Server, method: string, url: string, body?: unknown) {
+async function call(server: ServerProcess, method: string, url: string, body?: unknown) {
   const res = await fetch(`${server.base}${url}`, {
     method,
     headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
@@ -93,11 +58,11 @@ async function call(server: Server, method: string, url: string, body?: unknown)
   return { status: res.status, json: (await res.json()) as Record<string, any> };
 }
 
-const createTicket = (server: Server, n: number) =>
+const createTicket = (server: ServerProcess, n: number) =>
   // Random text does not compress, so each ticket really takes room.
   call(server, 'POST', '/api/tickets', { subject: `Disk ticket ${n}`, description: crypto.randomBytes(1500).toString('base64') });
 
-async function assertAllThere(server: Server, ids: string[]) {
+async function assertAllThere(server: ServerProcess, ids: string[]) {
   for (const id of ids) assert.equal((await call(server, 'GET', `/api/tickets/${id}`)).status, 200, `acknowledged ticket ${id} is missing`);
 }
 

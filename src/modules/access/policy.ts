@@ -171,10 +171,13 @@ export function canSeeView(actor: Actor, view: { owner_id: string; shared: boole
   return view.shared || (actor.id !== null && view.owner_id === actor.id);
 }
 
-/** Only its owner changes a view; an admin may also change or remove a shared one. */
+/** Only its owner changes a view; an admin may also change or remove a shared one (served as a view's `changeable`). */
+export function canChangeView(actor: Actor, view: { owner_id: string; shared: boolean }): boolean {
+  if (!can(actor, 'view:write')) return false;
+  return (actor.id !== null && view.owner_id === actor.id) || (view.shared && actor.role === 'admin');
+}
+
 export function assertCanChangeView(actor: Actor, view: { owner_id: string; shared: boolean }): void {
   assertCan(actor, 'view:write');
-  if (actor.id !== null && view.owner_id === actor.id) return;
-  if (view.shared && actor.role === 'admin') return;
-  throw new AppError('FORBIDDEN', 'only the owner of this view may change it');
+  if (!canChangeView(actor, view)) throw new AppError('FORBIDDEN', 'only the owner of this view may change it');
 }

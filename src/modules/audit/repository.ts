@@ -25,11 +25,9 @@ export type AuditFilters = {
 };
 
 export class AuditRepository {
-  async insert(db: Executor, entry: NewAuditEntry): Promise<void> {
-    await db
-      .insertInto('audit_log')
-      .values({ ...entry, details: JSON.stringify(entry.details) })
-      .execute();
+  /** The insert, built but not run (a caller may send it as part of its own statement). */
+  insertQuery(db: Executor, entry: NewAuditEntry) {
+    return db.insertInto('audit_log').values({ ...entry, details: JSON.stringify(entry.details) });
   }
 
   /** Newest first, by id: ids only grow, so `id < cursor` pages without OFFSET on any of the filter indexes. */

@@ -4,7 +4,7 @@ import type { Db, Executor } from '../../db/database.js';
 import type { AuditLogRow } from '../../db/types.js';
 import { invalid } from '../../errors.js';
 import { assertCan, type Actor } from '../access/policy.js';
-import { AuditRepository, type AuditFilters } from './repository.js';
+import { AuditRepository, type AuditFilters, type NewAuditEntry } from './repository.js';
 
 /** One audit entry. Never put a password, token or session id in `details`. */
 export type AuditEntry = {
@@ -32,8 +32,20 @@ export class AuditLog {
   constructor(private readonly context: { database: { db: Db }; clock: Clock }) {}
 
   async record(tx: Executor, entry: AuditEntry): Promise<void> {
+    await this.#entries.insertQuery(tx, this.#row(entry)).execute();
+  }
+
+  /**
+   * The entry's insert, not run: for a write that sends it in its own statement (`withParts`, src/db/sql-helpers.ts),
+   * so the entry is written in the change's transaction without a round trip of its own (issue 19).
+   */
+  insertQuery(tx: Executor, entry: AuditEntry) {
+    return this.#entries.insertQuery(tx, this.#row(entry));
+  }
+
+  #row(entry: AuditEntry): NewAuditEntry {
     const { actor } = entry;
-    await this.#entries.insert(tx, {
+    return {
       at: this.context.clock.now(),
       actor_id: actor.id,
       actor_name: actor.name,
@@ -43,7 +55,7 @@ export class AuditLog {
       target_id: entry.target?.id ?? null,
       ip: entry.ip ?? actor.ip ?? null,
       details: entry.details ?? {},
-    });
+    };
   }
 
   async list(actor: Actor, query: AuditQuery): Promise<{ items: AuditLogRow[]; nextCursor: string | null }> {

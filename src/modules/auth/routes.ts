@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { Envelope, ErrorBody, ListEnvelope, ok, okList } from '../../http/envelope.js';
+import { Envelope, ErrorBody, ListEnvelope, ok, okPage } from '../../http/envelope.js';
 import { IdParams } from '../../http/schema-helpers.js';
 import { AppError } from '../../errors.js';
 import { abilitiesOf } from '../access/policy.js';
@@ -117,7 +117,7 @@ export const authRoutes: FastifyPluginAsyncTypebox = async (app) => {
         ...request.query,
         limit,
       });
-      return okList(page.items.map(presentToken), { limit, next_cursor: page.nextCursor }, `${page.items.length} token(s)`);
+      return okPage(page, limit, presentToken, 'token');
     },
   );
 

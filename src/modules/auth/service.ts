@@ -1,5 +1,3 @@
-import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../../clock.js';
 import type { AuthConfig, Config } from '../../config.js';
@@ -7,9 +5,9 @@ import type { Db, Tx } from '../../db/database.js';
 import { unlessOutOfStorage } from '../../db/storage.js';
 import type { UserRow } from '../../db/types.js';
 import { AppError } from '../../errors.js';
-import { anonymousActor, systemActor, type Actor } from '../access/policy.js';
+import { anonymousActor, type Actor } from '../access/policy.js';
 import type { AuditLog } from '../audit/service.js';
-import { UsersRepository } from '../users/repository.js';
+import type { UsersService } from '../users/service.js';
 import { LoginThrottleRepository, SessionsRepository } from './repository.js';
 import { hashPassword, randomSecret, sha256, verifyPassword } from './secrets.js';
 
@@ -45,7 +43,6 @@ export class AuthService {
   private readonly db: Db;
   private readonly clock: Clock;
   private readonly settings: AuthConfig;
-  private readonly users = new UsersRepository();
   private readonly sessions = new SessionsRepository();
   private readonly throttle = new LoginThrottleRepository();
   #dummyHash: Promise<string> | undefined;
@@ -53,6 +50,7 @@ export class AuthService {
   constructor(
     context: { config: Config; database: { db: Db }; clock: Clock },
     private readonly audit: AuditLog,
+    private readonly users: Pick<UsersService, 'findByEmail' | 'recordLogin' | 'createFirstAdmin'>,
   ) {
     this.db = context.database.db;
     this.clock = context.clock;
@@ -124,7 +122,7 @@ export class AuthService {
         last_seen_at: now,
         expires_at: expiresAt,
       });
-      const next = await this.users.update(tx, user.id, { last_login_at: now });
+      const next = await this.users.recordLogin(tx, user.id, now);
       await this.audit.record(tx, {
         actor: actorOf(user, 'session', 'read-write', meta.ip),
         action: 'auth.login',
@@ -145,6 +143,11 @@ export class AuthService {
         target: actor.id ? { type: 'user', id: actor.id } : null,
       });
     });
+  }
+
+  /** Ends every session of a user, in the caller's transaction (the users module's, when it disables one). */
+  endSessions(tx: Tx, userId: string): Promise<void> {
+    return this.sessions.deleteForUser(tx, userId);
   }
 
   /** The session behind a cookie, or null when unknown, expired (idle or absolute) or its user is disabled. */
@@ -181,28 +184,7 @@ export class AuthService {
     const generated = this.settings.adminPassword === null ? randomSecret(18) : null;
     const password = this.settings.adminPassword ?? generated!;
     const hash = await hashPassword(password, this.settings.passwordHashCost);
-    const created = await this.db.transaction().execute(async (tx) => {
-      // Several instances may start at once on one PostgreSQL server: one creates the admin.
-      await sql`select pg_advisory_xact_lock(4011)`.execute(tx);
-      if ((await this.users.count(tx)) > 0) return null;
-      const now = this.clock.now();
-      const admin = await this.users.insert(tx, {
-        id: randomUUID(),
-        email: this.settings.adminEmail,
-        name: 'Administrator',
-        role: 'admin',
-        password_hash: hash,
-        created_at: now,
-        updated_at: now,
-      });
-      await this.audit.record(tx, {
-        actor: systemActor,
-        action: 'user.created',
-        target: { type: 'user', id: admin.id },
-        details: { email: admin.email, role: 'admin', bootstrap: true },
-      });
-      return admin;
-    });
+    const created = await this.users.createFirstAdmin(this.settings.adminEmail, hash);
     if (!created) return;
     if (generated) {
       this.generatedAdmin = { email: created.email, password: generated };

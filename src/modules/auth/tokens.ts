@@ -2,15 +2,15 @@ import { randomUUID } from 'node:crypto';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config.js';
-import type { Db } from '../../db/database.js';
+import type { Db, Tx } from '../../db/database.js';
 import { decodeCursor, encodeCursor } from '../../db/keyset.js';
 import { unlessOutOfStorage } from '../../db/storage.js';
 import type { ApiTokenRow } from '../../db/types.js';
 import { AppError, invalid, notFound } from '../../errors.js';
 import { assertCan, can, systemActor, type Actor } from '../access/policy.js';
 import type { AuditLog } from '../audit/service.js';
-import { UsersRepository } from '../users/repository.js';
 import type { TtlCache } from '../../ttl-cache.js';
+import type { UsersService } from '../users/service.js';
 import { TokensRepository, type TokenWithUser } from './repository.js';
 import { randomSecret, sha256 } from './secrets.js';
 import { actorOf } from './service.js';
@@ -40,12 +40,12 @@ export class TokensService {
   private readonly clock: Clock;
   private readonly config: Config;
   private readonly tokens = new TokensRepository();
-  private readonly users = new UsersRepository();
 
   constructor(
     context: { config: Config; database: { db: Db }; clock: Clock },
     private readonly audit: AuditLog,
-    /** Shared with the users service, which clears it when a user changes. */
+    private readonly users: Pick<UsersService, 'findById' | 'firstActiveAdmin'>,
+    /** Cleared by the users service too (through `forget`) when a user changes. */
     readonly credentials: TtlCache<TokenWithUser>,
   ) {
     this.db = context.database.db;
@@ -71,6 +71,16 @@ export class TokensService {
       row.last_used_at = now;
     }
     return actorOf(user, 'token', row.scope, ip);
+  }
+
+  /** Revokes every token of a user, in the caller's transaction (the users module's, when it disables one). */
+  revokeForUser(tx: Tx, userId: string, at: Date): Promise<number> {
+    return this.tokens.revokeForUser(tx, userId, at);
+  }
+
+  /** Forgets every cached token check (the users module calls it after changing a user). */
+  forget(): void {
+    this.credentials.clear();
   }
 
   async create(actor: Actor, input: TokenInput): Promise<{ token: ApiTokenRow; secret: string }> {

@@ -4,9 +4,9 @@ import type { Database } from '../../db/database.js';
 import { fail } from '../../errors.js';
 import { assertCan, type Actor } from '../access/policy.js';
 import { delayOf, type DelayMoments } from '../workflow/delay.js';
-import { FieldsRepository } from '../fields/repository.js';
+import type { FieldsService } from '../fields/service.js';
 import type { FieldValue } from '../fields/values.js';
-import { resolveSearch } from '../search/resolve.js';
+import { resolveSearch, type SavedViews } from '../search/resolve.js';
 import { BoardRepository } from './repository.js';
 import type { BoardCardOut, BoardQueryType } from './schemas.js';
 
@@ -22,7 +22,11 @@ export class BoardService {
   private readonly clock: Clock;
   private readonly board = new BoardRepository();
 
-  constructor(context: ServiceContext) {
+  constructor(
+    context: ServiceContext,
+    private readonly fields: Pick<FieldsService, 'cardKeys'>,
+    private readonly views: SavedViews,
+  ) {
     this.database = context.database;
     this.clock = context.clock;
   }
@@ -33,12 +37,10 @@ export class BoardService {
     const project = (await this.board.findProject(db, query.project)) ?? fail('NOT_FOUND', `project ${query.project} does not exist`);
     const now = this.clock.now();
     const limit = query.limit ?? 5000;
-    const search = query.q || query.view ? (await resolveSearch(db, actor, now, { q: query.q, view: query.view })).filters : [];
+    const search = query.q || query.view ? (await resolveSearch(db, actor, now, { q: query.q, view: query.view }, this.views)).filters : [];
     const rows = await this.board.boardRows(db, project.id, now, limit, search);
     // Custom fields (issue 25): a card shows the ones marked show_on_card.
-    const cardKeys = (await new FieldsRepository().list(db, project.id, false))
-      .filter((field) => field.show_on_card)
-      .map((field) => field.key);
+    const cardKeys = await this.fields.cardKeys(db, project.id);
     const cardFields = (values: Record<string, unknown>) =>
       Object.fromEntries(cardKeys.filter((key) => key in values).map((key) => [key, values[key] as FieldValue]));
     const cards: BoardCardOut[] = rows.slice(0, limit).map((row) => ({

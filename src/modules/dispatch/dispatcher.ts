@@ -3,7 +3,7 @@ import { unlessUnavailable } from '../../db/availability.js';
 import type { Db, Tx } from '../../db/database.js';
 import type { TicketEventRow, TicketRow } from '../../db/types.js';
 import type { ChangeFeed } from '../events/feed.js';
-import { ChangesRepository } from '../events/repository.js';
+import type { ChangeCursor, EventsService } from '../events/service.js';
 import { DispatchRepository } from './repository.js';
 
 /** What happened to a ticket, as consumers of ticket history see it. */
@@ -23,6 +23,9 @@ export interface EventConsumer {
 
 const BATCH = 200;
 
+/** A range of the change log as consumers take it. */
+type Batch = { changes: Awaited<ReturnType<EventsService['historyAfter']>>; events: DomainEvent[] };
+
 /**
  * Tails the change log for history inserts and ticket deletions and hands them, in commit order, to
  * each registered consumer from its own stored cursor. Safe to run in several processes at once: the
@@ -31,7 +34,6 @@ const BATCH = 200;
 export class EventDispatcher {
   readonly #consumers = new Map<string, EventConsumer>();
   readonly #repository = new DispatchRepository();
-  readonly #changes = new ChangesRepository();
   readonly #storedCursors = new Map<string, Promise<void>>();
   #timer: NodeJS.Timeout | null = null;
   #running: Promise<unknown> | null = null;
@@ -41,6 +43,8 @@ export class EventDispatcher {
   constructor(
     private readonly db: Db,
     private readonly clock: Clock,
+    /** The change log, which the events module owns. */
+    private readonly changes: Pick<EventsService, 'head' | 'historyAfter'>,
   ) {}
 
   register(consumer: EventConsumer): void {
@@ -54,10 +58,13 @@ export class EventDispatcher {
    */
   async dispatch(): Promise<number> {
     let handed = 0;
+    // One read of the change log (and of its events with their tickets) serves every consumer whose cursor stands at
+    // the same place: consumers usually move together, so the second reads nothing again (issue 19).
+    const read = new Map<string, Promise<Batch>>();
     for (const consumer of this.#consumers.values()) {
       await this.#stored(consumer);
       for (;;) {
-        const batch = await this.db.transaction().execute((tx) => this.#dispatchBatch(tx, consumer));
+        const batch = await this.db.transaction().execute((tx) => this.#dispatchBatch(tx, consumer, read));
         handed += batch;
         if (batch < BATCH) break;
       }
@@ -69,18 +76,36 @@ export class EventDispatcher {
   #stored(consumer: EventConsumer): Promise<void> {
     let stored = this.#storedCursors.get(consumer.name);
     if (!stored) {
-      stored = this.#changes.head(this.db).then((head) => this.#repository.ensureConsumer(this.db, consumer.name, head));
+      stored = this.changes.head(this.db).then((head) => this.#repository.ensureConsumer(this.db, consumer.name, head));
       stored.catch(() => this.#storedCursors.delete(consumer.name));
       this.#storedCursors.set(consumer.name, stored);
     }
     return stored;
   }
 
-  async #dispatchBatch(tx: Tx, consumer: EventConsumer): Promise<number> {
+  async #dispatchBatch(tx: Tx, consumer: EventConsumer, read: Map<string, Promise<Batch>>): Promise<number> {
     const cursor = await this.#repository.lockCursor(tx, consumer.name);
     if (!cursor) return 0;
-    const changes = await this.#changes.after(tx, cursor, { historyAndDeletions: true }, BATCH);
+    const key = `${cursor.txid}-${cursor.id}`;
+    let batch = read.get(key);
+    if (!batch) {
+      batch = this.#read(tx, cursor);
+      read.set(key, batch);
+      // A failed read is not shared: the next consumer there reads again.
+      batch.catch(() => read.delete(key));
+    }
+    const { changes, events } = await batch;
     if (changes.length === 0) return 0;
+    if (events.length > 0) await consumer.handle(tx, events);
+    const last = changes[changes.length - 1];
+    await this.#repository.moveCursor(tx, consumer.name, { txid: last.txid, id: last.id }, this.clock.now());
+    return changes.length;
+  }
+
+  /** The changes after `cursor` (final ones only, so the same for every reader) and the events they are. */
+  async #read(tx: Tx, cursor: ChangeCursor): Promise<Batch> {
+    const changes = await this.changes.historyAfter(tx, cursor, BATCH);
+    if (changes.length === 0) return { changes, events: [] };
     const historyIds = changes.filter((change) => change.entity === 'history').map((change) => Number(change.entity_id));
     const found = new Map((await this.#repository.eventsWithTickets(tx, historyIds)).map((entry) => [Number(entry.event.id), entry]));
     const events: DomainEvent[] = [];
@@ -92,10 +117,7 @@ export class EventDispatcher {
       const entry = found.get(Number(change.entity_id));
       if (entry) events.push({ kind: 'history', ...entry });
     }
-    if (events.length > 0) await consumer.handle(tx, events);
-    const last = changes[changes.length - 1];
-    await this.#repository.moveCursor(tx, consumer.name, { txid: last.txid, id: last.id }, this.clock.now());
-    return changes.length;
+    return { changes, events };
   }
 
   /**

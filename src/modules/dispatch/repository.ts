@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Executor, Tx } from '../../db/database.js';
 import type { TicketEventRow, TicketRow } from '../../db/types.js';
-import { ticketColumns } from '../tickets/repository.js';
+import { ticketColumns } from '../../db/ticket-columns.js';
 import type { ChangeCursor } from '../events/service.js';
 
 export class DispatchRepository {

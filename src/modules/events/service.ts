@@ -1,4 +1,4 @@
-import type { Db } from '../../db/database.js';
+import type { Db, Executor } from '../../db/database.js';
 import { invalid } from '../../errors.js';
 import type { ServiceContext } from '../../service-context.js';
 import { assertCan, type Actor } from '../access/policy.js';
@@ -60,5 +60,18 @@ export class EventsService {
 
   read(cursor: ChangeCursor, projectId: string | null, limit: number): Promise<Change[]> {
     return this.changes.after(this.db, cursor, { projectId }, limit);
+  }
+
+  // The change log for the consumers of ticket history (the dispatcher), read in their transaction: the table stays
+  // private to this module (issue 21).
+
+  /** Where a new reader starts: just before anything not yet final. */
+  head(db: Executor): Promise<ChangeCursor> {
+    return this.changes.head(db);
+  }
+
+  /** New history rows and deleted tickets after the cursor, in commit-safe order. */
+  historyAfter(db: Executor, cursor: ChangeCursor, limit: number): Promise<Change[]> {
+    return this.changes.after(db, cursor, { historyAndDeletions: true }, limit);
   }
 }

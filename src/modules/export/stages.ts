@@ -1,25 +1,11 @@
 import type { Actor } from '../access/policy.js';
 import { presentStage } from '../stages/presenter.js';
+import { stageFields } from '../stages/schemas.js';
 import type { StageListOptions, StagesService } from '../stages/service.js';
 import { chooseColumns, EXPORT_PAGE, streamExport, type ExportSettings } from './stream.js';
 
-export const stageExportColumns = [
-  'id',
-  'number',
-  'stage_type',
-  'major_stage_id',
-  'stage_description',
-  'stage_start_time',
-  'stage_end_time',
-  'due_at',
-  'contact_emails',
-  'ticket_ids',
-  'state',
-  'overdue',
-  'created_at',
-  'updated_at',
-  'version',
-] as const;
+/** Every field of a stage answer, in its order (`stages/schemas.ts`). */
+export const stageExportColumns = Object.keys(stageFields) as (keyof typeof stageFields)[];
 
 export type StageExportOptions = ExportSettings & { list: Omit<StageListOptions, 'limit' | 'cursor' | 'count'> };
 

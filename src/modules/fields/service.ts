@@ -1,11 +1,12 @@
 import type { RawBuilder } from 'kysely';
 import type { Clock } from '../../clock.js';
 import type { Db, Executor } from '../../db/database.js';
+import type { ProjectRow } from '../../db/types.js';
 import { AppError, invalid, notFound, type ErrorDetail } from '../../errors.js';
 import type { AuditLog } from '../audit/service.js';
 import type { ServiceContext } from '../../service-context.js';
 import { assertCan, seesInternal, type Actor } from '../access/policy.js';
-import { ProjectsRepository, type ProjectRow } from '../projects/repository.js';
+import type { ProjectsService } from '../projects/service.js';
 import { FieldsRepository, type FieldDefinitionRow } from './repository.js';
 import { fieldNumberSql, fieldTextSql } from './sql.js';
 import type { FieldCreateInput, FieldPatchInput } from './schemas.js';
@@ -30,11 +31,11 @@ export class FieldsService {
   private readonly db: Db;
   private readonly clock: Clock;
   private readonly fields = new FieldsRepository();
-  private readonly projects = new ProjectsRepository();
 
   constructor(
     context: ServiceContext,
     private readonly audit: AuditLog,
+    private readonly projects: Pick<ProjectsService, 'find' | 'workflowOf'>,
   ) {
     this.db = context.database.db;
     this.clock = context.clock;
@@ -51,6 +52,11 @@ export class FieldsService {
     const customer = !seesInternal(actor);
     const rows = await this.fields.list(this.db, project.id, includeArchived && !customer);
     return customer ? rows.filter((row) => row.customer_visible) : rows;
+  }
+
+  /** The keys of a project's live fields a board card shows (`show_on_card`), in order; the board checked its permission. */
+  async cardKeys(db: Executor, projectId: string): Promise<string[]> {
+    return (await this.fields.list(db, projectId, false)).filter((field) => field.show_on_card).map((field) => field.key);
   }
 
   /** Options, default and stage requirement agree with the type and the project's workflow. */
@@ -78,7 +84,7 @@ export class FieldsService {
     }
     const required = definition.required as FieldRequirement;
     if (required !== null && typeof required === 'object') {
-      const workflow = await this.projects.findWithDefinitions(db, project.id);
+      const workflow = await this.projects.workflowOf(db, project.id);
       const stages = (workflow?.definitions ?? []).filter((stage) => !stage.archived);
       if (!stages.some((stage) => stage.key === required.leave_stage)) {
         problems.push({

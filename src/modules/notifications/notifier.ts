@@ -1,7 +1,7 @@
 import type { Clock } from '../../clock.js';
 import type { Tx } from '../../db/database.js';
 import type { TicketRow, UserRow } from '../../db/types.js';
-import { canSeeTicket, canSeeView } from '../access/policy.js';
+import { canSeeTicket, canSeeView, seesInternal, ticketVisibility, type Actor } from '../access/policy.js';
 import { actorOf } from '../auth/service.js';
 import { publicTypeOf } from '../dispatch/catalogue.js';
 import type { DomainEvent, EventConsumer } from '../dispatch/dispatcher.js';
@@ -63,7 +63,8 @@ export class Notifier implements EventConsumer {
   async #notify(tx: Tx, notice: Notice, recipient: Recipient, wants: Preferences): Promise<void> {
     const mode = wants.events[notice.type];
     if (mode === 'off') return;
-    const audience: Audience = recipient.user && recipient.user.role !== 'customer' ? 'staff' : 'public';
+    // A bare address is nobody's account: it hears only the public side.
+    const audience: Audience = recipient.user && seesInternal(readerOf(recipient.user)) ? 'staff' : 'public';
     const described = describe(notice, audience, recipient.assignee);
     if (!described) return;
     const ticket = notice.ticket;
@@ -168,7 +169,7 @@ export class Notifier implements EventConsumer {
     const now = this.clock.now();
     const tests: (ViewTest & { user: UserRow; viewName: string })[] = [];
     for (const [key, subscriber] of subscribers.entries()) {
-      const actor = actorOf(subscriber.user, 'token', 'read', '');
+      const actor = readerOf(subscriber.user);
       if (!canSeeView(actor, { owner_id: subscriber.owner_id, shared: subscriber.shared })) continue;
       let conditions;
       try {
@@ -180,7 +181,7 @@ export class Notifier implements EventConsumer {
       tests.push({
         key,
         conditions,
-        customerEmails: actor.role === 'customer' ? actor.customerEmails : null,
+        customerEmails: ticketVisibility(actor)?.customerEmails ?? null,
         user: subscriber.user,
         viewName: subscriber.view_name,
       });
@@ -199,11 +200,15 @@ export class Notifier implements EventConsumer {
   }
 }
 
-/** Nobody is mailed about their own change; a customer hears only of their own tickets. */
+/** A recipient's account as the policy sees it: what it reads, a notice may tell it. */
+function readerOf(user: UserRow): Actor {
+  return actorOf(user, 'token', 'read', '');
+}
+
+/** Nobody is mailed about their own change; an account hears only of tickets the policy lets it see. */
 function mayHear(recipient: Recipient, notice: Notice): boolean {
   if (recipient.user && recipient.user.id === notice.actorId) return false;
-  if (recipient.user?.role === 'customer') return canSeeTicket(actorOf(recipient.user, 'token', 'read', ''), notice.ticket);
-  return true;
+  return recipient.user === null || canSeeTicket(readerOf(recipient.user), notice.ticket);
 }
 
 /**

@@ -1,10 +1,8 @@
 import { newId } from '../../ids.js';
-import { ticketColumns } from '../tickets/repository.js';
-import type { Executor, Tx } from '../../db/database.js';
+import { ticketColumns } from '../../db/ticket-columns.js';
+import type { Executor } from '../../db/database.js';
 import { keysetPage, type SortKey } from '../../db/keyset.js';
 import type { LogEntryRow, OpsLogAction, TicketRow } from '../../db/types.js';
-import { TicketsRepository } from '../tickets/repository.js';
-import { isWellFormedId, numberRef } from '../tickets/validation.js';
 
 export type NewLogEntry = {
   ticketId: string;
@@ -37,20 +35,6 @@ const logOrder = [
 ] as const satisfies readonly SortKey[];
 
 export class OpsRepository {
-  readonly tickets = new TicketsRepository();
-
-  /** `42` is ticket number 42; a well-formed id is that id; anything else names no ticket. */
-  async findTicket(db: Executor, ref: string, lock = false): Promise<TicketRow | undefined> {
-    let id = ref;
-    if (/^\d+$/.test(ref)) {
-      const number = numberRef(ref);
-      const byNumber = number === undefined ? undefined : await this.tickets.findByNumber(db, number);
-      if (!byNumber || !lock) return byNumber;
-      id = byNumber.id;
-    } else if (!isWellFormedId(ref)) return undefined;
-    return lock ? this.tickets.lock(db as Tx, id) : this.tickets.findById(db, id);
-  }
-
   findTicketByOpsId(db: Executor, opsId: string): Promise<TicketRow | undefined> {
     return db
       .selectFrom('tickets')

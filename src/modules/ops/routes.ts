@@ -100,7 +100,7 @@ export const opsRoutes: FastifyPluginAsyncTypebox = async (app) => {
         },
       },
     },
-    async (request) => ok(await ops.status(request.actor, request.params.id), 'Status retrieved successfully'),
+    async (request) => ok(await app.services.opsStatus.status(request.actor, request.params.id), 'Status retrieved successfully'),
   );
 
   app.get(
@@ -203,7 +203,7 @@ export const opsRoutes: FastifyPluginAsyncTypebox = async (app) => {
 
   await app.register(callbackRoute);
 
-  app.addHook('onClose', async () => ops.close());
+  app.addHook('onClose', async () => app.services.opsLink.close());
 };
 
 /** The callback needs the raw body for its signature, so it lives in a context with its own JSON parser. */
@@ -245,7 +245,7 @@ const callbackRoute: FastifyPluginAsyncTypebox = async (app) => {
       // The signature is checked before the body is validated: an unsigned caller learns nothing about the schema.
       preValidation: async (request) => {
         const raw = (request as FastifyRequest & { rawBody?: string }).rawBody ?? '';
-        const signature = app.services.ops.verifyCallback(
+        const signature = app.services.opsStatus.verifyCallback(
           raw,
           request.headers[opsHeaders.signature] as string | undefined,
           request.headers[opsHeaders.timestamp] as string | undefined,
@@ -255,7 +255,7 @@ const callbackRoute: FastifyPluginAsyncTypebox = async (app) => {
     },
     async (request) => {
       const signature = (request as FastifyRequest & { opsSignature?: string }).opsSignature!;
-      return ok(await app.services.ops.callback(request.body, signature), 'Callback applied');
+      return ok(await app.services.opsStatus.callback(request.body, signature), 'Callback applied');
     },
   );
 };

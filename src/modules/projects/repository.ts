@@ -28,6 +28,19 @@ export class ProjectsRepository {
 
   /** A project with its stage definitions in workflow order (archived ones last), in one round trip. */
   findWithDefinitions(db: Executor, id: string): Promise<(ProjectRow & { definitions: StageDefinitionRow[] }) | undefined> {
+    return this.withDefinitions(db).where('id', '=', id).executeTakeFirst();
+  }
+
+  /** By the text a ticket names its project with: its key, else its name (as the trigger `tickets_resolve_project`). */
+  findWithDefinitionsNamed(db: Executor, name: string): Promise<(ProjectRow & { definitions: StageDefinitionRow[] }) | undefined> {
+    return this.withDefinitions(db)
+      .where((eb) => eb.or([eb('key', '=', name), eb('name', '=', name)]))
+      .orderBy(sql`key = ${name}`, 'desc')
+      .limit(1)
+      .executeTakeFirst();
+  }
+
+  private withDefinitions(db: Executor) {
     return db
       .selectFrom('projects')
       .selectAll('projects')
@@ -35,9 +48,7 @@ export class ProjectsRepository {
         jsonArrayFrom(
           eb.selectFrom('stage_definitions').selectAll().whereRef('project_id', '=', 'projects.id').orderBy('archived').orderBy('position'),
         ).as('definitions'),
-      )
-      .where('id', '=', id)
-      .executeTakeFirst();
+      );
   }
 
   lock(tx: Tx, id: string): Promise<ProjectRow | undefined> {

@@ -1,6 +1,6 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { Type } from 'typebox';
-import { Envelope, ErrorBody, ListEnvelope, ok, okList } from '../../http/envelope.js';
+import { Envelope, ErrorBody, ListEnvelope, ok, okPage } from '../../http/envelope.js';
 import { IdParams, versionFromIfMatch } from '../../http/schema-helpers.js';
 import { presentProject } from './presenter.js';
 import { Project, ProjectCreate, ProjectListQuery, ProjectPatch } from './schemas.js';
@@ -40,7 +40,7 @@ export const projectRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const limit = request.query.limit ?? 50;
       const page = await projects.list(request.actor, limit, request.query.cursor, request.query.include_archived);
-      return okList(page.items.map(presentProject), { limit, next_cursor: page.nextCursor }, `${page.items.length} project(s)`);
+      return okPage(page, limit, presentProject, 'project');
     },
   );
 

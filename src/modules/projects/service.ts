@@ -117,7 +117,15 @@ export class ProjectsService {
 
   /** A project's workflow by project id, for transitions and the timeline (archived definitions included). */
   async workflowOf(db: Executor, projectId: string): Promise<Workflow | undefined> {
-    const found = await this.projects.findWithDefinitions(db, projectId);
+    return this.workflowFrom(await this.projects.findWithDefinitions(db, projectId));
+  }
+
+  /** The workflow of the project a ticket names by key or name (a ticket not yet written has no `project_id`). */
+  async workflowNamed(db: Executor, name: string): Promise<Workflow | undefined> {
+    return this.workflowFrom(await this.projects.findWithDefinitionsNamed(db, name));
+  }
+
+  private workflowFrom(found: Awaited<ReturnType<ProjectsRepository['findWithDefinitions']>>): Workflow | undefined {
     if (!found) return undefined;
     const { definitions, ...project } = found;
     return {

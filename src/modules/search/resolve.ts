@@ -1,7 +1,6 @@
 import type { Executor } from '../../db/database.js';
-import { notFound } from '../../errors.js';
-import { assertCan, canSeeView, type Actor } from '../access/policy.js';
-import { ViewsRepository } from '../views/repository.js';
+import type { SavedViewRow } from '../../db/types.js';
+import type { Actor } from '../access/policy.js';
 import { customFieldCondition, parseSearch, type SearchFilter, type TextQuery } from './parser.js';
 import { rankingText } from './sql.js';
 
@@ -15,7 +14,11 @@ export type ResolvedSearch = {
   viewSort?: string;
 };
 
-const views = new ViewsRepository();
+/**
+ * The saved views a list may name: the views module's service, which checks that the actor may read views and this
+ * one (404 otherwise). Its service needs the tickets service, so this shape is handed in, not imported (no cycle).
+ */
+export type SavedViews = { get(actor: Actor, id: string, db: Executor): Promise<Pick<SavedViewRow, 'query' | 'sort'>> };
 
 /** `q` and `view` of a ticket list → the filters they add, for this actor at this moment. */
 export async function resolveSearch(
@@ -23,14 +26,13 @@ export async function resolveSearch(
   actor: Actor,
   now: Date,
   input: { q?: string; view?: string; fields?: [string, string][] },
+  views: SavedViews,
 ): Promise<ResolvedSearch> {
   const context = { now, me: actor.id === null ? [] : [actor.id, actor.name] };
   const filters: SearchFilter[] = [];
   let viewSort: string | undefined;
   if (input.view !== undefined) {
-    assertCan(actor, 'view:read');
-    const view = await views.findById(db, input.view);
-    if (!view || !canSeeView(actor, view)) notFound('view', input.view);
+    const view = await views.get(actor, input.view, db);
     filters.push(parseSearch(view.query, context));
     if (view.sort) viewSort = view.sort;
   }

@@ -1,21 +1,18 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { legacy } from '../access/route-access.js';
 import { Type } from 'typebox';
-import { ErrorBody } from '../../http/envelope.js';
-import { setLegacyPageHeaders } from '../../http/legacy.js';
+import { legacyErrors as errors, legacyListQuery, legacyListSummary, setLegacyPageHeaders } from '../../http/legacy.js';
 import { IdParams, versionFromIfMatch } from '../../http/schema-helpers.js';
 import { fromLegacyStageInput, LegacyStage, LegacyStageInput, presentLegacyStage } from './legacy.js';
 import { stageListOptions } from './query.js';
 import { stageFilterQuery } from './schemas.js';
 import type { StageView } from './service.js';
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 412: ErrorBody };
-
 /** The monitoring system's `/stages`: bare JSON with the major stage inlined; no DELETE, as before. */
 export const legacyStageRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const stages = app.services.stages;
   const maxLimit = app.config.legacyListLimit;
-  const ListQuery = Type.Object({ ...stageFilterQuery, limit: Type.Optional(Type.Integer({ minimum: 1, maximum: maxLimit })) });
+  const ListQuery = legacyListQuery(stageFilterQuery, maxLimit);
 
   const present = async (items: StageView[]) => {
     const withMajors = await stages.withMajors(items.map((stage) => stage.id));
@@ -28,14 +25,14 @@ export const legacyStageRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { access: legacy('stage:read') },
       schema: {
         tags: ['legacy'],
-        summary: `All stages as a bare array (newest ${maxLimit} per page; X-Total-Count and Link headers)`,
+        summary: legacyListSummary('stages', maxLimit),
         querystring: ListQuery,
         response: { 200: Type.Array(LegacyStage), ...errors },
       },
     },
     async (request, reply) => {
       const page = await stages.list(request.actor, { ...stageListOptions(request.query, request.query.limit ?? maxLimit), count: true });
-      setLegacyPageHeaders(request, reply, page.total ?? page.items.length, page.nextCursor);
+      setLegacyPageHeaders(request, reply, page);
       return present(page.items);
     },
   );

@@ -2,7 +2,7 @@ import { Type, type Static } from 'typebox';
 import { isGoZero, legacyBody } from '../../http/legacy.js';
 import { Nullable } from '../../http/schema-helpers.js';
 import { presentStage } from './presenter.js';
-import { Stage, stageFields } from './schemas.js';
+import { Stage, stageFields, stageInputFields } from './schemas.js';
 import type { StageWithMajor } from './service.js';
 
 /** The monitoring system's stage: the API fields plus its major stage inlined. */
@@ -15,17 +15,6 @@ export const LegacyStageInput = Type.Object({}, { additionalProperties: true, de
 export function presentLegacyStage(stage: StageWithMajor): LegacyStageOut {
   return { ...presentStage(stage), major_stage: stage.major_stage ? presentStage(stage.major_stage) : null };
 }
-
-const stageInputFields = [
-  'stage_type',
-  'major_stage_id',
-  'stage_description',
-  'stage_start_time',
-  'stage_end_time',
-  'due_at',
-  'contact_emails',
-  'version',
-];
 
 /** An older client's stage body → the internal input; zero values (0, "", Go's zero time) mean "not set". */
 export function fromLegacyStageInput(raw: unknown): Record<string, unknown> {

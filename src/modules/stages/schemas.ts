@@ -38,6 +38,9 @@ const editable = {
   contact_emails: Type.Optional(Nullable(Type.Array(Type.String(), { maxItems: 50 }))),
 };
 
+/** What a stage body may set (an older client's too, `stages/legacy.ts`): the editable fields and the version. */
+export const stageInputFields = [...Object.keys(editable), 'version'];
+
 const ignored = Object.fromEntries(
   ['id', 'number', 'ticket_ids', 'state', 'overdue', 'created_at', 'updated_at', 'major_stage'].map((field) => [
     field,

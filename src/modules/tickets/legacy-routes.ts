@@ -1,8 +1,7 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
 import { legacy } from '../access/route-access.js';
 import { Type } from 'typebox';
-import { ErrorBody } from '../../http/envelope.js';
-import { setLegacyPageHeaders } from '../../http/legacy.js';
+import { legacyErrors as errors, legacyListQuery, legacyListSummary, setLegacyPageHeaders } from '../../http/legacy.js';
 import { IdParams, versionFromIfMatch } from '../../http/schema-helpers.js';
 import { seesInternal, type Actor } from '../access/policy.js';
 import { fromLegacyTicketInput, LegacyTicket, LegacyTicketInput, presentLegacyTicket } from './legacy.js';
@@ -10,13 +9,11 @@ import { ticketListOptions } from './query.js';
 import { ticketFilterQuery } from './schemas.js';
 import type { TicketView } from './service.js';
 
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody, 412: ErrorBody };
-
 /** The older systems' `/tickets`: bare JSON in both vocabularies, old status codes, same service. */
 export const legacyTicketRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const { tickets, stages } = app.services;
   const maxLimit = app.config.legacyListLimit;
-  const ListQuery = Type.Object({ ...ticketFilterQuery, limit: Type.Optional(Type.Integer({ minimum: 1, maximum: maxLimit })) });
+  const ListQuery = legacyListQuery(ticketFilterQuery, maxLimit);
 
   /** Loads every stage the tickets mention in one go, then presents each ticket. */
   const present = async (items: TicketView[], actor: Actor) => {
@@ -31,14 +28,14 @@ export const legacyTicketRoutes: FastifyPluginAsyncTypebox = async (app) => {
       config: { access: legacy('ticket:read') },
       schema: {
         tags: ['legacy'],
-        summary: `All tickets as a bare array (newest ${maxLimit} per page; X-Total-Count and Link headers)`,
+        summary: legacyListSummary('tickets', maxLimit),
         querystring: ListQuery,
         response: { 200: Type.Array(LegacyTicket), ...errors },
       },
     },
     async (request, reply) => {
       const page = await tickets.list(request.actor, { ...ticketListOptions(request.query, request.query.limit ?? maxLimit), count: true });
-      setLegacyPageHeaders(request, reply, page.total ?? page.items.length, page.nextCursor);
+      setLegacyPageHeaders(request, reply, page);
       return present(page.items, request.actor);
     },
   );

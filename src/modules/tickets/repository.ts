@@ -1,8 +1,9 @@
-import { sql, type AliasedRawBuilder, type RawBuilder } from 'kysely';
+import { sql, type AliasedRawBuilder, type OperationNodeSource, type RawBuilder } from 'kysely';
 import type { Executor, Tx } from '../../db/database.js';
 import { commonSorts, keysetPage, type SortKey } from '../../db/keyset.js';
-import { customerEmailIn } from '../../db/sql-helpers.js';
-import type { NewTicketRow, Priority, TicketRow, TicketRowUpdate, TicketStatus, TicketsTable } from '../../db/types.js';
+import { customerEmailIn, withParts } from '../../db/sql-helpers.js';
+import { ticketColumns } from '../../db/ticket-columns.js';
+import type { NewTicketRow, Priority, TicketRow, TicketRowUpdate, TicketStatus } from '../../db/types.js';
 import { withoutTypos, type ResolvedSearch } from '../search/resolve.js';
 import { customerContains, rankSql, searchCondition, snippetSql } from '../search/sql.js';
 
@@ -122,47 +123,6 @@ export type TicketEvent = {
   created_at: Date;
 };
 
-/** Every column of a ticket row but the stored search document, which only search conditions read (migration 0010). */
-export const ticketColumns = [
-  'id',
-  'number',
-  'subject',
-  'description',
-  'status',
-  'priority',
-  'priority_rank',
-  'category',
-  'project',
-  'customer_name',
-  'customer_email',
-  'customer_phone',
-  'contact_person',
-  'helpdeskurl',
-  'assigned_to',
-  'metadata',
-  'fields',
-  'current_stage_id',
-  'ops_id',
-  'ops_error',
-  'external_id',
-  'created_at',
-  'updated_at',
-  'closed_at',
-  'version',
-  'project_id',
-  'sla_used_ms',
-  'sla_segment_start',
-  'sla_at_risk_at',
-  'sla_due_at',
-  'stage_at_risk_at',
-  'stage_due_at',
-  'at_risk_from',
-  'overdue_from',
-] as const satisfies readonly (keyof TicketsTable)[];
-// Fails to compile when a column is added to the table type but not to the list above.
-const everyColumnListed: Exclude<keyof TicketsTable, (typeof ticketColumns)[number]> extends never ? true : never = true;
-void everyColumnListed;
-
 /** Each ticket's stage ids in list order, as a column of the ticket's own row (no second query for a page). */
 const stageIdsColumn = sql<
   string[]
@@ -230,17 +190,26 @@ export class TicketsRepository {
     return (await db.selectFrom('tickets').select('id').where('id', '=', id).executeTakeFirst()) !== undefined;
   }
 
-  insert(tx: Tx, row: NewTicketRow): Promise<TicketRow> {
-    return tx.insertInto('tickets').values(row).returning(ticketColumns).executeTakeFirstOrThrow();
+  /** `parts`: other writes of the change (its history, its audit entry) sent in the same statement (`withParts`). */
+  async insert(tx: Tx, row: NewTicketRow, parts: readonly OperationNodeSource[] = []): Promise<TicketRow> {
+    const query = tx.insertInto('tickets').values(row).returning(ticketColumns);
+    if (parts.length === 0) return query.executeTakeFirstOrThrow();
+    const [inserted] = (await withParts<TicketRow>(parts, query).execute(tx)).rows;
+    if (!inserted) throw new Error(`ticket ${row.id} was not inserted`);
+    return inserted;
   }
 
-  update(tx: Tx, id: string, changes: TicketRowUpdate): Promise<TicketRow> {
-    return tx
+  /** `parts`: other writes of the change (its history, its audit entry) sent in the same statement (`withParts`). */
+  async update(tx: Tx, id: string, changes: TicketRowUpdate, parts: readonly OperationNodeSource[] = []): Promise<TicketRow> {
+    const query = tx
       .updateTable('tickets')
       .set({ ...changes, version: sql`version + 1` })
       .where('id', '=', id)
-      .returning(ticketColumns)
-      .executeTakeFirstOrThrow();
+      .returning(ticketColumns);
+    if (parts.length === 0) return query.executeTakeFirstOrThrow();
+    const [row] = (await withParts<TicketRow>(parts, query).execute(tx)).rows;
+    if (!row) throw new Error(`ticket ${id} was not updated`);
+    return row;
   }
 
   async delete(tx: Tx, id: string): Promise<void> {
@@ -278,10 +247,12 @@ export class TicketsRepository {
 
   async appendEvents(tx: Tx, events: readonly TicketEvent[]): Promise<void> {
     if (events.length === 0) return;
-    await tx
-      .insertInto('ticket_events')
-      .values(events.map((event) => ({ ...event, data: JSON.stringify(event.data) })))
-      .execute();
+    await this.appendEventsQuery(tx, events).execute();
+  }
+
+  /** The history insert, built but not run (a write sends it in its own statement). `events` must not be empty. */
+  appendEventsQuery(tx: Executor, events: readonly TicketEvent[]) {
+    return tx.insertInto('ticket_events').values(events.map((event) => ({ ...event, data: JSON.stringify(event.data) })));
   }
 
   private filtered(db: Executor, filters: TicketFilters, byForecast = false) {

@@ -1,5 +1,5 @@
 import type { FastifyPluginAsyncTypebox } from '@fastify/type-provider-typebox';
-import { Envelope, ErrorBody, ListEnvelope, ok, okList } from '../../http/envelope.js';
+import { Envelope, ErrorBody, ListEnvelope, ok, okPage } from '../../http/envelope.js';
 import { IdParams } from '../../http/schema-helpers.js';
 import { presentUser } from './presenter.js';
 import { User, UserCreate, UserListQuery, UserPatch } from './schemas.js';
@@ -30,7 +30,7 @@ export const userRoutes: FastifyPluginAsyncTypebox = async (app) => {
     async (request) => {
       const limit = request.query.limit ?? 50;
       const page = await users.list(request.actor, { ...request.query, limit });
-      return okList(page.items.map(presentUser), { limit, next_cursor: page.nextCursor }, `${page.items.length} user(s)`);
+      return okPage(page, limit, presentUser, 'user');
     },
   );
 

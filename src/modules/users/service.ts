@@ -1,16 +1,13 @@
 import { randomUUID } from 'node:crypto';
-import type { Updateable } from 'kysely';
+import { sql, type Updateable } from 'kysely';
 import type { Clock } from '../../clock.js';
 import type { Config } from '../../config.js';
-import type { Db, Tx } from '../../db/database.js';
+import type { Db, Executor, Tx } from '../../db/database.js';
 import { decodeCursor, encodeCursor } from '../../db/keyset.js';
 import type { UserRole, UserRow, UsersTable } from '../../db/types.js';
 import { AppError, fail, invalid, notFound } from '../../errors.js';
-import { assertCan, type Actor } from '../access/policy.js';
-import type { TtlCache } from '../../ttl-cache.js';
-import type { TokenWithUser } from '../auth/tokens.js';
+import { assertCan, systemActor, type Actor } from '../access/policy.js';
 import type { AuditLog } from '../audit/service.js';
-import { SessionsRepository, TokensRepository } from '../auth/repository.js';
 import { hashPassword } from '../auth/secrets.js';
 import { UsersRepository } from './repository.js';
 import type { UserCreate, UserPatch } from './schemas.js';
@@ -22,6 +19,19 @@ export type UserListQuery = {
   cursor?: string;
 };
 
+/**
+ * What a change to a user does to their sign-ins, which the auth module keeps (sessions, API tokens, the cache of
+ * checked tokens). The auth services use this one, so src/services.ts hands them in in this shape: no import cycle.
+ */
+export type UserCredentials = {
+  /** Ends every session of the user, in the caller's transaction. */
+  endSessions(tx: Tx, userId: string): Promise<void>;
+  /** Revokes every API token of the user, in the caller's transaction; answers how many. */
+  revokeTokens(tx: Tx, userId: string, at: Date): Promise<number>;
+  /** Forgets every cached token check: a cached token must not outlive its user's new role or state. */
+  forget(): void;
+};
+
 const lower = (emails: string[]) => [...new Set(emails.map((email) => email.trim().toLowerCase()))];
 
 /** Users and roles (admin only). Disabling a user ends their sessions and revokes their tokens in the same step. */
@@ -30,18 +40,63 @@ export class UsersService {
   private readonly clock: Clock;
   private readonly config: Config;
   private readonly users = new UsersRepository();
-  private readonly sessions = new SessionsRepository();
-  private readonly tokens = new TokensRepository();
 
   constructor(
     context: { config: Config; database: { db: Db }; clock: Clock },
     private readonly audit: AuditLog,
-    /** Cleared after every change to a user: a cached token must not outlive its user's new role or state. */
-    private readonly credentials: TtlCache<TokenWithUser>,
+    /** Ended or forgotten after every change to a user that affects them. */
+    private readonly credentials: UserCredentials,
   ) {
     this.db = context.database.db;
     this.clock = context.clock;
     this.config = context.config;
+  }
+
+  // The user rows for the auth module's services (sign-in, tokens, the first admin): the users table stays private to
+  // this module (issue 21). Their callers have checked their own permission.
+
+  findById(db: Executor, id: string): Promise<UserRow | undefined> {
+    return this.users.findById(db, id);
+  }
+
+  findByEmail(db: Executor, email: string): Promise<UserRow | undefined> {
+    return this.users.findByEmail(db, email);
+  }
+
+  firstActiveAdmin(db: Executor): Promise<UserRow | undefined> {
+    return this.users.firstActiveAdmin(db);
+  }
+
+  recordLogin(tx: Tx, id: string, at: Date): Promise<UserRow> {
+    return this.users.update(tx, id, { last_login_at: at });
+  }
+
+  /**
+   * The first admin, with this email and password hash, unless a user exists already (then null). Several instances
+   * may start at once on one PostgreSQL server: one creates the admin.
+   */
+  async createFirstAdmin(email: string, passwordHash: string): Promise<UserRow | null> {
+    return this.db.transaction().execute(async (tx) => {
+      await sql`select pg_advisory_xact_lock(4011)`.execute(tx);
+      if ((await this.users.count(tx)) > 0) return null;
+      const now = this.clock.now();
+      const admin = await this.users.insert(tx, {
+        id: randomUUID(),
+        email,
+        name: 'Administrator',
+        role: 'admin',
+        password_hash: passwordHash,
+        created_at: now,
+        updated_at: now,
+      });
+      await this.audit.record(tx, {
+        actor: systemActor,
+        action: 'user.created',
+        target: { type: 'user', id: admin.id },
+        details: { email: admin.email, role: 'admin', bootstrap: true },
+      });
+      return admin;
+    });
   }
 
   async list(actor: Actor, query: UserListQuery): Promise<{ items: UserRow[]; nextCursor: string | null }> {
@@ -156,8 +211,8 @@ export class UsersService {
           updated_at: now,
         });
         // A new password or a disabled account ends every session at once; disabling also revokes the tokens.
-        if (disable || patch.password !== undefined) await this.sessions.deleteForUser(tx, id);
-        const revokedTokens = disable ? await this.tokens.revokeForUser(tx, id, now) : 0;
+        if (disable || patch.password !== undefined) await this.credentials.endSessions(tx, id);
+        const revokedTokens = disable ? await this.credentials.revokeTokens(tx, id, now) : 0;
         const target = { type: 'user', id };
         if (Object.keys(changed).length > 0)
           await this.audit.record(tx, {
@@ -176,7 +231,7 @@ export class UsersService {
         if (changes.disabled_at === null) await this.audit.record(tx, { actor, action: 'user.enabled', target });
         return next;
       })
-      .finally(() => this.credentials.clear());
+      .finally(() => this.credentials.forget());
   }
 
   async delete(actor: Actor, id: string): Promise<UserRow> {
@@ -197,7 +252,7 @@ export class UsersService {
         });
         return user;
       })
-      .finally(() => this.credentials.clear());
+      .finally(() => this.credentials.forget());
   }
 
   private async assertNotLastAdmin(tx: Tx, user: UserRow): Promise<void> {

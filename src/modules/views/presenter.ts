@@ -1,5 +1,5 @@
 import type { SavedViewRow } from '../../db/types.js';
-import type { Actor } from '../access/policy.js';
+import { canChangeView, type Actor } from '../access/policy.js';
 import type { ViewColumn, ViewOut } from './schemas.js';
 
 export function presentView(view: SavedViewRow, actor: Actor): ViewOut {
@@ -13,6 +13,7 @@ export function presentView(view: SavedViewRow, actor: Actor): ViewOut {
     shared: view.shared,
     owner_id: view.owner_id,
     mine: actor.id !== null && actor.id === view.owner_id,
+    changeable: canChangeView(actor, view),
     created_at: view.created_at.toISOString(),
     updated_at: view.updated_at.toISOString(),
     version: view.version,

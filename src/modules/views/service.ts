@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Clock } from '../../clock.js';
-import type { Db } from '../../db/database.js';
+import type { Db, Executor } from '../../db/database.js';
 import type { SavedViewRow } from '../../db/types.js';
 import { AppError, fail, notFound } from '../../errors.js';
 import type { AuditLog } from '../audit/service.js';
@@ -34,9 +34,9 @@ export class ViewsService {
     if (shared) assertCan(actor, 'view:share');
   }
 
-  private async findVisible(actor: Actor, id: string): Promise<SavedViewRow> {
+  private async findVisible(actor: Actor, id: string, db: Executor = this.db): Promise<SavedViewRow> {
     assertCan(actor, 'view:read');
-    const view = await this.views.findById(this.db, id);
+    const view = await this.views.findById(db, id);
     if (!view || !canSeeView(actor, view)) notFound('view', id);
     return view;
   }
@@ -46,8 +46,9 @@ export class ViewsService {
     return this.views.listVisible(this.db, actor.id, limit, cursor);
   }
 
-  get(actor: Actor, id: string): Promise<SavedViewRow> {
-    return this.findVisible(actor, id);
+  /** `db`: where to read it (a list read from a replica applies the view it names from there too). */
+  get(actor: Actor, id: string, db?: Executor): Promise<SavedViewRow> {
+    return this.findVisible(actor, id, db);
   }
 
   async create(actor: Actor, body: ViewCreateBody): Promise<SavedViewRow> {

@@ -19,7 +19,7 @@ const tags = ['webhooks'];
 /** `/api/webhooks`: admins register receivers, read each delivery's exchange, redeliver and ping. */
 export const webhookRoutes: FastifyPluginAsyncTypebox = async (app) => {
   const webhooks = app.services.webhooks;
-  app.addHook('onClose', async () => webhooks.client.close());
+  app.addHook('onClose', async () => app.services.webhookSender.close());
 
   app.get(
     '/webhooks',

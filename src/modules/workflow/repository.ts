@@ -38,24 +38,26 @@ export class WorkflowRepository {
     return (await db.selectFrom('stages').select('definition_id').where('id', '=', stageId).executeTakeFirst())?.definition_id ?? null;
   }
 
-  insertStage(tx: Tx, row: NewStageRow): Promise<StageRow> {
-    return tx.insertInto('stages').values(row).returningAll().executeTakeFirstOrThrow();
+  /** The visits' insert, built but not run (a move sends it in its own statement). */
+  insertStagesQuery(tx: Tx, rows: readonly NewStageRow[]) {
+    return tx.insertInto('stages').values([...rows]);
   }
 
-  endStage(tx: Tx, id: string, at: Date, businessMs: number, now: Date): Promise<StageRow> {
+  /** A visit's end, built but not run. */
+  endStageQuery(tx: Tx, id: string, at: Date, businessMs: number, now: Date) {
     return tx
       .updateTable('stages')
       .set({ stage_end_time: at, business_ms: businessMs, updated_at: now, version: sql`version + 1` })
-      .where('id', '=', id)
-      .returningAll()
-      .executeTakeFirstOrThrow();
+      .where('id', '=', id);
   }
 
-  /** Adds the stage at the end of the ticket's ordered `stages` list. */
-  async appendToTicket(tx: Tx, ticketId: string, stageId: string): Promise<void> {
-    await sql`
+  /** Adds the stages, in this order, at the end of the ticket's ordered `stages` list: built but not run. */
+  appendToTicketQuery(ticketId: string, stageIds: readonly string[]) {
+    const rows = sql.join(stageIds.map((stageId, index) => sql`(${stageId}, ${index}::int)`));
+    return sql`
       insert into ticket_stages (ticket_id, stage_id, position)
-      select ${ticketId}, ${stageId}, coalesce(max(position) + 1, 0) from ticket_stages where ticket_id = ${ticketId}`.execute(tx);
+      select ${ticketId}, v.stage_id, coalesce((select max(position) + 1 from ticket_stages where ticket_id = ${ticketId}), 0) + v.n
+      from (values ${rows}) as v(stage_id, n)`;
   }
 
   /** A page of the ticket's history, oldest first; `publicOnly` hides internal entries. */

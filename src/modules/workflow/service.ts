@@ -1,3 +1,4 @@
+import type { OperationNodeSource } from 'kysely';
 import { newId } from '../../ids.js';
 import type { Clock } from '../../clock.js';
 import type { Database, Db, Tx } from '../../db/database.js';
@@ -18,6 +19,22 @@ import { advanceSla, slaMoments, stageMoments } from './sla.js';
 import { presentVisit, timeInStage } from './visits.js';
 
 export type TransitionOutcome = { ticket: TicketView; left: VisitOut[]; entered: VisitOut[] };
+
+/**
+ * Writes a ticket not yet written with a move's changes to it, the move's other writes and its history entries (for
+ * the caller's own history insert, so that they follow its entries in order), in one statement.
+ */
+type TicketWrite = (changes: TicketRowUpdate, writes: readonly OperationNodeSource[], events: readonly TicketEvent[]) => Promise<TicketRow>;
+
+/** A visit as a move leaves it: the row it read or wrote, all but the database's own `number`. */
+type Visit = Omit<StageRow, 'number'>;
+
+/** The earliest of some moments, or null when there is none. */
+function earliest(moments: readonly (Date | null)[]): Date | null {
+  let first: Date | null = null;
+  for (const moment of moments) if (moment && (!first || moment.getTime() < first.getTime())) first = moment;
+  return first;
+}
 
 type Peers = { tickets: TicketsService; projects: ProjectsService; fields: FieldsService; audit: AuditLog };
 
@@ -73,20 +90,23 @@ export class WorkflowService {
           [{ field: 'project', problem: 'names no project; create it with POST /api/projects or set the ticket\u2019s project' }],
         );
       }
-      await this.peers.audit.record(tx, {
+      // Written with the move's own statement.
+      const audit = this.peers.audit.insertQuery(tx, {
         actor,
         action: 'ticket.transitioned',
         target: { type: 'ticket', id: ticket.id },
         details: { to: input.to },
       });
-      const moved = await this.move(tx, ticket, workflow, { actor_id: actor.id, actor_name: actor.name }, input, at, now, { actor });
+      const moved = await this.move(tx, ticket, workflow, { actor_id: actor.id, actor_name: actor.name }, input, at, now, {
+        actor,
+        parts: [audit],
+      });
       // The answer from the rows the move wrote (RETURNING), not a re-read.
       const [visible] = await this.peers.fields.visibleTo(actor, [this.placed(ticket.stage_ids, moved)], tx);
       return { ...moved, ticket: visible! };
     });
 
-    const present = (stage: StageRow) =>
-      presentVisit(stage, outcome.definitionOf.get(stage.definition_id!)!, outcome.workflow.calendar, now);
+    const present = (stage: Visit) => presentVisit(stage, outcome.definitionOf.get(stage.definition_id!)!, outcome.workflow.calendar, now);
     return {
       ticket: { ...outcome.ticket, evaluated_at: now },
       left: outcome.left.map(present),
@@ -128,6 +148,8 @@ export class WorkflowService {
       keepNew = false,
       fresh = false,
       actor,
+      parts = [],
+      write,
     }: {
       anyTarget?: boolean;
       keepNew?: boolean;
@@ -135,6 +157,10 @@ export class WorkflowService {
       fresh?: boolean;
       /** The person moving it; absent when the system moves it (OPS closing, first stage): no field values, no gate. */
       actor?: Actor;
+      /** More writes of the same change (its audit entry) for the move's statement. */
+      parts?: readonly OperationNodeSource[];
+      /** Writes the ticket with the move's changes and writes, instead of updating it (a new ticket's insert). */
+      write?: TicketWrite;
     } = {},
   ) {
     const definitionOf = new Map(workflow.definitions.map((definition) => [definition.id, definition]));
@@ -207,31 +233,36 @@ export class WorkflowService {
       data,
       created_at: at,
     });
-    const left: StageRow[] = [];
+    // Every row the move writes is known here (ids are made here, times are `at` and `now`): they are sent as one
+    // statement below, with the ticket's update last, instead of a round trip each (issue 19).
+    const writes: OperationNodeSource[] = [];
+    const left: Visit[] = [];
     // Minors end before their major, so the history reads inside-out.
     for (const stage of [...closing].sort((a, b) => (a.stage_type === 'minor' ? -1 : 0) - (b.stage_type === 'minor' ? -1 : 0))) {
       const definition = definitionOf.get(stage.definition_id!) ?? foreignOf.get(stage.definition_id!)!;
-      const ended = await this.workflow.endStage(tx, stage.id, at, businessMs(workflow.calendar, stage.stage_start_time ?? at, at), now);
-      left.push(ended);
+      const spent = businessMs(workflow.calendar, stage.stage_start_time ?? at, at);
+      writes.push(this.workflow.endStageQuery(tx, stage.id, at, spent, now));
+      left.push({ ...stage, stage_end_time: at, business_ms: spent, updated_at: now, version: stage.version + 1 });
       events.push(
         event('stage_left', {
           stage_id: stage.id,
           key: definition.key,
           name: definition.name,
           visit: stage.visit,
-          business_ms: ended.business_ms,
+          business_ms: spent,
         }),
       );
     }
 
-    const entered: StageRow[] = [];
-    const open_ = async (definition: StageDefinitionRow, majorStageId: string | null) => {
+    const entered: Visit[] = [];
+    const open_ = (definition: StageDefinitionRow, majorStageId: string | null) => {
       const visit = (visitsOf.get(definition.id) ?? 0) + 1;
       visitsOf.set(definition.id, visit);
       const moments = definition.final
         ? { atRiskAt: null, dueAt: null }
         : stageMoments(workflow.calendar, definition.target_minutes, workflow.project.at_risk_threshold, at);
-      const stage = await this.workflow.insertStage(tx, {
+      // As the insert leaves it (the column defaults included); only `number` is the database's.
+      const stage: Visit = {
         id: newId(),
         stage_type: majorStageId ? 'minor' : 'major',
         major_stage_id: majorStageId,
@@ -246,10 +277,12 @@ export class WorkflowService {
         definition_id: definition.id,
         visit,
         paused: definition.pauses || (parent?.pauses ?? false),
+        contact_emails: [],
+        version: 1,
+        breach_likely_at: null,
         created_at: now,
         updated_at: now,
-      });
-      await this.workflow.appendToTicket(tx, ticket.id, stage.id);
+      };
       entered.push(stage);
       events.push(
         event('stage_entered', {
@@ -265,18 +298,39 @@ export class WorkflowService {
       return stage;
     };
     let majorId = keep[0]?.id ?? null;
-    if (parent && !majorId) majorId = (await open_(parent, null)).id;
-    const newest = await open_(target, parent ? majorId : null);
+    if (parent && !majorId) majorId = open_(parent, null).id;
+    const newest = open_(target, parent ? majorId : null);
+    writes.push(
+      this.workflow.insertStagesQuery(
+        tx,
+        entered.map(({ contact_emails: _emails, version: _version, breach_likely_at: _likely, ...row }) => row),
+      ),
+      this.workflow.appendToTicketQuery(
+        ticket.id,
+        entered.map((stage) => stage.id),
+      ),
+    );
 
     const changes = this.ticketChanges(ticket, workflow, target, parent, at, now, firstTransition);
     if (keepNew && ticket.status === 'new') delete changes.status;
     changes.current_stage_id = newest.id;
+    // The ticket's earliest open-stage moments, as the stage-moments trigger (migration 0019) would set them after the
+    // statement: written here with the rest, the trigger finds nothing to change and the row is updated once.
+    const stillOpen = [...visits.filter((stage) => stage.stage_end_time === null && !closing.includes(stage)), ...entered].filter(
+      (stage) => stage.stage_end_time === null,
+    );
+    changes.stage_at_risk_at = earliest(stillOpen.map((stage) => stage.at_risk_at ?? stage.due_at));
+    changes.stage_due_at = earliest(stillOpen.map((stage) => stage.due_at));
     if (merged.changes.length) changes.fields = JSON.stringify(merged.values);
     if (changes.status && changes.status !== ticket.status) {
       events.push(event('status_changed', { old: ticket.status, new: changes.status }));
     }
-    const updated = await this.peers.tickets.updateRow(tx, ticket.id, changes);
-    await this.peers.tickets.appendEvents(tx, events);
+    let updated: TicketRow;
+    if (write) updated = await write(changes, writes, events);
+    else {
+      writes.push(this.peers.tickets.appendEventsQuery(tx, events), ...parts);
+      updated = await this.peers.tickets.updateRow(tx, ticket.id, changes, writes);
+    }
     return { ticket: updated, left, entered, workflow, definitionOf: new Map([...foreignOf, ...definitionOf]) };
   }
 
@@ -284,20 +338,31 @@ export class WorkflowService {
    * A new ticket enters its project's first stage (the first the workflow allows from no stage), in the creating
    * transaction, when the project says so (`new_tickets_enter_first_stage`, default true). Issue 20.
    */
-  async enterFirstStage(tx: Tx, ticket: TicketWithStages, actor: Actor): Promise<TicketWithStages | null> {
+  async enterFirstStage(tx: Tx, ticket: TicketWithStages, actor: Actor, write?: TicketWrite): Promise<TicketWithStages | null> {
     if (ticket.status === 'closed') return null;
-    const workflow = await this.workflowOf(tx, ticket);
+    // Not written yet (`write` will insert it with its first stage): its project is known by the name it gives.
+    const workflow = write
+      ? ticket.project
+        ? await this.peers.projects.workflowNamed(tx, ticket.project)
+        : undefined
+      : await this.workflowOf(tx, ticket);
     if (!workflow || !workflow.project.new_tickets_enter_first_stage) return null;
     const first = allowedTargets(workflow, undefined)
       .filter((definition) => !definition.final)
       .sort((a, b) => a.position - b.position)[0];
     if (!first) return null;
     const now = this.clock.now();
-    // Just inserted by this transaction: nobody else sees the row, it has no visits, and the move's RETURNING is the answer.
-    const moved = await this.move(tx, ticket, workflow, { actor_id: actor.id, actor_name: actor.name }, { to: first.id }, now, now, {
-      keepNew: true,
-      fresh: true,
-    });
+    // New in this transaction: nobody else sees the row, it has no visits, and the move's RETURNING is the answer.
+    const moved = await this.move(
+      tx,
+      { ...ticket, project_id: workflow.project.id },
+      workflow,
+      { actor_id: actor.id, actor_name: actor.name },
+      { to: first.id },
+      now,
+      now,
+      { keepNew: true, fresh: true, write },
+    );
     return this.placed(ticket.stage_ids, moved);
   }
 

@@ -6,7 +6,12 @@ import type { VisitOut } from './schemas.js';
 const iso = (value: Date | null) => (value ? value.toISOString() : null);
 
 /** One stage visit as the timeline draws it: planned vs actual, wall and business time, pause, lateness. */
-export function presentVisit(stage: StageRow, definition: StageDefinitionRow, calendar: Calendar | null, now: Date): VisitOut {
+export function presentVisit(
+  stage: Omit<StageRow, 'number'>,
+  definition: StageDefinitionRow,
+  calendar: Calendar | null,
+  now: Date,
+): VisitOut {
   const start = stage.stage_start_time ?? stage.created_at;
   const end = stage.stage_end_time ?? now;
   const durationMs = Math.max(0, end.getTime() - start.getTime());

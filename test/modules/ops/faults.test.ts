@@ -116,7 +116,7 @@ test('OPS refuses the request itself (400): given up at once, no retries', async
 
 test('connection refused: retrying with the reason; delivered once OPS is back', async () => {
   const ticket = await t.create.ticket({ subject: 'Refused connection' });
-  t.app.services.ops.client.useBaseUrl(await closedPort());
+  t.app.services.opsLink.client.useBaseUrl(await closedPort());
   try {
     const res = await t.api.post(`/api/ops/${ticket.id}`);
     assert.equal(res.statusCode, 202);
@@ -124,7 +124,7 @@ test('connection refused: retrying with the reason; delivered once OPS is back',
     const status = await t.api.get(`/api/status/${ticket.id}`);
     assert.equal(status.statusCode, 400, "a pending ticket has no OPS state to ask for (the old backend's rule)");
   } finally {
-    t.app.services.ops.client.useBaseUrl(stub.url);
+    t.app.services.opsLink.client.useBaseUrl(stub.url);
   }
   await retryNow();
   assert.equal((await ticketRow(t, ticket.id)).status, 'sent');
@@ -183,7 +183,7 @@ test('the process dies between delivering and recording: redelivered after the l
     onlyId: job.id,
   });
   assert.equal(claimed.id, job.id);
-  const delivered = await t.app.services.ops.client.send(
+  const delivered = await t.app.services.opsLink.client.send(
     {
       ticketId: ticket.id,
       subject: 'Crash',

@@ -170,7 +170,7 @@ test('GET /api/status/:id asks OPS, moves the ticket on and writes history and t
 
 test('the poller asks OPS about every open hand-off', async () => {
   const { ticket } = await sent();
-  const result = await t.app.services.ops.pollOnce();
+  const result = await t.app.services.opsStatus.pollOnce();
   assert.ok(result.checked >= 1);
   const polled = (await logs(t, ticket.id)).filter((e) => e.action === 'poll');
   assert.equal(polled.length, 1);
@@ -328,7 +328,7 @@ test('the OPS routes are in the OpenAPI document', async () => {
 
 test("with the old backend's failure rates (fixed seed), every hand-off ends delivered once or failed — none lost, none doubled", async () => {
   const lossy = await startOpsSim({ seed: 20260302 });
-  t.app.services.ops.client.useBaseUrl(lossy.url);
+  t.app.services.opsLink.client.useBaseUrl(lossy.url);
   try {
     const tickets = [];
     for (let i = 0; i < 12; i++) {
@@ -360,7 +360,7 @@ test("with the old backend's failure rates (fixed seed), every hand-off ends del
     assert.equal(lossy.state.requests.send, attempts, 'every attempt is in the log');
     assert.ok(attempts > tickets.length, 'some sends failed and were retried (20 % failure rate)');
   } finally {
-    t.app.services.ops.client.useBaseUrl(sim.url);
+    t.app.services.opsLink.client.useBaseUrl(sim.url);
     await lossy.close();
   }
 });

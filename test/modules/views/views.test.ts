@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { testApp, type TestApp } from '../../helpers/app.js';
+import { testApp, type Client, type TestApp } from '../../helpers/app.js';
 import { fuzzRoute, randomId } from '../../helpers/fuzz.js';
 
 let t: TestApp;
@@ -111,6 +111,12 @@ test('personal views are private; shared ones are for everybody, made only by ag
   assert.equal((await customer.get(`/api/views/${team.id}/count`)).json().data.count, 2);
   assert.equal((await t.api.get(`/api/views/${team.id}/count`)).json().data.count, 2);
 
+  // The dashboard offers "Edit view" where the policy says `changeable` (canChangeView), and the server agrees.
+  const changeable = async (client: Client) => (await client.get(`/api/views/${team.id}`)).json().data.changeable;
+  assert.deepEqual(
+    [await changeable(agent), await changeable(viewer), await changeable(customer), await changeable(t.api)],
+    [true, false, false, true],
+  );
   assert.equal((await viewer.patch(`/api/views/${team.id}`, { name: 'Mine now' })).statusCode, 403);
   assert.equal((await customer.delete(`/api/views/${team.id}`)).statusCode, 403);
   assert.equal((await t.api.patch(`/api/views/${team.id}`, { name: 'Renamed by admin' })).statusCode, 200, 'admins tend shared views');

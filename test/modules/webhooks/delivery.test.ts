@@ -147,7 +147,7 @@ describe('webhook deliveries', () => {
     const ticketRow = await t.database.db.selectFrom('tickets').selectAll().where('id', '=', event.ticket_id).executeTakeFirstOrThrow();
     await dispatch();
     const again = [{ kind: 'history' as const, event, ticket: ticketRow }];
-    await t.database.db.transaction().execute((tx) => t.app.services.webhooks.handle(tx, again));
+    await t.database.db.transaction().execute((tx) => t.app.services.webhookEvents.handle(tx, again));
     assert.equal((await deliveries(id)).length, 1);
   });
 

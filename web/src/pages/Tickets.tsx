@@ -2,7 +2,7 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { useCallback, useState } from 'react';
 import { Link } from 'react-router';
 import { api, pageOf } from '../api/client';
-import { useCan, useSession } from '../api/session';
+import { useCan } from '../api/session';
 import { statuses, type QueryOf, type SavedView, type TicketSort, type ViewColumn } from '../api/types';
 import { DebouncedInput, PrioritySelect, ProjectSelect } from '../components/Filters';
 import { Pager } from '../components/Pager';
@@ -20,7 +20,7 @@ import { ExportLinks } from './tickets/ExportLinks';
 import { FieldFilters, useFieldColumnDefinitions, useFieldColumns, useFieldFilters } from './tickets/FieldFilters';
 import { fieldsOf } from '../api/fields';
 import { FieldValue } from '../components/FieldControl';
-import { mayChangeView, SavedViews } from './tickets/SavedViews';
+import { SavedViews } from './tickets/SavedViews';
 import { SubscribeButton } from './tickets/SubscribeButton';
 import { draftOf, ViewDialog, type ViewDraft } from './tickets/ViewDialog';
 import { useView } from './tickets/views';
@@ -39,7 +39,6 @@ function useColumns(view: SavedView | undefined) {
 }
 
 export default function Tickets() {
-  const { me } = useSession();
   const { changed } = useLive();
   const [filters, set] = useUrlState(filterKeys);
   // Not a filter: whether each row carries its delivery forecast (docs/forecast.md).
@@ -153,7 +152,7 @@ export default function Tickets() {
               )}
               <span className="actions">
                 {view.data && <SubscribeButton viewId={view.data.id} />}
-                {view.data && mayChangeView(view.data, me?.role) && (
+                {view.data?.changeable && (
                   <button type="button" className="link" onClick={() => edit(view.data)}>
                     Edit view
                   </button>

@@ -18,6 +18,7 @@ import type { Project } from '../../api/types';
 import { LabelledField } from '../../components/FieldControl';
 import { ErrorState, Loading } from '../../components/States';
 import { activeStages } from '../../lib/workflow';
+import { Table } from '../../components/Table';
 
 type RequiredKind = 'optional' | 'always' | 'leave_stage' | 'final';
 type Editor = {
@@ -211,90 +212,72 @@ export function ProjectFields({ project }: { project: Project }) {
       {active.length === 0 ? (
         <p className="muted">No fields yet.</p>
       ) : (
-        <div className="table-wrap">
-          <table className="editor fields-table">
-            <thead>
-              <tr>
-                <th scope="col">Order</th>
-                <th scope="col">Label</th>
-                <th scope="col">Key</th>
-                <th scope="col">Type</th>
-                <th scope="col">Required</th>
-                <th scope="col">Customers</th>
-                <th scope="col">On cards</th>
-                <th scope="col">
-                  <span className="sr-only">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {active.map((field, index) => (
-                <tr key={field.key}>
-                  <td>
-                    <button
-                      type="button"
-                      aria-label={`Move ${field.label} up`}
-                      disabled={index === 0 || reorder.isPending}
-                      onClick={() => move(index, -1)}
-                    >
-                      ↑
-                    </button>
-                    <button
-                      type="button"
-                      aria-label={`Move ${field.label} down`}
-                      disabled={index === active.length - 1 || reorder.isPending}
-                      onClick={() => move(index, 1)}
-                    >
-                      ↓
-                    </button>
-                  </td>
-                  <th scope="row">
-                    {field.label}
-                    {field.help_text && <div className="muted small">{field.help_text}</div>}
-                  </th>
-                  <td>
-                    <code>{field.key}</code>
-                  </td>
-                  <td>
-                    {fieldTypes.find((type) => type.type === field.type)?.label ?? field.type}
-                    {field.options && <div className="muted small">{field.options.join(', ')}</div>}
-                    {field.default !== null && field.default !== undefined && (
-                      <div className="muted small">default: {valueText(field, field.default)}</div>
-                    )}
-                  </td>
-                  <td>{requiredLabel(field.required, stageName)}</td>
-                  <td>{field.customer_visible ? 'see and set' : 'hidden'}</td>
-                  <td>{field.show_on_card ? 'shown' : '—'}</td>
-                  <td>
-                    <div className="row-actions">
-                      <button
-                        type="button"
-                        aria-label={`Edit field ${field.label}`}
-                        onClick={() => {
-                          save.reset();
-                          setEditor(editorOf(field));
-                        }}
-                      >
-                        Edit
-                      </button>
-                      <button
-                        type="button"
-                        aria-label={`Archive field ${field.label}`}
-                        disabled={archive.isPending}
-                        onClick={() => {
-                          if (window.confirm(`Archive the field “${field.label}”? Tickets keep their values in history.`))
-                            archive.mutate(field.key);
-                        }}
-                      >
-                        Archive
-                      </button>
-                    </div>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <Table className="editor fields-table" headers={['Order', 'Label', 'Key', 'Type', 'Required', 'Customers', 'On cards']} actions>
+          {active.map((field, index) => (
+            <tr key={field.key}>
+              <td>
+                <button
+                  type="button"
+                  aria-label={`Move ${field.label} up`}
+                  disabled={index === 0 || reorder.isPending}
+                  onClick={() => move(index, -1)}
+                >
+                  ↑
+                </button>
+                <button
+                  type="button"
+                  aria-label={`Move ${field.label} down`}
+                  disabled={index === active.length - 1 || reorder.isPending}
+                  onClick={() => move(index, 1)}
+                >
+                  ↓
+                </button>
+              </td>
+              <th scope="row">
+                {field.label}
+                {field.help_text && <div className="muted small">{field.help_text}</div>}
+              </th>
+              <td>
+                <code>{field.key}</code>
+              </td>
+              <td>
+                {fieldTypes.find((type) => type.type === field.type)?.label ?? field.type}
+                {field.options && <div className="muted small">{field.options.join(', ')}</div>}
+                {field.default !== null && field.default !== undefined && (
+                  <div className="muted small">default: {valueText(field, field.default)}</div>
+                )}
+              </td>
+              <td>{requiredLabel(field.required, stageName)}</td>
+              <td>{field.customer_visible ? 'see and set' : 'hidden'}</td>
+              <td>{field.show_on_card ? 'shown' : '—'}</td>
+              <td>
+                <div className="row-actions">
+                  <button
+                    type="button"
+                    aria-label={`Edit field ${field.label}`}
+                    onClick={() => {
+                      save.reset();
+                      setEditor(editorOf(field));
+                    }}
+                  >
+                    Edit
+                  </button>
+                  <button
+                    type="button"
+                    aria-label={`Archive field ${field.label}`}
+                    disabled={archive.isPending}
+                    onClick={() => {
+                      if (window.confirm(`Archive the field “${field.label}”? Tickets keep their values in history.`))
+                        archive.mutate(field.key);
+                    }}
+                  >
+                    Archive
+                  </button>
+                </div>
+              </td>
+            </tr>
+          ))}
+        </Table>
       )}
       {reorder.isError && <ErrorState error={reorder.error} />}
       {archive.isError && <ErrorState error={archive.error} />}

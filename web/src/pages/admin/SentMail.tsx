@@ -7,6 +7,7 @@ import { DebouncedInput } from '../../components/Filters';
 import { Pager } from '../../components/Pager';
 import { Empty, ErrorState, Loading, QueryState } from '../../components/States';
 import { Time } from '../../components/Time';
+import { Table } from '../../components/Table';
 
 const statuses: MailDelivery['status'][] = ['queued', 'retrying', 'sent', 'stored', 'failed'];
 const statusClass: Record<MailDelivery['status'], string> = { sent: 'ok', stored: '', queued: '', retrying: 'warn', failed: 'bad' };
@@ -58,43 +59,31 @@ export function SentMail() {
         <QueryState query={mail} isEmpty={(data) => data.items.length === 0} empty="No mail matches.">
           {(data) => (
             <>
-              <div className="table-wrap">
-                <table className="mail">
-                  <thead>
-                    <tr>
-                      <th scope="col">Queued</th>
-                      <th scope="col">To</th>
-                      <th scope="col">Subject</th>
-                      <th scope="col">Status</th>
-                    </tr>
-                  </thead>
-                  <tbody>
-                    {data.items.map((item) => (
-                      <tr key={item.id} className={item.id === openId ? 'selected' : undefined}>
-                        <td data-label="Queued">
-                          <Time iso={item.createdAt} />
-                        </td>
-                        <td data-label="To" className="small">
-                          {item.to}
-                        </td>
-                        <td data-label="Subject">
-                          <button type="button" className="link" aria-pressed={item.id === openId} onClick={() => setOpenId(item.id)}>
-                            {item.subject}
-                          </button>
-                          <div className="muted small">
-                            {item.digest ? 'digest' : (item.event ?? '')}
-                            {item.ticketNumber !== null && ` · #${item.ticketNumber}`}
-                          </div>
-                        </td>
-                        <td data-label="Status">
-                          <span className={`badge ${statusClass[item.status]}`}>{item.status}</span>
-                          {item.attempts > 1 && <div className="muted small">{item.attempts} attempts</div>}
-                        </td>
-                      </tr>
-                    ))}
-                  </tbody>
-                </table>
-              </div>
+              <Table className="mail" headers={['Queued', 'To', 'Subject', 'Status']}>
+                {data.items.map((item) => (
+                  <tr key={item.id} className={item.id === openId ? 'selected' : undefined}>
+                    <td data-label="Queued">
+                      <Time iso={item.createdAt} />
+                    </td>
+                    <td data-label="To" className="small">
+                      {item.to}
+                    </td>
+                    <td data-label="Subject">
+                      <button type="button" className="link" aria-pressed={item.id === openId} onClick={() => setOpenId(item.id)}>
+                        {item.subject}
+                      </button>
+                      <div className="muted small">
+                        {item.digest ? 'digest' : (item.event ?? '')}
+                        {item.ticketNumber !== null && ` · #${item.ticketNumber}`}
+                      </div>
+                    </td>
+                    <td data-label="Status">
+                      <span className={`badge ${statusClass[item.status]}`}>{item.status}</span>
+                      {item.attempts > 1 && <div className="muted small">{item.attempts} attempts</div>}
+                    </td>
+                  </tr>
+                ))}
+              </Table>
               <Pager cursors={cursors} setCursors={setCursors} next={data.page.next_cursor} labels={['← Newer', 'Older →']} />
             </>
           )}

@@ -4,6 +4,7 @@ import { api, dataOf, pageOf } from '../../api/client';
 import type { RequestBody } from '../../api/types';
 import { ErrorState, QueryState } from '../../components/States';
 import { Time } from '../../components/Time';
+import { Table } from '../../components/Table';
 
 export function Tokens() {
   const queryClient = useQueryClient();
@@ -59,49 +60,33 @@ export function Tokens() {
       {revoke.isError && <ErrorState error={revoke.error} />}
       <QueryState query={tokens} isEmpty={(data) => data.items.length === 0} empty="No API tokens.">
         {(data) => (
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Scope</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Last used</th>
-                  <th scope="col">Expires</th>
-                  <th scope="col">
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.items.map((token) => (
-                  <tr key={token.id}>
-                    <td data-label="Name">{token.name}</td>
-                    <td data-label="Scope">{token.scope}</td>
-                    <td data-label="Created">
-                      <Time iso={token.created_at} />
-                    </td>
-                    <td data-label="Last used">
-                      <Time iso={token.last_used_at} />
-                    </td>
-                    <td data-label="Expires">
-                      <Time iso={token.expires_at} kind="any" />
-                    </td>
-                    <td>
-                      <button
-                        type="button"
-                        onClick={() =>
-                          window.confirm(`Revoke the token “${token.name}”? Programs using it stop working.`) && revoke.mutate(token.id)
-                        }
-                      >
-                        Revoke
-                      </button>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table headers={['Name', 'Scope', 'Created', 'Last used', 'Expires']} actions>
+            {data.items.map((token) => (
+              <tr key={token.id}>
+                <td data-label="Name">{token.name}</td>
+                <td data-label="Scope">{token.scope}</td>
+                <td data-label="Created">
+                  <Time iso={token.created_at} />
+                </td>
+                <td data-label="Last used">
+                  <Time iso={token.last_used_at} />
+                </td>
+                <td data-label="Expires">
+                  <Time iso={token.expires_at} kind="any" />
+                </td>
+                <td>
+                  <button
+                    type="button"
+                    onClick={() =>
+                      window.confirm(`Revoke the token “${token.name}”? Programs using it stop working.`) && revoke.mutate(token.id)
+                    }
+                  >
+                    Revoke
+                  </button>
+                </td>
+              </tr>
+            ))}
+          </Table>
         )}
       </QueryState>
     </div>

@@ -4,6 +4,7 @@ import { api, pageOf } from '../../api/client';
 import { roles, type RequestBody, type Role } from '../../api/types';
 import { ErrorState, QueryState } from '../../components/States';
 import { Time } from '../../components/Time';
+import { Table } from '../../components/Table';
 
 export function Users() {
   const queryClient = useQueryClient();
@@ -69,47 +70,34 @@ export function Users() {
       {update.isError && <ErrorState error={update.error} />}
       <QueryState query={users} isEmpty={(data) => data.items.length === 0} empty="No users.">
         {(data) => (
-          <div className="table-wrap">
-            <table>
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Email</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Status</th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.items.map((user) => (
-                  <tr key={user.id}>
-                    <td data-label="Name">{user.name}</td>
-                    <td data-label="Email">{user.email}</td>
-                    <td data-label="Role">
-                      <select
-                        aria-label={`Role of ${user.name}`}
-                        value={user.role}
-                        onChange={(event) => update.mutate({ id: user.id, role: event.target.value as Role })}
-                      >
-                        {roles.map((r) => (
-                          <option key={r}>{r}</option>
-                        ))}
-                      </select>
-                    </td>
-                    <td data-label="Created">
-                      <Time iso={user.created_at} />
-                    </td>
-                    <td data-label="Status">
-                      <button type="button" onClick={() => update.mutate({ id: user.id, disabled: !user.disabled })}>
-                        {user.disabled ? 'Enable' : 'Disable'}
-                      </button>{' '}
-                      {user.disabled && <span className="badge bad">disabled</span>}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table headers={['Name', 'Email', 'Role', 'Created', 'Status']}>
+            {data.items.map((user) => (
+              <tr key={user.id}>
+                <td data-label="Name">{user.name}</td>
+                <td data-label="Email">{user.email}</td>
+                <td data-label="Role">
+                  <select
+                    aria-label={`Role of ${user.name}`}
+                    value={user.role}
+                    onChange={(event) => update.mutate({ id: user.id, role: event.target.value as Role })}
+                  >
+                    {roles.map((r) => (
+                      <option key={r}>{r}</option>
+                    ))}
+                  </select>
+                </td>
+                <td data-label="Created">
+                  <Time iso={user.created_at} />
+                </td>
+                <td data-label="Status">
+                  <button type="button" onClick={() => update.mutate({ id: user.id, disabled: !user.disabled })}>
+                    {user.disabled ? 'Enable' : 'Disable'}
+                  </button>{' '}
+                  {user.disabled && <span className="badge bad">disabled</span>}
+                </td>
+              </tr>
+            ))}
+          </Table>
         )}
       </QueryState>
     </div>

@@ -4,7 +4,8 @@ import { api, dataOf, pageOf } from '../../api/client';
 import type { CreatedWebhook, RequestBody, Webhook, WebhookDelivery, WebhookEvent } from '../../api/types';
 import { ErrorState, QueryState } from '../../components/States';
 import { Time } from '../../components/Time';
-import { eventLabel, webhookEvents } from '../../lib/events';
+import { eventDescription, eventLabel, webhookEvents } from '../../lib/events';
+import { Table } from '../../components/Table';
 
 type Patch = RequestBody<'/api/webhooks/{id}', 'patch'>;
 type Shown = { url: string; secret: string; rotated: boolean };
@@ -73,76 +74,61 @@ export function Webhooks() {
         empty="No webhooks yet. Add a URL above to receive ticket events."
       >
         {(data) => (
-          <div className="table-wrap">
-            <table className="webhooks">
-              <thead>
-                <tr>
-                  <th scope="col">Receiver</th>
-                  <th scope="col">Events</th>
-                  <th scope="col">State</th>
-                  <th scope="col">Last delivery</th>
-                  <th scope="col">
-                    <span className="sr-only">Actions</span>
-                  </th>
-                </tr>
-              </thead>
-              <tbody>
-                {data.items.map((hook) => (
-                  <tr key={hook.id} className={hook.id === selected ? 'selected' : undefined}>
-                    <td data-label="Receiver">
-                      <code className="url">{hook.url}</code>
-                      {hook.description && <div className="muted small">{hook.description}</div>}
-                    </td>
-                    <td data-label="Events" className="small">
-                      {hook.events.includes('*') ? 'All events' : hook.events.join(', ')}
-                    </td>
-                    <td data-label="State">
-                      {hook.enabled ? <span className="badge ok">Enabled</span> : <span className="badge bad">Disabled</span>}
-                      {hook.disabledReason && <div className="small text-bad">{hook.disabledReason}</div>}
-                      {hook.consecutiveFailures > 0 && <div className="small muted">{hook.consecutiveFailures} failures in a row</div>}
-                    </td>
-                    <td data-label="Last delivery">
-                      {hook.lastStatus ? <span className={`badge ${statusClass[hook.lastStatus]}`}>{hook.lastStatus}</span> : null}{' '}
-                      <Time iso={hook.lastDeliveryAt} />
-                    </td>
-                    <td>
-                      <div className="row-actions">
-                        <button
-                          type="button"
-                          aria-pressed={hook.id === selected}
-                          onClick={() => setSelected(hook.id === selected ? null : hook.id)}
-                        >
-                          Deliveries
-                        </button>
-                        <button type="button" disabled={ping.isPending} onClick={() => ping.mutate(hook.id)}>
-                          Ping
-                        </button>
-                        <button type="button" onClick={() => update.mutate({ id: hook.id, patch: { enabled: !hook.enabled } })}>
-                          {hook.enabled ? 'Disable' : 'Enable'}
-                        </button>
-                        <button
-                          type="button"
-                          onClick={() =>
-                            window.confirm(`Rotate the secret of ${hook.url}? The old one stops working at once.`) &&
-                            update.mutate({ id: hook.id, patch: { rotateSecret: true } })
-                          }
-                        >
-                          Rotate secret
-                        </button>
-                        <button
-                          type="button"
-                          className="danger"
-                          onClick={() => window.confirm(`Delete the webhook ${hook.url} and its delivery log?`) && remove.mutate(hook.id)}
-                        >
-                          Delete
-                        </button>
-                      </div>
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <Table className="webhooks" headers={['Receiver', 'Events', 'State', 'Last delivery']} actions>
+            {data.items.map((hook) => (
+              <tr key={hook.id} className={hook.id === selected ? 'selected' : undefined}>
+                <td data-label="Receiver">
+                  <code className="url">{hook.url}</code>
+                  {hook.description && <div className="muted small">{hook.description}</div>}
+                </td>
+                <td data-label="Events" className="small">
+                  {hook.events.includes('*') ? 'All events' : hook.events.join(', ')}
+                </td>
+                <td data-label="State">
+                  {hook.enabled ? <span className="badge ok">Enabled</span> : <span className="badge bad">Disabled</span>}
+                  {hook.disabledReason && <div className="small text-bad">{hook.disabledReason}</div>}
+                  {hook.consecutiveFailures > 0 && <div className="small muted">{hook.consecutiveFailures} failures in a row</div>}
+                </td>
+                <td data-label="Last delivery">
+                  {hook.lastStatus ? <span className={`badge ${statusClass[hook.lastStatus]}`}>{hook.lastStatus}</span> : null}{' '}
+                  <Time iso={hook.lastDeliveryAt} />
+                </td>
+                <td>
+                  <div className="row-actions">
+                    <button
+                      type="button"
+                      aria-pressed={hook.id === selected}
+                      onClick={() => setSelected(hook.id === selected ? null : hook.id)}
+                    >
+                      Deliveries
+                    </button>
+                    <button type="button" disabled={ping.isPending} onClick={() => ping.mutate(hook.id)}>
+                      Ping
+                    </button>
+                    <button type="button" onClick={() => update.mutate({ id: hook.id, patch: { enabled: !hook.enabled } })}>
+                      {hook.enabled ? 'Disable' : 'Enable'}
+                    </button>
+                    <button
+                      type="button"
+                      onClick={() =>
+                        window.confirm(`Rotate the secret of ${hook.url}? The old one stops working at once.`) &&
+                        update.mutate({ id: hook.id, patch: { rotateSecret: true } })
+                      }
+                    >
+                      Rotate secret
+                    </button>
+                    <button
+                      type="button"
+                      className="danger"
+                      onClick={() => window.confirm(`Delete the webhook ${hook.url} and its delivery log?`) && remove.mutate(hook.id)}
+                    >
+                      Delete
+                    </button>
+                  </div>
+                </td>
+              </tr>
+            ))}
+          </Table>
         )}
       </QueryState>
       {chosen && <DeliveryLog hook={chosen} />}
@@ -192,7 +178,7 @@ function NewWebhook({ onCreated }: { onCreated(hook: CreatedWebhook): void }) {
           <input type="checkbox" checked={all} onChange={() => toggle('*')} /> All events, including ones added later
         </label>
         {webhookEvents.map((type) => (
-          <label key={type} className="check" title={type}>
+          <label key={type} className="check" title={`${type}: ${eventDescription(type)}`}>
             <input type="checkbox" disabled={all} checked={all || events.includes(type)} onChange={() => toggle(type)} /> {eventLabel(type)}
           </label>
         ))}
@@ -271,79 +257,62 @@ function DeliveryLog({ hook }: { hook: Webhook }) {
       {redeliver.isError && <ErrorState error={redeliver.error} />}
       <QueryState query={deliveries} isEmpty={(data) => data.items.length === 0} empty="Nothing delivered yet. Ping sends a test event.">
         {(data) => (
-          <div className="table-wrap">
-            <table className="deliveries">
-              <thead>
+          <Table className="deliveries" headers={['When', 'Event', 'Status', 'HTTP', 'Latency', 'Attempts']} actions>
+            {data.items.map((delivery) => (
+              <Fragment key={delivery.id}>
                 <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Event</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">HTTP</th>
-                  <th scope="col">Latency</th>
-                  <th scope="col">Attempts</th>
-                  <th scope="col">
-                    <span className="sr-only">Actions</span>
-                  </th>
+                  <td data-label="When">
+                    <Time iso={delivery.createdAt} />
+                  </td>
+                  <td data-label="Event">
+                    <code>{delivery.eventType}</code>
+                    {delivery.trigger === 'redelivery' && <span className="tag">again</span>}
+                  </td>
+                  <td data-label="Status">
+                    <span className={`badge ${statusClass[delivery.status]}`}>{delivery.status}</span>
+                  </td>
+                  <td data-label="HTTP">{delivery.responseStatus ?? '—'}</td>
+                  <td data-label="Latency">{delivery.latencyMs === null ? '—' : `${delivery.latencyMs} ms`}</td>
+                  <td data-label="Attempts">{delivery.attempts}</td>
+                  <td>
+                    <div className="row-actions">
+                      <button
+                        type="button"
+                        aria-expanded={open === delivery.id}
+                        onClick={() => setOpen(open === delivery.id ? null : delivery.id)}
+                      >
+                        {open === delivery.id ? 'Hide' : 'Show'} exchange
+                      </button>
+                      <button
+                        type="button"
+                        disabled={unfinished(delivery) || redeliver.isPending}
+                        onClick={() => redeliver.mutate(delivery)}
+                      >
+                        Redeliver
+                      </button>
+                    </div>
+                  </td>
                 </tr>
-              </thead>
-              <tbody>
-                {data.items.map((delivery) => (
-                  <Fragment key={delivery.id}>
-                    <tr>
-                      <td data-label="When">
-                        <Time iso={delivery.createdAt} />
-                      </td>
-                      <td data-label="Event">
-                        <code>{delivery.eventType}</code>
-                        {delivery.trigger === 'redelivery' && <span className="tag">again</span>}
-                      </td>
-                      <td data-label="Status">
-                        <span className={`badge ${statusClass[delivery.status]}`}>{delivery.status}</span>
-                      </td>
-                      <td data-label="HTTP">{delivery.responseStatus ?? '—'}</td>
-                      <td data-label="Latency">{delivery.latencyMs === null ? '—' : `${delivery.latencyMs} ms`}</td>
-                      <td data-label="Attempts">{delivery.attempts}</td>
-                      <td>
-                        <div className="row-actions">
-                          <button
-                            type="button"
-                            aria-expanded={open === delivery.id}
-                            onClick={() => setOpen(open === delivery.id ? null : delivery.id)}
-                          >
-                            {open === delivery.id ? 'Hide' : 'Show'} exchange
-                          </button>
-                          <button
-                            type="button"
-                            disabled={unfinished(delivery) || redeliver.isPending}
-                            onClick={() => redeliver.mutate(delivery)}
-                          >
-                            Redeliver
-                          </button>
+                {open === delivery.id && (
+                  <tr className="exchange">
+                    <td colSpan={7}>
+                      {delivery.error && <p className="form-error">{delivery.error}</p>}
+                      <div className="exchange-grid">
+                        <div>
+                          <h3>Request body</h3>
+                          <pre>{readable(delivery.requestBody)}</pre>
                         </div>
-                      </td>
-                    </tr>
-                    {open === delivery.id && (
-                      <tr className="exchange">
-                        <td colSpan={7}>
-                          {delivery.error && <p className="form-error">{delivery.error}</p>}
-                          <div className="exchange-grid">
-                            <div>
-                              <h3>Request body</h3>
-                              <pre>{readable(delivery.requestBody)}</pre>
-                            </div>
-                            <div>
-                              <h3>Response {delivery.responseStatus ?? ''}</h3>
-                              <pre>{delivery.responseBody === null ? '(no answer)' : readable(delivery.responseBody)}</pre>
-                            </div>
-                          </div>
-                        </td>
-                      </tr>
-                    )}
-                  </Fragment>
-                ))}
-              </tbody>
-            </table>
-          </div>
+                        <div>
+                          <h3>Response {delivery.responseStatus ?? ''}</h3>
+                          <pre>{delivery.responseBody === null ? '(no answer)' : readable(delivery.responseBody)}</pre>
+                        </div>
+                      </div>
+                    </td>
+                  </tr>
+                )}
+              </Fragment>
+            ))}
+          </Table>
         )}
       </QueryState>
     </section>

@@ -7,6 +7,7 @@ import { Empty, ErrorState, Loading } from '../../components/States';
 import { Time } from '../../components/Time';
 import type { MonitorFilters } from '../../lib/useFilters';
 import { useLive } from '../../live/events';
+import { Table } from '../../components/Table';
 
 /** A list's first cell: the ticket's number and subject, linking to its page. */
 export function TicketCell({ id, number, label }: { id: string; number: number; label: string | null }) {
@@ -54,46 +55,35 @@ export function LikelyToBreach({ filters }: { filters: MonitorFilters }) {
     .sort((a, b) => b.probability - a.probability);
   if (rows.length === 0) return <Empty>No open ticket is likely to breach.</Empty>;
   return (
-    <div className="table-wrap">
-      <table aria-label="Likely to breach">
-        <thead>
-          <tr>
-            {headers.map((header) => (
-              <th key={header} scope="col">
-                {header}
-              </th>
-            ))}
+    <>
+      <Table label="Likely to breach" headers={headers}>
+        {rows.map((row) => (
+          <tr key={row.id} className={changed.has(row.id) ? 'flash' : undefined}>
+            <TicketCell id={row.id} number={row.number} label={row.subject ?? row.id} />
+            <td data-label="Breach probability">
+              <strong>{formatProbability(row.probability)}</strong>
+            </td>
+            <td data-label="Stage breach">{formatProbability(row.stage_breach_probability)}</td>
+            <td data-label="Ticket breach">{formatProbability(row.ticket_breach_probability)}</td>
+            <td data-label="Stage">{row.stage?.name ?? row.stage?.key ?? '—'}</td>
+            <td data-label="Stage due">
+              <Time iso={row.stage?.due_at} kind="any" />
+            </td>
+            <td data-label="Expected finish">
+              <Time iso={row.expected_finish_at} kind="any" />
+            </td>
+            <td data-label="State now">{row.delay_state ? <DelayBadge state={row.delay_state} /> : '—'}</td>
+            <td data-label="Priority">
+              <PriorityBadge priority={row.priority} />
+            </td>
+            <td data-label="Assignee">{row.assigned_to ?? '—'}</td>
           </tr>
-        </thead>
-        <tbody>
-          {rows.map((row) => (
-            <tr key={row.id} className={changed.has(row.id) ? 'flash' : undefined}>
-              <TicketCell id={row.id} number={row.number} label={row.subject ?? row.id} />
-              <td data-label="Breach probability">
-                <strong>{formatProbability(row.probability)}</strong>
-              </td>
-              <td data-label="Stage breach">{formatProbability(row.stage_breach_probability)}</td>
-              <td data-label="Ticket breach">{formatProbability(row.ticket_breach_probability)}</td>
-              <td data-label="Stage">{row.stage?.name ?? row.stage?.key ?? '—'}</td>
-              <td data-label="Stage due">
-                <Time iso={row.stage?.due_at} kind="any" />
-              </td>
-              <td data-label="Expected finish">
-                <Time iso={row.expected_finish_at} kind="any" />
-              </td>
-              <td data-label="State now">{row.delay_state ? <DelayBadge state={row.delay_state} /> : '—'}</td>
-              <td data-label="Priority">
-                <PriorityBadge priority={row.priority} />
-              </td>
-              <td data-label="Assignee">{row.assigned_to ?? '—'}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+        ))}
+      </Table>
       <p className="small muted">
         Forecast <Time iso={rows[0]!.forecast_at} />; the breach probability is the larger of the stage and ticket ones. The customer and
         date filters do not apply to this view.
       </p>
-    </div>
+    </>
   );
 }

@@ -1,6 +1,5 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type KeyboardEvent } from 'react';
-import { api, dataOf } from '../../api/client';
+import { useTicketSave } from './save';
 import {
   activeFields,
   fieldProblems,
@@ -102,26 +101,9 @@ function CustomFieldRow({
   editable: boolean;
   note?: string;
 }) {
-  const queryClient = useQueryClient();
   const [draft, setDraft] = useState<Draft | null>(null);
-  const save = useMutation({
-    mutationFn: (next: Draft) =>
-      dataOf(
-        api.PATCH('/api/tickets/{id}', {
-          params: { path: { id: ticket.id } },
-          body: { fields: { [definition.key]: fromDraft(definition, next) }, version: ticket.version },
-        }),
-      ),
-    onSuccess: (updated) => {
-      queryClient.setQueryData(['ticket', ticket.id], updated);
-      setDraft(null);
-      void queryClient.invalidateQueries({ queryKey: ['tickets'] });
-      void queryClient.invalidateQueries({ queryKey: ['history', ticket.id] });
-    },
-    onError: (error) => {
-      if (error instanceof ApiError && error.status === 412) void queryClient.invalidateQueries({ queryKey: ['ticket', ticket.id] });
-    },
-  });
+  const save = useTicketSave(ticket, () => setDraft(null));
+  const submit = (next: Draft) => save.mutate({ fields: { [definition.key]: fromDraft(definition, next) } });
   const id = `custom-field-${definition.key}`;
   const onKey = (event: KeyboardEvent) => {
     if (event.key === 'Escape') {
@@ -130,7 +112,7 @@ function CustomFieldRow({
     }
     if (event.key === 'Enter' && draft !== null && (definition.type !== 'long_text' || event.ctrlKey || event.metaKey)) {
       event.preventDefault();
-      save.mutate(draft);
+      submit(draft);
     }
   };
   const problem = save.isError
@@ -167,7 +149,7 @@ function CustomFieldRow({
           <form
             onSubmit={(event) => {
               event.preventDefault();
-              save.mutate(draft);
+              submit(draft);
             }}
           >
             <FieldControl definition={definition} draft={draft} onChange={setDraft} id={id} problem={problem} autoFocus onKeyDown={onKey} />

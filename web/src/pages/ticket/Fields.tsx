@@ -1,11 +1,10 @@
-import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { useState, type KeyboardEvent } from 'react';
-import { api, dataOf } from '../../api/client';
 import { ApiError } from '../../api/http';
 import { priorities, statuses, type Ticket } from '../../api/types';
 import { Time } from '../../components/Time';
 import shape from '../../api/ticket-fields.json';
 import { fieldLabel, fieldValue, humanize, statusLabel } from '../../lib/format';
+import { useTicketSave } from './save';
 
 type Field = {
   key: keyof Ticket & string;
@@ -68,33 +67,16 @@ export function Fields({ ticket, editable, internal }: { ticket: Ticket; editabl
 }
 
 function FieldRow({ field, ticket, editable }: { field: Field; ticket: Ticket; editable: boolean }) {
-  const queryClient = useQueryClient();
   const current = (ticket[field.key] as string | null | undefined) ?? '';
   const [draft, setDraft] = useState<string | null>(null);
-  const save = useMutation({
-    mutationFn: (value: string) =>
-      dataOf(
-        api.PATCH('/api/tickets/{id}', {
-          params: { path: { id: ticket.id } },
-          body: { [field.key]: value === '' && !field.required ? null : value, version: ticket.version },
-        }),
-      ),
-    onSuccess: (updated) => {
-      queryClient.setQueryData(['ticket', ticket.id], updated);
-      setDraft(null);
-      void queryClient.invalidateQueries({ queryKey: ['tickets'] });
-    },
-    onError: (error) => {
-      // Someone else changed the ticket meanwhile: show their version, keep the draft to retry.
-      if (error instanceof ApiError && error.status === 412) void queryClient.invalidateQueries({ queryKey: ['ticket', ticket.id] });
-    },
-  });
+  const save = useTicketSave(ticket, () => setDraft(null));
+  const submit = (value: string) => save.mutate({ [field.key]: value === '' && !field.required ? null : value });
   const id = `field-${field.key}`;
   const onKey = (event: KeyboardEvent) => {
     if (event.key === 'Escape') setDraft(null);
     if (event.key === 'Enter' && (field.kind !== 'textarea' || event.ctrlKey || event.metaKey)) {
       event.preventDefault();
-      save.mutate(draft ?? '');
+      submit(draft ?? '');
     }
   };
 
@@ -136,7 +118,7 @@ function FieldRow({ field, ticket, editable }: { field: Field; ticket: Ticket; e
         <form
           onSubmit={(event) => {
             event.preventDefault();
-            save.mutate(draft);
+            submit(draft);
           }}
         >
           {field.kind === 'textarea' ? (

@@ -1,10 +1,6 @@
 import { Link } from 'react-router';
-import { useSession } from '../../api/session';
 import type { SavedView } from '../../api/types';
 import { useViewCounts, useViews, viewPath } from './views';
-
-/** Only its owner changes a view; an admin may also change a shared one (the server decides again). */
-export const mayChangeView = (view: SavedView, role: string | undefined) => view.mine || (view.shared && role === 'admin');
 
 function ViewLink({ view, count, active, onEdit }: { view: SavedView; count?: number; active: boolean; onEdit?(): void }) {
   return (
@@ -28,7 +24,6 @@ function ViewLink({ view, count, active, onEdit }: { view: SavedView; count?: nu
 
 /** The saved views with how many tickets each matches now: mine first, then the shared ones. */
 export function SavedViews({ activeId, onEdit }: { activeId: string; onEdit(view: SavedView): void }) {
-  const { me } = useSession();
   const views = useViews();
   const all = views.data ?? [];
   const counts = useViewCounts(all);
@@ -61,7 +56,7 @@ export function SavedViews({ activeId, onEdit }: { activeId: string; onEdit(view
                   view={view}
                   count={counts.get(view.id)}
                   active={view.id === activeId}
-                  onEdit={mayChangeView(view, me?.role) ? () => onEdit(view) : undefined}
+                  onEdit={view.changeable ? () => onEdit(view) : undefined}
                 />
               ))}
             </ul>
