@@ -280,6 +280,7 @@ export class WorkflowService {
         contact_emails: [],
         version: 1,
         breach_likely_at: null,
+        alert_level: 0,
         created_at: now,
         updated_at: now,
       };
