@@ -244,6 +244,11 @@ export class ImportRepository {
         ), alerted as (
           insert into stage_alerts (stage_id, kind, ticket_id, created_at)
           select stage_id, kind, ticket_id, at from due
+        ), levelled as (
+          -- The sweep's index (migration 0025) then no longer holds these visits: their alerts are recorded.
+          update stages s set alert_level = l.level
+          from (select stage_id, count(*)::smallint as level from due group by stage_id) l
+          where s.id = l.stage_id
         )
         insert into ticket_events (ticket_id, type, actor_name, visibility, data, created_at)
         select ticket_id, kind, 'system', 'public',

@@ -295,6 +295,17 @@ test('an import leaves a settled database: past crossings recorded as the sweepe
     ],
   );
   assert.ok(alerts[0]!.created_at < alerts[1]!.created_at);
+  // Its alerts are recorded, so the visit is off the sweep's index of next alerts (migration 0025).
+  const levels = await t.database.db
+    .selectFrom('stages')
+    .select('alert_level')
+    .where('ticket_id', '=', ticket.id)
+    .where('stage_end_time', 'is', null)
+    .execute();
+  assert.deepEqual(
+    levels.map((row) => row.alert_level),
+    [2],
+  );
   // The first sweep finds nothing old to announce.
   const swept = await new DelaySweeper({ database: t.database, clock: t.clock } as never).sweep();
   assert.deepEqual(
