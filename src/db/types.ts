@@ -81,7 +81,7 @@ export interface StagesTable {
   business_ms: number | null;
   /** When the stored forecast says the visit is likely to breach (migration 0014; written by the forecast scan). */
   breach_likely_at: Timestamp | null;
-  /** Alerts the sweep has recorded for the visit: 0 none, 1 at risk, 2 overdue too (migration 0025). */
+  /** Alerts the sweep has recorded for the visit: 0 none, 1 at risk, 2 overdue too (migration 0023). */
   alert_level: Generated<number>;
 }
 

@@ -5,7 +5,7 @@ import type { Database, Db } from '../../src/db/database.js';
 import { migrateToLatest } from '../../src/db/migrate.js';
 import { migrateBefore, unmigratedDatabase } from '../helpers/database.js';
 
-// Migration 0022 (issue 19, storage) on a database filled through the layout before it: every row kept, the narrower
+// Migration 0020 (issue 19, storage) on a database filled through the layout before it: every row kept, the narrower
 // indexes in place, and the queries by ticket and by stage still answered from an index.
 let database: Database;
 before(async () => {
@@ -65,9 +65,9 @@ async function indexdef(db: Db, name: string): Promise<string | undefined> {
   return rows[0]?.def;
 }
 
-test('migration 0022 keeps every row, narrows the per-ticket indexes, and every lookup stays indexed', async () => {
+test('migration 0020 keeps every row, narrows the per-ticket indexes, and every lookup stays indexed', async () => {
   const { db } = database;
-  await migrateBefore(db, '0022');
+  await migrateBefore(db, '0020');
   await sql`insert into projects (id, key, name, created_at, updated_at) values ('p-lean', 'LEAN', 'Lean', now(), now())`.execute(db);
   await sql`insert into stage_definitions (id, project_id, key, name, position) values ('def-a', 'p-lean', 'a', 'A', 0)`.execute(db);
   await fill(db, 1, 100);

@@ -18,10 +18,10 @@ import * as m0016 from './0016_new_tickets_first_stage.js';
 import * as m0017 from './0017_partitioned_history.js';
 import * as m0018 from './0018_forecast_list_order.js';
 import * as m0019 from './0019_lean_write_path.js';
-import * as m0020 from './0020_open_list_index.js';
-import * as m0022 from './0022_lean_storage.js';
-import * as m0024 from './0024_monitor_read_indexes.js';
-import * as m0025 from './0025_sweep_next_alert.js';
+import * as m0020 from './0020_lean_storage.js';
+import * as m0021 from './0021_open_list_index.js';
+import * as m0022 from './0022_monitor_read_indexes.js';
+import * as m0023 from './0023_sweep_next_alert.js';
 
 export type MigrationModule = { up(db: Kysely<unknown>): Promise<void> };
 
@@ -46,8 +46,8 @@ export const migrations: Record<string, MigrationModule> = {
   '0017_partitioned_history': m0017,
   '0018_forecast_list_order': m0018,
   '0019_lean_write_path': m0019,
-  '0020_open_list_index': m0020,
-  '0022_lean_storage': m0022,
-  '0024_monitor_read_indexes': m0024,
-  '0025_sweep_next_alert': m0025,
+  '0020_lean_storage': m0020,
+  '0021_open_list_index': m0021,
+  '0022_monitor_read_indexes': m0022,
+  '0023_sweep_next_alert': m0023,
 };

@@ -245,7 +245,7 @@ export class ImportRepository {
           insert into stage_alerts (stage_id, kind, ticket_id, created_at)
           select stage_id, kind, ticket_id, at from due
         ), levelled as (
-          -- The sweep's index (migration 0025) then no longer holds these visits: their alerts are recorded.
+          -- The sweep's index (migration 0023) then no longer holds these visits: their alerts are recorded.
           update stages s set alert_level = l.level
           from (select stage_id, count(*)::smallint as level from due group by stage_id) l
           where s.id = l.stage_id

@@ -238,7 +238,7 @@ export class MonitorRepository {
    * `percentile_cont` uses (p·(n−1)) with the values of its bucket taken as spread evenly over the bucket's range:
    * within one bucket's width (4.4 %) of the exact value. Only for filters the tally answers (`tallyAnswers` without
    * priorities). All in SQL, one row per definition back: the tally is read index-only (`stage_duration_tally_read`),
-   * each partial day's visits too (`stages_definition_ended`, migration 0024).
+   * each partial day's visits too (`stages_definition_ended`, migration 0022).
    */
   async endedVisitHistogramStats(db: Executor, filters: MonitorFilters, window: Window) {
     const firstWholeDay = new Date(Math.ceil(window.from.getTime() / DAY) * DAY);

@@ -98,7 +98,7 @@ export class SweepRepository {
    */
   async recordCrossings(tx: Tx, now: Date, batch: number): Promise<{ crossings: Crossing[]; more: boolean }> {
     // Open visits whose next alert is due, through `stages_alert_next` (the expression is the index's, migration
-    // 0025): an idle sweep reads an empty range. Each visit read has its level raised to the alerts it now has, the
+    // 0023): an idle sweep reads an empty range. Each visit read has its level raised to the alerts it now has, the
     // ones recorded here and any recorded before (by an import, a racing sweep), so it leaves the range.
     const next = sql`(case s.alert_level when 0 then s.at_risk_at
       when 1 then case when s.due_at is not null then greatest(s.at_risk_at, s.due_at) end end)`;

@@ -295,7 +295,7 @@ test('an import leaves a settled database: past crossings recorded as the sweepe
     ],
   );
   assert.ok(alerts[0]!.created_at < alerts[1]!.created_at);
-  // Its alerts are recorded, so the visit is off the sweep's index of next alerts (migration 0025).
+  // Its alerts are recorded, so the visit is off the sweep's index of next alerts (migration 0023).
   const levels = await t.database.db
     .selectFrom('stages')
     .select('alert_level')
