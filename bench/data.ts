@@ -15,6 +15,7 @@ import { isoTime, systemClock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
 import { openDatabase, type Database } from '../src/db/database.js';
 import { AppError } from '../src/errors.js';
+import { seededRandom } from '../src/random.js';
 import { systemActor } from '../src/modules/access/policy.js';
 import type { ImportReport } from '../src/modules/import/service.js';
 import { createServices } from '../src/services.js';
@@ -62,18 +63,6 @@ export function tenFieldValues(i: number) {
   };
 }
 
-/** A small seeded generator (mulberry32), so two runs make the same data set. */
-function random(seed: number) {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
 /**
  * How long a visit of the stage at `position` lasts: log-normal, as service times are (most visits short, a long tail),
  * around a median of 80 % of the stage's target (4 h × (position + 1)), shorter for high priority and longer for low.
@@ -89,9 +78,9 @@ function stageLength(position: number, priority: string, rand: () => number): nu
 }
 
 function* ticketLines(count: number, seed: number, now: number): Generator<string> {
-  const rand = random(seed);
+  const rand = seededRandom(seed);
   // Field values from a generator of their own, so the rest of the data set stays what it was before fields.
-  const fieldRand = random(seed + 1);
+  const fieldRand = seededRandom(seed + 1);
   const severity = () => {
     const r = fieldRand();
     return r < 0.5 ? 'low' : r < 0.8 ? 'medium' : r < 0.95 ? 'high' : 'critical';

@@ -1,19 +1,7 @@
 import type { OpsStatus } from '../modules/ops/contract.js';
+import type { Random } from '../random.js';
 
-/** A source of numbers in [0, 1): Math.random, or a seeded generator for repeatable runs. */
-export type Random = () => number;
-
-/** mulberry32: a tiny, fast, well-distributed 32-bit PRNG; the same seed gives the same run. */
-export function seededRandom(seed: number): Random {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom } from '../random.js';
 
 export type SimRates = {
   /** Share of sends that fail like a timeout (the old backend: 0.2). */

@@ -2,17 +2,8 @@ import assert from 'node:assert/strict';
 import type { InjectOptions } from 'fastify';
 import type { App } from '../../src/app.js';
 import type { Client } from './app.js';
-
-/** A small seeded PRNG (mulberry32), so a failing case can be replayed. */
-export function prng(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(state ^ (state >>> 15), 1 | state);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Seeded, so a failing case can be replayed.
+import { seededRandom } from '../../src/random.js';
 
 const nasty = [
   '',
@@ -99,7 +90,7 @@ export async function fuzzRoute(
     seed: number;
   },
 ): Promise<Record<number, number>> {
-  const random = prng(options.seed);
+  const random = seededRandom(options.seed);
   const statuses: Record<number, number> = {};
   for (let round = 0; round < options.rounds; round++) {
     const url = options.path(random);

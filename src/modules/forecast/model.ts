@@ -1,4 +1,5 @@
 import { DURATION_BUCKETS_PER_DOUBLING } from '../../db/migrations/0011_tallies.js';
+import { seededRandom } from '../../random.js';
 
 /**
  * A project's history boiled down to what a forecast needs (what the refresh stores and the backtest rebuilds):
@@ -26,18 +27,7 @@ const bucketStart = (bucket: number) => 2 ** (bucket / DURATION_BUCKETS_PER_DOUB
 /** The bucket a duration falls in, as `duration_bucket()` in SQL computes it. */
 export const bucketOf = (ms: number) => Math.floor((DURATION_BUCKETS_PER_DOUBLING * Math.log(Math.max(ms, 0) + 1)) / Math.log(2));
 
-/** A small deterministic generator (mulberry32): one ticket's forecast reads the same on every request. */
-export function randomFrom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
+/** The seed of a ticket's simulation (FNV-1a of its key): one ticket's forecast reads the same on every request. */
 export const seedOf = (text: string) => {
   let hash = 2166136261;
   for (let i = 0; i < text.length; i += 1) hash = Math.imul(hash ^ text.charCodeAt(i), 16777619);
@@ -326,7 +316,7 @@ export class ForecastModel {
     const key = `${definitionId}\u0000${priority}`;
     const cached = this.afterExit.get(key);
     if (cached) return cached;
-    const random = randomFrom(seedOf(key));
+    const random = seededRandom(seedOf(key));
     // Latin hypercube: at each step the paths' draws (of the next stage, and of its duration) fall one in each of
     // PATHS equal strata, in an order shuffled per step. Each path is still an honest random path; together they
     // cover the distributions evenly, so a forecast's error from the simulation is several times smaller than with

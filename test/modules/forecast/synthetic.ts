@@ -4,15 +4,7 @@ import type { TestApp } from '../../helpers/app.js';
 
 export const MINUTE = 60_000;
 
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), a | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export { seededRandom as seeded } from '../../../src/random.js';
 
 /** Standard normal CDF (Abramowitz–Stegun 7.1.26, error < 2e-7). */
 export function normalCdf(x: number): number {
