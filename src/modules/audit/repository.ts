@@ -1,15 +1,10 @@
 import type { Executor } from '../../db/database.js';
-import type { AuditLogRow } from '../../db/types.js';
+import type { Insertable } from 'kysely';
+import type { AuditLogRow, AuditLogTable } from '../../db/types.js';
 
-export type NewAuditEntry = {
+/** A row of `audit_log` as a service writes it: the table's columns (db/types.ts) with the details as an object. */
+export type NewAuditEntry = Required<Omit<Insertable<AuditLogTable>, 'id' | 'at' | 'details'>> & {
   at: Date;
-  actor_id: string | null;
-  actor_name: string;
-  actor_role: string | null;
-  action: string;
-  target_type: string | null;
-  target_id: string | null;
-  ip: string | null;
   details: Record<string, unknown>;
 };
 
