@@ -17,6 +17,7 @@ import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import { openDatabase, type Database } from '../src/db/database.js';
 import { generateData, tenFieldValues } from './data.js';
+import { benchServerEnv } from './server-env.js';
 import { isStageline, judge, names, type Result, targetsMarkdown } from './targets.js';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -452,17 +453,8 @@ async function main() {
     const build = spawnSync('npm', ['run', 'build:server'], { cwd: root, stdio: 'inherit' });
     if (build.status !== 0) throw new Error('npm run build:server failed');
   }
-  const monitorCacheSeconds = process.env.MONITOR_CACHE_SECONDS ?? '0';
   const coldStart = performance.now();
-  const env: Record<string, string> = {
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    ADMIN_API_TOKEN: token,
-    LOG_LEVEL: 'warn',
-    RATE_LIMIT_MAX: '0',
-    OPS_WAIT_MS: '0',
-    MONITOR_CACHE_SECONDS: monitorCacheSeconds,
-  };
+  const env = benchServerEnv(port, token);
   if (dataDir) env.DATA_DIR = dataDir;
   if (readUrl) env.DATABASE_READ_URL = readUrl;
   const serverArgs = values.compiled ? ['dist/src/server.js'] : ['--import', 'tsx', 'src/server.ts'];
@@ -623,7 +615,7 @@ async function main() {
       date: new Date().toISOString(),
       database: kind,
       read_replica: readUrl !== null,
-      monitor_cache_seconds: Number(monitorCacheSeconds),
+      monitor_cache_seconds: Number(env.MONITOR_CACHE_SECONDS),
       quick,
       compiled: values.compiled,
       server: values.compiled ? 'compiled (node dist/src/server.js)' : 'tsx src/server.ts',

@@ -14,6 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
+import { benchServerEnv } from './server-env.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -41,16 +42,7 @@ await client.connect();
 const serverArgs = values.compiled ? ['dist/src/server.js'] : ['--import', 'tsx', 'src/server.ts'];
 const server = spawn(process.execPath, [...(process.env.SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...serverArgs], {
   cwd: root,
-  env: {
-    ...process.env,
-    PORT: String(port),
-    HOST: '127.0.0.1',
-    ADMIN_API_TOKEN: token,
-    LOG_LEVEL: 'warn',
-    RATE_LIMIT_MAX: '0',
-    OPS_WAIT_MS: '0',
-    MONITOR_CACHE_SECONDS: '0',
-  },
+  env: { ...process.env, ...benchServerEnv(port, token) },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 const pid = server.pid!;
