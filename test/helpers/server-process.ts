@@ -19,23 +19,34 @@ export async function onPostgres(url: string | undefined, statement: string): Pr
 export type ChildServer = { child: ChildProcess; exited: Promise<number | null>; output: () => string };
 export type ServerProcess = ChildServer & { base: string };
 
+/** The server as the tests start it by default: the sources through tsx. */
+const tsxServer = [process.execPath, '--import', 'tsx', 'src/server.ts'];
+
 /**
- * `src/server.ts` as a child process (with only PATH and HOME from this environment, loopback HOST, PORT 0 for a
- * free port, then `env`), not waited for: for a start that must fail, await `exited` and read `output()`.
- * `children` collects it for the caller's `after` to kill.
+ * `command` (the server through tsx unless told) as a child process in the repository, with only PATH and HOME from
+ * this environment, then `env`; its output collected, not waited for: await `exited` (once its output is all read)
+ * and read `output()`. `children` collects it for the caller's `after` to kill.
  */
-export function spawnServerProcess(env: Record<string, string>, children: ChildProcess[]): ChildServer {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+export function spawnProcess(env: Record<string, string>, children: ChildProcess[], command = tsxServer): ChildServer {
+  const child = spawn(command[0]!, command.slice(1), {
     cwd: root,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, HOST: '127.0.0.1', PORT: '0', ...env },
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   children.push(child);
   let output = '';
   child.stdout!.on('data', (chunk) => (output += chunk));
   child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
   return { child, exited, output: () => output };
+}
+
+/**
+ * The server as a child process (`spawnProcess`, with loopback HOST and PORT 0 for a free port unless `env` says
+ * otherwise), not waited for: for a start that must fail, await `exited` and read `output()`.
+ */
+export function spawnServerProcess(env: Record<string, string>, children: ChildProcess[], command = tsxServer): ChildServer {
+  return spawnProcess({ HOST: '127.0.0.1', PORT: '0', ...env }, children, command);
 }
 
 /**
@@ -45,9 +56,9 @@ export function spawnServerProcess(env: Record<string, string>, children: ChildP
 export function startServerProcess(
   env: Record<string, string>,
   children: ChildProcess[],
-  { timeoutMs = 90_000 }: { timeoutMs?: number } = {},
+  { timeoutMs = 90_000, command = tsxServer }: { timeoutMs?: number; command?: string[] } = {},
 ): Promise<ServerProcess> {
-  const server = spawnServerProcess(env, children);
+  const server = spawnServerProcess(env, children, command);
   return new Promise((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no start within ${timeoutMs / 1000} s:\n${server.output()}`)), timeoutMs);
     const check = setInterval(() => {

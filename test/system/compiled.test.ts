@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { after, before, test } from 'node:test';
+import { spawnProcess, startServerProcess, type ServerProcess } from '../helpers/server-process.js';
 
 // The way production runs it: `npm run build:server`, `npm run build:web`, then `npm run start:compiled` from dist/,
 // serving the built dashboard from web/dist.
@@ -19,21 +20,9 @@ function newestMtime(dir: string): number {
   return newest;
 }
 
-function npm(args: string[], env: Record<string, string> = {}) {
-  const child = spawn('npm', ['run', '--silent', ...args], {
-    cwd: root,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  children.push(child);
-  let output = '';
-  child.stdout!.on('data', (chunk) => (output += chunk));
-  child.stderr!.on('data', (chunk) => (output += chunk));
-  const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
-  return { child, output: () => output, exited };
-}
+const npm = (args: string[]) => spawnProcess({}, children, ['npm', 'run', '--silent', ...args]);
 
-let server: ReturnType<typeof npm>;
+let server: ServerProcess;
 let base: string;
 
 before(async () => {
@@ -46,15 +35,11 @@ before(async () => {
   const web = npm(['build:web', '--', '--if-stale']);
   assert.equal(await web.exited, 0, web.output());
 
-  server = npm(['start:compiled'], { HOST: '127.0.0.1', PORT: '0', DATA_DIR: dataDir, ADMIN_API_TOKEN: 'compiled-test-token-0123456789' });
-  const deadline = Date.now() + 120_000;
-  let port: string | undefined;
-  while (!port && Date.now() < deadline) {
-    port = /"port":(\d+)/.exec(server.output())?.[1];
-    if (!port) await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  assert.ok(port, `the compiled server did not start:\n${server.output()}`);
-  base = `http://127.0.0.1:${port}`;
+  server = await startServerProcess({ DATA_DIR: dataDir, ADMIN_API_TOKEN: 'compiled-test-token-0123456789' }, children, {
+    timeoutMs: 120_000,
+    command: ['npm', 'run', '--silent', 'start:compiled'],
+  });
+  base = server.base;
 });
 
 after(() => {
