@@ -276,8 +276,7 @@ export class ImportRepository {
     await this.stageRows(tx, 'import_tickets', ticketColumns, rowsOf(ticketColumns, rows));
     const { rows: inserted } = await sql<{ id: string }>`
       insert into tickets (${sql.raw(ticketNames)}, project_id)
-      select ${sql.raw(ticketNames)},
-        (select p.id from projects p where p.key = r.project or p.name = r.project order by p.key = r.project desc limit 1)
+      select ${sql.raw(ticketNames)}, project_named(r.project)
       from import_tickets r
       on conflict do nothing
       returning id`.execute(tx);

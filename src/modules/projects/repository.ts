@@ -31,12 +31,10 @@ export class ProjectsRepository {
     return this.withDefinitions(db).where('id', '=', id).executeTakeFirst();
   }
 
-  /** By the text a ticket names its project with: its key, else its name (as the trigger `tickets_resolve_project`). */
+  /** By the text a ticket names its project with: its key, else its name (the SQL function `project_named`, 0024). */
   findWithDefinitionsNamed(db: Executor, name: string): Promise<(ProjectRow & { definitions: StageDefinitionRow[] }) | undefined> {
     return this.withDefinitions(db)
-      .where((eb) => eb.or([eb('key', '=', name), eb('name', '=', name)]))
-      .orderBy(sql`key = ${name}`, 'desc')
-      .limit(1)
+      .where('id', '=', sql<string>`project_named(${name})`)
       .executeTakeFirst();
   }
 
