@@ -20,7 +20,9 @@ RUN apt-get update \
   && apt-get install -y --no-install-recommends postgresql-client-15 \
   && rm -rf /var/lib/apt/lists/*
 WORKDIR /app
-ENV NODE_ENV=production HOST=0.0.0.0 PORT=4040 DATA_DIR=/data
+# Memory (docs/production.md, "Memory"): two malloc arenas instead of one per thread, and a 4 MB young generation
+# instead of 16 MB, as package.json's start:compiled sets them.
+ENV NODE_ENV=production HOST=0.0.0.0 PORT=4040 DATA_DIR=/data MALLOC_ARENA_MAX=2
 COPY package.json package-lock.json ./
 RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
 COPY --from=build /app/dist ./dist
@@ -37,4 +39,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=60s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:' + (process.env.PORT || 4040) + '/healthz').then((r) => process.exit(r.ok ? 0 : 1), () => process.exit(1))"]
 # The same command as `npm run start:compiled`, without npm in between: SIGTERM reaches the server, which finishes
 # requests in flight and closes the database before it exits.
-CMD ["node", "dist/src/server.js"]
+CMD ["node", "--max-semi-space-size=4", "dist/src/server.js"]

@@ -17,7 +17,7 @@ import { parseArgs } from 'node:util';
 import { sql } from 'kysely';
 import { openDatabase, type Database } from '../src/db/database.js';
 import { generateData, tenFieldValues } from './data.js';
-import { benchServerEnv } from './server-env.js';
+import { benchServerCommand, benchServerEnv } from './server-env.js';
 import { isStageline, judge, names, type Result, targetsMarkdown } from './targets.js';
 
 const root = path.resolve(import.meta.dirname, '..');
@@ -457,10 +457,10 @@ async function main() {
   const env = benchServerEnv(port, token);
   if (dataDir) env.DATA_DIR = dataDir;
   if (readUrl) env.DATABASE_READ_URL = readUrl;
-  const serverArgs = values.compiled ? ['dist/src/server.js'] : ['--import', 'tsx', 'src/server.ts'];
-  const server = spawn(process.execPath, serverArgs, {
+  const command = benchServerCommand(Boolean(values.compiled));
+  const server = spawn(process.execPath, command.args, {
     cwd: root,
-    env: { ...process.env, ...env },
+    env: { ...command.env, ...process.env, ...env },
     stdio: ['ignore', 'inherit', 'inherit'],
   });
   const exited = new Promise<never>((_, reject) => server.once('exit', (code) => reject(new Error(`the server exited with ${code}`))));

@@ -14,7 +14,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
-import { benchServerEnv } from './server-env.js';
+import { benchServerCommand, benchServerEnv } from './server-env.js';
 
 const root = path.resolve(import.meta.dirname, '..');
 const { values } = parseArgs({
@@ -39,10 +39,10 @@ const ticksPerSecond = 100;
 const client = new pg.Client({ connectionString: databaseUrl });
 await client.connect();
 
-const serverArgs = values.compiled ? ['dist/src/server.js'] : ['--import', 'tsx', 'src/server.ts'];
-const server = spawn(process.execPath, [...(process.env.SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...serverArgs], {
+const command = benchServerCommand(Boolean(values.compiled));
+const server = spawn(process.execPath, [...(process.env.SERVER_NODE_ARGS?.split(' ').filter(Boolean) ?? []), ...command.args], {
   cwd: root,
-  env: { ...process.env, ...benchServerEnv(port, token) },
+  env: { ...command.env, ...process.env, ...benchServerEnv(port, token) },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 const pid = server.pid!;

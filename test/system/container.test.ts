@@ -95,9 +95,17 @@ test('the image runs only npm scripts that exist and that the suite or .ci/run e
     assert.ok(entry, `npm run ${script} is not in the list of exercised scripts`);
     assert.ok(read(entry.where).includes(entry.evidence), `${entry.where} does not run ${script} any more`);
   }
-  // CMD runs the server without npm in between (signals reach it), so it must be exactly start:compiled's command.
+  // CMD runs the server without npm in between (signals reach it), so it must be exactly start:compiled's command,
+  // and the settings that script puts before it (memory: docs/production.md) are the image's ENV.
   const cmd = JSON.parse(dockerfile.find((i) => i.keyword === 'CMD')!.args) as string[];
-  assert.equal(cmd.join(' '), scripts['start:compiled']);
+  const words = scripts['start:compiled'].split(/\s+/);
+  const settings = words.slice(
+    0,
+    words.findIndex((word) => !/^[A-Z_]+=/.test(word)),
+  );
+  assert.equal(cmd.join(' '), words.slice(settings.length).join(' '));
+  const env = dockerfile.filter((i) => i.keyword === 'ENV').flatMap((i) => i.args.split(/\s+/));
+  for (const setting of settings) assert.ok(env.includes(setting), `the image does not set ${setting} as start:compiled does`);
 });
 
 /** The environment variables src/config.ts reads: its settings table, the one place a setting is declared. */
