@@ -21,3 +21,14 @@ export function withParts<T>(parts: readonly OperationNodeSource[], main: Operat
   if (parts.length === 0) return sql<T>`${main}`;
   return sql<T>`with ${sql.join(parts.map((part, index) => sql`${sql.raw(`part_${index}`)} as (${part})`))} ${main}`;
 }
+
+/**
+ * As `withParts`, but all or nothing on `write` (a data-modifying statement with RETURNING): when it changes no row
+ * (an optimistic write whose row moved on meanwhile), the whole statement fails with SQLSTATE 40001 and none of the
+ * parts stays (`expect_row`, migration 0027). Returns `write`'s rows.
+ */
+export function withPartsIfWritten<T>(parts: readonly OperationNodeSource[], write: OperationNodeSource): RawBuilder<T> {
+  const written = sql.raw(`part_${parts.length}`);
+  return sql<T>`with ${sql.join([...parts, write].map((part, index) => sql`${sql.raw(`part_${index}`)} as (${part})`))}
+    select w.* from (select expect_row(exists (select 1 from ${written})) as ok) g left join ${written} w on true`;
+}

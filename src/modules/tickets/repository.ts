@@ -1,7 +1,7 @@
 import { sql, type AliasedRawBuilder, type OperationNodeSource, type RawBuilder } from 'kysely';
 import type { Executor, Tx } from '../../db/database.js';
 import { commonSorts, keysetPage, type SortKey } from '../../db/keyset.js';
-import { customerEmailIn, withParts } from '../../db/sql-helpers.js';
+import { customerEmailIn, withParts, withPartsIfWritten } from '../../db/sql-helpers.js';
 import { ticketColumns } from '../../db/ticket-columns.js';
 import type { NewTicketRow, Priority, TicketRow, TicketRowUpdate, TicketStatus } from '../../db/types.js';
 import { withoutTypos, type ResolvedSearch } from '../search/resolve.js';
@@ -180,10 +180,14 @@ export class TicketsRepository {
     return tx.selectFrom('tickets').select(ticketColumns).where('id', '=', id).forNoKeyUpdate().executeTakeFirst();
   }
 
-  /** Finds, locks (as `lock`) and reads the stage ids of a ticket by id or number: one round trip for a write. */
-  lockWithStages(tx: Tx, key: TicketKey): Promise<(TicketRow & { stage_ids: string[] }) | undefined> {
-    const query = tx.selectFrom('tickets').select(ticketColumns).select(stageIdsColumn);
-    return ('id' in key ? query.where('id', '=', key.id) : query.where('number', '=', key.number)).forNoKeyUpdate().executeTakeFirst();
+  /**
+   * Finds, locks (as `lock`) and reads the stage ids of a ticket by id or number: one round trip for a write. Without
+   * `lock`, the same read for an optimistic write (`update` with the version read).
+   */
+  lockWithStages(db: Executor, key: TicketKey, lock = true): Promise<(TicketRow & { stage_ids: string[] }) | undefined> {
+    const query = db.selectFrom('tickets').select(ticketColumns).select(stageIdsColumn);
+    const found = 'id' in key ? query.where('id', '=', key.id) : query.where('number', '=', key.number);
+    return (lock ? found.forNoKeyUpdate() : found).executeTakeFirst();
   }
 
   async idExists(db: Executor, id: string): Promise<boolean> {
@@ -199,13 +203,27 @@ export class TicketsRepository {
     return inserted;
   }
 
-  /** `parts`: other writes of the change (its history, its audit entry) sent in the same statement (`withParts`). */
-  async update(tx: Tx, id: string, changes: TicketRowUpdate, parts: readonly OperationNodeSource[] = []): Promise<TicketRow> {
-    const query = tx
-      .updateTable('tickets')
-      .set({ ...changes, version: sql`version + 1` })
-      .where('id', '=', id)
-      .returning(ticketColumns);
+  /**
+   * `parts`: other writes of the change (its history, its audit entry) sent in the same statement (`withParts`).
+   * `version`: an optimistic write of the row as read at that version; when it has moved on, nothing is written and
+   * the statement fails with SQLSTATE 40001 (`withPartsIfWritten`).
+   */
+  async update(
+    tx: Executor,
+    id: string,
+    changes: TicketRowUpdate,
+    parts: readonly OperationNodeSource[] = [],
+    version?: number,
+  ): Promise<TicketRow> {
+    const update = tx.updateTable('tickets').set({ ...changes, version: sql`version + 1` });
+    const query = (
+      version === undefined ? update.where('id', '=', id) : update.where('id', '=', id).where('version', '=', version)
+    ).returning(ticketColumns);
+    if (version !== undefined) {
+      const [row] = (await withPartsIfWritten<TicketRow>(parts, query).execute(tx)).rows;
+      if (!row) throw new Error(`ticket ${id} was not updated`);
+      return row;
+    }
     if (parts.length === 0) return query.executeTakeFirstOrThrow();
     const [row] = (await withParts<TicketRow>(parts, query).execute(tx)).rows;
     if (!row) throw new Error(`ticket ${id} was not updated`);
