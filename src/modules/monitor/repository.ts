@@ -79,20 +79,36 @@ type CompletedStageStats = {
   within_target: number | null;
 };
 
+/**
+ * `delayPredicates` among the open tickets with an at-risk moment (`open`, the predicate of `tickets_open_delay`):
+ * `atRisk` and `overdue` without the columns that index does not hold, so both counts are one index-only pass.
+ */
+function timedDelay(now: Date) {
+  return {
+    open: sql<boolean>`(t.status <> 'closed' and t.at_risk_from is not null)`,
+    atRisk: sql<boolean>`(t.at_risk_from <= ${now} and (t.overdue_from is null or t.overdue_from > ${now}))`,
+    overdue: sql<boolean>`(t.overdue_from <= ${now})`,
+  };
+}
+
 export type OpenByStage = { definition_id: string | null; key: string | null; name: string; project_key: string | null; count: number };
 
 export class MonitorRepository {
+  /**
+   * At risk and overdue from ONE pass over the open tickets with an at-risk moment (`tickets_open_delay`,
+   * index-only; `timedDelay`): they were two scans, and nearly every open ticket is late.
+   */
   async overviewCounts(db: Executor, filters: MonitorFilters, now: Date, startOfDay: Date) {
     const where = ticketCondition(filters);
-    const delay = delayPredicates(now);
+    const delay = timedDelay(now);
     const { rows } = await sql<{ at_risk: number; overdue: number; created_today: number; closed_today: number }>`
-      select
-        (select count(*) from tickets t where ${delay.atRisk} and ${where}) as at_risk,
-        (select count(*) from tickets t where ${delay.overdue} and ${where}) as overdue,
+      select l.at_risk, l.overdue,
         (select count(*) from tickets t where t.created_at >= ${startOfDay} and t.created_at <= ${now} and ${where}) as created_today,
-        (select count(*) from tickets t where t.closed_at >= ${startOfDay} and t.closed_at <= ${now} and ${where}) as closed_today`.execute(
-      db,
-    );
+        (select count(*) from tickets t where t.closed_at >= ${startOfDay} and t.closed_at <= ${now} and ${where}) as closed_today
+      from (
+        select count(*) filter (where ${delay.atRisk}) as at_risk, count(*) filter (where ${delay.overdue}) as overdue
+        from tickets t where ${delay.open} and ${where}
+      ) l`.execute(db);
     return rows[0];
   }
 
@@ -162,14 +178,14 @@ export class MonitorRepository {
     const key = delayedKey(sort, now);
     const { rows } = await sql<DelayedRow>`
       with page as (
-        select t.id, ${key.columns}
+        select t.id, ${key.columns}${after ? sql`` : sql`, count(*) over () as total`}
         from tickets t
         where ${delayPredicates(now).late} and ${ticketCondition(filters)}
           ${after ? sql`and ${key.after(after)}` : sql``}
         order by ${key.order}
         limit ${limit + 1}
       )
-      select t.id, t.number, t.subject, t.project, t.customer_name, t.assigned_to, t.priority, t.status, t.at_risk_from,
+      select ${after ? sql`null::bigint` : sql`page.total`} as total, t.id, t.number, t.subject, t.project, t.customer_name, t.assigned_to, t.priority, t.status, t.at_risk_from,
         t.stage_at_risk_at, t.stage_due_at, t.sla_at_risk_at, t.sla_due_at, page.k1, page.k2,
         s.id as stage_id, d.key as stage_key, coalesce(d.name, s.stage_description) as stage_name, s.stage_start_time, s.due_at as visit_due_at
       from page
@@ -438,6 +454,8 @@ export type DelayedSort = (typeof delayedSorts)[number];
 export type DelayedCursor = { k1: number | string | null; k2: string | null; id: string };
 
 type DelayedRow = {
+  /** All late tickets (a window count over the page's own scan; only without a cursor). */
+  total?: number;
   id: string;
   number: number;
   subject: string | null;
