@@ -176,16 +176,34 @@ export class MonitorRepository {
    */
   async delayed(db: Executor, filters: MonitorFilters, now: Date, limit: number, sort: DelayedSort, after: DelayedCursor | null) {
     const key = delayedKey(sort, now);
+    const late = sql`${delayPredicates(now).late} and ${ticketCondition(filters)} ${after ? sql`and ${key.after(after)}` : sql``}`;
+    // `delay`: the overdue ones in the order of `tickets_overdue_from`, then the ones only at risk in the order of
+    // `tickets_open_delay`, each part up to a page: a bounded walk of each index where one query sorted every late ticket.
+    // Other orders sort every late ticket, and count them in the same pass on a first page.
+    const counted = !after && sort !== 'delay';
+    const page =
+      sort === 'delay'
+        ? sql`
+          select * from (
+            select t.id, 1 as k1, t.overdue_from as k2 from tickets t
+            where ${late} and t.overdue_from <= ${now} order by t.overdue_from, t.id limit ${limit + 1}
+          ) overdue
+          union all
+          select * from (
+            select t.id, 0 as k1, t.at_risk_from as k2 from tickets t
+            where ${late} and (t.overdue_from is null or t.overdue_from > ${now}) order by t.at_risk_from, t.id limit ${limit + 1}
+          ) at_risk
+          order by k1 desc, k2, id
+          limit ${limit + 1}`
+        : sql`
+          select t.id, ${key.columns}${counted ? sql`, count(*) over () as total` : sql``}
+          from tickets t
+          where ${late}
+          order by ${key.order}
+          limit ${limit + 1}`;
     const { rows } = await sql<DelayedRow>`
-      with page as (
-        select t.id, ${key.columns}${after ? sql`` : sql`, count(*) over () as total`}
-        from tickets t
-        where ${delayPredicates(now).late} and ${ticketCondition(filters)}
-          ${after ? sql`and ${key.after(after)}` : sql``}
-        order by ${key.order}
-        limit ${limit + 1}
-      )
-      select ${after ? sql`null::bigint` : sql`page.total`} as total, t.id, t.number, t.subject, t.project, t.customer_name, t.assigned_to, t.priority, t.status, t.at_risk_from,
+      with page as (${page})
+      select ${counted ? sql`page.total` : sql`null::bigint`} as total, t.id, t.number, t.subject, t.project, t.customer_name, t.assigned_to, t.priority, t.status, t.at_risk_from,
         t.stage_at_risk_at, t.stage_due_at, t.sla_at_risk_at, t.sla_due_at, page.k1, page.k2,
         s.id as stage_id, d.key as stage_key, coalesce(d.name, s.stage_description) as stage_name, s.stage_start_time, s.due_at as visit_due_at
       from page
@@ -454,7 +472,7 @@ export type DelayedSort = (typeof delayedSorts)[number];
 export type DelayedCursor = { k1: number | string | null; k2: string | null; id: string };
 
 type DelayedRow = {
-  /** All late tickets (a window count over the page's own scan; only without a cursor). */
+  /** All late tickets (a window count over the page's own scan: a first page in an order other than `delay`). */
   total?: number;
   id: string;
   number: number;

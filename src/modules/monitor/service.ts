@@ -177,11 +177,11 @@ export class MonitorService {
     return this.cached(actor, 'delayed', { query, limit, sort, cursor }, async (db) => {
       const { filters, now } = await this.filters(db, actor, query);
       const after = cursor ? decodeDelayedCursor(cursor) : null;
-      // The first page counts every late ticket in its own scan (it reads them all to sort them); a later page's scan
-      // starts after its cursor, so its total is counted apart.
+      // A first page sorted otherwise than by `delay` counts every late ticket in its own scan (it reads them all to
+      // sort them); the others are counted apart.
       const [rows, counted] = await Promise.all([
         this.monitor.delayed(db, filters, now, limit, sort, after),
-        after ? this.monitor.delayedCount(db, filters, now) : null,
+        after || sort === 'delay' ? this.monitor.delayedCount(db, filters, now) : null,
       ]);
       const total = counted ?? Number(rows[0]?.total ?? 0);
       const page = rows.slice(0, limit);
