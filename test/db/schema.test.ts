@@ -26,6 +26,8 @@ const untypedTables = new Set([
   'open_ticket_tally',
   'stage_duration_delta',
   'stage_duration_tally',
+  'stage_duration_span',
+  'stage_duration_spans',
   'stage_flow_delta',
 ]);
 

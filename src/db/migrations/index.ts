@@ -23,6 +23,7 @@ import * as m0021 from './0021_open_list_index.js';
 import * as m0022 from './0022_monitor_read_indexes.js';
 import * as m0023 from './0023_sweep_next_alert.js';
 import * as m0024 from './0024_project_named.js';
+import * as m0025 from './0025_stage_duration_span.js';
 import * as m0027 from './0027_cheaper_write_triggers.js';
 
 export type MigrationModule = { up(db: Kysely<unknown>): Promise<void> };
@@ -53,5 +54,6 @@ export const migrations: Record<string, MigrationModule> = {
   '0022_monitor_read_indexes': m0022,
   '0023_sweep_next_alert': m0023,
   '0024_project_named': m0024,
+  '0025_stage_duration_span': m0025,
   '0027_cheaper_write_triggers': m0027,
 };

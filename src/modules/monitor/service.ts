@@ -56,6 +56,9 @@ function isZone(name: string): boolean {
   return true;
 }
 
+/** The window when the query names no `from` (and no `to`: then it ends now). */
+const defaultWindow = (to: Date): Window => ({ from: new Date(to.getTime() - DEFAULT_WINDOW_DAYS * DAY), to, timeZone: 'UTC' });
+
 const iso = (value: Date | null | undefined) => (value ? value.toISOString() : null);
 const number = (value: unknown) => (value === null || value === undefined ? null : Number(value));
 
@@ -78,9 +81,13 @@ export class MonitorService {
     this.results = new ResultCache(context.clock, context.config.monitorCacheSeconds * 1000);
   }
 
-  /** Merges the tallies' deltas; the server runs it every few seconds (answers are the same before and after). */
-  foldTallies(): Promise<void> {
-    return this.monitor.foldTallies(this.db);
+  /**
+   * Merges the tallies' deltas; the server runs it every few seconds (answers are the same before and after). Then
+   * builds, once a day, the sum of the default window's whole days that the stage statistics read (migration 0025).
+   */
+  async foldTallies(): Promise<void> {
+    await this.monitor.foldTallies(this.db);
+    await this.monitor.buildDurationSpan(this.db, defaultWindow(this.clock.now()));
   }
 
   /** Called after every successful write: kept answers describe the data before it. */
@@ -113,7 +120,7 @@ export class MonitorService {
     const problems = [];
     if (!isZone(timeZone)) problems.push({ field: 'time_zone', problem: `"${timeZone}" is not an IANA time zone` });
     const to = query.to ? new Date(query.to) : now;
-    const from = query.from ? new Date(query.from) : new Date(to.getTime() - DEFAULT_WINDOW_DAYS * DAY);
+    const from = query.from ? new Date(query.from) : defaultWindow(to).from;
     if (from.getTime() >= to.getTime()) problems.push({ field: 'from', problem: 'must be before `to`' });
     else if (to.getTime() - from.getTime() > MAX_WINDOW_DAYS * DAY)
       problems.push({ field: 'from', problem: `the window may span at most ${MAX_WINDOW_DAYS} days` });
@@ -170,10 +177,13 @@ export class MonitorService {
     return this.cached(actor, 'delayed', { query, limit, sort, cursor }, async (db) => {
       const { filters, now } = await this.filters(db, actor, query);
       const after = cursor ? decodeDelayedCursor(cursor) : null;
-      const [rows, total] = await Promise.all([
+      // A first page sorted otherwise than by `delay` counts every late ticket in its own scan (it reads them all to
+      // sort them); the others are counted apart.
+      const [rows, counted] = await Promise.all([
         this.monitor.delayed(db, filters, now, limit, sort, after),
-        this.monitor.delayedCount(db, filters, now),
+        after || sort === 'delay' ? this.monitor.delayedCount(db, filters, now) : null,
       ]);
+      const total = counted ?? Number(rows[0]?.total ?? 0);
       const page = rows.slice(0, limit);
       const last = page.at(-1);
       const nextCursor =
@@ -255,11 +265,11 @@ export class MonitorService {
    * thousand rows where the exact ones sort every visit.
    */
   private async completedStageStats(db: Db, filters: MonitorFilters, window: Window) {
-    if (visitsByDefinitionAlone(filters) && (await this.monitor.endedVisitsAbout(db, filters, window)) > EXACT_PERCENTILES_UP_TO) {
-      return {
-        percentiles: 'histogram' as const,
-        rows: await this.monitor.endedVisitHistogramStats(db, filters, window),
-      };
+    if (visitsByDefinitionAlone(filters)) {
+      const { ended, span } = await this.monitor.endedVisitsAbout(db, filters, window);
+      if (ended > EXACT_PERCENTILES_UP_TO) {
+        return { percentiles: 'histogram' as const, rows: await this.monitor.endedVisitHistogramStats(db, filters, window, span) };
+      }
     }
     return { percentiles: 'exact' as const, rows: await this.monitor.completedStageStats(db, filters, window) };
   }

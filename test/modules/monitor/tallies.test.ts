@@ -217,3 +217,123 @@ test('stage statistics over many ended visits come from the duration histogram, 
   const filtered = (await ok(t.api.get(`/api/monitor/stages?project=TA&from=${from}&to=${to}&priority=low`))).data;
   assert.equal(filtered.find((stage: { key: string }) => stage.key === 'verification').percentiles, 'exact');
 });
+
+test('the default window reads its whole days from a span that every write to the duration tally keeps', async () => {
+  const db = t.database.db;
+  const monitor = t.app.services.monitor;
+  const { rows } = await sql<{ id: string }>`
+    select d.id from stage_definitions d join projects p on p.id = d.project_id where p.key = 'TA' and d.key = 'verification'`.execute(db);
+  const definitionId = rows[0]!.id;
+  // The default window of this moment: 30 days back, its whole days 2026-03-18 … 2026-04-15 (the visits above).
+  t.clock.set('2026-04-16T06:30:00Z');
+  await monitor.foldTallies();
+  const spans = async () =>
+    (await sql<{ span: string }>`select from_day::text || ' ' || to_day::text as span from stage_duration_spans`.execute(db)).rows.map(
+      (row) => row.span,
+    );
+  assert.deepEqual(await spans(), ['2026-03-18 2026-04-16']);
+  const stats = async () => {
+    monitor.forgetAnswers();
+    return (await ok(t.api.get('/api/monitor/stages?project=TA'))).data as { key: string; completed: number; percentiles: string }[];
+  };
+  const before = await stats();
+  assert.equal(before.find((stage) => stage.key === 'verification')!.percentiles, 'histogram');
+
+  // More visits ended on days of the span: first as deltas not folded yet, then folded into the tally (and the span).
+  await sql`
+    insert into stages (id, stage_description, stage_start_time, stage_end_time, due_at, business_ms, definition_id, created_at, updated_at)
+    select 'span-' || i, 'verification', v.end_at - v.ms * interval '1 millisecond', v.end_at, v.end_at, v.ms / 3, ${definitionId}, v.end_at, v.end_at
+    from generate_series(1, 500) as i,
+      lateral (select timestamptz '2026-03-20T00:00:00Z' + (i % 20) * interval '1 day' + i * interval '1 minute' as end_at,
+                      ((i::bigint * 104729) % 5000000) * 1000 + 60000 as ms) as v`.execute(db);
+  const unfolded = await stats();
+  assert.equal(
+    unfolded.find((stage) => stage.key === 'verification')!.completed,
+    before.find((stage) => stage.key === 'verification')!.completed + 500,
+  );
+  await sql`select fold_tallies()`.execute(db);
+  const folded = await stats();
+  assert.deepEqual(folded, unfolded);
+  // One visit moved out of the window and one deleted: updates and deletes reach the span too.
+  await sql`update stages set stage_start_time = stage_start_time - interval '60 days', stage_end_time = stage_end_time - interval '60 days' where id = 'span-1'`.execute(
+    db,
+  );
+  await sql`delete from stages where id = 'span-2'`.execute(db);
+  await sql`select fold_tallies()`.execute(db);
+  const edited = await stats();
+
+  // The same answers from the tally alone (no span), and from the span built again.
+  await sql`delete from stage_duration_span`.execute(db);
+  await sql`delete from stage_duration_spans`.execute(db);
+  const fromTally = await stats();
+  assert.deepEqual(edited, fromTally);
+  assert.equal(
+    fromTally.find((stage) => stage.key === 'verification')!.completed,
+    unfolded.find((stage) => stage.key === 'verification')!.completed - 2,
+  );
+  await monitor.foldTallies();
+  assert.deepEqual(await spans(), ['2026-03-18 2026-04-16']);
+  assert.deepEqual(await stats(), fromTally);
+});
+
+test('aging and the stages in use now, answered from the tallies, equal a recount of the tickets and visits', async () => {
+  const db = t.database.db;
+  const monitor = t.app.services.monitor;
+  // A few open tickets of every age, some of them moved along (open, ended and overdue visits).
+  for (const [i, days] of [0.2, 2, 5, 10, 20, 45, 90].entries()) {
+    t.clock.set(new Date(Date.parse('2026-05-01T12:00:00Z') - days * 86_400_000));
+    const ticket = await t.create.ticket({ project: i % 2 ? 'TA' : 'TB', priority: i % 3 ? 'low' : 'high' });
+    await ok(t.api.post(`/api/tickets/${ticket.id}/transitions`, { to: 'intake' }));
+    if (i % 2) await ok(t.api.post(`/api/tickets/${ticket.id}/transitions`, { to: 'triage' }));
+  }
+  t.clock.set('2026-05-01T12:00:00Z');
+  const now = t.clock.now().getTime();
+  const { rows: open } = await sql<{ project: string | null; priority: string; created_at: Date }>`
+    select p.key as project, t.priority, t.created_at from tickets t left join projects p on p.id = t.project_id where t.status <> 'closed'`.execute(
+    db,
+  );
+  const edges = [0, 1, 3, 7, 14, 30];
+  for (const query of ['project=TA', 'project=TB', '', 'priority=low,high', 'project=TA&priority=low']) {
+    const params = new URLSearchParams(query);
+    const priorities = params.get('priority')?.split(',');
+    const counted = edges.map((days, index) => {
+      const upper = edges[index + 1];
+      return open.filter(
+        (row) =>
+          (!params.get('project') || row.project === params.get('project')) &&
+          (!priorities || priorities.includes(row.priority)) &&
+          row.created_at.getTime() <= now - days * 86_400_000 &&
+          (upper === undefined || row.created_at.getTime() > now - upper * 86_400_000),
+      ).length;
+    });
+    for (const fold of [false, true]) {
+      if (fold) await monitor.foldTallies();
+      monitor.forgetAnswers();
+      const aging = (await ok(t.api.get(`/api/monitor/aging?${query}`))).data as { count: number }[];
+      assert.deepEqual(
+        aging.map((bucket) => bucket.count),
+        counted,
+        `aging?${query}`,
+      );
+    }
+  }
+  for (const project of ['TA', 'TB']) {
+    const { rows: visits } = await sql<{ definition_id: string; open: number; overdue: number }>`
+      select d.id as definition_id, count(s.id) filter (where s.stage_end_time is null)::int as open,
+        count(s.id) filter (where s.stage_end_time is null and s.due_at <= ${t.clock.now()})::int as overdue
+      from stage_definitions d join projects p on p.id = d.project_id left join stages s on s.definition_id = d.id
+      where p.key = ${project} group by d.id`.execute(db);
+    monitor.forgetAnswers();
+    const stages = (await ok(t.api.get(`/api/monitor/stages?project=${project}`))).data as {
+      definition_id: string;
+      in_stage_now: number;
+      overdue_now: number;
+    }[];
+    assert.deepEqual(
+      stages.map((stage) => [stage.definition_id, stage.in_stage_now, stage.overdue_now]).sort(),
+      visits.map((row) => [row.definition_id, row.open, row.overdue]).sort(),
+      `stages?project=${project}`,
+    );
+    assert.ok(visits.some((row) => row.open > 0));
+  }
+});
