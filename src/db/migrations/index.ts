@@ -22,6 +22,7 @@ import * as m0020 from './0020_lean_storage.js';
 import * as m0021 from './0021_open_list_index.js';
 import * as m0022 from './0022_monitor_read_indexes.js';
 import * as m0023 from './0023_sweep_next_alert.js';
+import * as m0026 from './0026_forecast_background.js';
 
 export type MigrationModule = { up(db: Kysely<unknown>): Promise<void> };
 
@@ -50,4 +51,5 @@ export const migrations: Record<string, MigrationModule> = {
   '0021_open_list_index': m0021,
   '0022_monitor_read_indexes': m0022,
   '0023_sweep_next_alert': m0023,
+  '0026_forecast_background': m0026,
 };
