@@ -22,6 +22,7 @@ const untypedTables = new Set([
   'kysely_migration_lock',
   'forecast_models',
   'ticket_forecasts',
+  'ticket_forecast_checks',
   'open_ticket_delta',
   'open_ticket_tally',
   'stage_duration_delta',

@@ -24,6 +24,7 @@ import * as m0022 from './0022_monitor_read_indexes.js';
 import * as m0023 from './0023_sweep_next_alert.js';
 import * as m0024 from './0024_project_named.js';
 import * as m0025 from './0025_stage_duration_span.js';
+import * as m0026 from './0026_forecast_background.js';
 import * as m0027 from './0027_cheaper_write_triggers.js';
 
 export type MigrationModule = { up(db: Kysely<unknown>): Promise<void> };
@@ -55,5 +56,6 @@ export const migrations: Record<string, MigrationModule> = {
   '0023_sweep_next_alert': m0023,
   '0024_project_named': m0024,
   '0025_stage_duration_span': m0025,
+  '0026_forecast_background': m0026,
   '0027_cheaper_write_triggers': m0027,
 };

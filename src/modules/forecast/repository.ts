@@ -12,6 +12,16 @@ export type ModelRow = {
   refreshed_at: Date | null;
 };
 
+export type ModelCheck = {
+  project_id: string;
+  calendar_set: boolean;
+  refreshed_at: Date | null;
+  checked_at: Date | null;
+  checked_xmin: string | null;
+  business_time: boolean | null;
+  stages: ModelStage[] | null;
+};
+
 export type CurrentVisit = { id: string; ticket_id: string; definition_id: string; stage_start_time: Date; due_at: Date | null };
 
 /** How far back a model looks: long enough for rare stages, short enough to follow how the team works now. */
@@ -63,10 +73,7 @@ export class ForecastRepository {
       )
       select project_id, from_id, definition_id as to_id, count(*)::int as n, count(distinct ticket_id)::int as tickets
       from steps where from_id is not null group by grouping sets ((project_id, from_id, definition_id), (project_id))`.execute(db);
-    const stages = await sql<ModelStage & { project_id: string }>`
-      select d.project_id, d.id, d.final, d.pauses or coalesce(parent.pauses, false) as pauses
-      from stage_definitions d left join stage_definitions parent on parent.id = d.parent_id
-      where d.project_id = any(${ids})`.execute(db);
+    const stages = await this.stageLists(db, projectIds);
     for (const projectId of projectIds) {
       const overall = moves.rows.find((row) => row.project_id === projectId && row.from_id === null);
       out.set(projectId, {
@@ -79,19 +86,86 @@ export class ForecastRepository {
             .map(({ from_id, to_id, n }) => ({ from_id, to_id, n })),
           tickets: overall?.tickets ?? 0,
         },
-        stages: stages.rows.filter((row) => row.project_id === projectId).map(({ id, final, pauses }) => ({ id, final, pauses })),
+        stages: stages.get(projectId) ?? [],
       });
     }
     return out;
   }
 
-  async saveModel(db: Executor, projectId: string, model: { input: ModelInput; stages: ModelStage[] }, at: Date): Promise<void> {
-    await sql`
-      insert into forecast_models (project_id, input, stages, refreshed_at)
-      values (${projectId}, ${JSON.stringify(model.input)}::jsonb, ${JSON.stringify(model.stages)}::jsonb, ${at})
-      on conflict (project_id) do update set input = excluded.input, stages = excluded.stages, refreshed_at = excluded.refreshed_at`.execute(
+  /** The projects' workflow stages as a model stores them, in a stable order (a stored model's are compared to them). */
+  async stageLists(db: Executor, projectIds: readonly string[]): Promise<Map<string, ModelStage[]>> {
+    const { rows } = await sql<ModelStage & { project_id: string }>`
+      select d.project_id, d.id, d.final, d.pauses or coalesce(parent.pauses, false) as pauses
+      from stage_definitions d left join stage_definitions parent on parent.id = d.parent_id
+      where d.project_id = any(${projectIds as string[]}::text[]) order by d.project_id, d.id`.execute(db);
+    const out = new Map<string, ModelStage[]>();
+    for (const { project_id, id, final, pauses } of rows) out.set(project_id, [...(out.get(project_id) ?? []), { id, final, pauses }]);
+    return out;
+  }
+
+  /**
+   * Where the change log stands: every transaction before this one has ended, so a row of the change log it does not
+   * hold yet has a `txid` at or past it (the dispatcher's rule, src/modules/events). Read before the history is.
+   */
+  async logPosition(db: Executor): Promise<string> {
+    const { rows } = await sql<{ xmin: string }>`select pg_snapshot_xmin(pg_current_snapshot())::text as xmin`.execute(db);
+    return rows[0]!.xmin;
+  }
+
+  /** What the refresh checks a stored model against: when it was computed and last known current, and on what. */
+  async modelChecks(db: Executor, projectIds: readonly string[]): Promise<ModelCheck[]> {
+    if (projectIds.length === 0) return [];
+    const { rows } = await sql<ModelCheck>`
+      select p.id as project_id, p.calendar is not null as calendar_set, m.refreshed_at, m.checked_at, m.checked_xmin, m.business_time, m.stages
+      from projects p left join forecast_models m on m.project_id = p.id
+      where p.id = any(${projectIds as string[]}::text[])`.execute(db);
+    return rows;
+  }
+
+  /**
+   * The projects whose history may have changed since their models were last known current: visits that started or
+   * ended since `recent` (live moves stamp them with the clock), and rows inserted or deleted since `logged` by
+   * the change log (an import brings visits stamped with their own past times). Index ranges only: an idle database
+   * reads empty ones. Not seen: a ticket's priority changed on a ticket with ended visits (it regroups them), visits
+   * leaving the 180-day window; the next recompute takes them.
+   */
+  async changedProjects(db: Executor, projectIds: readonly string[], since: { recent: Date; logged: string }): Promise<Set<string>> {
+    if (projectIds.length === 0) return new Set();
+    const ids = sql`${projectIds as string[]}::text[]`;
+    const { rows } = await sql<{ project_id: string }>`
+      select d.project_id from stage_definitions d
+      where d.project_id = any(${ids}) and (
+        exists (select 1 from stages s where s.definition_id = d.id and s.stage_end_time >= ${since.recent})
+        or exists (select 1 from stages s where s.stage_start_time >= ${since.recent} and s.definition_id = d.id))
+      union
+      select distinct c.project_id from change_log c
+      where c.txid >= ${since.logged}::xid8 and c.op <> 'update' and c.entity in ('ticket', 'stage') and c.project_id = any(${ids})`.execute(
       db,
     );
+    return new Set(rows.map((row) => row.project_id));
+  }
+
+  /** The stored models of `projectIds` are still what their history gives at `at`. */
+  async markChecked(db: Executor, projectIds: readonly string[], at: Date, logged: string): Promise<void> {
+    if (projectIds.length === 0) return;
+    await sql`update forecast_models set checked_at = ${at}, checked_xmin = ${logged}
+      where project_id = any(${projectIds as string[]}::text[])`.execute(db);
+  }
+
+  /** `logged`: where the change log stood when the history was read (`logPosition`); `businessTime`: whether the project had a calendar. */
+  async saveModel(
+    db: Executor,
+    projectId: string,
+    model: { input: ModelInput; stages: ModelStage[] },
+    at: Date,
+    check: { logged: string; businessTime: boolean },
+  ): Promise<void> {
+    await sql`
+      insert into forecast_models (project_id, input, stages, refreshed_at, checked_at, checked_xmin, business_time)
+      values (${projectId}, ${JSON.stringify(model.input)}::jsonb, ${JSON.stringify(model.stages)}::jsonb, ${at}, ${at},
+        ${check.logged}, ${check.businessTime})
+      on conflict (project_id) do update set input = excluded.input, stages = excluded.stages, refreshed_at = excluded.refreshed_at,
+        checked_at = excluded.checked_at, checked_xmin = excluded.checked_xmin, business_time = excluded.business_time`.execute(db);
   }
 
   /** The projects' settings and models; `withInput` false reads only when each model was refreshed. */
@@ -168,13 +242,57 @@ export type StoredForecast = {
 
 export type BreachLikely = { ticket_id: string; type: string; event_id: number };
 
+/** What the scan keeps of a ticket it has seen: see `ticket_forecast_checks` (migration 0026). */
+export type ForecastCheck = { ticket_id: string; project_id: string | null; settings: string | null; recheck_at: Date };
+
 export class ForecastScanRepository {
-  /** A page of a project's open tickets after `afterId` (by id). */
-  async openTickets(db: Executor, projectId: string, afterId: string, limit: number): Promise<ForecastTicket[]> {
+  /**
+   * The tickets whose forecast the scan must make again: those the change log says changed since `logged` (the
+   * ticket or any of its visits: created, imported, moved, updated, closed), those of a project whose settings digest
+   * is not the one they were forecast on (`settings`: project id → digest), and those whose recheck moment has come by
+   * `now`; every open ticket without `logged` (no scan yet). Only these rows are read, closed ones included.
+   */
+  async dueTickets(db: Executor, settings: ReadonlyMap<string, string>, logged: string | null, now: Date): Promise<ForecastTicket[]> {
+    const projects = JSON.stringify([...settings].map(([project_id, digest]) => ({ project_id, digest })));
     const { rows } = await sql<ForecastTicket>`
-      select id, status, priority, project_id, current_stage_id, sla_used_ms, sla_segment_start, sla_due_at from tickets
-      where project_id = ${projectId} and status <> 'closed' and id > ${afterId} order by id limit ${limit}`.execute(db);
+      with p as (select * from jsonb_to_recordset(${projects}::jsonb) as p(project_id text, digest text)),
+      due as (
+        select c.ticket_id as id from ticket_forecast_checks c left join p on p.project_id = c.project_id
+        where c.recheck_at <= ${now} or p.digest is distinct from c.settings
+        union
+        ${
+          logged
+            ? sql`select ticket_id from change_log where txid >= ${logged}::xid8 and entity in ('ticket', 'stage') and ticket_id is not null`
+            : sql`select id from tickets where status <> 'closed'`
+        }
+      )
+      select t.id, t.status, t.priority, t.project_id, t.current_stage_id, t.sla_used_ms, t.sla_segment_start, t.sla_due_at
+      from due join tickets t on t.id = due.id`.execute(db);
     return rows;
+  }
+
+  /** Keeps what the scan forecast each ticket on and when it next looks at it. */
+  async storeChecks(db: Executor, checks: readonly ForecastCheck[]): Promise<void> {
+    if (checks.length === 0) return;
+    await sql`
+      insert into ticket_forecast_checks as c (ticket_id, project_id, settings, recheck_at)
+      select ticket_id, project_id, settings, recheck_at
+      from jsonb_to_recordset(${JSON.stringify(checks)}::jsonb) as r(ticket_id text, project_id text, settings text, recheck_at timestamptz)
+      on conflict (ticket_id) do update set project_id = excluded.project_id, settings = excluded.settings, recheck_at = excluded.recheck_at`.execute(
+      db,
+    );
+  }
+
+  /** Where the change log stood when the last scan (of any process) began (`logPosition`); null before any. */
+  async lastScan(db: Executor): Promise<string | null> {
+    const { rows } = await sql<{ xmin: string }>`
+      select scanned_xmin as xmin from forecast_models where scanned_xmin is not null order by scanned_xmin::xid8 limit 1`.execute(db);
+    return rows[0]?.xmin ?? null;
+  }
+
+  /** Marks a scan begun at change log position `logged`. */
+  async scanned(db: Executor, logged: string): Promise<void> {
+    await sql`update forecast_models set scanned_xmin = ${logged}`.execute(db);
   }
 
   /** Keeps the page's forecasts (and drops those of its tickets that now have none). */
@@ -192,9 +310,18 @@ export class ForecastScanRepository {
         expected_finish_at = excluded.expected_finish_at, computed_at = excluded.computed_at`.execute(db);
   }
 
-  /** Forecasts of tickets closed since, gone. */
+  /** Every closed ticket's forecast and check, gone (before the first scan; later ones drop those closed since). */
   async dropClosed(db: Executor): Promise<void> {
     await sql`delete from ticket_forecasts f using tickets t where t.id = f.ticket_id and t.status = 'closed'`.execute(db);
+    await sql`delete from ticket_forecast_checks c using tickets t where t.id = c.ticket_id and t.status = 'closed'`.execute(db);
+  }
+
+  /** These (closed) tickets' forecasts and checks, gone. */
+  async drop(db: Executor, ticketIds: readonly string[]): Promise<void> {
+    if (ticketIds.length === 0) return;
+    await sql`
+      with forecasts as (delete from ticket_forecasts where ticket_id = any(${ticketIds as string[]}::text[]))
+      delete from ticket_forecast_checks where ticket_id = any(${ticketIds as string[]}::text[])`.execute(db);
   }
 
   /**

@@ -80,7 +80,7 @@ export const forecastRoutes: FastifyPluginAsyncTypebox = async (app) => {
       },
     },
     async () => {
-      const projects = await forecast.refresh();
+      const projects = await forecast.refresh(true);
       return ok({ projects }, `${projects} forecast model(s) rebuilt`);
     },
   );

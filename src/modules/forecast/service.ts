@@ -1,9 +1,10 @@
+import { createHash } from 'node:crypto';
 import type { Clock } from '../../clock.js';
 import { openDatabase, type Database, type Db } from '../../db/database.js';
 import type { ServiceContext } from '../../service-context.js';
 import type { Calendar } from '../projects/calendar.js';
 import { forecastOne, type Forecast, type ForecastContext } from './forecast.js';
-import { ForecastModel } from './model.js';
+import { ForecastModel, type ModelStage } from './model.js';
 import {
   ForecastRepository,
   ForecastScanRepository,
@@ -12,17 +13,40 @@ import {
   forecastInputColumn,
   type BreachLikely,
   type CurrentVisit,
+  type ForecastCheck,
   type ForecastInput,
   type ForecastTicket,
+  type ModelCheck,
   type ModelRow,
   type StoredForecast,
 } from './repository.js';
 
 export const REFRESH_INTERVAL_MS = 10 * 60_000;
-/** How often every open ticket's forecast is stored and checked against its project's threshold. */
+/** How often the open tickets' forecasts are stored and checked against their projects' thresholds. */
 export const SCAN_INTERVAL_MS = 2 * 60_000;
 const SCAN_BATCH = 500;
 const DAY_MS = 86_400_000;
+/**
+ * How far the refresh's look at visits started or ended reaches back past the moment a model was last known current:
+ * a move stamps its visits with the clock when it is made, and commits later (or on another process's clock).
+ */
+const CHANGE_MARGIN_MS = 10 * 60_000;
+/**
+ * However unchanged its history looks, a model is recomputed at least this often (see `changedProjects`): until then
+ * its window keeps the start it was computed with, so it spans up to 181 days instead of 180 (visits leave the window
+ * every minute on a database with older history; a day of them in 180 moves no forecast).
+ */
+const MODEL_MAX_AGE_MS = DAY_MS;
+/**
+ * Where the scan looks ahead, in scan intervals: a ticket's stored forecast is made again at the last of these moments
+ * before its forecast (same inputs, later time) crosses the threshold, moves by DRIFT or gains or loses a probability;
+ * at the last one (30 minutes) in any case. The forecast is monotone in time but for the simulation's noise (the
+ * longer a visit has lasted, the likelier it outlasts its due time), so a crossing between two of these moments is
+ * seen at the later one, and the ticket is scanned again just before: `breach_likely` comes at the first scan past
+ * the crossing, as when every ticket was forecast every scan.
+ */
+const LOOK_AHEAD = [1, 2, 4, 8, 15];
+const DRIFT = 0.02;
 
 export type { ForecastInput };
 
@@ -65,24 +89,84 @@ export class ForecastService {
   }
 
   /**
-   * Rebuilds every project's model from its history. A call while a rebuild runs (the timer's, another request's)
-   * joins it instead of starting a second one: they would queue for the history connection.
+   * Brings every project's stored model up to date with its history and builds it in this process. A model whose
+   * history has not changed since it was last known current (see `staleModels`) is kept, so a restart or a refresh on
+   * a quiet database reads the stored models instead of recomputing them from 180 days of visits; `force` recomputes
+   * them all (`POST /api/forecast/refresh`). A call while a refresh runs (the timer's, another request's) joins it
+   * instead of starting a second one: they would queue for the history connection.
    */
-  refresh(): Promise<number> {
-    this.refreshing ??= this.rebuild().finally(() => (this.refreshing = null));
+  refresh(force = false): Promise<number> {
+    this.refreshing ??= this.rebuild(force).finally(() => (this.refreshing = null));
     return this.refreshing;
   }
 
-  private async rebuild(): Promise<number> {
+  private async rebuild(force: boolean): Promise<number> {
     const now = this.clock.now();
     const since = new Date(now.getTime() - HISTORY_DAYS * DAY_MS);
     const projects = await this.repository.projectIds(this.db);
-    const history = await this.history();
-    const models = await this.repository.modelInputs(history, projects, since);
-    for (const [projectId, model] of models) await this.repository.saveModel(this.db, projectId, model, now);
-    // Built here, in the background job, so this process's requests do not wait for it.
-    await this.build(projects, true);
+    // Before the history is read: a change it does not see is in the change log past this.
+    const logged = await this.repository.logPosition(this.db);
+    const checks = await this.repository.modelChecks(this.db, projects);
+    const stale = force ? projects : await this.staleModels(checks, now, logged);
+    if (stale.length > 0) {
+      const history = await this.history();
+      const models = await this.repository.modelInputs(history, stale, since);
+      const calendarSet = new Map(checks.map((check) => [check.project_id, check.calendar_set]));
+      for (const [projectId, model] of models) {
+        await this.repository.saveModel(this.db, projectId, model, now, { logged, businessTime: calendarSet.get(projectId) ?? false });
+      }
+    }
+    // Built here, in the background job, so this process's requests do not wait for it; only models new to it.
+    const rows = await this.repository.models(this.db, projects, false);
+    const unbuilt = rows.filter((row) => row.refreshed_at && this.built.get(row.project_id)?.refreshedAt !== row.refreshed_at.getTime());
+    await this.build(
+      unbuilt.map((row) => row.project_id),
+      true,
+    );
     return projects.length;
+  }
+
+  /**
+   * The projects whose stored model may differ from what their history gives now: none stored (or stored before
+   * migration 0026), the workflow's stages or the calendar's presence changed, older than MODEL_MAX_AGE_MS, or visits
+   * started, ended or were imported since it was last known current
+   * (`ForecastRepository.changedProjects`: index ranges, empty on a quiet database). The others are marked current.
+   */
+  private async staleModels(checks: readonly ModelCheck[], now: Date, logged: string): Promise<string[]> {
+    const stages = await this.repository.stageLists(
+      this.db,
+      checks.map((check) => check.project_id),
+    );
+    const stale: string[] = [];
+    const current: (ModelCheck & { checked_at: Date; checked_xmin: string })[] = [];
+    for (const check of checks) {
+      const { checked_at, checked_xmin, refreshed_at } = check;
+      const unusable =
+        !refreshed_at ||
+        !checked_at ||
+        !checked_xmin ||
+        check.business_time !== check.calendar_set ||
+        // A clock behind the one that checked it (another process's, or a test's): the window may have moved back.
+        checked_at.getTime() > now.getTime() + CHANGE_MARGIN_MS ||
+        now.getTime() - refreshed_at.getTime() >= MODEL_MAX_AGE_MS ||
+        !sameStages(check.stages ?? [], stages.get(check.project_id) ?? []);
+      if (unusable) stale.push(check.project_id);
+      else current.push({ ...check, checked_at, checked_xmin });
+    }
+    if (current.length === 0) return stale;
+    const checkedAt = Math.min(...current.map((check) => check.checked_at.getTime()));
+    const changed = await this.repository.changedProjects(
+      this.db,
+      current.map((check) => check.project_id),
+      {
+        recent: new Date(checkedAt - CHANGE_MARGIN_MS),
+        // The earliest: projects checked together share it.
+        logged: current.map((check) => check.checked_xmin).sort((a, b) => (BigInt(a) < BigInt(b) ? -1 : 1))[0]!,
+      },
+    );
+    const unchanged = current.filter((check) => !changed.has(check.project_id)).map((check) => check.project_id);
+    await this.repository.markChecked(this.db, unchanged, now, logged);
+    return [...stale, ...changed];
   }
 
   /**
@@ -126,28 +210,33 @@ export class ForecastService {
         open.flatMap((ticket) => (ticket.current_stage_id ? [ticket.current_stage_id] : [])),
       );
     }
+    const now = this.clock.now();
+    for (const [id, forecast] of await this.forecasters(open, rows, visits)) out.set(id, forecast(now));
+    return out;
+  }
+
+  /** Each ticket's forecast as a function of the moment it is made at, for the tickets whose project has a model. */
+  private async forecasters(
+    open: readonly ForecastTicket[],
+    rows: ModelRow[],
+    visits: Pick<CurrentVisit, 'ticket_id' | 'definition_id' | 'stage_start_time' | 'due_at'>[],
+  ): Promise<Map<string, (at: Date) => Forecast>> {
+    const out = new Map<string, (at: Date) => Forecast>();
     const contexts = await this.contexts(rows);
     const visitOf = new Map(visits.map((visit) => [visit.ticket_id, visit]));
-    const now = this.clock.now();
     for (const ticket of open) {
       const built = contexts.get(ticket.project_id!);
       if (!built) continue;
       const visit = visitOf.get(ticket.id);
       // A visit of another project's workflow (the ticket moved) is no stage of this one.
       const own = visit && built.stageIds.has(visit.definition_id) ? visit : undefined;
-      out.set(
-        ticket.id,
-        forecastOne(
-          built.context,
-          {
-            id: ticket.id,
-            priority: ticket.priority,
-            visit: own ? { definitionId: own.definition_id, start: own.stage_start_time, dueAt: own.due_at } : null,
-            sla: { usedMs: Number(ticket.sla_used_ms), segmentStart: ticket.sla_segment_start, dueAt: ticket.sla_due_at },
-          },
-          now,
-        ),
-      );
+      const subject = {
+        id: ticket.id,
+        priority: ticket.priority,
+        visit: own ? { definitionId: own.definition_id, start: own.stage_start_time, dueAt: own.due_at } : null,
+        sla: { usedMs: Number(ticket.sla_used_ms), segmentStart: ticket.sla_segment_start, dueAt: ticket.sla_due_at },
+      };
+      out.set(ticket.id, (at) => forecastOne(built.context, subject, at));
     }
     return out;
   }
@@ -157,58 +246,100 @@ export class ForecastService {
   }
 
   /**
-   * Stores every open ticket's forecast (the Delayed view and the ticket list sort and filter by it) and records
-   * `breach_likely` for each visit whose forecast first reaches its project's threshold. Safe in several processes.
+   * Stores the open tickets' forecasts (the Delayed view and the ticket list sort and filter by them) and records
+   * `breach_likely` for each visit whose forecast first reaches its project's threshold. Only the tickets whose
+   * forecast can have changed are forecast (`ForecastScanRepository.dueTickets`): those no scan has seen, those
+   * updated since the last scan, those of a project whose settings or model changed, and those whose recheck moment
+   * has come — the moment, found by looking ahead on the same inputs (LOOK_AHEAD), just before the forecast would cross
+   * the threshold or move by DRIFT, and 30 minutes at most. Safe in several processes.
    */
   async scan(): Promise<BreachLikely[]> {
     const recorded: BreachLikely[] = [];
-    await this.scans.dropClosed(this.db);
+    const now = this.clock.now();
+    const logged = await this.repository.logPosition(this.db);
+    const last = await this.scans.lastScan(this.db);
+    // Before any scan: every closed ticket's forecast goes; later scans drop those of the tickets closed since.
+    if (!last) await this.scans.dropClosed(this.db);
     const projects = await this.repository.models(this.db, await this.repository.projectIds(this.db), false);
-    for (const project of projects) {
-      if (!project.refreshed_at) continue;
-      for (let after = ''; ;) {
-        const tickets = await this.scans.openTickets(this.db, project.project_id, after, SCAN_BATCH);
-        if (tickets.length === 0) break;
-        after = tickets.at(-1)!.id;
-        const forecasts = await this.forTickets(tickets);
-        const now = this.clock.now();
+    const modelled = new Map(projects.filter((project) => project.refreshed_at).map((project) => [project.project_id, project]));
+    const settings = new Map(
+      [...modelled.values()].map((project) => [
+        project.project_id,
+        digest([project.refreshed_at!.getTime(), project.calendar, project.ticket_target_minutes, project.breach_likely_threshold]),
+      ]),
+    );
+    const found = await this.scans.dueTickets(this.db, settings, last, now);
+    await this.scans.drop(
+      this.db,
+      found.filter((ticket) => ticket.status === 'closed').map((ticket) => ticket.id),
+    );
+    const due = found.filter((ticket) => ticket.status !== 'closed');
+    const byProject = new Map<string | null, ForecastTicket[]>();
+    for (const ticket of due) {
+      const key = ticket.project_id && modelled.has(ticket.project_id) ? ticket.project_id : null;
+      byProject.set(key, [...(byProject.get(key) ?? []), ticket]);
+    }
+    // Tickets in no project with a model: no forecast to make (nor any stored one to drop, as before); seen again in 30 minutes.
+    const later = new Date(now.getTime() + LOOK_AHEAD.at(-1)! * SCAN_INTERVAL_MS);
+    await this.scans.storeChecks(
+      this.db,
+      (byProject.get(null) ?? []).map((ticket) => ({
+        ticket_id: ticket.id,
+        project_id: ticket.project_id,
+        settings: null,
+        recheck_at: later,
+      })),
+    );
+    for (const project of modelled.values()) {
+      const open = byProject.get(project.project_id) ?? [];
+      const threshold = project.breach_likely_threshold;
+      for (let from = 0; from < open.length; from += SCAN_BATCH) {
+        const tickets = open.slice(from, from + SCAN_BATCH);
+        const visits = await this.repository.currentVisits(
+          this.db,
+          tickets.flatMap((ticket) => (ticket.current_stage_id ? [ticket.current_stage_id] : [])),
+        );
+        const forecasters = await this.forecasters(tickets, [project], visits);
+        const at = this.clock.now();
         const stored: StoredForecast[] = [];
+        const checks: ForecastCheck[] = [];
         for (const ticket of tickets) {
-          const forecast = forecasts.get(ticket.id);
-          const probabilities = [forecast?.stage_breach_probability, forecast?.ticket_breach_probability].filter(
-            (p): p is number => typeof p === 'number',
-          );
-          if (!forecast || probabilities.length === 0 || !ticket.current_stage_id) continue;
-          stored.push({
+          const forecaster = forecasters.get(ticket.id);
+          const storedAt = (when: Date) => storable(ticket, project.project_id, forecaster?.(when));
+          const made = storedAt(at);
+          if (made) stored.push(made);
+          let ahead = forecaster ? 0 : LOOK_AHEAD.at(-1)!;
+          for (const steps of forecaster ? LOOK_AHEAD : []) {
+            if (changes(made, storedAt(new Date(at.getTime() + steps * SCAN_INTERVAL_MS)), threshold)) break;
+            ahead = steps;
+          }
+          checks.push({
             ticket_id: ticket.id,
             project_id: project.project_id,
-            stage_id: ticket.current_stage_id,
-            probability: Math.max(...probabilities),
-            stage_probability: forecast.stage_breach_probability,
-            ticket_probability: forecast.ticket_breach_probability,
-            expected_finish_at: forecast.expected_finish_at,
+            settings: settings.get(project.project_id)!,
+            recheck_at: new Date(at.getTime() + ahead * SCAN_INTERVAL_MS),
           });
         }
-        const threshold = project.breach_likely_threshold;
         recorded.push(
           ...(await this.db.transaction().execute(async (tx) => {
             await this.scans.store(
               tx,
               tickets.map((ticket) => ticket.id),
               stored,
-              now,
+              at,
             );
+            await this.scans.storeChecks(tx, checks);
             return this.scans.recordLikely(
               tx,
               stored.filter((forecast) => forecast.probability >= threshold),
               threshold,
-              now,
+              at,
             );
           })),
         );
-        if (tickets.length < SCAN_BATCH) break;
       }
     }
+    await this.scans.scanned(this.db, logged);
     return recorded;
   }
 
@@ -291,4 +422,48 @@ function modelRowOf(input: ForecastInput): ModelRow {
     stages: null,
     refreshed_at: input.refreshed_ms === null ? null : new Date(Number(input.refreshed_ms)),
   };
+}
+
+/** What the scan stores of a ticket's forecast: none without a probability (or a current stage). */
+function storable(ticket: ForecastTicket, projectId: string, forecast: Forecast | undefined): StoredForecast | null {
+  const probabilities = [forecast?.stage_breach_probability, forecast?.ticket_breach_probability].filter(
+    (p): p is number => typeof p === 'number',
+  );
+  if (!forecast || probabilities.length === 0 || !ticket.current_stage_id) return null;
+  return {
+    ticket_id: ticket.id,
+    project_id: projectId,
+    stage_id: ticket.current_stage_id,
+    probability: Math.max(...probabilities),
+    stage_probability: forecast.stage_breach_probability,
+    ticket_probability: forecast.ticket_breach_probability,
+    expected_finish_at: forecast.expected_finish_at,
+  };
+}
+
+/** Whether a stored forecast `before` differs materially from `after`: see LOOK_AHEAD. */
+function changes(before: StoredForecast | null, after: StoredForecast | null, threshold: number): boolean {
+  if (!before || !after) return before !== after;
+  if (before.probability >= threshold !== after.probability >= threshold) return true;
+  const moved = (a: number | null, b: number | null) => (a === null || b === null ? a !== b : Math.abs(a - b) >= DRIFT);
+  return (
+    moved(before.probability, after.probability) ||
+    moved(before.stage_probability, after.stage_probability) ||
+    moved(before.ticket_probability, after.ticket_probability)
+  );
+}
+
+/** A short digest of what a project's forecasts rest on (compared by the scan, never read back). */
+function digest(parts: unknown[]): string {
+  return createHash('sha1').update(JSON.stringify(parts)).digest('base64url');
+}
+
+/** Whether a stored model's stages are the workflow's now (by id, final and pausing). */
+function sameStages(stored: readonly ModelStage[], now: readonly ModelStage[]): boolean {
+  if (stored.length !== now.length) return false;
+  const byId = new Map(stored.map((stage) => [stage.id, stage]));
+  return now.every((stage) => {
+    const was = byId.get(stage.id);
+    return was !== undefined && was.final === stage.final && was.pauses === stage.pauses;
+  });
 }
