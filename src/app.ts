@@ -16,6 +16,7 @@ import { openApiOptions } from './http/openapi.js';
 import { registerInputGuard, undecodablePathDetails } from './http/input-guard.js';
 import { registerRequestBodies } from './http/request-body.js';
 import { registerReadYourWrites } from './http/read-your-writes.js';
+import { schemaController } from './http/serializer.js';
 import { registerValidators } from './http/validators.js';
 import { loggerOptions } from './logging.js';
 import type { Actor } from './modules/access/policy.js';
@@ -91,6 +92,8 @@ export async function buildApp(options: AppOptions) {
     forceCloseConnections: 'idle',
     // Long ids must reach the services (which answer 404), not die in the router with a 414.
     routerOptions: { maxParamLength: 2048 },
+    // Response serializers that need no validator to write a nullable field (src/http/serializer.ts).
+    schemaController,
     frameworkErrors: (error, request, reply) => {
       const status = error.statusCode && error.statusCode < 500 ? error.statusCode : 400;
       const details = error.code === 'FST_ERR_BAD_URL' ? undecodablePathDetails(request) : [{ field: 'url', problem: error.message }];
