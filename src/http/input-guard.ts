@@ -78,14 +78,18 @@ export function undecodablePathDetails(request: FastifyRequest): ErrorDetail[] {
  * input PostgreSQL cannot store or compare answers 400 naming the field, on every route of both faces.
  */
 export function registerInputGuard(app: FastifyInstance): void {
-  app.addHook('preValidation', async (request) => {
+  app.addHook('preValidation', (request, _reply, done) => {
     const found = undecodableQuery(request.url);
     unstorable(request.query, '', found);
     unstorable(request.params, '', found);
-    for (const [name, value] of Object.entries(request.headers)) {
+    const headers = request.headers;
+    for (const name in headers) {
+      const value = headers[name];
       if (typeof value === 'string' && UNSTORABLE.test(value)) found.push({ field: `header ${name}`, problem: problemOf(value) });
     }
     unstorable(request.body, typeof request.body === 'string' ? 'body' : '', found);
+    // Thrown: Fastify answers a hook's synchronous throw like a rejected one.
     if (found.length > 0) invalid(found);
+    done();
   });
 }

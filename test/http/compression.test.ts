@@ -15,11 +15,11 @@ after(() => t.close());
 const decoders: Record<string, (buffer: Buffer) => Buffer> = { br: zlib.brotliDecompressSync, gzip: zlib.gunzipSync };
 
 for (const encoding of ['br', 'gzip']) {
-  test(`a JSON answer above 1 KB comes back as ${encoding} and decodes to the same answer`, async () => {
+  test(`a JSON answer from 4 KB comes back as ${encoding} and decodes to the same answer`, async () => {
     const plain = await t.api.get('/api/tickets?limit=12');
     assert.equal(plain.statusCode, 200);
     assert.equal(plain.headers['content-encoding'], undefined, 'no Accept-Encoding: sent as is');
-    assert.ok(plain.rawPayload.length > 1024, `the list is ${plain.rawPayload.length} bytes`);
+    assert.ok(plain.rawPayload.length >= 4096, `the list is ${plain.rawPayload.length} bytes`);
 
     const packed = await t.api.get('/api/tickets?limit=12', { 'accept-encoding': `${encoding}, identity;q=0.5` });
     assert.equal(packed.statusCode, 200);
@@ -90,4 +90,13 @@ test('Server-Sent Events keep streaming, uncompressed, to a client that accepts 
   } finally {
     request.destroy();
   }
+});
+
+test('one ticket (under 4 KB) is sent as it is: compressing it costs more CPU than the lookup', async () => {
+  const first = await t.create.ticket({ subject: 'A ticket of about two kilobytes', description: 'Steps to reproduce. '.repeat(24) });
+  const res = await t.api.get(`/api/tickets/${first.id}`, { 'accept-encoding': 'gzip, br' });
+  assert.equal(res.statusCode, 200);
+  assert.ok(res.rawPayload.length > 1024 && res.rawPayload.length < 4096, `the ticket is ${res.rawPayload.length} bytes`);
+  assert.equal(res.headers['content-encoding'], undefined);
+  assert.equal(res.json().data.id, first.id);
 });

@@ -38,11 +38,19 @@ export const requestMetrics = fp(async (app: FastifyInstance) => {
     buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5],
     registers: [app.metrics],
   });
-  app.addHook('onResponse', async (request, reply) => {
-    requestDuration.observe(
-      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
-      reply.elapsedTime / 1000,
-    );
+  // One bound series per method, route pattern and status (a bounded set), found by a flat key: the labels object
+  // is not built again for every request.
+  const series = new Map<string, (seconds: number) => void>();
+  app.addHook('onResponse', (request, reply, done) => {
+    const route = request.routeOptions.url ?? 'unmatched';
+    const key = `${request.method} ${reply.statusCode} ${route}`;
+    let observe = series.get(key);
+    if (!observe) {
+      observe = requestDuration.labels({ method: request.method, route, status: String(reply.statusCode) }).observe;
+      series.set(key, observe);
+    }
+    observe(reply.elapsedTime / 1000);
+    done();
   });
 });
 
