@@ -14,6 +14,9 @@ export type TicketExportOptions = ExportSettings & {
   fieldKeys?: readonly string[];
 };
 
+/** The cursor that starts an export's second part, after a search's ranked matches. */
+const restStart = 'after-ranked';
+
 /** Every matching ticket, with the list's filters, `q`, view, order and role filtering. */
 export async function exportTickets(tickets: TicketsService, actor: Actor, options: TicketExportOptions) {
   const fieldColumns = (options.fieldKeys ?? []).map((key) => `field.${key}`);
@@ -31,9 +34,19 @@ export async function exportTickets(tickets: TicketsService, actor: Actor, optio
     for (const [key, value] of Object.entries(ticket.fields)) values[`field.${key}`] = value;
     return values;
   };
+  // Rank order covers a broad search's newest matches only (docs/search.md), and an export holds every match: after
+  // the ranked ones it goes on with the others, newest first, leaving out those already written (at most a window).
+  const ranked = new Set<string>();
+  let rest = false;
   const page = async (cursor?: string) => {
-    const result = await tickets.list(actor, { ...options.list, limit: EXPORT_PAGE, ...(cursor ? { cursor } : {}) });
-    return { items: result.items.map((ticket) => row(presentTicket(ticket, actor))), nextCursor: result.nextCursor };
+    const list = rest ? { ...options.list, sort: { key: 'created_at' as const, descending: true } } : options.list;
+    const from = cursor === restStart ? {} : cursor ? { cursor } : {};
+    const result = await tickets.list(actor, { ...list, limit: EXPORT_PAGE, ...from });
+    if (result.byRank) for (const ticket of result.items) ranked.add(ticket.id);
+    const items = rest ? result.items.filter((ticket) => !ranked.has(ticket.id)) : result.items;
+    let nextCursor = result.nextCursor;
+    if (nextCursor === null && result.byRank) [rest, nextCursor] = [true, restStart];
+    return { items: items.map((ticket) => row(presentTicket(ticket, actor))), nextCursor };
   };
   return streamExport(options, columns, ['created_at', 'updated_at', 'closed_at'], await page(), page);
 }

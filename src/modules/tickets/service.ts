@@ -55,7 +55,8 @@ export type TicketListOptions = {
 const newestFirst: TicketSort = { key: 'created_at', descending: true };
 const rankSort: TicketSort = { key: 'rank', descending: true };
 
-export type TicketPage = { items: TicketView[]; nextCursor: string | null; total?: number };
+/** `byRank`: the page is in rank order, which covers the newest matches only (docs/search.md); an export goes on. */
+export type TicketPage = { items: TicketView[]; nextCursor: string | null; total?: number; byRank?: true };
 
 /** How often an optimistic update reads the ticket again when it moved on meanwhile before giving up (409). */
 const OPTIMISTIC_ATTEMPTS = 5;
@@ -218,8 +219,9 @@ export class TicketsService {
     // The rows are this request's own (fresh from the driver or copied by visibleTo): stamped in place, not copied again.
     const items: TicketView[] = await this.fields.visibleTo(actor, rows);
     for (const item of items) item.evaluated_at = evaluatedAt;
-    if (!options.count) return { items, nextCursor };
-    return { items, nextCursor, total: await this.tickets.count(db, filters, sort.key === 'breach_probability') };
+    const page: TicketPage = { items, nextCursor, ...(sort.key === 'rank' ? { byRank: true as const } : {}) };
+    if (options.count) page.total = await this.tickets.count(db, filters, sort.key === 'breach_probability');
+    return page;
   }
 
   /** Stage refs (ids or numbers) → ids, with every unknown one named. */

@@ -66,6 +66,30 @@ test('NDJSON with chosen columns, times in a chosen zone, same filters and q as 
   assert.equal(filtered.body, '');
 });
 
+test('a broad search exports every match: the ranked ones first, as the list shows them, then the rest newest first', async () => {
+  const res = await t.api.get('/api/tickets/export?format=ndjson&columns=id,rank&q=bulk');
+  assert.equal(res.statusCode, 200, res.body.slice(0, 500));
+  const lines = res.body
+    .trimEnd()
+    .split('\n')
+    .map((line) => JSON.parse(line) as { id: string; rank: number });
+  assert.equal(lines.length, LARGE);
+  assert.equal(new Set(lines.map((line) => line.id)).size, LARGE);
+  const listed: string[] = [];
+  for (let cursor: string | null = ''; cursor !== null;) {
+    const page = await t.api.get(`/api/tickets?q=bulk&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
+    listed.push(...page.json().data.map((ticket: { id: string }) => ticket.id));
+    cursor = page.json().page.next_cursor;
+  }
+  assert.ok(listed.length < LARGE, 'the list ranks a window of the matches');
+  assert.deepEqual(
+    lines.slice(0, listed.length).map((line) => line.id),
+    listed,
+  );
+  const rest = lines.slice(listed.length).map((line) => line.id);
+  assert.deepEqual(rest, [...rest].sort().reverse(), 'then newest first');
+});
+
 test('customers export only their tickets and never assigned_to or metadata', async () => {
   const customer = await t.userClient('customer', { customerEmails: ['me@customer.example'] });
   const res = await customer.get('/api/tickets/export?format=ndjson');
