@@ -99,7 +99,11 @@ export class ForecastRepository {
       from stage_definitions d left join stage_definitions parent on parent.id = d.parent_id
       where d.project_id = any(${projectIds as string[]}::text[]) order by d.project_id, d.id`.execute(db);
     const out = new Map<string, ModelStage[]>();
-    for (const { project_id, id, final, pauses } of rows) out.set(project_id, [...(out.get(project_id) ?? []), { id, final, pauses }]);
+    for (const { project_id, id, final, pauses } of rows) {
+      const list = out.get(project_id);
+      if (list) list.push({ id, final, pauses });
+      else out.set(project_id, [{ id, final, pauses }]);
+    }
     return out;
   }
 

@@ -277,7 +277,11 @@ export class ForecastService {
     const byProject = new Map<string | null, ForecastTicket[]>();
     for (const ticket of due) {
       const key = ticket.project_id && modelled.has(ticket.project_id) ? ticket.project_id : null;
-      byProject.set(key, [...(byProject.get(key) ?? []), ticket]);
+      // Appended in place: copying the list on every ticket was quadratic (17 s for one project's 57,000 open tickets
+      // at a million, the event loop blocked for all of it).
+      const list = byProject.get(key);
+      if (list) list.push(ticket);
+      else byProject.set(key, [ticket]);
     }
     // Tickets in no project with a model: no forecast to make (nor any stored one to drop, as before); seen again in 30 minutes.
     const later = new Date(now.getTime() + LOOK_AHEAD.at(-1)! * SCAN_INTERVAL_MS);
