@@ -76,6 +76,23 @@ function keysetAfter(keys: readonly SortKey[], values: readonly (string | number
   return descending ? sql<boolean>`(${columns}) < (${params})` : sql<boolean>`(${columns}) > (${params})`;
 }
 
+/**
+ * `query` continued after `cursor`, in the order of `keys`, up to a page and the row after it: a page's rows, or one
+ * part of a page merged from several (each part read along its own index, then the page taken from their union).
+ */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export function keysetRange<Q extends SelectQueryBuilder<DB, any, any>>(
+  query: Q,
+  keys: readonly SortKey[],
+  descending: boolean,
+  limit: number,
+  cursor: string | undefined,
+): Q {
+  if (cursor) query = query.where(keysetAfter(keys, decodeCursor(cursor, keys.length), descending)) as Q;
+  for (const key of keys) query = query.orderBy(sql.ref(key.column), descending ? 'desc' : 'asc') as Q;
+  return query.limit(limit + 1) as Q;
+}
+
 /** Runs one page of `query` in the order of `keys`, continuing after `cursor`. */
 export async function keysetPage<Row extends object>(
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -85,9 +102,7 @@ export async function keysetPage<Row extends object>(
   limit: number,
   cursor: string | undefined,
 ): Promise<{ rows: Row[]; nextCursor: string | null }> {
-  if (cursor) query = query.where(keysetAfter(keys, decodeCursor(cursor, keys.length), descending));
-  for (const key of keys) query = query.orderBy(sql.ref(key.column), descending ? 'desc' : 'asc');
-  const rows = await query.limit(limit + 1).execute();
+  const rows = await keysetRange(query, keys, descending, limit, cursor).execute();
   const page = rows.slice(0, limit);
   const last = page.at(-1) as Record<string, unknown> | undefined;
   const nextCursor =

@@ -1,6 +1,6 @@
 import { sql, type AliasedRawBuilder, type CompiledQuery, type OperationNodeSource, type RawBuilder } from 'kysely';
 import type { Executor, Tx } from '../../db/database.js';
-import { commonSorts, keysetPage, type SortKey } from '../../db/keyset.js';
+import { commonSorts, keysetPage, keysetRange, type SortKey } from '../../db/keyset.js';
 import { customerEmailIn, withParts, withPartsIfWritten } from '../../db/sql-helpers.js';
 import { ticketColumns } from '../../db/ticket-columns.js';
 import type { NewTicketRow, Priority, TicketRow, TicketRowUpdate, TicketStatus } from '../../db/types.js';
@@ -362,6 +362,42 @@ export class TicketsRepository {
       // The sort key is an output column: a subquery lets the keyset condition refer to it. Most late = earliest due.
       const keyed = db.selectFrom(rows.select(late.as('late_key')).as('keyed')).selectAll();
       return keysetPage<TicketWithStages & SearchColumns>(keyed, ticketSorts[sort.key], !sort.descending, limit, cursor);
+    }
+    const statuses = filters.statuses ?? [];
+    const onlyStatuses = Object.entries(filters).every(
+      ([name, value]) => name === 'statuses' || value === undefined || (name === 'search' && filters.search!.filters.length === 0),
+    );
+    if (!ranking && !byForecast && statuses.length > 1 && onlyStatuses && sort.key === 'created_at') {
+      // Several statuses and no other filter, by creation: `status in (…)` read along one index in that order walks
+      // past every row of the other statuses (after a burst of `new` tickets, a page of open ones read 32,000 buffers
+      // at a million). Each status's range is read along `tickets_status (status, created_at, id)` instead, a page
+      // and one row each, and the page is taken from their union. With other filters their own index serves better:
+      // the parts would each walk it (the project-and-priority page read ~20 % slower split).
+      const keys = ticketSorts[sort.key];
+      const parts = statuses.map((status, index) =>
+        db
+          .selectFrom(
+            keysetRange(
+              this.filtered(db, { ...filters, statuses: [status] })
+                .select(ticketColumns)
+                .select(stageIdsColumn)
+                .select(currentStageColumn),
+              keys,
+              sort.descending,
+              limit,
+              cursor,
+            ).as(`part_${index}`),
+          )
+          .selectAll(),
+      );
+      const merged = parts.reduce((union, part) => union.unionAll(part));
+      return keysetPage<TicketWithStages & SearchColumns>(
+        db.selectFrom(merged.as('merged')).selectAll() as typeof rows,
+        keys,
+        sort.descending,
+        limit,
+        undefined,
+      );
     }
     if (!ranking) return keysetPage<TicketWithStages & SearchColumns>(rows, ticketSorts[sort.key], sort.descending, limit, cursor);
     // Rank and snippet are output columns: a subquery lets the keyset condition refer to them.

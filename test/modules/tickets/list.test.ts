@@ -139,3 +139,38 @@ test('the cursor walks every row once, in every sort, while rows are inserted', 
     }
   }
 });
+
+test('several statuses page in order, alone (each read along its own range) and with other filters', async () => {
+  const statuses = ['new', 'open', 'pending', 'in_progress', 'open', 'new', 'in_progress', 'pending', 'open'];
+  for (const [index, status] of statuses.entries()) {
+    t.clock.set(`2026-04-0${index + 1}T10:00:00Z`);
+    await t.create.ticket({ subject: `Mixed ${index}`, status, project: index % 2 ? 'mixed-odd' : 'mixed-even' });
+  }
+  for (const [query, expected] of [
+    ['status=open,in_progress&q=customer:nobody', []],
+    ['status=open,in_progress,pending&project=mixed-odd', [7, 3, 1]],
+    ['status=open,in_progress&project=mixed-even', [8, 6, 4]],
+  ] as const) {
+    assert.deepEqual(
+      await subjects(`${query}&limit=50`),
+      expected.map((index) => `Mixed ${index}`),
+      query,
+    );
+  }
+  for (const sort of ['-created_at', 'created_at']) {
+    const all = await subjects(`status=open,in_progress&sort=${sort}&limit=500`);
+    const seen: string[] = [];
+    let cursor: string | null = null;
+    do {
+      const res = await t.api.get(`/api/tickets?status=open,in_progress&sort=${sort}&limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      assert.equal(res.statusCode, 200, res.body);
+      seen.push(...res.json().data.map((ticket: any) => ticket.subject));
+      cursor = res.json().page.next_cursor;
+    } while (cursor);
+    assert.deepEqual(seen, all, `${sort}: pages of two walk the same order`);
+    const mixed = all.filter((subject: string) => subject.startsWith('Mixed'));
+    const order = [8, 6, 4, 3, 1].map((index) => `Mixed ${index}`);
+    assert.deepEqual(mixed, sort === '-created_at' ? order : [...order].reverse(), sort);
+    assert.ok(all.includes('Printer on fire') && all.includes('Slow dashboard') && !all.includes('Login broken'));
+  }
+});
