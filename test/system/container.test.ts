@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { test } from 'node:test';
 import { parse } from 'yaml';
+import { benchServerCommand } from '../../bench/server-env.js';
 import { settingGroups } from '../../src/config.js';
 
 // No container engine runs here, so the container recipe is checked against the repository instead: what the
@@ -96,16 +97,15 @@ test('the image runs only npm scripts that exist and that the suite or .ci/run e
     assert.ok(read(entry.where).includes(entry.evidence), `${entry.where} does not run ${script} any more`);
   }
   // CMD runs the server without npm in between (signals reach it), so it must be exactly start:compiled's command,
-  // and the settings that script puts before it (memory: docs/production.md) are the image's ENV.
+  // and the settings that script puts before it (memory: docs/production.md) are the image's ENV. The script is read
+  // as the bench reads it to start the server it measures.
   const cmd = JSON.parse(dockerfile.find((i) => i.keyword === 'CMD')!.args) as string[];
-  const words = scripts['start:compiled'].split(/\s+/);
-  const settings = words.slice(
-    0,
-    words.findIndex((word) => !/^[A-Z_]+=/.test(word)),
-  );
-  assert.equal(cmd.join(' '), words.slice(settings.length).join(' '));
+  const compiled = benchServerCommand(true);
+  assert.deepEqual(cmd, ['node', ...compiled.args]);
   const env = dockerfile.filter((i) => i.keyword === 'ENV').flatMap((i) => i.args.split(/\s+/));
-  for (const setting of settings) assert.ok(env.includes(setting), `the image does not set ${setting} as start:compiled does`);
+  for (const [name, value] of Object.entries(compiled.env)) {
+    assert.ok(env.includes(`${name}=${value}`), `the image does not set ${name}=${value} as start:compiled does`);
+  }
 });
 
 /** The environment variables src/config.ts reads: its settings table, the one place a setting is declared. */
