@@ -348,9 +348,7 @@ export class TicketsRepository {
     if (byRank) return this.rankedPage(db, filters, sort.descending, limit, cursor);
     const ranking = filters.search?.ranking;
     const byForecast = sort.key === 'breach_probability';
-    const source = this.filtered(db, filters, byForecast);
-    let rows = source.select(ticketColumns).select(stageIdsColumn).select(currentStageColumn);
-    if (byForecast) rows = rows.select(forecastColumns);
+    const rows = this.listRows(db, filters, byForecast);
     if (sort.key === 'field') {
       // The sort key is output columns: a subquery lets the keyset condition refer to them.
       const { columns, keys } = fieldSortKeys(sort);
@@ -377,16 +375,9 @@ export class TicketsRepository {
       const parts = statuses.map((status, index) =>
         db
           .selectFrom(
-            keysetRange(
-              this.filtered(db, { ...filters, statuses: [status] })
-                .select(ticketColumns)
-                .select(stageIdsColumn)
-                .select(currentStageColumn),
-              keys,
-              sort.descending,
-              limit,
-              cursor,
-            ).as(`part_${index}`),
+            keysetRange(this.listRows(db, { ...filters, statuses: [status] }, false), keys, sort.descending, limit, cursor).as(
+              `part_${index}`,
+            ),
           )
           .selectAll(),
       );
@@ -405,6 +396,13 @@ export class TicketsRepository {
       .selectFrom(rows.select([rankSql(ranking).as('search_rank'), snippetSql(ranking).as('search_snippet')]).as('ranked'))
       .selectAll();
     return keysetPage<TicketWithStages & SearchColumns>(ranked, ticketSorts[sort.key], sort.descending, limit, cursor);
+  }
+
+  /** A list's rows: the matching tickets with their stage ids and current stage (and forecast, sorted by it). */
+  private listRows(db: Executor, filters: TicketFilters, byForecast: boolean) {
+    let rows = this.filtered(db, filters, byForecast).select(ticketColumns).select(stageIdsColumn).select(currentStageColumn);
+    if (byForecast) rows = rows.select(forecastColumns);
+    return rows;
   }
 
   /**
