@@ -18,7 +18,7 @@ import type { Clock } from '../src/clock.js';
 import { loadConfig } from '../src/config.js';
 import { openDatabase } from '../src/db/database.js';
 import { ForecastService, SCAN_INTERVAL_MS } from '../src/modules/forecast/service.js';
-import { benchServerEnv } from './server-env.js';
+import { benchServerCommand, benchServerEnv } from './server-env.js';
 
 const { values } = parseArgs({
   options: {
@@ -99,9 +99,15 @@ console.log(`${sizes[0]!.tickets} tickets, ${sizes[0]!.open} open`);
 if (!values['skip-start']) {
   const root = path.resolve(import.meta.dirname, '..');
   const pgBefore = await pgStats();
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/server.ts'], {
+  const command = benchServerCommand(false);
+  const child = spawn(process.execPath, command.args, {
     cwd: root,
-    env: { ...process.env, ...benchServerEnv(Number(values.port), 'forecast-background-bench-token'), DATABASE_URL: config.databaseUrl },
+    env: {
+      ...command.env,
+      ...process.env,
+      ...benchServerEnv(Number(values.port), 'forecast-background-bench-token'),
+      DATABASE_URL: config.databaseUrl,
+    },
     stdio: ['ignore', 'ignore', 'inherit'],
   });
   const spawned = performance.now();
